@@ -1,0 +1,71 @@
+"""The FastAPI application: routers, error handlers, start-up recovery and background cleanup."""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import structlog
+from fastapi import FastAPI
+
+from photochanger.config import Config
+from photochanger.context import AppContext
+from photochanger.errors import install_error_handlers
+from photochanger.health.routes import router as health_router
+from photochanger.ingest.routes import router as ingest_router
+from photochanger.jobs import service as jobs
+from photochanger.logs import configure_logging
+from photochanger.media.service import purge_expired
+from photochanger.results.routes import router as results_router
+from photochanger.settings import service as settings_service
+
+log = structlog.get_logger("photochanger.app")
+RECOVERY_INTERVAL_SECONDS = 30
+
+
+async def maintenance(ctx: AppContext) -> None:
+    """Forever: mark dead pending jobs ``interrupted`` (every 30 s) and purge expired media
+    (every ``cleanup_interval_seconds``). Errors are logged and the loop goes on."""
+    next_cleanup = 0.0
+    while True:
+        try:
+            if recovered := await jobs.recover_interrupted(ctx.db):
+                log.warning("jobs.interrupted", count=recovered)
+            if time.monotonic() >= next_cleanup:
+                report = await purge_expired(ctx.db, ctx.store)
+                next_cleanup = time.monotonic() + ctx.config.cleanup_interval_seconds
+                if report.files or report.temp_files:
+                    log.info("media.cleanup", jobs=report.jobs, files=report.files, bytes=report.bytes,
+                             temp_files=report.temp_files)  # fmt: skip
+        except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
+            log.exception("maintenance.failed")
+        await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
+
+
+def create_app(config: Config | None = None) -> FastAPI:
+    """The application for ``config`` (default: from the environment). The schema must already be
+    migrated (``photochanger serve`` does that)."""
+    config = config or Config()
+    configure_logging(config.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = AppContext.create(config)
+        ctx.store.ensure()
+        app.state.ctx = ctx
+        await settings_service.seed(ctx.db, config)
+        task = asyncio.create_task(maintenance(ctx))
+        log.info("app.started", database=ctx.db.engine.dialect.name, media_root=str(ctx.store.root))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await ctx.db.dispose()
+
+    app = FastAPI(title="PhotoChanger", version="0.1.0", lifespan=lifespan)
+    install_error_handlers(app)
+    for router in (ingest_router, results_router, health_router):
+        app.include_router(router)
+    return app

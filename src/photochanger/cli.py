@@ -1,0 +1,217 @@
+"""The ``photochanger`` command: serve, migrate, slot, settings, cleanup."""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from photochanger.app import create_app
+from photochanger.config import Config
+from photochanger.context import AppContext
+from photochanger.media.images import UnsupportedImage
+from photochanger.media.service import purge_expired
+from photochanger.migrations import upgrade
+from photochanger.providers.registry import InvalidSettings
+from photochanger.settings import service as settings_service
+from photochanger.settings.schemas import SECRET_KEYS
+from photochanger.slots import service as slots
+from photochanger.slots.schemas import SlotUpdate
+
+app = typer.Typer(
+    help="PhotoChanger: photobooth gateway to generative image AI.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+slot_app = typer.Typer(help="Show and configure the 15 slots.", no_args_is_help=True)
+template_app = typer.Typer(help="Template images of a slot.", no_args_is_help=True)
+settings_app = typer.Typer(help="Run-time settings stored in the database.", no_args_is_help=True)
+app.add_typer(slot_app, name="slot")
+slot_app.add_typer(template_app, name="template")
+app.add_typer(settings_app, name="settings")
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[AppContext], Awaitable[T]]) -> T:
+    """Migrate, then run ``work`` with a fresh context; closes the database afterwards."""
+    config = Config()
+    config.ensure_data_dir()
+    upgrade(config.resolved_database_url)
+
+    async def main() -> T:
+        ctx = AppContext.create(config)
+        try:
+            ctx.store.ensure()
+            await settings_service.seed(ctx.db, config)
+            return await work(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    return asyncio.run(main())
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _print(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for the booth's LAN).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Migrate the database, seed settings, print the ingest URL and run the server."""
+    config = Config()
+    config.ensure_data_dir()
+    upgrade(config.resolved_database_url)
+
+    async def prepare() -> str | None:
+        ctx = AppContext.create(config)
+        try:
+            return await settings_service.seed(ctx.db, config)
+        finally:
+            await ctx.db.dispose()
+
+    generated = asyncio.run(prepare())
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = (config.public_base_url or f"http://{shown_host}:{port}").rstrip("/")
+    typer.echo(f"Ingest URL:      {base}/api/ingest/slot-001   (slots slot-001 … slot-015)")
+    if generated:
+        typer.echo(f"Ingest password: {generated}   (generated now and shown once; see `photochanger settings show`)")
+    else:
+        typer.echo("Ingest password: run `photochanger settings show` to see it")
+    uvicorn.run(create_app(config), host=host, port=port, log_config=None, loop="uvloop", http="httptools")
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    config = Config()
+    config.ensure_data_dir()
+    upgrade(config.resolved_database_url)
+    typer.echo("database is up to date")
+
+
+@slot_app.command("list")
+def slot_list() -> None:
+    """One line per slot: id, active, provider, name."""
+    for slot in _run(lambda ctx: slots.list_slots(ctx.db)):
+        state = "active  " if slot.is_active else "inactive"
+        typer.echo(f"{slot.id}  {state}  {slot.provider:<8}  {slot.display_name}")
+
+
+@slot_app.command("show")
+def slot_show(slot_id: str) -> None:
+    """A slot's full configuration as JSON."""
+    try:
+        _print(_run(lambda ctx: slots.get_slot(ctx.db, slot_id)).model_dump(mode="json"))
+    except slots.SlotNotFound:
+        _fail(f"no slot {slot_id!r}")
+
+
+def _parse_setting(pair: str) -> tuple[str, object]:
+    key, sep, raw = pair.partition("=")
+    if not sep or not key:
+        _fail(f"--setting takes key=value, got {pair!r}")
+    try:
+        value = json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+@slot_app.command("set")
+def slot_set(
+    slot_id: str,
+    provider: Annotated[str | None, typer.Option(help="local or gemini.")] = None,
+    prompt: Annotated[str | None, typer.Option(help="Instruction for AI providers.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive", help="Accept ingests or not.")] = None,
+    setting: Annotated[list[str] | None, typer.Option(help="Provider setting key=value (JSON values allowed; key= removes).")] = None,
+    upload_limit_mb: Annotated[float | None, typer.Option(help="Upload limit of this slot in MB.")] = None,
+    max_in_flight: Annotated[int | None, typer.Option(help="In-flight ingests allowed for this slot.")] = None,
+) -> None:
+    """Change a slot; settings are validated for the provider before anything is saved."""
+
+    async def work(ctx: AppContext) -> dict:
+        current = await slots.get_slot(ctx.db, slot_id)
+        change: dict = {}
+        if provider is not None:
+            change["provider"] = provider
+        for key, value in [("prompt", prompt), ("display_name", name), ("is_active", active), ("max_in_flight", max_in_flight)]:
+            if value is not None:
+                change[key] = value
+        if upload_limit_mb is not None:
+            change["upload_limit_bytes"] = int(upload_limit_mb * 1024 * 1024)
+        if setting:
+            base = dict(current.settings) if (provider or current.provider) == current.provider else {}
+            for key, value in map(_parse_setting, setting):
+                base.pop(key, None) if value is None else base.__setitem__(key, value)
+            change["settings"] = base
+        updated = await slots.update_slot(ctx.db, slot_id, SlotUpdate.model_validate(change))
+        return updated.model_dump(mode="json")
+
+    try:
+        _print(_run(work))
+    except slots.SlotNotFound:
+        _fail(f"no slot {slot_id!r}")
+    except (InvalidSettings, ValidationError) as exc:
+        _fail(str(exc))
+
+
+@template_app.command("add")
+def template_add(
+    slot_id: str,
+    path: Path,
+    role: Annotated[str, typer.Option(help="template (overlay), background, style or face.")] = "template",
+) -> None:
+    """Attach an image file to a slot."""
+    try:
+        data = path.read_bytes()
+        _print(_run(lambda ctx: slots.add_template(ctx.db, ctx.store, slot_id, data, role)).model_dump(mode="json"))
+    except (OSError, ValueError, UnsupportedImage) as exc:
+        _fail(str(exc))
+    except slots.SlotNotFound:
+        _fail(f"no slot {slot_id!r}")
+
+
+@template_app.command("remove")
+def template_remove(slot_id: str, template_id: str) -> None:
+    """Detach a template and delete its file."""
+    try:
+        _run(lambda ctx: slots.remove_template(ctx.db, ctx.store, slot_id, template_id))
+    except slots.SlotNotFound:
+        _fail(f"no template {template_id!r} on {slot_id!r}")
+    typer.echo("removed")
+
+
+@settings_app.command("show")
+def settings_show() -> None:
+    """All run-time settings (including the ingest password, which operators copy into the booth)."""
+    _print(_run(lambda ctx: settings_service.load(ctx.db)).model_dump())
+
+
+@settings_app.command("set")
+def settings_set(key: str, value: str) -> None:
+    """Change one setting, e.g. ``settings set sync_response_seconds 30``."""
+    try:
+        updated = _run(lambda ctx: settings_service.set_value(ctx.db, key, value))
+    except (KeyError, ValidationError) as exc:
+        _fail(str(exc).strip("'\""))
+    shown = "(changed)" if key in SECRET_KEYS else getattr(updated, key)
+    typer.echo(f"{key} = {shown}")
+
+
+@app.command()
+def cleanup(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would go.")] = False) -> None:
+    """Delete media past its TTL and abandoned temp files; mark the jobs purged."""
+    report = _run(lambda ctx: purge_expired(ctx.db, ctx.store, dry_run=dry_run))
+    verb = "would remove" if dry_run else "removed"
+    typer.echo(f"{verb} {report.files} files ({report.bytes} bytes) of {report.jobs} jobs, {report.temp_files} temp files")

@@ -1,0 +1,58 @@
+"""Process configuration from the environment (prefix ``PHOTOCHANGER_``, ``.env`` supported).
+
+Values that operators change at run time (ingest password, sync deadline, result TTL) live in the
+database (see :mod:`photochanger.settings`); the environment only seeds them on first start.
+"""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Config(BaseSettings):
+    """Environment configuration. Sizes are bytes, times seconds unless the name says otherwise."""
+
+    model_config = SettingsConfigDict(env_prefix="PHOTOCHANGER_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("./var"), description="Holds the SQLite file and, by default, media/.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy async URL; default sqlite+aiosqlite in DATA_DIR."
+    )
+    media_root: Path | None = Field(None, description="Uploads and results; default DATA_DIR/media.")
+    public_base_url: str | None = Field(
+        None, description="Absolute base for X-Result-Url, e.g. https://booth.example.com."
+    )
+    ingest_password: str | None = Field(None, description="Initial ingest password (seed only).")
+    sync_response_seconds: int = Field(48, ge=10, le=60, description="Initial sync deadline (seed only).")
+    result_ttl_hours: int = Field(168, ge=1, le=720, description="Initial result TTL (seed only).")
+    max_upload_mb: float = Field(20, gt=0, description="Default ingest upload limit, per slot overridable.")
+    slot_max_in_flight: int = Field(4, ge=1, description="Default in-flight ingests per slot.")
+    provider_max_in_flight: int = Field(16, ge=1, description="In-flight ingests per provider.")
+    provider_image_max_side: int = Field(2048, ge=256, le=8192, description="Long side (px) sent to providers.")
+    cleanup_interval_seconds: int = Field(600, ge=10, description="Period of the background cleanup.")
+    gemini_api_key: str | None = None
+    gemini_base_url: str | None = Field(None, description="Override of https://generativelanguage.googleapis.com.")
+    log_level: str = "INFO"
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to ``sqlite+aiosqlite:///DATA_DIR/photochanger.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'photochanger.db').resolve()}"
+
+    @cached_property
+    def resolved_media_root(self) -> Path:
+        """Absolute media folder (``MEDIA_ROOT`` or ``DATA_DIR/media``)."""
+        return (self.media_root or self.data_dir / "media").resolve()
+
+    def ensure_data_dir(self) -> None:
+        """Create ``DATA_DIR`` if missing (the default SQLite file lives there)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """Default ingest upload limit in bytes."""
+        return int(self.max_upload_mb * 1024 * 1024)

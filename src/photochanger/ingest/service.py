@@ -1,0 +1,262 @@
+"""The ingest pipeline: booth upload → checks → provider under the deadline → edited image.
+
+Order of checks (each a stable ``failure_reason``): slot exists (404 ``slot_not_found``) and is
+active (403 ``slot_disabled``); declared ``Content-Length`` over the limit (413, answered before
+the body is read, so a huge upload never leaves the booth); password (401 ``invalid_password``);
+required fields (400 ``invalid_request``); size while streaming (413 ``payload_too_large``); type
+by magic bytes and a real decode (415 ``unsupported_media_type``); in-flight limits (429
+``rate_limited``). Every request that reaches a slot is a job row; after authentication the
+original photo is kept until the media TTL whatever happens next.
+"""
+
+import asyncio
+import hmac
+import math
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+from starlette.requests import ClientDisconnect
+
+from photochanger.context import AppContext
+from photochanger.db import utcnow
+from photochanger.deadline import Deadline
+from photochanger.errors import ApiError
+from photochanger.ingest.limits import LimitReached
+from photochanger.ingest.multipart import FormError, PasswordRejected, ReceivedForm, UploadTooLarge, read_form
+from photochanger.jobs import service as jobs
+from photochanger.media.images import EXTENSION_BY_MIME, EncodedImage, UnsupportedImage, check_and_normalise, convert, sniff_mime
+from photochanger.metrics import INGEST_REJECTED_IN_FLIGHT, INGEST_REQUESTS, INGEST_SECONDS
+from photochanger.providers.base import FailureKind, InputImage
+from photochanger.providers.registry import InvalidSettings, validate_settings
+from photochanger.providers.runner import AttemptRecord, RunFailed, run_with_deadline
+from photochanger.settings import service as settings_service
+from photochanger.slots import service as slots
+from photochanger.slots.schemas import SlotView
+
+log = structlog.get_logger("photochanger.ingest")
+
+FORM_OVERHEAD_BYTES = 64 * 1024  # allowance for the text fields around the photo
+FAILURES: dict[FailureKind, tuple[int, str]] = {
+    FailureKind.CONTENT_REJECTED: (422, "content_rejected"),
+    FailureKind.UNAVAILABLE: (503, "provider_unavailable"),
+    FailureKind.RATE_LIMITED: (503, "provider_unavailable"),
+    FailureKind.TIMEOUT: (504, "provider_timeout"),
+    FailureKind.RETRYABLE: (502, "provider_error"),
+    FailureKind.CONFIG: (502, "provider_error"),
+}
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    """An upload as the route received it; ``body`` yields the raw bytes as they arrive."""
+
+    slot_id: str
+    content_type: str
+    content_length: int | None
+    body: AsyncIterator[bytes]
+    client_ip: str | None
+    query_string: str
+    base_url: str
+    source: str = "ingest"
+
+
+@dataclass(frozen=True)
+class IngestSuccess:
+    """The edited image for the booth, and where it can be downloaded later."""
+
+    job_id: str
+    image: EncodedImage
+    result_url: str
+
+
+@dataclass
+class _Progress:
+    """What a job has gathered so far; written to its row when it finishes, however it ends."""
+
+    job_id: str
+    slot_id: str
+    start: float
+    form: ReceivedForm = field(default_factory=ReceivedForm)
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    provider: str | None = None
+    model: str | None = None
+    provider_ms: int | None = None
+
+    def final_fields(self) -> dict:
+        return {
+            "client_fields": self.form.fields,
+            "provider": self.provider,
+            "model": self.model,
+            "provider_ms": self.provider_ms,
+            "total_ms": int((time.monotonic() - self.start) * 1000),
+        }
+
+
+class IngestService:
+    """Runs one ingest end to end. Raises :class:`ApiError` for every non-200 answer."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    async def ingest(self, request: IngestRequest) -> IngestSuccess:
+        """Process ``request``; see the module docstring for the order of checks."""
+        start, received_at = time.monotonic(), utcnow()
+        runtime = await settings_service.load(self.ctx.db)
+        deadline = Deadline.after(runtime.sync_response_seconds, start)
+        try:
+            slot = await slots.get_slot(self.ctx.db, request.slot_id)
+        except slots.SlotNotFound:
+            INGEST_REQUESTS.labels(request.slot_id[:16], "slot_not_found").inc()
+            raise ApiError(404, "slot_not_found", f"no slot {request.slot_id!r}; slots are slot-001 … slot-015") from None
+        progress = _Progress(uuid.uuid4().hex, slot.id, start)
+        await jobs.open_job(
+            self.ctx.db, job_id=progress.job_id, slot_id=slot.id, source=request.source,
+            received_at=received_at, deadline_at=received_at + timedelta(seconds=runtime.sync_response_seconds),
+            client_ip=request.client_ip, query_string=request.query_string[:2000] or None,
+        )  # fmt: skip
+        bound = log.bind(job_id=progress.job_id, slot_id=slot.id, source=request.source)
+        try:
+            success = await self._process(request, slot, runtime, deadline, progress, received_at)
+        except ApiError as error:
+            error.job_id = progress.job_id
+            await self._finish_failed(progress, error)
+            bound.info("ingest.failed", failure_reason=error.failure_reason, http_status=error.http_status,
+                       detail=error.detail, attempts=len(progress.attempts))  # fmt: skip
+            raise
+        except Exception as exc:
+            bound.exception("ingest.crashed")
+            error = ApiError(500, "internal_error", f"unexpected error: {type(exc).__name__}", job_id=progress.job_id)
+            await self._finish_failed(progress, error)
+            raise error from exc
+        elapsed = time.monotonic() - start
+        INGEST_REQUESTS.labels(slot.id, "ok").inc()
+        INGEST_SECONDS.labels("ok").observe(elapsed)
+        bound.info("ingest.done", total_ms=int(elapsed * 1000), provider_ms=progress.provider_ms,
+                   attempts=len(progress.attempts), result_bytes=len(success.image.data))  # fmt: skip
+        return success
+
+    async def _process(self, request, slot: SlotView, runtime, deadline: Deadline, progress: _Progress, received_at):  # noqa: ANN001, ANN202
+        config, store = self.ctx.config, self.ctx.store
+        if not slot.is_active:
+            raise ApiError(403, "slot_disabled", f"{slot.id} is not active")
+        limit = slot.upload_limit_bytes or config.max_upload_bytes
+        if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD_BYTES:
+            raise ApiError(413, "payload_too_large", f"upload of {request.content_length} bytes is over the {limit} byte limit")
+        expected = runtime.ingest_password.encode()
+        temp = store.temp_path()
+        try:
+            await self._receive(request, progress.form, temp, limit, expected)
+            form = progress.form
+            kind = sniff_mime(temp.open("rb").read(16))
+            input_path = f"originals/{progress.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
+            await asyncio.to_thread(store.commit, temp, input_path)
+        finally:
+            temp.unlink(missing_ok=True)
+        await jobs.update(
+            self.ctx.db, progress.job_id, client_fields=form.fields, input_path=input_path, input_bytes=form.file_bytes,
+            input_sha256=form.sha256, input_mime=kind or form.declared_mime,
+            result_expires_at=received_at + timedelta(hours=runtime.result_ttl_hours),
+        )  # fmt: skip
+        try:
+            checked = await asyncio.to_thread(check_and_normalise, store.path(input_path), config.provider_image_max_side)
+        except UnsupportedImage as exc:
+            raise ApiError(415, "unsupported_media_type", f"{exc}; send a JPEG, PNG or WebP photo") from exc
+        await jobs.update(self.ctx.db, progress.job_id, input_width=checked.width, input_height=checked.height)
+        image = await self._generate(slot, deadline, progress, checked.normalised)
+        try:
+            result = await asyncio.to_thread(convert, image, checked.mime)
+        except UnsupportedImage as exc:
+            raise ApiError(502, "provider_error", f"provider returned an unreadable image: {exc}") from exc
+        result_path = f"results/{progress.job_id}{EXTENSION_BY_MIME[result.mime]}"
+        await asyncio.to_thread(store.write, result_path, result.data)
+        await jobs.finish(
+            self.ctx.db, progress.job_id, progress.attempts, status="done", http_status=200, **progress.final_fields(),
+            result_path=result_path, result_mime=result.mime, result_bytes=len(result.data),
+            result_width=result.width, result_height=result.height,
+        )  # fmt: skip
+        base = (config.public_base_url or request.base_url).rstrip("/")
+        return IngestSuccess(progress.job_id, result, f"{base}/public/results/{progress.job_id}")
+
+    async def _receive(self, request: IngestRequest, form: ReceivedForm, temp, limit: int, expected: bytes) -> None:  # noqa: ANN001
+        def check_password(value: str) -> bool:
+            return hmac.compare_digest(value.encode(), expected)
+
+        try:
+            await read_form(form, request.body, request.content_type, temp, limit, check_password)
+        except PasswordRejected:
+            await _drain(request.body, limit + FORM_OVERHEAD_BYTES)
+            raise ApiError(401, "invalid_password", "wrong ingest password") from None
+        except UploadTooLarge:
+            raise ApiError(413, "payload_too_large", f"photo is over the {limit} byte limit") from None
+        except FormError as exc:
+            raise ApiError(400, "invalid_request", str(exc)) from None
+        except ClientDisconnect:
+            raise ApiError(400, "client_disconnected", "the client went away during the upload") from None
+        if form.password is None:
+            raise ApiError(401, "invalid_password", "the password field is missing")
+        if form.file_field is None:
+            raise ApiError(400, "invalid_request", "the photo field fileToUpload (or file) is missing")
+        if form.file_bytes == 0:
+            raise ApiError(400, "invalid_request", f"the {form.file_field} field is empty")
+
+    async def _generate(self, slot: SlotView, deadline: Deadline, progress: _Progress, photo: EncodedImage) -> bytes:
+        config = self.ctx.config
+        provider = self.ctx.providers[slot.provider]
+        try:
+            settings = validate_settings(slot.provider, slot.settings, slot.prompt)
+        except InvalidSettings as exc:
+            raise ApiError(502, "provider_error", f"slot configuration is invalid: {exc}") from exc
+        progress.provider, progress.model = provider.name, provider.model_name(settings)
+        try:
+            with self.ctx.limiter.hold(
+                slot.id, slot.max_in_flight or config.slot_max_in_flight, provider.name, config.provider_max_in_flight
+            ):
+                templates = [
+                    InputImage(data, row.mime, row.role)
+                    for row, data in await slots.load_templates(self.ctx.db, self.ctx.store, slot.id)
+                ]
+                photo_input = InputImage(photo.data, photo.mime)
+                attempt_limit = getattr(settings, "attempt_timeout_seconds", None)
+                run = await run_with_deadline(provider, settings, photo_input, templates, slot.prompt, deadline,
+                                              attempt_limit)  # fmt: skip
+        except LimitReached as exc:
+            INGEST_REJECTED_IN_FLIGHT.labels(exc.scope).inc()
+            retry_after = str(max(1, math.ceil(provider.typical_latency(settings))))
+            raise ApiError(429, "rate_limited", f"too many photos in flight for this {exc.scope}; retry shortly",
+                           headers={"Retry-After": retry_after}) from None  # fmt: skip
+        except RunFailed as failed:
+            progress.attempts = failed.attempts
+            progress.provider_ms = sum(a.latency_ms for a in failed.attempts)
+            http_status, reason = FAILURES[failed.failure.kind]
+            status = "timeout" if reason == "provider_timeout" else "error"
+            detail = f"{failed.failure.code}: {failed.failure.detail}" if failed.failure.detail else failed.failure.code
+            raise ApiError(http_status, reason, detail[:500], status=status) from None
+        progress.attempts, progress.provider_ms = run.attempts, run.provider_ms
+        progress.model = run.image.model or progress.model
+        return run.image.data
+
+    async def _finish_failed(self, progress: _Progress, error: ApiError) -> None:
+        INGEST_REQUESTS.labels(progress.slot_id, error.failure_reason).inc()
+        INGEST_SECONDS.labels(error.failure_reason).observe(time.monotonic() - progress.start)
+        await jobs.finish(
+            self.ctx.db, progress.job_id, progress.attempts, status="timeout" if error.status == "timeout" else "failed",
+            failure_reason=error.failure_reason, failure_detail=error.detail, http_status=error.http_status,
+            **progress.final_fields(),
+        )  # fmt: skip
+
+
+async def _drain(body: AsyncIterator[bytes], cap: int) -> None:
+    """Read and discard the rest of the body (up to ``cap`` bytes), so the client reads our answer
+    instead of a connection reset."""
+    seen = 0
+    try:
+        async for chunk in body:
+            seen += len(chunk)
+            if seen > cap:
+                return
+    except ClientDisconnect:
+        return

@@ -1,0 +1,68 @@
+"""SQL for jobs and attempts."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from photochanger.jobs.models import Job, JobAttempt
+
+
+async def insert(session: AsyncSession, job: Job) -> None:
+    """Add a new job row."""
+    session.add(job)
+
+
+async def get(session: AsyncSession, job_id: str) -> Job | None:
+    """The job with ``job_id``, or None."""
+    return await session.get(Job, job_id)
+
+
+async def update_fields(session: AsyncSession, job_id: str, fields: dict) -> None:
+    """Set ``fields`` (column → value) on one job."""
+    await session.execute(update(Job).where(Job.id == job_id).values(**fields))
+
+
+async def add_attempts(session: AsyncSession, attempts: Sequence[JobAttempt]) -> None:
+    """Store attempt rows."""
+    session.add_all(attempts)
+
+
+async def list_attempts(session: AsyncSession, job_id: str) -> list[JobAttempt]:
+    """Attempts of one job in order."""
+    rows = await session.scalars(select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(JobAttempt.number))
+    return list(rows)
+
+
+async def mark_interrupted(session: AsyncSession, now: datetime) -> int:
+    """Mark ``pending`` jobs whose deadline has passed as ``interrupted``; returns how many.
+
+    Only a job whose process died can still be pending after its deadline, so this is safe to
+    run while other server processes share the database.
+    """
+    result = await session.execute(
+        update(Job)
+        .where(Job.status == "pending", Job.deadline_at < now)
+        .values(status="interrupted", failure_reason="interrupted", finished_at=now)
+    )
+    return result.rowcount or 0
+
+
+async def expired_media(
+    session: AsyncSession, now: datetime, limit: int, after_id: str = ""
+) -> list[tuple[str, str | None, str | None]]:
+    """``(job_id, input_path, result_path)`` of jobs past their media expiry and not yet purged,
+    ordered by id, starting after ``after_id`` (keyset pagination)."""
+    rows = await session.execute(
+        select(Job.id, Job.input_path, Job.result_path)
+        .where(Job.result_expires_at < now, Job.media_purged_at.is_(None), Job.id > after_id)
+        .order_by(Job.id)
+        .limit(limit)
+    )
+    return [tuple(row) for row in rows]
+
+
+async def mark_purged(session: AsyncSession, job_ids: Sequence[str], now: datetime) -> None:
+    """Record that the media of ``job_ids`` is gone."""
+    await session.execute(update(Job).where(Job.id.in_(job_ids)).values(media_purged_at=now))

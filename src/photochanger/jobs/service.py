@@ -1,0 +1,78 @@
+"""Job lifecycle: opened when a request reaches a slot, updated as it progresses, finished once."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from photochanger.db import Database, utcnow
+from photochanger.jobs import repository
+from photochanger.jobs.models import Job, JobAttempt
+from photochanger.providers.runner import AttemptRecord
+
+
+async def open_job(
+    db: Database,
+    *,
+    job_id: str,
+    slot_id: str,
+    source: str,
+    received_at: datetime,
+    deadline_at: datetime,
+    client_ip: str | None,
+    query_string: str | None,
+) -> None:
+    """Insert the ``pending`` row (one short transaction)."""
+    job = Job(
+        id=job_id,
+        slot_id=slot_id,
+        source=source,
+        status="pending",
+        attempts=0,
+        received_at=received_at,
+        deadline_at=deadline_at,
+        client_ip=client_ip,
+        client_fields={},
+        query_string=query_string,
+    )
+    async with db.transaction() as session:
+        await repository.insert(session, job)
+
+
+async def update(db: Database, job_id: str, **fields: object) -> None:
+    """Record progress (e.g. the stored original) so nothing is lost if the process dies."""
+    async with db.transaction() as session:
+        await repository.update_fields(session, job_id, fields)
+
+
+async def finish(
+    db: Database, job_id: str, attempts: Sequence[AttemptRecord] = (), **fields: object
+) -> None:
+    """Write the final state (``status``, reason, timings, result…) and the attempts, atomically."""
+    rows = [
+        JobAttempt(
+            job_id=job_id,
+            number=n,
+            provider=a.provider,
+            model=a.model,
+            outcome=a.outcome,
+            failure_code=a.failure_code,
+            detail=a.detail,
+            started_at=a.started_at,
+            latency_ms=a.latency_ms,
+        )
+        for n, a in enumerate(attempts, start=1)
+    ]
+    async with db.transaction() as session:
+        await repository.update_fields(session, job_id, {"finished_at": utcnow(), "attempts": len(rows), **fields})
+        await repository.add_attempts(session, rows)
+
+
+async def get(db: Database, job_id: str) -> Job | None:
+    """The job row, or None."""
+    async with db.transaction() as session:
+        return await repository.get(session, job_id)
+
+
+async def recover_interrupted(db: Database) -> int:
+    """Mark jobs left ``pending`` past their deadline (their process died) as ``interrupted``."""
+    async with db.transaction() as session:
+        return await repository.mark_interrupted(session, utcnow())

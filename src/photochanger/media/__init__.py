@@ -1,0 +1,1 @@
+"""Media files under MEDIA_ROOT: atomic writes, image checks and normalisation, cleanup."""

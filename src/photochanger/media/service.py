@@ -1,0 +1,55 @@
+"""Media cleanup: expired originals and results, and abandoned temp files."""
+
+import time
+from dataclasses import dataclass, field
+
+from photochanger.db import Database, utcnow
+from photochanger.jobs import repository as jobs_repository
+from photochanger.media.storage import MediaStore
+
+TEMP_FILE_MAX_AGE_SECONDS = 3600  # an upload or write older than this is abandoned
+BATCH = 500
+
+
+@dataclass
+class CleanupReport:
+    """What a cleanup removed (or, on a dry run, would remove). Sizes in bytes."""
+
+    jobs: int = 0
+    files: int = 0
+    bytes: int = 0
+    temp_files: int = 0
+    job_ids: list[str] = field(default_factory=list)
+
+
+async def purge_expired(db: Database, store: MediaStore, *, dry_run: bool = False) -> CleanupReport:
+    """Delete the files of jobs past ``result_expires_at`` and mark them purged.
+
+    With ``dry_run`` nothing is deleted or marked; the report says what would be. Files are
+    deleted before the rows are marked, so a crash in between only repeats work.
+    """
+    report = CleanupReport()
+    now = utcnow()
+    after = ""
+    while True:
+        async with db.transaction() as session:
+            rows = await jobs_repository.expired_media(session, now, BATCH, after_id=after)
+        if not rows:
+            break
+        after = rows[-1][0]
+        for job_id, *paths in rows:
+            report.jobs += 1
+            report.job_ids.append(job_id)
+            for relative in filter(None, paths):
+                target = store.path(relative)
+                if target.exists():
+                    report.files += 1
+                    report.bytes += target.stat().st_size if dry_run else store.delete(relative)
+        if not dry_run:
+            async with db.transaction() as session:
+                await jobs_repository.mark_purged(session, [row[0] for row in rows], now)
+    for temp in store.stale_temp_files(time.time() - TEMP_FILE_MAX_AGE_SECONDS):
+        report.temp_files += 1
+        if not dry_run:
+            temp.unlink(missing_ok=True)
+    return report

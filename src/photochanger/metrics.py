@@ -1,0 +1,27 @@
+"""Prometheus metrics (exposed at ``GET /metrics``). Durations in seconds."""
+
+from prometheus_client import Counter, Histogram
+
+LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 12, 20, 30, 45, 60)
+
+INGEST_REQUESTS = Counter(
+    "photochanger_ingest_requests_total",
+    "Ingest requests by slot and outcome (failure_reason, or 'ok').",
+    ["slot", "outcome"],
+)
+INGEST_SECONDS = Histogram(
+    "photochanger_ingest_duration_seconds",
+    "Wall time of ingest requests from arrival to response.",
+    ["outcome"],
+    buckets=LATENCY_BUCKETS,
+)
+PROVIDER_ATTEMPT_SECONDS = Histogram(
+    "photochanger_provider_attempt_duration_seconds",
+    "Duration of single provider attempts.",
+    ["provider", "outcome"],
+    buckets=LATENCY_BUCKETS,
+)
+INGEST_REJECTED_IN_FLIGHT = Counter(
+    "photochanger_ingest_rate_limited_total", "Ingests refused by the in-flight limits.", ["scope"]
+)
+CLEANUP_FILES = Counter("photochanger_cleanup_files_total", "Media files removed by cleanup.")

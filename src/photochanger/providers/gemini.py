@@ -1,0 +1,179 @@
+"""Google Gemini image models through the official ``google-genai`` SDK.
+
+Protocol: ``POST {base}/v1beta/models/{model}:generateContent`` with ``x-goog-api-key``; parts are
+the photo, the templates, then the prompt; ``responseModalities: ["IMAGE"]``. The image is the last
+non-thought ``inlineData`` part. Classification of every ``finishReason``/``blockReason`` and HTTP
+error follows ``../shared/provider-protocols.md`` §1.5, §1.6 and §4.1. SDK retries stay off: the
+runner owns retries under the request deadline.
+"""
+
+import re
+from typing import ClassVar, Literal
+
+import httpx
+import httpx2
+from google import genai
+from google.genai import errors, types
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest
+
+Model = Literal["gemini-2.5-flash-image", "gemini-3-pro-image-preview"]
+AspectRatio = Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
+IMAGE_SIZE_MODELS = frozenset({"gemini-3-pro-image-preview"})
+TYPICAL_LATENCY_SECONDS = {"gemini-2.5-flash-image": 6.0, "gemini-3-pro-image-preview": 20.0}
+
+# finishReason of a candidate without an image → how to handle it (§1.5, §4.1).
+_R, _C, _X = FailureKind.RETRYABLE, FailureKind.CONTENT_REJECTED, FailureKind.CONFIG
+FINISH_REASONS: dict[str, FailureKind] = {
+    "FINISH_REASON_UNSPECIFIED": _R, "STOP": _R, "MAX_TOKENS": _R, "OTHER": _R, "NO_IMAGE": _R,
+    "IMAGE_OTHER": _R, "MALFORMED_FUNCTION_CALL": _R, "UNEXPECTED_TOOL_CALL": _R,
+    "TOO_MANY_TOOL_CALLS": _R, "MISSING_THOUGHT_SIGNATURE": _R, "MALFORMED_RESPONSE": _R,
+    "CONTINUATION": _R,
+    "SAFETY": _C, "RECITATION": _C, "BLOCKLIST": _C, "PROHIBITED_CONTENT": _C, "SPII": _C,
+    "IMAGE_SAFETY": _C, "IMAGE_PROHIBITED_CONTENT": _C, "IMAGE_RECITATION": _C,
+    "MODEL_ARMOR": _C, "ESCALATION": _C,
+    "LANGUAGE": _X, "PUP_LIMITED_DISABLED": _X,
+}  # fmt: skip
+TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
+TIMEOUT_ERRORS = (httpx.TimeoutException, httpx2.TimeoutException)
+
+
+class GeminiSettings(BaseModel):
+    """Slot settings for Gemini. ``image_size`` only on models that take it (uppercase K)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Model = "gemini-2.5-flash-image"
+    aspect_ratio: AspectRatio | None = None
+    image_size: Literal["1K", "2K", "4K"] | None = None
+    attempt_timeout_seconds: float | None = Field(
+        None, ge=5, le=60, description="Cap per attempt; default: whatever the deadline leaves."
+    )
+
+    @model_validator(mode="after")
+    def _image_size_fits_model(self) -> "GeminiSettings":
+        if self.image_size and self.model not in IMAGE_SIZE_MODELS:
+            raise ValueError(f"image_size is not supported by {self.model}")
+        return self
+
+
+class GeminiProvider:
+    """Gemini via ``client.aio.models.generate_content``; one SDK client per API key."""
+
+    name: ClassVar[str] = "gemini"
+    settings_model: ClassVar[type[BaseModel]] = GeminiSettings
+    requires_prompt: ClassVar[bool] = True
+
+    def __init__(self, api_key: str | None, base_url: str | None) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+        self._client: genai.Client | None = None
+
+    def model_name(self, settings: BaseModel) -> str | None:
+        return settings.model  # type: ignore[attr-defined]
+
+    def typical_latency(self, settings: BaseModel) -> float:
+        return TYPICAL_LATENCY_SECONDS[settings.model]  # type: ignore[attr-defined]
+
+    def _sdk(self) -> genai.Client:
+        if not self._api_key:
+            raise ProviderFailure(FailureKind.UNAVAILABLE, "no_api_key", "PHOTOCHANGER_GEMINI_API_KEY is not set")
+        if self._client is None:
+            options = types.HttpOptions(base_url=self._base_url, api_version="v1beta")
+            self._client = genai.Client(api_key=self._api_key, http_options=options)
+        return self._client
+
+    async def generate(self, request: ProviderRequest) -> ProviderImage:
+        settings: GeminiSettings = request.settings  # type: ignore[assignment]
+        client = self._sdk()
+        parts = [types.Part.from_bytes(data=image.data, mime_type=image.mime) for image in request.templates]
+        contents = [types.Part.from_bytes(data=request.photo.data, mime_type=request.photo.mime), *parts]
+        image_config = None
+        if settings.aspect_ratio or settings.image_size:
+            image_config = types.ImageConfig(aspect_ratio=settings.aspect_ratio, image_size=settings.image_size)
+        config = types.GenerateContentConfig(
+            response_modalities=["IMAGE"],
+            image_config=image_config,
+            http_options=types.HttpOptions(timeout=max(1000, int(request.timeout * 1000))),
+        )
+        try:
+            response = await client.aio.models.generate_content(
+                model=settings.model, contents=[*contents, request.prompt], config=config
+            )
+        except errors.APIError as exc:
+            raise classify_api_error(exc) from exc
+        except TIMEOUT_ERRORS as exc:
+            raise ProviderFailure(FailureKind.TIMEOUT, "timeout", type(exc).__name__) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise ProviderFailure(FailureKind.RETRYABLE, "connection_error", type(exc).__name__) from exc
+        return extract_image(response)
+
+
+def extract_image(response: types.GenerateContentResponse) -> ProviderImage:
+    """The last non-thought image of the first candidate, or a classified :class:`ProviderFailure`."""
+    request_id = response.response_id
+    if not response.candidates:
+        feedback = response.prompt_feedback
+        if feedback and feedback.block_reason:
+            reason = _name(feedback.block_reason)
+            detail = feedback.block_reason_message or f"prompt blocked: {reason}"
+            raise ProviderFailure(FailureKind.CONTENT_REJECTED, f"block_{reason}", detail, request_id=request_id)
+        raise ProviderFailure(FailureKind.RETRYABLE, "NO_CANDIDATES", "empty answer", request_id=request_id)
+    candidate = response.candidates[0]
+    parts = (candidate.content.parts if candidate.content else None) or []
+    images = [p.inline_data.data for p in parts if p.inline_data and p.inline_data.data and not p.thought]
+    if images:
+        return ProviderImage(images[-1], model=response.model_version, request_id=request_id)
+    reason = _name(candidate.finish_reason) if candidate.finish_reason else "FINISH_REASON_UNSPECIFIED"
+    kind = FINISH_REASONS.get(reason, FailureKind.RETRYABLE)
+    has_text = any(p.text for p in parts)
+    code = "TEXT_ONLY" if reason == "STOP" and has_text else reason
+    detail = candidate.finish_message or ("answered with text instead of an image" if has_text else reason)
+    raise ProviderFailure(kind, code, detail, request_id=request_id)
+
+
+def classify_api_error(exc: errors.APIError) -> ProviderFailure:
+    """Map a google.rpc.Status error (§1.6) to a :class:`ProviderFailure`."""
+    body = exc.details.get("error", {}) if isinstance(exc.details, dict) else {}
+    details = body.get("details") or []
+    code = f"http_{exc.code}_{exc.status or ''}".rstrip("_")
+    message = (exc.message or "")[:500]
+    reasons = {d.get("reason") for d in details if isinstance(d, dict)}
+    if exc.code == 429:
+        if _quota_exhausted(details, message):
+            return ProviderFailure(FailureKind.UNAVAILABLE, "quota_exhausted", message)
+        return ProviderFailure(FailureKind.RATE_LIMITED, code, message, retry_after=_retry_delay(details, message))
+    if exc.code == 402 or exc.status == "FAILED_PRECONDITION" or "API_KEY_INVALID" in reasons:
+        return ProviderFailure(FailureKind.UNAVAILABLE, code, message)
+    if exc.code in (499, 500, 502, 503, 504):
+        return ProviderFailure(FailureKind.RETRYABLE, code, message)
+    return ProviderFailure(FailureKind.CONFIG, code, message)
+
+
+_SECONDS = re.compile(r"(\d+(?:\.\d+)?)s\b")
+
+
+def _retry_delay(details: list, message: str) -> float | None:
+    for detail in details:
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
+            match = _SECONDS.search(str(detail.get("retryDelay", "")))
+            if match:
+                return float(match.group(1))
+    match = re.search(r"retry in (\d+(?:\.\d+)?)s", message)
+    return float(match.group(1)) if match else None
+
+
+def _quota_exhausted(details: list, message: str) -> bool:
+    """Per-day quotas and ``limit: 0`` (no quota on this tier) do not recover within a request."""
+    if "limit: 0" in message:
+        return True
+    for detail in details:
+        for violation in (detail.get("violations") or []) if isinstance(detail, dict) else []:
+            if "PerDay" in str(violation.get("quotaId", "")):
+                return True
+    return False
+
+
+def _name(value: object) -> str:
+    return getattr(value, "value", None) or str(value)

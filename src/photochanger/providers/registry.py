@@ -1,0 +1,41 @@
+"""Provider registry: names → instances, and validation of a slot's provider settings."""
+
+from pydantic import BaseModel, ValidationError
+
+from photochanger.config import Config
+from photochanger.providers.base import Provider
+from photochanger.providers.gemini import GeminiProvider
+from photochanger.providers.local import LocalProvider
+
+PROVIDER_CLASSES: dict[str, type] = {cls.name: cls for cls in (LocalProvider, GeminiProvider)}
+
+
+class InvalidSettings(ValueError):
+    """A slot's provider, prompt or settings are not acceptable; the message says why."""
+
+
+def build_providers(config: Config) -> dict[str, Provider]:
+    """One instance per provider, configured from the environment."""
+    return {
+        "local": LocalProvider(),
+        "gemini": GeminiProvider(config.gemini_api_key, config.gemini_base_url),
+    }
+
+
+def validate_settings(provider: str, settings: dict, prompt: str) -> BaseModel:
+    """The validated settings model of ``provider``. Raises :class:`InvalidSettings` for an unknown
+    provider, an unknown key, a bad value, or a missing prompt where the provider needs one."""
+    cls = PROVIDER_CLASSES.get(provider)
+    if cls is None:
+        raise InvalidSettings(f"unknown provider {provider!r}; known: {', '.join(sorted(PROVIDER_CLASSES))}")
+    if cls.requires_prompt and not prompt.strip():
+        raise InvalidSettings(f"provider {provider!r} needs a prompt")
+    try:
+        return cls.settings_model.model_validate(settings)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: "
+            + ("unknown setting" if e["type"] == "extra_forbidden" else e["msg"])
+            for e in exc.errors()
+        )
+        raise InvalidSettings(f"invalid {provider} settings: {problems}") from exc

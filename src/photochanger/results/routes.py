@@ -1,0 +1,21 @@
+"""``GET /public/results/{job_id}``: the result image, inline or as a download."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+
+from photochanger.results.service import find_result
+
+router = APIRouter(tags=["results"])
+
+
+@router.get("/public/results/{job_id}", response_class=FileResponse)
+async def get_result(job_id: str, request: Request, download: bool = False) -> FileResponse:
+    """The image (``?download=1``: as an attachment with a file name). 404 or 410 as JSON."""
+    result = await find_result(request.app.state.ctx, job_id)
+    return FileResponse(
+        result.path,
+        media_type=result.mime,
+        filename=result.filename,
+        content_disposition_type="attachment" if download else "inline",
+        headers={"Cache-Control": "private, max-age=300"},
+    )

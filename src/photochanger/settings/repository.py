@@ -1,0 +1,23 @@
+"""SQL for run-time settings."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from photochanger.db import utcnow
+from photochanger.settings.models import AppSetting
+
+
+async def get_all(session: AsyncSession) -> dict[str, object]:
+    """Every stored setting as ``{key: value}``."""
+    rows = await session.execute(select(AppSetting.key, AppSetting.value))
+    return dict(rows.tuples().all())
+
+
+async def put(session: AsyncSession, key: str, value: object) -> None:
+    """Insert or update one setting."""
+    row = await session.get(AppSetting, key)
+    if row is None:
+        session.add(AppSetting(key=key, value=value, updated_at=utcnow()))
+    else:
+        row.value = value
+        row.updated_at = utcnow()

@@ -1,0 +1,38 @@
+"""SQL for slots and their templates."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from photochanger.slots.models import Slot, SlotTemplate
+
+
+async def get(session: AsyncSession, slot_id: str) -> Slot | None:
+    """The slot, or None."""
+    return await session.get(Slot, slot_id)
+
+
+async def list_all(session: AsyncSession) -> list[Slot]:
+    """All slots in id order."""
+    return list(await session.scalars(select(Slot).order_by(Slot.id)))
+
+
+async def list_templates(session: AsyncSession, slot_id: str) -> list[SlotTemplate]:
+    """Templates of one slot, oldest first."""
+    rows = await session.scalars(
+        select(SlotTemplate).where(SlotTemplate.slot_id == slot_id).order_by(SlotTemplate.created_at, SlotTemplate.id)
+    )
+    return list(rows)
+
+
+async def add_template(session: AsyncSession, template: SlotTemplate) -> None:
+    """Insert a template row."""
+    session.add(template)
+
+
+async def delete_template(session: AsyncSession, slot_id: str, template_id: str) -> SlotTemplate | None:
+    """Delete and return the template, or None if the slot has no such template."""
+    template = await session.get(SlotTemplate, template_id)
+    if template is None or template.slot_id != slot_id:
+        return None
+    await session.delete(template)
+    return template

@@ -1,0 +1,53 @@
+"""Slot input and output shapes."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TEMPLATE_ROLES = ("template", "background", "style", "face")
+
+
+class TemplateView(BaseModel):
+    """A slot template as shown to operators (sizes in bytes and pixels)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    role: str
+    mime: str
+    size_bytes: int
+    width: int
+    height: int
+    created_at: datetime
+
+
+class SlotView(BaseModel):
+    """A slot's full configuration."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    display_name: str
+    provider: str
+    prompt: str
+    settings: dict
+    is_active: bool
+    upload_limit_bytes: int | None
+    max_in_flight: int | None
+    version: int
+    updated_at: datetime
+    templates: list[TemplateView] = []
+
+
+class SlotUpdate(BaseModel):
+    """A partial change; ``settings`` replaces the provider settings when given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(None, min_length=1, max_length=120)
+    provider: str | None = None
+    prompt: str | None = Field(None, max_length=8000)
+    settings: dict | None = None
+    is_active: bool | None = None
+    upload_limit_bytes: int | None = Field(None, ge=1024, le=200 * 1024 * 1024)
+    max_in_flight: int | None = Field(None, ge=1, le=64)

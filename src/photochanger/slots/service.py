@@ -1,0 +1,99 @@
+"""Slot configuration: read, validated change, templates."""
+
+import asyncio
+import uuid
+
+from photochanger.db import Database, utcnow
+from photochanger.media.images import EXTENSION_BY_MIME, check_image_bytes
+from photochanger.media.storage import MediaStore
+from photochanger.providers.registry import validate_settings
+from photochanger.slots import repository
+from photochanger.slots.models import SlotTemplate
+from photochanger.slots.schemas import TEMPLATE_ROLES, SlotUpdate, SlotView, TemplateView
+
+
+class SlotNotFound(LookupError):
+    """No slot (or template) with that id."""
+
+
+async def list_slots(db: Database) -> list[SlotView]:
+    """All 15 slots (without templates)."""
+    async with db.transaction() as session:
+        return [SlotView.model_validate(slot) for slot in await repository.list_all(session)]
+
+
+async def get_slot(db: Database, slot_id: str) -> SlotView:
+    """One slot with its templates. Raises :class:`SlotNotFound`."""
+    async with db.transaction() as session:
+        slot = await repository.get(session, slot_id)
+        if slot is None:
+            raise SlotNotFound(slot_id)
+        view = SlotView.model_validate(slot)
+        view.templates = [TemplateView.model_validate(t) for t in await repository.list_templates(session, slot_id)]
+        return view
+
+
+async def update_slot(db: Database, slot_id: str, change: SlotUpdate) -> SlotView:
+    """Apply ``change`` after validating provider, prompt and settings together; bumps ``version``.
+
+    Raises :class:`SlotNotFound` and ``photochanger.providers.registry.InvalidSettings``.
+    """
+    async with db.transaction() as session:
+        slot = await repository.get(session, slot_id)
+        if slot is None:
+            raise SlotNotFound(slot_id)
+        values = change.model_dump(exclude_unset=True)
+        provider = values.get("provider", slot.provider)
+        prompt = values.get("prompt", slot.prompt)
+        settings = values.get("settings", slot.settings if provider == slot.provider else {})
+        validated = validate_settings(provider, settings, prompt)
+        values["settings"] = validated.model_dump(exclude_defaults=True)
+        for key, value in values.items():
+            setattr(slot, key, value)
+        slot.version += 1
+        slot.updated_at = utcnow()
+        return SlotView.model_validate(slot)
+
+
+async def add_template(db: Database, store: MediaStore, slot_id: str, data: bytes, role: str) -> TemplateView:
+    """Check ``data`` is a JPEG/PNG/WebP image and attach it to the slot with ``role``.
+
+    Raises :class:`SlotNotFound`, ``ValueError`` for a bad role and
+    ``photochanger.media.images.UnsupportedImage`` for a bad image.
+    """
+    if role not in TEMPLATE_ROLES:
+        raise ValueError(f"role must be one of {', '.join(TEMPLATE_ROLES)}")
+    checked = await asyncio.to_thread(check_image_bytes, data)
+    template_id = uuid.uuid4().hex
+    relative = f"templates/{slot_id}/{template_id}{EXTENSION_BY_MIME[checked.mime]}"
+    async with db.transaction() as session:
+        if await repository.get(session, slot_id) is None:
+            raise SlotNotFound(slot_id)
+    await asyncio.to_thread(store.write, relative, data)
+    template = SlotTemplate(
+        id=template_id, slot_id=slot_id, role=role, path=relative, mime=checked.mime,
+        size_bytes=len(data), width=checked.width, height=checked.height, created_at=utcnow(),
+    )  # fmt: skip
+    try:
+        async with db.transaction() as session:
+            await repository.add_template(session, template)
+    except Exception:
+        store.delete(relative)
+        raise
+    return TemplateView.model_validate(template)
+
+
+async def remove_template(db: Database, store: MediaStore, slot_id: str, template_id: str) -> None:
+    """Delete the template row and its file. Raises :class:`SlotNotFound`."""
+    async with db.transaction() as session:
+        template = await repository.delete_template(session, slot_id, template_id)
+    if template is None:
+        raise SlotNotFound(f"{slot_id}/{template_id}")
+    store.delete(template.path)
+
+
+async def load_templates(db: Database, store: MediaStore, slot_id: str) -> list[tuple[SlotTemplate, bytes]]:
+    """Template rows with their bytes, for a provider call."""
+    async with db.transaction() as session:
+        rows = await repository.list_templates(session, slot_id)
+    return [(row, await asyncio.to_thread(store.read, row.path)) for row in rows]
