@@ -10,7 +10,7 @@ from photochanger.settings.models import AppSetting
 async def get_all(session: AsyncSession) -> dict[str, object]:
     """Every stored setting as ``{key: value}``."""
     rows = await session.execute(select(AppSetting.key, AppSetting.value))
-    return dict(rows.tuples().all())
+    return {key: value for key, value in rows}
 
 
 async def put(session: AsyncSession, key: str, value: object) -> None:

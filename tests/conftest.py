@@ -1,0 +1,204 @@
+"""Shared fixtures: the fake Gemini, a real database (SQLite and PostgreSQL), and the service
+running as a real ``photochanger serve`` subprocess on 127.0.0.1.
+
+PostgreSQL runs when ``PHOTOCHANGER_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one
+with ``scripts/start-test-postgres``); without it those tests are skipped with that reason.
+"""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from photochanger.db import Database
+from photochanger.jobs import repository as jobs_repository
+from photochanger.jobs.models import Job, JobAttempt
+from photochanger.settings import service as settings_service
+from photochanger.slots import service as slots_service
+from photochanger.slots.schemas import SlotUpdate
+from tests.fakes.gemini import FakeGemini
+from tests.tools import booth_post
+
+PHOTOS = Path(__file__).parent / "fixtures" / "photos"
+PG_URL = os.environ.get("PHOTOCHANGER_TEST_POSTGRES_URL")
+INGEST_PASSWORD = "booth-secret-4711"
+GEMINI_KEY = "test-gemini-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class BoothResponse:
+    """An HTTP answer as the booth sees it."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed: float
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+class Service:
+    """A running ``photochanger serve`` plus direct database access for assertions."""
+
+    def __init__(self, database_url: str, data_dir: Path, gemini: FakeGemini) -> None:
+        self.database_url = database_url
+        self.data_dir = data_dir
+        self.media = data_dir / "media"
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir / "server.log"
+        self.env = {
+            **os.environ,
+            "PHOTOCHANGER_DATA_DIR": str(data_dir),
+            "PHOTOCHANGER_DATABASE_URL": database_url,
+            "PHOTOCHANGER_INGEST_PASSWORD": INGEST_PASSWORD,
+            "PHOTOCHANGER_GEMINI_API_KEY": GEMINI_KEY,
+            "PHOTOCHANGER_GEMINI_BASE_URL": gemini.url,
+            "PHOTOCHANGER_CLEANUP_INTERVAL_SECONDS": "3600",
+        }
+        self.db = Database(database_url)
+        self.proc: subprocess.Popen | None = None
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        """Run ``photochanger ARGS`` against this service's database."""
+        return subprocess.run([sys.executable, "-m", "photochanger", *args], env=self.env, capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "photochanger", "serve", "--port", str(self.port)],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not become ready")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            self.proc.wait(timeout=15)
+
+    def post(
+        self,
+        slot_id: str,
+        photo: bytes | Path = PHOTOS / "astronaut.jpg",
+        *,
+        password: str | None = INGEST_PASSWORD,
+        mime: str = "image/jpeg",
+        filename: str = "IMG_0003.JPG",
+        fields: dict | None = None,
+        path: str = "/api/ingest/",
+        query: str = "",
+        expect: bool = True,
+    ) -> BoothResponse:
+        """POST like DSLR Remote Pro 3.30 (the shared booth_post tool's wire format)."""
+        data = photo.read_bytes() if isinstance(photo, Path) else photo
+        ctype, body = booth_post.build(data, filename, mime, password or "", fields or {})
+        if password is None:
+            body = _drop_field(body, ctype, "password")
+        start = time.monotonic()
+        url = f"{self.base_url}{path}{slot_id}" + (f"?{query}" if query else "")
+        response = booth_post.post(url, body, ctype, expect=expect, timeout=90)
+        content = response.read()
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        return BoothResponse(response.status, headers, content, time.monotonic() - start)
+
+    async def job(self, job_id: str) -> Job:
+        async with self.db.transaction() as session:
+            return await jobs_repository.get(session, job_id)
+
+    async def attempts(self, job_id: str) -> list[JobAttempt]:
+        async with self.db.transaction() as session:
+            return await jobs_repository.list_attempts(session, job_id)
+
+    async def slot(self, slot_id: str, provider: str = "local", *, settings: dict | None = None, prompt: str = "",
+                   is_active: bool = True, upload_limit_bytes: int | None = None,
+                   max_in_flight: int | None = None) -> None:  # fmt: skip
+        """Configure every field of ``slot_id`` (so tests do not inherit each other's changes)."""
+        change = SlotUpdate(provider=provider, settings=settings or {}, prompt=prompt, is_active=is_active,
+                            upload_limit_bytes=upload_limit_bytes, max_in_flight=max_in_flight)  # fmt: skip
+        await slots_service.update_slot(self.db, slot_id, change)
+
+    async def setting(self, key: str, value: object) -> None:
+        await settings_service.set_value(self.db, key, str(value))
+
+
+def _drop_field(body: bytes, ctype: str, name: str) -> bytes:
+    boundary = ctype.split("boundary=")[1].encode()
+    parts = body.split(b"--" + boundary)
+    return (b"--" + boundary).join(p for p in parts if f'name="{name}"'.encode() not in p)
+
+
+@pytest.fixture(scope="session")
+def fake_gemini():
+    fake = FakeGemini(GEMINI_KEY).start()
+    yield fake
+    fake.stop()
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    not PG_URL, reason="PHOTOCHANGER_TEST_POSTGRES_URL not set (scripts/start-test-postgres starts one)"))]  # fmt: skip
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(request, tmp_path_factory):
+    """An empty database of each backend (the server migrates it at start)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'photochanger.db'}"
+        return
+    import asyncpg
+
+    name = f"photochanger_test_{uuid.uuid4().hex[:12]}"
+    admin = make_url(PG_URL).set(drivername="postgresql")
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def service(database_url, fake_gemini, tmp_path_factory):
+    """One server per backend for the whole session."""
+    running = Service(database_url, tmp_path_factory.mktemp("data"), fake_gemini)
+    await asyncio.to_thread(running.start)
+    yield running
+    running.stop()
+    await running.db.dispose()
+
+
+@pytest.fixture
+async def svc(service, fake_gemini):
+    """The service with default settings restored and the fake Gemini reset after each test."""
+    fake_gemini.reset()
+    yield service
+    fake_gemini.reset()
+    await service.setting("sync_response_seconds", 48)
+    await service.setting("result_ttl_hours", 168)

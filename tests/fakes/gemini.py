@@ -1,0 +1,206 @@
+"""A fake Gemini ``generateContent`` server that speaks the real wire protocol.
+
+Protocol source: ``../shared/provider-protocols.md`` §1: requests in camelCase or snake_case with
+standard or URL-safe base64; responses in camelCase; errors as google.rpc.Status bodies. It checks
+the ``x-goog-api-key`` header, the ``v1beta`` path for image fields, input MIME types against the
+bytes, ``imageSize`` casing and the forbidden image ``responseMimeType``, and records every request.
+
+Scenarios (a queue consumed one per request, then ``default``): ``success``, ``thought`` (a thought
+image before the final one), ``wrong_mime`` (JPEG bytes labelled image/png), ``no_image``,
+``text_only``, ``image_safety``, ``prompt_blocked``, ``rate_limited`` (429 + RetryInfo 1 s),
+``rate_limited_long`` (37 s), ``quota_zero``, ``error_500``, ``error_503``, ``hang``, ``slow``
+(sleeps ``latency`` seconds then succeeds). ``latency`` also delays every other answer.
+"""
+
+import asyncio
+import base64
+import binascii
+import io
+import random
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+
+from PIL import Image, ImageOps
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.fakes.server import ThreadedServer
+
+ALLOWED_MIME = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
+MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG"}
+USAGE = {"promptTokenCount": 1548, "candidatesTokenCount": 1290, "totalTokenCount": 2838}
+
+
+@dataclass
+class RecordedRequest:
+    """What the fake received: path parts, headers, the JSON body's parts (images decoded)."""
+
+    version: str
+    model: str
+    headers: dict
+    body: dict
+    parts: list = field(default_factory=list)  # ("image", mime, bytes) | ("text", str)
+
+
+def _b64decode(data: str) -> bytes:
+    padded = data + "=" * (-len(data) % 4)
+    return base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+
+
+def _status(code: int, status: str, message: str, details: list | None = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "status": status}}
+    if details:
+        body["error"]["details"] = details
+    return JSONResponse(body, status_code=code)
+
+
+def _get(obj: dict, camel: str, snake: str):  # noqa: ANN202
+    return obj.get(camel, obj.get(snake))
+
+
+class FakeGemini:
+    """See module docstring. ``api_key`` is the only key accepted."""
+
+    def __init__(self, api_key: str = "test-gemini-key") -> None:
+        self.api_key = api_key
+        self.requests: list[RecordedRequest] = []
+        self.script: deque[str] = deque()
+        self.default = "success"
+        self.latency = 0.0
+        self.mix: dict[str, float] | None = None  # scenario → probability, for benchmarks
+        self._lock = threading.Lock()
+        self._cache: dict[bytes, bytes] = {}
+        self.app = Starlette(routes=[Route("/{version}/models/{rest:path}", self._handle, methods=["POST"])])
+        self._server = ThreadedServer(self.app)
+        self.url = ""
+
+    def start(self) -> "FakeGemini":
+        self.url = self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def reset(self, *scenarios: str, default: str = "success", latency: float = 0.0) -> None:
+        """Answer ``scenarios`` in order, then ``default``; every answer delayed by ``latency`` s."""
+        with self._lock:
+            self.requests.clear()
+            self.script = deque(scenarios)
+            self.default = default
+            self.latency = latency
+            self.mix = None
+
+    def _next(self) -> str:
+        with self._lock:
+            if self.script:
+                return self.script.popleft()
+            if self.mix:
+                return random.choices(list(self.mix), weights=list(self.mix.values()))[0]
+            return self.default
+
+    async def _handle(self, request: Request) -> JSONResponse:
+        version = request.path_params["version"]
+        model, _, method = request.path_params["rest"].partition(":")
+        if method != "generateContent":
+            return _status(404, "NOT_FOUND", f"method {method} not found")
+        key = request.headers.get("x-goog-api-key") or request.query_params.get("key")
+        if key != self.api_key:
+            info = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}
+            return _status(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [info])
+        body = await request.json()
+        recorded = RecordedRequest(version, model, dict(request.headers), body)
+        with self._lock:
+            self.requests.append(recorded)
+        problem = self._validate(version, body, recorded)
+        if problem:
+            return _status(400, "INVALID_ARGUMENT", problem)
+        scenario = self._next()
+        await asyncio.sleep(3600 if scenario == "hang" else self.latency)
+        return await asyncio.to_thread(self._answer, scenario, model, recorded)
+
+    def _validate(self, version: str, body: dict, recorded: RecordedRequest) -> str | None:
+        config = _get(body, "generationConfig", "generation_config") or {}
+        if version != "v1beta" and ("responseModalities" in config or "response_modalities" in config):
+            return "Invalid JSON payload received. Unknown name \"responseModalities\" at 'generation_config'"
+        if _get(config, "responseMimeType", "response_mime_type", ) not in (None, "text/plain"):
+            return "response_mime_type is not supported for generating image response"
+        image_config = _get(config, "imageConfig", "image_config") or {}
+        size = _get(image_config, "imageSize", "image_size")
+        if size is not None and size not in ("1K", "2K", "4K"):
+            return f"Invalid image size {size!r}"
+        for content in body.get("contents", []):
+            for part in content.get("parts", []):
+                inline = _get(part, "inlineData", "inline_data")
+                if inline is None:
+                    recorded.parts.append(("text", part.get("text", "")))
+                    continue
+                mime = _get(inline, "mimeType", "mime_type")
+                if mime not in ALLOWED_MIME:
+                    return f"Unsupported MIME type: {mime}"
+                try:
+                    data = _b64decode(inline["data"])
+                except (binascii.Error, KeyError):
+                    return "Invalid value at 'contents.parts.inline_data.data' (TYPE_BYTES), Base64 decoding failed"
+                if mime in MAGIC and not data.startswith(MAGIC[mime]):
+                    return f"Provided image is not valid: declared {mime} does not match the data"
+                recorded.parts.append(("image", mime, data))
+        return None
+
+    def _edited(self, recorded: RecordedRequest) -> bytes:
+        """An obviously edited PNG (inverted colours, ≤1024 px) of the first image of the request."""
+        source = next((p[2] for p in recorded.parts if p[0] == "image"), None)
+        if source not in self._cache:
+            img = Image.open(io.BytesIO(source)).convert("RGB") if source else Image.new("RGB", (64, 64), "red")
+            img.thumbnail((1024, 1024))
+            buffer = io.BytesIO()
+            ImageOps.invert(img).save(buffer, "PNG", compress_level=1)
+            self._cache[source] = buffer.getvalue()
+        return self._cache[source]
+
+    def _answer(self, scenario: str, model: str, recorded: RecordedRequest) -> JSONResponse:
+        def candidate(parts: list | None, finish: str, **extra) -> JSONResponse:  # noqa: ANN003
+            item = {"finishReason": finish, "index": 0, **extra}
+            if parts is not None:
+                item["content"] = {"role": "model", "parts": parts}
+            return JSONResponse({"candidates": [item], "usageMetadata": USAGE, "modelVersion": model,
+                                 "responseId": f"fake-{len(self.requests)}"})  # fmt: skip
+
+        def image_part(data: bytes, mime: str, **extra) -> dict:  # noqa: ANN003
+            return {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}, **extra}
+
+        if scenario in ("success", "slow"):
+            return candidate([{"text": "Here is the edited photo"}, image_part(self._edited(recorded), "image/png")], "STOP")
+        if scenario == "thought":
+            draft = image_part(b"\x89PNG-not-the-final-image", "image/png", thought=True)
+            return candidate([draft, image_part(self._edited(recorded), "image/png", thoughtSignature="c2ln")], "STOP")
+        if scenario == "wrong_mime":
+            with Image.open(io.BytesIO(self._edited(recorded))) as img:
+                buffer = io.BytesIO()
+                img.save(buffer, "JPEG", quality=90)
+            return candidate([image_part(buffer.getvalue(), "image/png")], "STOP")
+        if scenario == "no_image":
+            return candidate(None, "NO_IMAGE")
+        if scenario == "text_only":
+            return candidate([{"text": "I can't draw that, but here is a description."}], "STOP")
+        if scenario == "image_safety":
+            return candidate(None, "IMAGE_SAFETY", finishMessage="The generated image was blocked by safety filters.")
+        if scenario == "prompt_blocked":
+            feedback = {"blockReason": "PROHIBITED_CONTENT", "blockReasonMessage": "The prompt was blocked."}
+            return JSONResponse({"promptFeedback": feedback, "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 0},
+                                 "modelVersion": model, "responseId": "fake-blocked"})  # fmt: skip
+        if scenario in ("rate_limited", "rate_limited_long"):
+            delay = "1s" if scenario == "rate_limited" else "37s"
+            details = [{"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                        "violations": [{"quotaMetric": "generate_content_requests", "quotaId": "GenerateRequestsPerMinute"}]},
+                       {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]  # fmt: skip
+            return _status(429, "RESOURCE_EXHAUSTED", f"You exceeded your current quota. Please retry in {delay}.", details)
+        if scenario == "quota_zero":
+            return _status(429, "RESOURCE_EXHAUSTED", "Quota exceeded for metric: generate_content_free_tier_requests, limit: 0")
+        if scenario == "error_500":
+            return _status(500, "INTERNAL", "An internal error has occurred.")
+        if scenario == "error_503":
+            return _status(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+        raise ValueError(f"unknown scenario {scenario}")
