@@ -8,7 +8,7 @@ bytes, ``imageSize`` casing and the forbidden image ``responseMimeType``, and re
 Scenarios (a queue consumed one per request, then ``default``): ``success``, ``thought`` (a thought
 image before the final one), ``wrong_mime`` (JPEG bytes labelled image/png), ``no_image``,
 ``text_only``, ``image_safety``, ``prompt_blocked``, ``rate_limited`` (429 + RetryInfo 1 s),
-``rate_limited_long`` (37 s), ``quota_zero``, ``error_500``, ``error_503``, ``hang``, ``slow``
+``rate_limited_long`` (60 s), ``quota_zero``, ``error_500``, ``error_503``, ``hang``, ``slow``
 (sleeps ``latency`` seconds then succeeds). ``latency`` also delays every other answer.
 """
 
@@ -192,7 +192,7 @@ class FakeGemini:
             return JSONResponse({"promptFeedback": feedback, "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 0},
                                  "modelVersion": model, "responseId": "fake-blocked"})  # fmt: skip
         if scenario in ("rate_limited", "rate_limited_long"):
-            delay = "1s" if scenario == "rate_limited" else "37s"
+            delay = "1s" if scenario == "rate_limited" else "60s"
             details = [{"@type": "type.googleapis.com/google.rpc.QuotaFailure",
                         "violations": [{"quotaMetric": "generate_content_requests", "quotaId": "GenerateRequestsPerMinute"}]},
                        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]  # fmt: skip
