@@ -79,15 +79,18 @@ class Service:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         """Run ``photochanger ARGS`` against this service's database."""
-        return subprocess.run([sys.executable, "-m", "photochanger", *args], env=self.env, capture_output=True,
-                              text=True, timeout=60)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "photochanger", *args], env=self.env, capture_output=True, text=True, timeout=60
+        )
 
     def start(self) -> None:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "photochanger", "serve", "--port", str(self.port)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -138,12 +141,26 @@ class Service:
         async with self.db.transaction() as session:
             return await jobs_repository.list_attempts(session, job_id)
 
-    async def slot(self, slot_id: str, provider: str = "local", *, settings: dict | None = None, prompt: str = "",
-                   is_active: bool = True, upload_limit_bytes: int | None = None,
-                   max_in_flight: int | None = None) -> None:  # fmt: skip
+    async def slot(
+        self,
+        slot_id: str,
+        provider: str = "local",
+        *,
+        settings: dict | None = None,
+        prompt: str = "",
+        is_active: bool = True,
+        upload_limit_bytes: int | None = None,
+        max_in_flight: int | None = None,
+    ) -> None:
         """Configure every field of ``slot_id`` (so tests do not inherit each other's changes)."""
-        change = SlotUpdate(provider=provider, settings=settings or {}, prompt=prompt, is_active=is_active,
-                            upload_limit_bytes=upload_limit_bytes, max_in_flight=max_in_flight)  # fmt: skip
+        change = SlotUpdate(
+            provider=provider,
+            settings=settings or {},
+            prompt=prompt,
+            is_active=is_active,
+            upload_limit_bytes=upload_limit_bytes,
+            max_in_flight=max_in_flight,
+        )
         await slots_service.update_slot(self.db, slot_id, change)
 
     async def setting(self, key: str, value: object) -> None:
@@ -163,8 +180,15 @@ def fake_gemini():
     fake.stop()
 
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_URL, reason="PHOTOCHANGER_TEST_POSTGRES_URL not set (scripts/start-test-postgres starts one)"))]  # fmt: skip
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not PG_URL, reason="PHOTOCHANGER_TEST_POSTGRES_URL not set (scripts/start-test-postgres starts one)"
+        ),
+    ),
+]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

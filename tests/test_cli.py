@@ -10,8 +10,20 @@ def test_slot_set_validates_before_saving(service):
     assert unknown.returncode == 2 and "colour: unknown setting" in unknown.stderr
     wrong_look = service.cli("slot", "set", "slot-009", "--setting", "look=neon")
     assert wrong_look.returncode == 2 and "look" in wrong_look.stderr
-    ok = service.cli("slot", "set", "slot-009", "--provider", "gemini", "--prompt", "Make it snow",
-                     "--setting", "aspect_ratio=3:4", "--active", "--upload-limit-mb", "5")  # fmt: skip
+    ok = service.cli(
+        "slot",
+        "set",
+        "slot-009",
+        "--provider",
+        "gemini",
+        "--prompt",
+        "Make it snow",
+        "--setting",
+        "aspect_ratio=3:4",
+        "--active",
+        "--upload-limit-mb",
+        "5",
+    )
     assert ok.returncode == 0, ok.stderr
     shown = json.loads(service.cli("slot", "show", "slot-009").stdout)
     assert shown["provider"] == "gemini" and shown["settings"] == {"aspect_ratio": "3:4"}

@@ -35,9 +35,14 @@ async def maintenance(ctx: AppContext) -> None:
                 report = await purge_expired(ctx.db, ctx.store)
                 next_cleanup = time.monotonic() + ctx.config.cleanup_interval_seconds
                 if report.files or report.temp_files:
-                    log.info("media.cleanup", jobs=report.jobs, files=report.files, bytes=report.bytes,
-                             temp_files=report.temp_files)  # fmt: skip
-        except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
+                    log.info(
+                        "media.cleanup",
+                        jobs=report.jobs,
+                        files=report.files,
+                        bytes=report.bytes,
+                        temp_files=report.temp_files,
+                    )
+        except Exception:
             log.exception("maintenance.failed")
         await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
 

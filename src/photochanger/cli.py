@@ -23,7 +23,9 @@ from photochanger.slots import service as slots
 from photochanger.slots.schemas import SlotUpdate
 
 app = typer.Typer(
-    help="PhotoChanger: photobooth gateway to generative image AI.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="PhotoChanger: photobooth gateway to generative image AI.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 slot_app = typer.Typer(help="Show and configure the 15 slots.", no_args_is_help=True)
 template_app = typer.Typer(help="Template images of a slot.", no_args_is_help=True)
@@ -134,7 +136,9 @@ def slot_set(
     prompt: Annotated[str | None, typer.Option(help="Instruction for AI providers.")] = None,
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     active: Annotated[bool | None, typer.Option("--active/--inactive", help="Accept ingests or not.")] = None,
-    setting: Annotated[list[str] | None, typer.Option(help="Provider setting key=value (JSON values allowed; key= removes).")] = None,
+    setting: Annotated[
+        list[str] | None, typer.Option(help="Provider setting key=value (JSON values allowed; key= removes).")
+    ] = None,
     upload_limit_mb: Annotated[float | None, typer.Option(help="Upload limit of this slot in MB.")] = None,
     max_in_flight: Annotated[int | None, typer.Option(help="In-flight ingests allowed for this slot.")] = None,
 ) -> None:
@@ -145,7 +149,12 @@ def slot_set(
         change: dict = {}
         if provider is not None:
             change["provider"] = provider
-        for key, value in [("prompt", prompt), ("display_name", name), ("is_active", active), ("max_in_flight", max_in_flight)]:
+        for key, value in [
+            ("prompt", prompt),
+            ("display_name", name),
+            ("is_active", active),
+            ("max_in_flight", max_in_flight),
+        ]:
             if value is not None:
                 change[key] = value
         if upload_limit_mb is not None:
@@ -214,4 +223,6 @@ def cleanup(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report
     """Delete media past its TTL and abandoned temp files; mark the jobs purged."""
     report = _run(lambda ctx: purge_expired(ctx.db, ctx.store, dry_run=dry_run))
     verb = "would remove" if dry_run else "removed"
-    typer.echo(f"{verb} {report.files} files ({report.bytes} bytes) of {report.jobs} jobs, {report.temp_files} temp files")
+    typer.echo(
+        f"{verb} {report.files} files ({report.bytes} bytes) of {report.jobs} jobs, {report.temp_files} temp files"
+    )

@@ -17,9 +17,7 @@ class Config(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PHOTOCHANGER_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(Path("./var"), description="Holds the SQLite file and, by default, media/.")
-    database_url: str | None = Field(
-        None, description="SQLAlchemy async URL; default sqlite+aiosqlite in DATA_DIR."
-    )
+    database_url: str | None = Field(None, description="SQLAlchemy async URL; default sqlite+aiosqlite in DATA_DIR.")
     media_root: Path | None = Field(None, description="Uploads and results; default DATA_DIR/media.")
     public_base_url: str | None = Field(
         None, description="Absolute base for X-Result-Url, e.g. https://booth.example.com."

@@ -57,7 +57,7 @@ def _status(code: int, status: str, message: str, details: list | None = None) -
     return JSONResponse(body, status_code=code)
 
 
-def _get(obj: dict, camel: str, snake: str):  # noqa: ANN202
+def _get(obj: dict, camel: str, snake: str):
     return obj.get(camel, obj.get(snake))
 
 
@@ -125,7 +125,11 @@ class FakeGemini:
         config = _get(body, "generationConfig", "generation_config") or {}
         if version != "v1beta" and ("responseModalities" in config or "response_modalities" in config):
             return "Invalid JSON payload received. Unknown name \"responseModalities\" at 'generation_config'"
-        if _get(config, "responseMimeType", "response_mime_type", ) not in (None, "text/plain"):
+        if _get(
+            config,
+            "responseMimeType",
+            "response_mime_type",
+        ) not in (None, "text/plain"):
             return "response_mime_type is not supported for generating image response"
         image_config = _get(config, "imageConfig", "image_config") or {}
         size = _get(image_config, "imageSize", "image_size")
@@ -161,18 +165,26 @@ class FakeGemini:
         return self._cache[source]
 
     def _answer(self, scenario: str, model: str, recorded: RecordedRequest) -> JSONResponse:
-        def candidate(parts: list | None, finish: str, **extra) -> JSONResponse:  # noqa: ANN003
+        def candidate(parts: list | None, finish: str, **extra) -> JSONResponse:
             item = {"finishReason": finish, "index": 0, **extra}
             if parts is not None:
                 item["content"] = {"role": "model", "parts": parts}
-            return JSONResponse({"candidates": [item], "usageMetadata": USAGE, "modelVersion": model,
-                                 "responseId": f"fake-{len(self.requests)}"})  # fmt: skip
+            return JSONResponse(
+                {
+                    "candidates": [item],
+                    "usageMetadata": USAGE,
+                    "modelVersion": model,
+                    "responseId": f"fake-{len(self.requests)}",
+                }
+            )
 
-        def image_part(data: bytes, mime: str, **extra) -> dict:  # noqa: ANN003
+        def image_part(data: bytes, mime: str, **extra) -> dict:
             return {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}, **extra}
 
         if scenario in ("success", "slow"):
-            return candidate([{"text": "Here is the edited photo"}, image_part(self._edited(recorded), "image/png")], "STOP")
+            return candidate(
+                [{"text": "Here is the edited photo"}, image_part(self._edited(recorded), "image/png")], "STOP"
+            )
         if scenario == "thought":
             draft = image_part(b"\x89PNG-not-the-final-image", "image/png", thought=True)
             return candidate([draft, image_part(self._edited(recorded), "image/png", thoughtSignature="c2ln")], "STOP")
@@ -189,16 +201,32 @@ class FakeGemini:
             return candidate(None, "IMAGE_SAFETY", finishMessage="The generated image was blocked by safety filters.")
         if scenario == "prompt_blocked":
             feedback = {"blockReason": "PROHIBITED_CONTENT", "blockReasonMessage": "The prompt was blocked."}
-            return JSONResponse({"promptFeedback": feedback, "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 0},
-                                 "modelVersion": model, "responseId": "fake-blocked"})  # fmt: skip
+            return JSONResponse(
+                {
+                    "promptFeedback": feedback,
+                    "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 0},
+                    "modelVersion": model,
+                    "responseId": "fake-blocked",
+                }
+            )
         if scenario in ("rate_limited", "rate_limited_long"):
             delay = "1s" if scenario == "rate_limited" else "60s"
-            details = [{"@type": "type.googleapis.com/google.rpc.QuotaFailure",
-                        "violations": [{"quotaMetric": "generate_content_requests", "quotaId": "GenerateRequestsPerMinute"}]},
-                       {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]  # fmt: skip
-            return _status(429, "RESOURCE_EXHAUSTED", f"You exceeded your current quota. Please retry in {delay}.", details)
+            details = [
+                {
+                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                    "violations": [
+                        {"quotaMetric": "generate_content_requests", "quotaId": "GenerateRequestsPerMinute"}
+                    ],
+                },
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay},
+            ]
+            return _status(
+                429, "RESOURCE_EXHAUSTED", f"You exceeded your current quota. Please retry in {delay}.", details
+            )
         if scenario == "quota_zero":
-            return _status(429, "RESOURCE_EXHAUSTED", "Quota exceeded for metric: generate_content_free_tier_requests, limit: 0")
+            return _status(
+                429, "RESOURCE_EXHAUSTED", "Quota exceeded for metric: generate_content_free_tier_requests, limit: 0"
+            )
         if scenario == "error_500":
             return _status(500, "INTERNAL", "An internal error has occurred.")
         if scenario == "error_503":

@@ -9,9 +9,11 @@ import uvicorn
 class ThreadedServer:
     """``start()`` binds a free port and returns the base URL; ``stop()`` shuts down."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app) -> None:
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+            uvicorn.Config(
+                app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+            )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

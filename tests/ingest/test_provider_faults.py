@@ -42,7 +42,10 @@ async def test_templates_follow_the_photo_and_precede_the_prompt(svc, fake_gemin
         assert r.status == 200 and r.headers["content-type"] == "image/png"
         parts = fake_gemini.requests[0].parts
         assert [(p[0], p[1] if p[0] == "image" else None) for p in parts] == [
-            ("image", "image/jpeg"), ("image", "image/png"), ("text", None)]  # opaque photos travel as JPEG
+            ("image", "image/jpeg"),
+            ("image", "image/png"),
+            ("text", None),
+        ]  # opaque photos travel as JPEG
         assert parts[1][2] == (PHOTOS / "camera.png").read_bytes()
     finally:
         await slots.remove_template(svc.db, store, "slot-005", template.id)
@@ -55,7 +58,10 @@ async def test_no_image_then_success_is_retried(svc, fake_gemini):
     assert r.status == 200
     attempts = await svc.attempts(r.headers["x-job-id"])
     assert [(a.outcome, a.failure_code) for a in attempts] == [
-        ("failed", "NO_IMAGE"), ("failed", "TEXT_ONLY"), ("success", None)]  # fmt: skip
+        ("failed", "NO_IMAGE"),
+        ("failed", "TEXT_ONLY"),
+        ("success", None),
+    ]
     assert (await svc.job(r.headers["x-job-id"])).attempts == 3
 
 

@@ -49,13 +49,22 @@ async def test_booth_photo_comes_back_edited_as_jpeg(svc):
 async def test_alias_route_and_file_field_name(svc):
     await svc.slot("slot-001", "local", settings={"look": "bw"})
     photo = (PHOTOS / "astronaut.jpg").read_bytes()
-    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n" + INGEST_PASSWORD.encode()
-            + b"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
-            + b"Content-Type: image/jpeg\r\n\r\n" + photo + b"\r\n--XyZ--\r\n")  # fmt: skip
-    r = httpx.post(f"{svc.base_url}/ingest/slot-001", content=body,
-                   headers={"Content-Type": "multipart/form-data; boundary=XyZ"})  # fmt: skip
+    body = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="password"\r\n\r\n'
+        + INGEST_PASSWORD.encode()
+        + b'\r\n--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+        + b"Content-Type: image/jpeg\r\n\r\n"
+        + photo
+        + b"\r\n--XyZ--\r\n"
+    )
+    r = httpx.post(
+        f"{svc.base_url}/ingest/slot-001", content=body, headers={"Content-Type": "multipart/form-data; boundary=XyZ"}
+    )
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
-    assert _image(r.content).convert("RGB").getpixel((256, 256))[0] == _image(r.content).convert("RGB").getpixel((256, 256))[2]
+    assert (
+        _image(r.content).convert("RGB").getpixel((256, 256))[0]
+        == _image(r.content).convert("RGB").getpixel((256, 256))[2]
+    )
 
 
 async def test_png_in_png_out_and_webp_in_webp_out(svc):
@@ -71,7 +80,12 @@ async def test_png_in_png_out_and_webp_in_webp_out(svc):
 async def test_unknown_slot_is_404_without_a_job(svc):
     r = svc.post("slot-016")
     assert r.status == 404
-    assert r.json() == {"status": "error", "failure_reason": "slot_not_found", "detail": r.json()["detail"], "job_id": None}
+    assert r.json() == {
+        "status": "error",
+        "failure_reason": "slot_not_found",
+        "detail": r.json()["detail"],
+        "job_id": None,
+    }
 
 
 async def test_inactive_slot_is_403_and_recorded(svc):
@@ -103,17 +117,22 @@ async def test_missing_or_empty_photo_and_non_multipart_are_400(svc):
     assert empty.status == 400 and "empty" in empty.json()["detail"]
     raw = httpx.post(f"{svc.base_url}/api/ingest/slot-001", json={"password": INGEST_PASSWORD})
     assert raw.status_code == 400 and raw.json()["failure_reason"] == "invalid_request"
-    cut = httpx.post(f"{svc.base_url}/api/ingest/slot-001", content=b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nv",
-                     headers={"Content-Type": "multipart/form-data; boundary=b"})  # fmt: skip
+    cut = httpx.post(
+        f"{svc.base_url}/api/ingest/slot-001",
+        content=b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\nv',
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
     assert cut.status_code == 400
 
 
 async def test_declared_oversize_body_is_refused_before_it_is_sent(svc):
     await svc.slot("slot-001", "local")
     with socket.create_connection(("127.0.0.1", svc.port), timeout=10) as sock:
-        sock.sendall(b"POST /api/ingest/slot-001 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                     b"Content-Type: multipart/form-data; boundary=------------1\r\n"
-                     b"Content-Length: 524288000\r\n\r\n")  # fmt: skip
+        sock.sendall(
+            b"POST /api/ingest/slot-001 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+            b"Content-Type: multipart/form-data; boundary=------------1\r\n"
+            b"Content-Length: 524288000\r\n\r\n"
+        )
         answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 413") and b"payload_too_large" in answer
     assert list((svc.media / "tmp").iterdir()) == []
@@ -123,13 +142,19 @@ async def test_per_slot_limit_applies_while_streaming_without_content_length(svc
     await svc.slot("slot-001", "local", upload_limit_bytes=200 * 1024)
 
     def chunks():
-        yield (b"--B\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n" + INGEST_PASSWORD.encode()
-               + b"\r\n--B\r\nContent-Disposition: form-data; name=\"fileToUpload\"; filename=\"a.jpg\"\r\n\r\n")  # fmt: skip
+        yield (
+            b'--B\r\nContent-Disposition: form-data; name="password"\r\n\r\n'
+            + INGEST_PASSWORD.encode()
+            + b'\r\n--B\r\nContent-Disposition: form-data; name="fileToUpload"; filename="a.jpg"\r\n\r\n'
+        )
         for _ in range(100):
             yield b"\xff" * 65536
 
-    r = httpx.post(f"{svc.base_url}/api/ingest/slot-001", content=chunks(),
-                   headers={"Content-Type": "multipart/form-data; boundary=B"})  # fmt: skip
+    r = httpx.post(
+        f"{svc.base_url}/api/ingest/slot-001",
+        content=chunks(),
+        headers={"Content-Type": "multipart/form-data; boundary=B"},
+    )
     assert r.status_code == 413 and r.json()["failure_reason"] == "payload_too_large"
     job = await svc.job(r.json()["job_id"])
     assert job.input_path is None
@@ -163,7 +188,7 @@ async def test_exif_orientation_is_applied_before_the_provider(svc, fake_gemini)
     img.save(buffer, "JPEG", quality=90, exif=exif)
     r = svc.post("slot-002", buffer.getvalue())
     assert r.status == 200, r.body[:300]
-    sent = [p for p in fake_gemini.requests[0].parts if p[0] == "image"][0]
+    sent = next(p for p in fake_gemini.requests[0].parts if p[0] == "image")
     assert sent[1] == "image/jpeg"
     assert Image.open(io.BytesIO(sent[2])).size == (1365, 2048)
 

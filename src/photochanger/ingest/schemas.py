@@ -38,16 +38,26 @@ INGEST_OPENAPI = {
                 "X-Job-Id": {"schema": {"type": "string"}},
                 "X-Result-Url": {"schema": {"type": "string", "format": "uri"}},
             },
-            "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in ("image/jpeg", "image/png", "image/webp")},
+            "content": {
+                m: {"schema": {"type": "string", "format": "binary"}} for m in ("image/jpeg", "image/png", "image/webp")
+            },
         },
         **{
             str(code): {"description": text, **_ERROR}
             for code, text in [
-                (400, "invalid_request"), (401, "invalid_password"), (403, "slot_disabled"), (404, "slot_not_found"),
-                (413, "payload_too_large"), (415, "unsupported_media_type"), (422, "content_rejected"),
-                (429, "rate_limited"), (500, "internal_error"), (502, "provider_error"),
-                (503, "provider_unavailable"), (504, "provider_timeout"),
+                (400, "invalid_request"),
+                (401, "invalid_password"),
+                (403, "slot_disabled"),
+                (404, "slot_not_found"),
+                (413, "payload_too_large"),
+                (415, "unsupported_media_type"),
+                (422, "content_rejected"),
+                (429, "rate_limited"),
+                (500, "internal_error"),
+                (502, "provider_error"),
+                (503, "provider_unavailable"),
+                (504, "provider_timeout"),
             ]
-        },  # fmt: skip
+        },
     },
 }

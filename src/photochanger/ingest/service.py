@@ -28,7 +28,14 @@ from photochanger.errors import ApiError
 from photochanger.ingest.limits import LimitReached
 from photochanger.ingest.multipart import FormError, PasswordRejected, ReceivedForm, UploadTooLarge, read_form
 from photochanger.jobs import service as jobs
-from photochanger.media.images import EXTENSION_BY_MIME, EncodedImage, UnsupportedImage, check_and_normalise, convert, sniff_mime
+from photochanger.media.images import (
+    EXTENSION_BY_MIME,
+    EncodedImage,
+    UnsupportedImage,
+    check_and_normalise,
+    convert,
+    sniff_mime,
+)
 from photochanger.metrics import INGEST_REJECTED_IN_FLIGHT, INGEST_REQUESTS, INGEST_SECONDS
 from photochanger.providers.base import FailureKind, InputImage
 from photochanger.providers.registry import InvalidSettings, validate_settings
@@ -111,21 +118,33 @@ class IngestService:
             slot = await slots.get_slot(self.ctx.db, request.slot_id)
         except slots.SlotNotFound:
             INGEST_REQUESTS.labels(request.slot_id[:16], "slot_not_found").inc()
-            raise ApiError(404, "slot_not_found", f"no slot {request.slot_id!r}; slots are slot-001 … slot-015") from None
+            raise ApiError(
+                404, "slot_not_found", f"no slot {request.slot_id!r}; slots are slot-001 … slot-015"
+            ) from None
         progress = _Progress(uuid.uuid4().hex, slot.id, start)
         await jobs.open_job(
-            self.ctx.db, job_id=progress.job_id, slot_id=slot.id, source=request.source,
-            received_at=received_at, deadline_at=received_at + timedelta(seconds=runtime.sync_response_seconds),
-            client_ip=request.client_ip, query_string=request.query_string[:2000] or None,
-        )  # fmt: skip
+            self.ctx.db,
+            job_id=progress.job_id,
+            slot_id=slot.id,
+            source=request.source,
+            received_at=received_at,
+            deadline_at=received_at + timedelta(seconds=runtime.sync_response_seconds),
+            client_ip=request.client_ip,
+            query_string=request.query_string[:2000] or None,
+        )
         bound = log.bind(job_id=progress.job_id, slot_id=slot.id, source=request.source)
         try:
             success = await self._process(request, slot, runtime, deadline, progress, received_at)
         except ApiError as error:
             error.job_id = progress.job_id
             await self._finish_failed(progress, error)
-            bound.info("ingest.failed", failure_reason=error.failure_reason, http_status=error.http_status,
-                       detail=error.detail, attempts=len(progress.attempts))  # fmt: skip
+            bound.info(
+                "ingest.failed",
+                failure_reason=error.failure_reason,
+                http_status=error.http_status,
+                detail=error.detail,
+                attempts=len(progress.attempts),
+            )
             raise
         except Exception as exc:
             bound.exception("ingest.crashed")
@@ -135,17 +154,24 @@ class IngestService:
         elapsed = time.monotonic() - start
         INGEST_REQUESTS.labels(slot.id, "ok").inc()
         INGEST_SECONDS.labels("ok").observe(elapsed)
-        bound.info("ingest.done", total_ms=int(elapsed * 1000), provider_ms=progress.provider_ms,
-                   attempts=len(progress.attempts), result_bytes=len(success.image.data))  # fmt: skip
+        bound.info(
+            "ingest.done",
+            total_ms=int(elapsed * 1000),
+            provider_ms=progress.provider_ms,
+            attempts=len(progress.attempts),
+            result_bytes=len(success.image.data),
+        )
         return success
 
-    async def _process(self, request, slot: SlotView, runtime, deadline: Deadline, progress: _Progress, received_at):  # noqa: ANN001, ANN202
+    async def _process(self, request, slot: SlotView, runtime, deadline: Deadline, progress: _Progress, received_at):
         config, store = self.ctx.config, self.ctx.store
         if not slot.is_active:
             raise ApiError(403, "slot_disabled", f"{slot.id} is not active")
         limit = slot.upload_limit_bytes or config.max_upload_bytes
         if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD_BYTES:
-            raise ApiError(413, "payload_too_large", f"upload of {request.content_length} bytes is over the {limit} byte limit")
+            raise ApiError(
+                413, "payload_too_large", f"upload of {request.content_length} bytes is over the {limit} byte limit"
+            )
         expected = runtime.ingest_password.encode()
         temp = store.temp_path()
         try:
@@ -157,12 +183,19 @@ class IngestService:
         finally:
             temp.unlink(missing_ok=True)
         await jobs.update(
-            self.ctx.db, progress.job_id, client_fields=form.fields, input_path=input_path, input_bytes=form.file_bytes,
-            input_sha256=form.sha256, input_mime=kind or form.declared_mime,
+            self.ctx.db,
+            progress.job_id,
+            client_fields=form.fields,
+            input_path=input_path,
+            input_bytes=form.file_bytes,
+            input_sha256=form.sha256,
+            input_mime=kind or form.declared_mime,
             result_expires_at=received_at + timedelta(hours=runtime.result_ttl_hours),
-        )  # fmt: skip
+        )
         try:
-            checked = await asyncio.to_thread(check_and_normalise, store.path(input_path), config.provider_image_max_side)
+            checked = await asyncio.to_thread(
+                check_and_normalise, store.path(input_path), config.provider_image_max_side
+            )
         except UnsupportedImage as exc:
             raise ApiError(415, "unsupported_media_type", f"{exc}; send a JPEG, PNG or WebP photo") from exc
         await jobs.update(self.ctx.db, progress.job_id, input_width=checked.width, input_height=checked.height)
@@ -174,14 +207,22 @@ class IngestService:
         result_path = f"results/{progress.job_id}{EXTENSION_BY_MIME[result.mime]}"
         await asyncio.to_thread(store.write, result_path, result.data)
         await jobs.finish(
-            self.ctx.db, progress.job_id, progress.attempts, status="done", http_status=200, **progress.final_fields(),
-            result_path=result_path, result_mime=result.mime, result_bytes=len(result.data),
-            result_width=result.width, result_height=result.height,
-        )  # fmt: skip
+            self.ctx.db,
+            progress.job_id,
+            progress.attempts,
+            status="done",
+            http_status=200,
+            **progress.final_fields(),
+            result_path=result_path,
+            result_mime=result.mime,
+            result_bytes=len(result.data),
+            result_width=result.width,
+            result_height=result.height,
+        )
         base = (config.public_base_url or request.base_url).rstrip("/")
         return IngestSuccess(progress.job_id, result, f"{base}/public/results/{progress.job_id}")
 
-    async def _receive(self, request: IngestRequest, form: ReceivedForm, temp, limit: int, expected: bytes) -> None:  # noqa: ANN001
+    async def _receive(self, request: IngestRequest, form: ReceivedForm, temp, limit: int, expected: bytes) -> None:
         def check_password(value: str) -> bool:
             return hmac.compare_digest(value.encode(), expected)
 
@@ -221,13 +262,18 @@ class IngestService:
                 ]
                 photo_input = InputImage(photo.data, photo.mime)
                 attempt_limit = getattr(settings, "attempt_timeout_seconds", None)
-                run = await run_with_deadline(provider, settings, photo_input, templates, slot.prompt, deadline,
-                                              attempt_limit)  # fmt: skip
+                run = await run_with_deadline(
+                    provider, settings, photo_input, templates, slot.prompt, deadline, attempt_limit
+                )
         except LimitReached as exc:
             INGEST_REJECTED_IN_FLIGHT.labels(exc.scope).inc()
             retry_after = str(max(1, math.ceil(provider.typical_latency(settings))))
-            raise ApiError(429, "rate_limited", f"too many photos in flight for this {exc.scope}; retry shortly",
-                           headers={"Retry-After": retry_after}) from None  # fmt: skip
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"too many photos in flight for this {exc.scope}; retry shortly",
+                headers={"Retry-After": retry_after},
+            ) from None
         except RunFailed as failed:
             progress.attempts = failed.attempts
             progress.provider_ms = sum(a.latency_ms for a in failed.attempts)
@@ -243,10 +289,15 @@ class IngestService:
         INGEST_REQUESTS.labels(progress.slot_id, error.failure_reason).inc()
         INGEST_SECONDS.labels(error.failure_reason).observe(time.monotonic() - progress.start)
         await jobs.finish(
-            self.ctx.db, progress.job_id, progress.attempts, status="timeout" if error.status == "timeout" else "failed",
-            failure_reason=error.failure_reason, failure_detail=error.detail, http_status=error.http_status,
+            self.ctx.db,
+            progress.job_id,
+            progress.attempts,
+            status="timeout" if error.status == "timeout" else "failed",
+            failure_reason=error.failure_reason,
+            failure_detail=error.detail,
+            http_status=error.http_status,
             **progress.final_fields(),
-        )  # fmt: skip
+        )
 
 
 async def _drain(body: AsyncIterator[bytes], cap: int) -> None:

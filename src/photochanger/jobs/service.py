@@ -43,9 +43,7 @@ async def update(db: Database, job_id: str, **fields: object) -> None:
         await repository.update_fields(session, job_id, fields)
 
 
-async def finish(
-    db: Database, job_id: str, attempts: Sequence[AttemptRecord] = (), **fields: object
-) -> None:
+async def finish(db: Database, job_id: str, attempts: Sequence[AttemptRecord] = (), **fields: object) -> None:
     """Write the final state (``status``, reason, timings, result…) and the attempts, atomically."""
     rows = [
         JobAttempt(

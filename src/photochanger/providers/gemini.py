@@ -26,15 +26,31 @@ TYPICAL_LATENCY_SECONDS = {"gemini-2.5-flash-image": 6.0, "gemini-3-pro-image-pr
 # finishReason of a candidate without an image → how to handle it (§1.5, §4.1).
 _R, _C, _X = FailureKind.RETRYABLE, FailureKind.CONTENT_REJECTED, FailureKind.CONFIG
 FINISH_REASONS: dict[str, FailureKind] = {
-    "FINISH_REASON_UNSPECIFIED": _R, "STOP": _R, "MAX_TOKENS": _R, "OTHER": _R, "NO_IMAGE": _R,
-    "IMAGE_OTHER": _R, "MALFORMED_FUNCTION_CALL": _R, "UNEXPECTED_TOOL_CALL": _R,
-    "TOO_MANY_TOOL_CALLS": _R, "MISSING_THOUGHT_SIGNATURE": _R, "MALFORMED_RESPONSE": _R,
+    "FINISH_REASON_UNSPECIFIED": _R,
+    "STOP": _R,
+    "MAX_TOKENS": _R,
+    "OTHER": _R,
+    "NO_IMAGE": _R,
+    "IMAGE_OTHER": _R,
+    "MALFORMED_FUNCTION_CALL": _R,
+    "UNEXPECTED_TOOL_CALL": _R,
+    "TOO_MANY_TOOL_CALLS": _R,
+    "MISSING_THOUGHT_SIGNATURE": _R,
+    "MALFORMED_RESPONSE": _R,
     "CONTINUATION": _R,
-    "SAFETY": _C, "RECITATION": _C, "BLOCKLIST": _C, "PROHIBITED_CONTENT": _C, "SPII": _C,
-    "IMAGE_SAFETY": _C, "IMAGE_PROHIBITED_CONTENT": _C, "IMAGE_RECITATION": _C,
-    "MODEL_ARMOR": _C, "ESCALATION": _C,
-    "LANGUAGE": _X, "PUP_LIMITED_DISABLED": _X,
-}  # fmt: skip
+    "SAFETY": _C,
+    "RECITATION": _C,
+    "BLOCKLIST": _C,
+    "PROHIBITED_CONTENT": _C,
+    "SPII": _C,
+    "IMAGE_SAFETY": _C,
+    "IMAGE_PROHIBITED_CONTENT": _C,
+    "IMAGE_RECITATION": _C,
+    "MODEL_ARMOR": _C,
+    "ESCALATION": _C,
+    "LANGUAGE": _X,
+    "PUP_LIMITED_DISABLED": _X,
+}
 TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
 TIMEOUT_ERRORS = (httpx.TimeoutException, httpx2.TimeoutException)
 

@@ -95,23 +95,38 @@ async def run_with_deadline(
             elapsed = time.monotonic() - start
             spent += elapsed
             PROVIDER_ATTEMPT_SECONDS.labels(provider.name, "success").observe(elapsed)
-            attempts.append(AttemptRecord(provider.name, image.model or model, "success", None, None, started_at,
-                                          int(elapsed * 1000)))  # fmt: skip
+            attempts.append(
+                AttemptRecord(
+                    provider.name, image.model or model, "success", None, None, started_at, int(elapsed * 1000)
+                )
+            )
             return RunResult(image, attempts, int(spent * 1000))
         elapsed = time.monotonic() - start
         spent += elapsed
         outcome = "timeout" if failure.kind is FailureKind.TIMEOUT else "failed"
         PROVIDER_ATTEMPT_SECONDS.labels(provider.name, outcome).observe(elapsed)
-        attempts.append(AttemptRecord(provider.name, model, outcome, failure.code, failure.detail[:1000] or None,
-                                      started_at, int(elapsed * 1000)))  # fmt: skip
+        attempts.append(
+            AttemptRecord(
+                provider.name,
+                model,
+                outcome,
+                failure.code,
+                failure.detail[:1000] or None,
+                started_at,
+                int(elapsed * 1000),
+            )
+        )
         wait = _retry_wait(failure)
         if wait is None:
             raise RunFailed(failure, attempts)
         needed = wait + provider.typical_latency(settings) + RETRY_HEADROOM_SECONDS + RESPONSE_MARGIN_SECONDS
         if deadline.remaining() < needed:
             if failure.kind is FailureKind.RATE_LIMITED:
-                failure = ProviderFailure(FailureKind.UNAVAILABLE, failure.code,
-                                          f"rate limited; retry hint {wait:.0f} s does not fit the deadline")  # fmt: skip
+                failure = ProviderFailure(
+                    FailureKind.UNAVAILABLE,
+                    failure.code,
+                    f"rate limited; retry hint {wait:.0f} s does not fit the deadline",
+                )
             raise RunFailed(failure, attempts)
         await asyncio.sleep(wait)
 

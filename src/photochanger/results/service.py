@@ -25,7 +25,9 @@ class ResultFile:
 async def find_result(ctx: AppContext, job_id: str) -> ResultFile:
     """The result of ``job_id``. Raises :class:`ApiError` 404 ``result_not_found`` or 410
     ``result_expired`` (past ``result_expires_at`` even if the file is still there)."""
-    not_found = ApiError(404, "result_not_found", "no result for this job", job_id=job_id if JOB_ID.match(job_id) else None)
+    not_found = ApiError(
+        404, "result_not_found", "no result for this job", job_id=job_id if JOB_ID.match(job_id) else None
+    )
     job = await jobs.get(ctx.db, job_id) if JOB_ID.match(job_id) else None
     if job is None or job.result_path is None or job.result_mime is None:
         raise not_found

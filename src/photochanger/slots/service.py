@@ -71,9 +71,16 @@ async def add_template(db: Database, store: MediaStore, slot_id: str, data: byte
             raise SlotNotFound(slot_id)
     await asyncio.to_thread(store.write, relative, data)
     template = SlotTemplate(
-        id=template_id, slot_id=slot_id, role=role, path=relative, mime=checked.mime,
-        size_bytes=len(data), width=checked.width, height=checked.height, created_at=utcnow(),
-    )  # fmt: skip
+        id=template_id,
+        slot_id=slot_id,
+        role=role,
+        path=relative,
+        mime=checked.mime,
+        size_bytes=len(data),
+        width=checked.width,
+        height=checked.height,
+        created_at=utcnow(),
+    )
     try:
         async with db.transaction() as session:
             await repository.add_template(session, template)

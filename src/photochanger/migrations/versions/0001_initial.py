@@ -101,9 +101,7 @@ def upgrade() -> None:
         sa.Column("started_at", TS, nullable=False),
         sa.Column("latency_ms", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_job_attempts"),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["jobs.id"], name="fk_job_attempts_job_id_jobs", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name="fk_job_attempts_job_id_jobs", ondelete="CASCADE"),
     )
     op.create_index("ix_job_attempts_job_id", "job_attempts", ["job_id"])
     op.create_table(

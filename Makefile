@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make run` (service on embedded defaults) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test bench lint duplicates clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.run-installed
+
+## run: create the virtualenv, install, migrate and serve on embedded defaults (SQLite + ./var)
+run: $(VENV)/.run-installed
+	$(VENV)/bin/photochanger serve --host $(HOST) --port $(PORT)
+
+## test: install dev dependencies and run the whole suite
+test: $(VENV)/.dev-installed
+	$(VENV)/bin/pytest
+
+## bench: gateway overhead under 30 concurrent booths (prints p50/p95/p99, throughput, RSS)
+bench: $(VENV)/.dev-installed
+	$(VENV)/bin/python -m bench.ingest_overhead
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) var

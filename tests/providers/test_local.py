@@ -1,0 +1,52 @@
+"""The offline local provider: deterministic looks and frame overlays."""
+
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+
+from photochanger.providers.base import InputImage, ProviderRequest
+from photochanger.providers.local import LocalProvider, LocalSettings
+from tests.conftest import PHOTOS
+
+PHOTO = InputImage((PHOTOS / "astronaut.jpg").read_bytes(), "image/jpeg")
+
+
+def _frame(size=(300, 200)) -> InputImage:
+    frame = Image.new("RGBA", size, (0, 0, 0, 0))
+    ImageDraw.Draw(frame).rectangle([0, 0, size[0] - 1, size[1] - 1], outline=(255, 0, 0, 255), width=20)
+    buffer = io.BytesIO()
+    frame.save(buffer, "PNG")
+    return InputImage(buffer.getvalue(), "image/png", "template")
+
+
+async def _run(templates=(), **settings) -> Image.Image:
+    request = ProviderRequest(PHOTO, list(templates), "", LocalSettings(**settings), 10)
+    return Image.open(io.BytesIO((await LocalProvider().generate(request)).data)).convert("RGB")
+
+
+@pytest.mark.parametrize("look", ["bw", "sepia", "warm", "vivid"])
+async def test_looks_are_deterministic_and_change_the_photo(look):
+    first, second, plain = await _run(look=look), await _run(look=look), await _run()
+    assert first.tobytes() == second.tobytes()
+    assert first.tobytes() != plain.tobytes()
+
+
+async def test_bw_is_grey():
+    red, green, blue = (await _run(look="bw")).getpixel((256, 300))
+    assert red == green == blue
+
+
+async def test_frame_overlay_is_stretched_to_the_photo_and_keeps_the_centre():
+    plain, framed = await _run(), await _run([_frame()])
+    assert framed.size == plain.size == (512, 512)
+    red, green, blue = framed.getpixel((3, 256))
+    assert red > 200 and green < 60 and blue < 60
+    assert framed.getpixel((256, 256)) == plain.getpixel((256, 256))
+
+
+async def test_overlay_can_be_switched_off_and_other_roles_are_ignored():
+    background = InputImage(_frame().data, "image/png", "background")
+    plain = await _run()
+    assert (await _run([_frame()], overlay=False)).tobytes() == plain.tobytes()
+    assert (await _run([background])).tobytes() == plain.tobytes()
