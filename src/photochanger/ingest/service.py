@@ -16,7 +16,8 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import structlog
 from starlette.requests import ClientDisconnect
@@ -41,6 +42,7 @@ from photochanger.providers.base import FailureKind, InputImage
 from photochanger.providers.registry import InvalidSettings, validate_settings
 from photochanger.providers.runner import AttemptRecord, RunFailed, run_with_deadline
 from photochanger.settings import service as settings_service
+from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots
 from photochanger.slots.schemas import SlotView
 
@@ -87,6 +89,9 @@ class _Progress:
     job_id: str
     slot_id: str
     start: float
+    received_at: datetime
+    runtime: RuntimeSettings
+    deadline: Deadline
     form: ReceivedForm = field(default_factory=ReceivedForm)
     attempts: list[AttemptRecord] = field(default_factory=list)
     provider: str | None = None
@@ -117,11 +122,11 @@ class IngestService:
         try:
             slot = await slots.get_slot(self.ctx.db, request.slot_id)
         except slots.SlotNotFound:
-            INGEST_REQUESTS.labels(request.slot_id[:16], "slot_not_found").inc()
+            INGEST_REQUESTS.labels("unknown", "slot_not_found").inc()  # URL text must not become a label
             raise ApiError(
                 404, "slot_not_found", f"no slot {request.slot_id!r}; slots are slot-001 … slot-015"
             ) from None
-        progress = _Progress(uuid.uuid4().hex, slot.id, start)
+        progress = _Progress(uuid.uuid4().hex, slot.id, start, received_at, runtime, deadline)
         await jobs.open_job(
             self.ctx.db,
             job_id=progress.job_id,
@@ -134,7 +139,7 @@ class IngestService:
         )
         bound = log.bind(job_id=progress.job_id, slot_id=slot.id, source=request.source)
         try:
-            success = await self._process(request, slot, runtime, deadline, progress, received_at)
+            success = await self._process(request, slot, progress)
         except ApiError as error:
             error.job_id = progress.job_id
             await self._finish_failed(progress, error)
@@ -163,35 +168,11 @@ class IngestService:
         )
         return success
 
-    async def _process(self, request, slot: SlotView, runtime, deadline: Deadline, progress: _Progress, received_at):
+    async def _process(self, request: IngestRequest, slot: SlotView, progress: _Progress) -> IngestSuccess:
         config, store = self.ctx.config, self.ctx.store
         if not slot.is_active:
             raise ApiError(403, "slot_disabled", f"{slot.id} is not active")
-        limit = slot.upload_limit_bytes or config.max_upload_bytes
-        if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD_BYTES:
-            raise ApiError(
-                413, "payload_too_large", f"upload of {request.content_length} bytes is over the {limit} byte limit"
-            )
-        expected = runtime.ingest_password.encode()
-        temp = store.temp_path()
-        try:
-            await self._receive(request, progress.form, temp, limit, expected)
-            form = progress.form
-            kind = sniff_mime(temp.open("rb").read(16))
-            input_path = f"originals/{progress.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
-            await asyncio.to_thread(store.commit, temp, input_path)
-        finally:
-            temp.unlink(missing_ok=True)
-        await jobs.update(
-            self.ctx.db,
-            progress.job_id,
-            client_fields=form.fields,
-            input_path=input_path,
-            input_bytes=form.file_bytes,
-            input_sha256=form.sha256,
-            input_mime=kind or form.declared_mime,
-            result_expires_at=received_at + timedelta(hours=runtime.result_ttl_hours),
-        )
+        input_path = await self._store_original(request, slot, progress)
         try:
             checked = await asyncio.to_thread(
                 check_and_normalise, store.path(input_path), config.provider_image_max_side
@@ -199,7 +180,7 @@ class IngestService:
         except UnsupportedImage as exc:
             raise ApiError(415, "unsupported_media_type", f"{exc}; send a JPEG, PNG or WebP photo") from exc
         await jobs.update(self.ctx.db, progress.job_id, input_width=checked.width, input_height=checked.height)
-        image = await self._generate(slot, deadline, progress, checked.normalised)
+        image = await self._generate(slot, progress, checked.normalised)
         try:
             result = await asyncio.to_thread(convert, image, checked.mime)
         except UnsupportedImage as exc:
@@ -222,7 +203,35 @@ class IngestService:
         base = (config.public_base_url or request.base_url).rstrip("/")
         return IngestSuccess(progress.job_id, result, f"{base}/public/results/{progress.job_id}")
 
-    async def _receive(self, request: IngestRequest, form: ReceivedForm, temp, limit: int, expected: bytes) -> None:
+    async def _store_original(self, request: IngestRequest, slot: SlotView, progress: _Progress) -> str:
+        """Receive the upload and keep it as ``originals/<job>.<ext>``; returns that path."""
+        limit = slot.upload_limit_bytes or self.ctx.config.max_upload_bytes
+        if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD_BYTES:
+            detail = f"upload of {request.content_length} bytes is over the {limit} byte limit"
+            raise ApiError(413, "payload_too_large", detail)
+        form, temp = progress.form, self.ctx.store.temp_path()
+        try:
+            await self._receive(request, form, temp, limit, progress.runtime.ingest_password.encode())
+            kind = sniff_mime(temp.open("rb").read(16))
+            input_path = f"originals/{progress.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
+            await asyncio.to_thread(self.ctx.store.commit, temp, input_path)
+        finally:
+            temp.unlink(missing_ok=True)
+        await jobs.update(
+            self.ctx.db,
+            progress.job_id,
+            client_fields=form.fields,
+            input_path=input_path,
+            input_bytes=form.file_bytes,
+            input_sha256=form.sha256,
+            input_mime=kind or form.declared_mime,
+            result_expires_at=progress.received_at + timedelta(hours=progress.runtime.result_ttl_hours),
+        )
+        return input_path
+
+    async def _receive(
+        self, request: IngestRequest, form: ReceivedForm, temp: Path, limit: int, expected: bytes
+    ) -> None:
         def check_password(value: str) -> bool:
             return hmac.compare_digest(value.encode(), expected)
 
@@ -244,7 +253,7 @@ class IngestService:
         if form.file_bytes == 0:
             raise ApiError(400, "invalid_request", f"the {form.file_field} field is empty")
 
-    async def _generate(self, slot: SlotView, deadline: Deadline, progress: _Progress, photo: EncodedImage) -> bytes:
+    async def _generate(self, slot: SlotView, progress: _Progress, photo: EncodedImage) -> bytes:
         config = self.ctx.config
         provider = self.ctx.providers[slot.provider]
         try:
@@ -263,7 +272,7 @@ class IngestService:
                 photo_input = InputImage(photo.data, photo.mime)
                 attempt_limit = getattr(settings, "attempt_timeout_seconds", None)
                 run = await run_with_deadline(
-                    provider, settings, photo_input, templates, slot.prompt, deadline, attempt_limit
+                    provider, settings, photo_input, templates, slot.prompt, progress.deadline, attempt_limit
                 )
         except LimitReached as exc:
             INGEST_REJECTED_IN_FLIGHT.labels(exc.scope).inc()
