@@ -34,7 +34,13 @@ def test_slot_set_validates_before_saving(service):
 
 def test_settings_show_and_set_with_ranges(service):
     shown = json.loads(service.cli("settings", "show").stdout)
-    assert set(shown) == {"ingest_password", "sync_response_seconds", "result_ttl_hours"}
+    assert set(shown) == {
+        "ingest_password",
+        "sync_response_seconds",
+        "result_ttl_hours",
+        "slot_max_in_flight",
+        "provider_max_in_flight",
+    }
     too_short = service.cli("settings", "set", "sync_response_seconds", "5")
     assert too_short.returncode == 2 and "greater than or equal to 10" in too_short.stderr
     assert service.cli("settings", "set", "colour", "red").returncode == 2

@@ -7,8 +7,11 @@ database (see :mod:`photochanger.settings`); the environment only seeds them on 
 from functools import cached_property
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from photochanger.keyfiles import load_or_create
 
 
 class Config(BaseSettings):
@@ -30,6 +33,10 @@ class Config(BaseSettings):
     provider_max_in_flight: int = Field(16, ge=1, description="In-flight ingests per provider.")
     provider_image_max_side: int = Field(2048, ge=256, le=8192, description="Long side (px) sent to providers.")
     cleanup_interval_seconds: int = Field(600, ge=10, description="Period of the background cleanup.")
+    jwt_secret: str | None = Field(None, description="HS256 signing key; default generated into DATA_DIR.")
+    secret_key: str | None = Field(None, description="Fernet key for stored provider keys; default generated.")
+    token_ttl_hours: int = Field(168, ge=1, le=24 * 90, description="Admin session (JWT) lifetime.")
+    forwarded_allow_ips: str = Field("127.0.0.1", description="Proxies trusted for X-Forwarded-For.")
     gemini_api_key: str | None = None
     gemini_base_url: str | None = Field(None, description="Override of https://generativelanguage.googleapis.com.")
     log_level: str = "INFO"
@@ -45,6 +52,16 @@ class Config(BaseSettings):
     def resolved_media_root(self) -> Path:
         """Absolute media folder (``MEDIA_ROOT`` or ``DATA_DIR/media``)."""
         return (self.media_root or self.data_dir / "media").resolve()
+
+    @cached_property
+    def resolved_jwt_secret(self) -> str:
+        """``JWT_SECRET`` or the generated ``DATA_DIR/jwt.secret``."""
+        return load_or_create(self.data_dir / "jwt.secret", self.jwt_secret)
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """``SECRET_KEY`` or the generated ``DATA_DIR/secret.key`` (a Fernet key)."""
+        return load_or_create(self.data_dir / "secret.key", self.secret_key, lambda: Fernet.generate_key().decode())
 
     def ensure_data_dir(self) -> None:
         """Create ``DATA_DIR`` if missing (the default SQLite file lives there)."""

@@ -1,8 +1,21 @@
 """Imports every ORM module so ``Base.metadata`` is complete (for Alembic and tests)."""
 
+from photochanger.auth.models import Admin, LoginFailure, RevokedToken
 from photochanger.db import Base
 from photochanger.jobs.models import Job, JobAttempt
-from photochanger.settings.models import AppSetting
-from photochanger.slots.models import Slot, SlotTemplate
+from photochanger.settings.models import AppSetting, RateLimitBucket
+from photochanger.slots.models import Slot, SlotAudit, SlotTemplate
 
-__all__ = ["AppSetting", "Base", "Job", "JobAttempt", "Slot", "SlotTemplate"]
+__all__ = [
+    "Admin",
+    "AppSetting",
+    "Base",
+    "Job",
+    "JobAttempt",
+    "LoginFailure",
+    "RateLimitBucket",
+    "RevokedToken",
+    "Slot",
+    "SlotAudit",
+    "SlotTemplate",
+]

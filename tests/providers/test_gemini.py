@@ -11,14 +11,14 @@ from tests.conftest import GEMINI_KEY, PHOTOS
 PHOTO = InputImage((PHOTOS / "astronaut.jpg").read_bytes(), "image/jpeg")
 
 
-def _request(timeout: float = 20, **settings) -> ProviderRequest:
-    return ProviderRequest(PHOTO, [], "Put the astronaut on the moon", GeminiSettings(**settings), timeout)
+def _request(timeout: float = 20, api_key: str | None = GEMINI_KEY, **settings) -> ProviderRequest:
+    return ProviderRequest(PHOTO, [], "Put the astronaut on the moon", GeminiSettings(**settings), timeout, api_key)
 
 
 @pytest.fixture
 def gemini(fake_gemini):
     fake_gemini.reset()
-    yield GeminiProvider(GEMINI_KEY, fake_gemini.url)
+    yield GeminiProvider(fake_gemini.url)
     fake_gemini.reset()
 
 
@@ -63,10 +63,10 @@ async def test_image_size_reaches_the_wire_for_pro(gemini, fake_gemini):
 
 async def test_bad_key_and_missing_key(fake_gemini):
     with pytest.raises(ProviderFailure) as caught:
-        await GeminiProvider("wrong-key", fake_gemini.url).generate(_request())
+        await GeminiProvider(fake_gemini.url).generate(_request(api_key="wrong-key"))
     assert caught.value.kind is FailureKind.UNAVAILABLE
     with pytest.raises(ProviderFailure) as caught:
-        await GeminiProvider(None, fake_gemini.url).generate(_request())
+        await GeminiProvider(fake_gemini.url).generate(_request(api_key=None))
     assert (caught.value.kind, caught.value.code) == (FailureKind.UNAVAILABLE, "no_api_key")
 
 
@@ -79,7 +79,7 @@ async def test_transport_timeout_is_classified(gemini, fake_gemini):
 
 async def test_unreachable_server_is_a_retryable_connection_error():
     with pytest.raises(ProviderFailure) as caught:
-        await GeminiProvider(GEMINI_KEY, "http://127.0.0.1:9").generate(_request())
+        await GeminiProvider("http://127.0.0.1:9").generate(_request())
     assert (caught.value.kind, caught.value.code) == (FailureKind.RETRYABLE, "connection_error")
 
 

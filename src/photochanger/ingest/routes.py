@@ -25,6 +25,7 @@ async def ingest(slot_id: str, request: Request) -> Response:
             client_ip=request.client.host if request.client else None,
             query_string=request.url.query,
             base_url=str(request.base_url),
+            headers=dict(request.headers),
         )
     )
     return Response(

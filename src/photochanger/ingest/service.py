@@ -10,11 +10,12 @@ original photo is kept until the media TTL whatever happens next.
 """
 
 import asyncio
+import hashlib
 import hmac
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,13 +42,15 @@ from photochanger.metrics import INGEST_REJECTED_IN_FLIGHT, INGEST_REQUESTS, ING
 from photochanger.providers.base import FailureKind, InputImage
 from photochanger.providers.registry import InvalidSettings, validate_settings
 from photochanger.providers.runner import AttemptRecord, RunFailed, run_with_deadline
+from photochanger.results.service import JOB_ID
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots
-from photochanger.slots.schemas import SlotView
+from photochanger.slots.schemas import SlotUpdate, SlotView
 
 log = structlog.get_logger("photochanger.ingest")
 
+SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key", "x-goog-api-key"})
 FORM_OVERHEAD_BYTES = 64 * 1024  # allowance for the text fields around the photo
 FAILURES: dict[FailureKind, tuple[int, str]] = {
     FailureKind.CONTENT_REJECTED: (422, "content_rejected"),
@@ -70,7 +73,23 @@ class IngestRequest:
     client_ip: str | None
     query_string: str
     base_url: str
+    headers: dict[str, str] = field(default_factory=dict)
     source: str = "ingest"
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a job came from, as recorded on it (headers without secrets, values capped)."""
+
+    source: str
+    client_ip: str | None
+    query_string: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def safe_headers(self) -> dict[str, str] | None:
+        if not self.headers:
+            return None
+        return {k: v[:300] for k, v in list(self.headers.items())[:40] if k.lower() not in SECRET_HEADERS}
 
 
 @dataclass(frozen=True)
@@ -109,37 +128,90 @@ class _Progress:
 
 
 class IngestService:
-    """Runs one ingest end to end. Raises :class:`ApiError` for every non-200 answer."""
+    """Runs one job end to end (booth ingest, admin test run, rerun). Raises :class:`ApiError` for
+    every answer but success."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
     async def ingest(self, request: IngestRequest) -> IngestSuccess:
-        """Process ``request``; see the module docstring for the order of checks."""
+        """Process a booth upload; see the module docstring for the order of checks."""
+        slot = await self._slot(request.slot_id)
+
+        async def obtain(progress: _Progress) -> str:
+            if not slot.is_active:
+                raise ApiError(403, "slot_disabled", f"{slot.id} is not active")
+            return await self._store_original(request, slot, progress)
+
+        origin = _Origin(request.source, request.client_ip, request.query_string, request.headers)
+        return await self._run(slot, origin, obtain, request.base_url)
+
+    async def test_run(
+        self, slot_id: str, change: SlotUpdate | None, photo: bytes, base_url: str, client_ip: str | None
+    ) -> IngestSuccess:
+        """Run the pipeline on ``photo`` with the slot's configuration plus the unsaved ``change``
+        (validated like a save: 422 ``invalid_settings``). Works on inactive slots; source ``ui_test``."""
+        slot = await self._slot(slot_id)
+        if change is not None:
+            try:
+                slot = slots.preview(slot, change)
+            except InvalidSettings as exc:
+                raise ApiError(422, "invalid_settings", str(exc)) from exc
+
+        async def obtain(progress: _Progress) -> str:
+            limit = slot.upload_limit_bytes or self.ctx.config.max_upload_bytes
+            if len(photo) > limit:
+                raise ApiError(413, "payload_too_large", f"photo is over the {limit} byte limit")
+            if not photo:
+                raise ApiError(400, "invalid_request", "the test_image is empty")
+            return await self._keep_bytes(progress, photo)
+
+        return await self._run(slot, _Origin("ui_test", client_ip), obtain, base_url)
+
+    async def rerun(self, job_id: str, base_url: str, client_ip: str | None) -> IngestSuccess:
+        """Run a past job's stored original again with its slot's current configuration."""
+        past = await jobs.get(self.ctx.db, job_id) if JOB_ID.match(job_id) else None
+        if past is None or past.input_path is None:
+            raise ApiError(404, "job_not_found", "no job with a stored original")
+        if past.media_purged_at is not None or not self.ctx.store.path(past.input_path).is_file():
+            raise ApiError(410, "original_expired", "the original photo of this job has expired")
+        slot = await self._slot(past.slot_id)
+
+        async def obtain(progress: _Progress) -> str:
+            progress.form.fields = {"rerun_of": past.id}
+            return await self._keep_bytes(progress, await asyncio.to_thread(self.ctx.store.read, past.input_path))
+
+        return await self._run(slot, _Origin("rerun", client_ip), obtain, base_url)
+
+    async def _slot(self, slot_id: str) -> SlotView:
+        try:
+            return await slots.get_slot(self.ctx.db, slot_id)
+        except slots.SlotNotFound:
+            INGEST_REQUESTS.labels("unknown", "slot_not_found").inc()  # URL text must not become a label
+            raise ApiError(404, "slot_not_found", f"no slot {slot_id!r}; slots are slot-001 … slot-015") from None
+
+    async def _run(
+        self, slot: SlotView, origin: "_Origin", obtain: Callable[[_Progress], Awaitable[str]], base_url: str
+    ) -> IngestSuccess:
+        """Open the job, ``obtain`` the original (returns its media path), process, record the end."""
         start, received_at = time.monotonic(), utcnow()
         runtime = await settings_service.load(self.ctx.db)
         deadline = Deadline.after(runtime.sync_response_seconds, start)
-        try:
-            slot = await slots.get_slot(self.ctx.db, request.slot_id)
-        except slots.SlotNotFound:
-            INGEST_REQUESTS.labels("unknown", "slot_not_found").inc()  # URL text must not become a label
-            raise ApiError(
-                404, "slot_not_found", f"no slot {request.slot_id!r}; slots are slot-001 … slot-015"
-            ) from None
         progress = _Progress(uuid.uuid4().hex, slot.id, start, received_at, runtime, deadline)
         await jobs.open_job(
             self.ctx.db,
             job_id=progress.job_id,
             slot_id=slot.id,
-            source=request.source,
+            source=origin.source,
             received_at=received_at,
             deadline_at=received_at + timedelta(seconds=runtime.sync_response_seconds),
-            client_ip=request.client_ip,
-            query_string=request.query_string[:2000] or None,
+            client_ip=origin.client_ip,
+            query_string=origin.query_string[:2000] or None,
+            client_headers=origin.safe_headers(),
         )
-        bound = log.bind(job_id=progress.job_id, slot_id=slot.id, source=request.source)
+        bound = log.bind(job_id=progress.job_id, slot_id=slot.id, source=origin.source)
         try:
-            success = await self._process(request, slot, progress)
+            success = await self._process(slot, progress, await obtain(progress), base_url)
         except ApiError as error:
             error.job_id = progress.job_id
             await self._finish_failed(progress, error)
@@ -168,11 +240,30 @@ class IngestService:
         )
         return success
 
-    async def _process(self, request: IngestRequest, slot: SlotView, progress: _Progress) -> IngestSuccess:
+    async def _keep_bytes(self, progress: _Progress, data: bytes) -> str:
+        """Store an in-memory original (test runs, reruns) and record it on the job."""
+        kind = sniff_mime(data[:16])
+        input_path = f"originals/{progress.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
+        await asyncio.to_thread(self.ctx.store.write, input_path, data)
+        progress.form.file_bytes, progress.form.sha256 = len(data), hashlib.sha256(data).hexdigest()
+        await self._record_original(progress, input_path, kind)
+        return input_path
+
+    async def _record_original(self, progress: _Progress, input_path: str, kind: str | None) -> None:
+        form = progress.form
+        await jobs.update(
+            self.ctx.db,
+            progress.job_id,
+            client_fields=form.fields,
+            input_path=input_path,
+            input_bytes=form.file_bytes,
+            input_sha256=form.sha256,
+            input_mime=kind or form.declared_mime,
+            result_expires_at=progress.received_at + timedelta(hours=progress.runtime.result_ttl_hours),
+        )
+
+    async def _process(self, slot: SlotView, progress: _Progress, input_path: str, base_url: str) -> IngestSuccess:
         config, store = self.ctx.config, self.ctx.store
-        if not slot.is_active:
-            raise ApiError(403, "slot_disabled", f"{slot.id} is not active")
-        input_path = await self._store_original(request, slot, progress)
         try:
             checked = await asyncio.to_thread(
                 check_and_normalise, store.path(input_path), config.provider_image_max_side
@@ -200,7 +291,7 @@ class IngestService:
             result_width=result.width,
             result_height=result.height,
         )
-        base = (config.public_base_url or request.base_url).rstrip("/")
+        base = (config.public_base_url or base_url).rstrip("/")
         return IngestSuccess(progress.job_id, result, f"{base}/public/results/{progress.job_id}")
 
     async def _store_original(self, request: IngestRequest, slot: SlotView, progress: _Progress) -> str:
@@ -217,16 +308,7 @@ class IngestService:
             await asyncio.to_thread(self.ctx.store.commit, temp, input_path)
         finally:
             temp.unlink(missing_ok=True)
-        await jobs.update(
-            self.ctx.db,
-            progress.job_id,
-            client_fields=form.fields,
-            input_path=input_path,
-            input_bytes=form.file_bytes,
-            input_sha256=form.sha256,
-            input_mime=kind or form.declared_mime,
-            result_expires_at=progress.received_at + timedelta(hours=progress.runtime.result_ttl_hours),
-        )
+        await self._record_original(progress, input_path, kind)
         return input_path
 
     async def _receive(
@@ -263,7 +345,10 @@ class IngestService:
         progress.provider, progress.model = provider.name, provider.model_name(settings)
         try:
             with self.ctx.limiter.hold(
-                slot.id, slot.max_in_flight or config.slot_max_in_flight, provider.name, config.provider_max_in_flight
+                slot.id,
+                slot.max_in_flight or progress.runtime.slot_max_in_flight,
+                provider.name,
+                progress.runtime.provider_max_in_flight,
             ):
                 templates = [
                     InputImage(data, row.mime, row.role)
@@ -271,8 +356,9 @@ class IngestService:
                 ]
                 photo_input = InputImage(photo.data, photo.mime)
                 attempt_limit = getattr(settings, "attempt_timeout_seconds", None)
+                api_key = await settings_service.provider_key(self.ctx.db, config, provider.name)
                 run = await run_with_deadline(
-                    provider, settings, photo_input, templates, slot.prompt, progress.deadline, attempt_limit
+                    provider, settings, photo_input, templates, slot.prompt, progress.deadline, attempt_limit, api_key
                 )
         except LimitReached as exc:
             INGEST_REJECTED_IN_FLIGHT.labels(exc.scope).inc()

@@ -39,6 +39,7 @@ class Job(Base):
     total_ms: Mapped[int | None] = mapped_column(Integer)
     client_ip: Mapped[str | None] = mapped_column(String(64))
     client_fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    client_headers: Mapped[dict | None] = mapped_column(JSON)
     query_string: Mapped[str | None] = mapped_column(Text)
     input_path: Mapped[str | None] = mapped_column(String(255))
     input_bytes: Mapped[int | None] = mapped_column(Integer)

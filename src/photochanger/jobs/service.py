@@ -19,6 +19,7 @@ async def open_job(
     deadline_at: datetime,
     client_ip: str | None,
     query_string: str | None,
+    client_headers: dict[str, str] | None = None,
 ) -> None:
     """Insert the ``pending`` row (one short transaction)."""
     job = Job(
@@ -31,6 +32,7 @@ async def open_job(
         deadline_at=deadline_at,
         client_ip=client_ip,
         client_fields={},
+        client_headers=client_headers,
         query_string=query_string,
     )
     async with db.transaction() as session:

@@ -23,13 +23,15 @@ class InputImage:
 
 @dataclass(frozen=True)
 class ProviderRequest:
-    """One attempt: ``timeout`` is the seconds this attempt may take (already deadline-capped)."""
+    """One attempt: ``timeout`` is the seconds this attempt may take (already deadline-capped);
+    ``api_key`` the provider key in force (settings in the database, else the environment)."""
 
     photo: InputImage
     templates: Sequence[InputImage]
     prompt: str
     settings: BaseModel
     timeout: float
+    api_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -75,16 +75,16 @@ class GeminiSettings(BaseModel):
 
 
 class GeminiProvider:
-    """Gemini via ``client.aio.models.generate_content``; one SDK client per API key."""
+    """Gemini via ``client.aio.models.generate_content``; one SDK client per API key (the key comes
+    with each request, so a key changed in the settings applies at once)."""
 
     name: ClassVar[str] = "gemini"
     settings_model: ClassVar[type[BaseModel]] = GeminiSettings
     requires_prompt: ClassVar[bool] = True
 
-    def __init__(self, api_key: str | None, base_url: str | None) -> None:
-        self._api_key = api_key
+    def __init__(self, base_url: str | None) -> None:
         self._base_url = base_url
-        self._client: genai.Client | None = None
+        self._clients: dict[str, genai.Client] = {}
 
     def model_name(self, settings: BaseModel) -> str | None:
         return settings.model  # type: ignore[attr-defined]
@@ -92,17 +92,17 @@ class GeminiProvider:
     def typical_latency(self, settings: BaseModel) -> float:
         return TYPICAL_LATENCY_SECONDS[settings.model]  # type: ignore[attr-defined]
 
-    def _sdk(self) -> genai.Client:
-        if not self._api_key:
-            raise ProviderFailure(FailureKind.UNAVAILABLE, "no_api_key", "PHOTOCHANGER_GEMINI_API_KEY is not set")
-        if self._client is None:
+    def _sdk(self, api_key: str | None) -> genai.Client:
+        if not api_key:
+            raise ProviderFailure(FailureKind.UNAVAILABLE, "no_api_key", "no Gemini API key is configured")
+        if api_key not in self._clients:
             options = types.HttpOptions(base_url=self._base_url, api_version="v1beta")
-            self._client = genai.Client(api_key=self._api_key, http_options=options)
-        return self._client
+            self._clients[api_key] = genai.Client(api_key=api_key, http_options=options)
+        return self._clients[api_key]
 
     async def generate(self, request: ProviderRequest) -> ProviderImage:
         settings: GeminiSettings = request.settings  # type: ignore[assignment]
-        client = self._sdk()
+        client = self._sdk(request.api_key)
         parts = [types.Part.from_bytes(data=image.data, mime_type=image.mime) for image in request.templates]
         contents = [types.Part.from_bytes(data=request.photo.data, mime_type=request.photo.mime), *parts]
         image_config = None

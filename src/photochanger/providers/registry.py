@@ -18,7 +18,7 @@ def build_providers(config: Config) -> dict[str, Provider]:
     """One instance per provider, configured from the environment."""
     return {
         "local": LocalProvider(),
-        "gemini": GeminiProvider(config.gemini_api_key, config.gemini_base_url),
+        "gemini": GeminiProvider(config.gemini_base_url),
     }
 
 

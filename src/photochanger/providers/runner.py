@@ -69,6 +69,7 @@ async def run_with_deadline(
     prompt: str,
     deadline: Deadline,
     attempt_limit: float | None = None,
+    api_key: str | None = None,
 ) -> RunResult:
     """Call ``provider`` until it returns an image or a retry no longer fits ``deadline``.
 
@@ -86,7 +87,7 @@ async def run_with_deadline(
         started_at, start = utcnow(), time.monotonic()
         try:
             async with asyncio.timeout(budget):
-                image = await provider.generate(ProviderRequest(photo, templates, prompt, settings, budget))
+                image = await provider.generate(ProviderRequest(photo, templates, prompt, settings, budget, api_key))
         except TimeoutError:
             failure = ProviderFailure(FailureKind.TIMEOUT, "timeout", f"no answer within {budget:.1f} s")
         except ProviderFailure as exc:

@@ -21,3 +21,16 @@ async def put(session: AsyncSession, key: str, value: object) -> None:
     else:
         row.value = value
         row.updated_at = utcnow()
+
+
+async def get(session: AsyncSession, key: str) -> object | None:
+    """One setting's value, or None."""
+    row = await session.get(AppSetting, key)
+    return row.value if row else None
+
+
+async def remove(session: AsyncSession, key: str) -> None:
+    """Delete one setting if present."""
+    row = await session.get(AppSetting, key)
+    if row is not None:
+        await session.delete(row)

@@ -1,6 +1,10 @@
-"""Run-time settings: names, types and ranges."""
+"""Run-time settings: names, types and ranges, and their API shapes."""
+
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+
+PROVIDERS_WITH_KEYS = ("gemini",)
 
 
 class RuntimeSettings(BaseModel):
@@ -11,7 +15,41 @@ class RuntimeSettings(BaseModel):
     ingest_password: str = Field(min_length=4, max_length=128)
     sync_response_seconds: int = Field(48, ge=10, le=60, description="Whole-request deadline, seconds.")
     result_ttl_hours: int = Field(168, ge=1, le=720, description="How long results stay downloadable.")
+    slot_max_in_flight: int = Field(4, ge=1, le=64, description="Default in-flight ingests per slot.")
+    provider_max_in_flight: int = Field(16, ge=1, le=256, description="In-flight ingests per provider.")
 
 
 SETTING_KEYS: tuple[str, ...] = tuple(RuntimeSettings.model_fields)
 SECRET_KEYS: frozenset[str] = frozenset({"ingest_password"})
+
+
+class ProviderKeyView(BaseModel):
+    """A write-only provider key: whether it is set, its last four characters, when it changed."""
+
+    configured: bool
+    last4: str | None = None
+    updated_at: datetime | None = None
+    source: str | None = Field(None, description="database or environment")
+
+
+class SettingsView(RuntimeSettings):
+    """``GET /api/settings``: admins may read the ingest password (they copy it into the booth)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ingest_password_updated_at: datetime | None = None
+    ingest_password_updated_by: str | None = None
+    provider_keys: dict[str, ProviderKeyView]
+
+
+class SettingsUpdate(BaseModel):
+    """``PUT /api/settings``: only the given fields change. A provider key of ``""`` removes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ingest_password: str | None = Field(None, min_length=4, max_length=128)
+    sync_response_seconds: int | None = Field(None, ge=10, le=60)
+    result_ttl_hours: int | None = Field(None, ge=1, le=720)
+    slot_max_in_flight: int | None = Field(None, ge=1, le=64)
+    provider_max_in_flight: int | None = Field(None, ge=1, le=256)
+    provider_keys: dict[str, str] | None = Field(None, description="provider → key; '' removes")

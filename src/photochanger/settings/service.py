@@ -1,11 +1,30 @@
-"""Run-time settings: seeding from the environment, loading, validated changes."""
+"""Run-time settings: seeding from the environment, loading, validated changes, provider keys.
+
+Provider keys are stored encrypted (Fernet, key from ``SECRET_KEY`` or ``DATA_DIR/secret.key``)
+and never returned: the API shows only whether a key is set and its last four characters.
+"""
 
 import secrets
 
+from cryptography.fernet import Fernet, InvalidToken
+
 from photochanger.config import Config
-from photochanger.db import Database
+from photochanger.db import Database, utcnow
 from photochanger.settings import repository
-from photochanger.settings.schemas import SETTING_KEYS, RuntimeSettings
+from photochanger.settings.schemas import (
+    PROVIDERS_WITH_KEYS,
+    SETTING_KEYS,
+    ProviderKeyView,
+    RuntimeSettings,
+    SettingsUpdate,
+    SettingsView,
+)
+
+PASSWORD_META = "ingest_password_meta"
+
+
+def _key_name(provider: str) -> str:
+    return f"provider_key.{provider}"
 
 
 async def seed(db: Database, config: Config) -> str | None:
@@ -20,6 +39,8 @@ async def seed(db: Database, config: Config) -> str | None:
             "ingest_password": config.ingest_password,
             "sync_response_seconds": config.sync_response_seconds,
             "result_ttl_hours": config.result_ttl_hours,
+            "slot_max_in_flight": config.slot_max_in_flight,
+            "provider_max_in_flight": config.provider_max_in_flight,
         }
         if "ingest_password" not in stored and not config.ingest_password:
             generated = initial["ingest_password"] = secrets.token_urlsafe(12)
@@ -29,10 +50,14 @@ async def seed(db: Database, config: Config) -> str | None:
     return generated
 
 
+def _runtime(stored: dict[str, object]) -> RuntimeSettings:
+    return RuntimeSettings.model_validate({k: v for k, v in stored.items() if k in SETTING_KEYS})
+
+
 async def load(db: Database) -> RuntimeSettings:
     """The current settings (one SELECT). Raises ``pydantic.ValidationError`` if never seeded."""
     async with db.transaction() as session:
-        return RuntimeSettings.model_validate(await repository.get_all(session))
+        return _runtime(await repository.get_all(session))
 
 
 async def set_value(db: Database, key: str, raw: str) -> RuntimeSettings:
@@ -41,7 +66,64 @@ async def set_value(db: Database, key: str, raw: str) -> RuntimeSettings:
     if key not in SETTING_KEYS:
         raise KeyError(f"unknown setting {key!r}; known: {', '.join(SETTING_KEYS)}")
     async with db.transaction() as session:
-        current = RuntimeSettings.model_validate(await repository.get_all(session))
+        current = _runtime(await repository.get_all(session))
         updated = current.model_validate({**current.model_dump(), key: raw})
         await repository.put(session, key, getattr(updated, key))
+        if key == "ingest_password":
+            await repository.put(session, PASSWORD_META, {"updated_at": utcnow().isoformat(), "updated_by": "cli"})
     return updated
+
+
+async def view(db: Database, config: Config) -> SettingsView:
+    """Everything ``GET /api/settings`` shows."""
+    async with db.transaction() as session:
+        stored = await repository.get_all(session)
+    meta = stored.get(PASSWORD_META) or {}
+    keys = {}
+    for provider in PROVIDERS_WITH_KEYS:
+        entry = stored.get(_key_name(provider))
+        env_key = getattr(config, f"{provider}_api_key", None)
+        if entry:
+            keys[provider] = ProviderKeyView(configured=True, last4=entry["last4"], updated_at=entry["updated_at"],
+                                             source="database")  # fmt: skip
+        else:
+            keys[provider] = ProviderKeyView(configured=bool(env_key), last4=env_key[-4:] if env_key else None,
+                                             source="environment" if env_key else None)  # fmt: skip
+    return SettingsView(**_runtime(stored).model_dump(), ingest_password_updated_at=meta.get("updated_at"),
+                        ingest_password_updated_by=meta.get("updated_by"), provider_keys=keys)  # fmt: skip
+
+
+async def update(db: Database, config: Config, change: SettingsUpdate, by: str) -> SettingsView:
+    """Apply ``change`` in one transaction; ``ValueError`` for an unknown provider key name."""
+    values = change.model_dump(exclude_unset=True, exclude_none=True)
+    provider_keys = values.pop("provider_keys", {})
+    unknown = set(provider_keys) - set(PROVIDERS_WITH_KEYS)
+    if unknown:
+        raise ValueError(f"no provider key for {', '.join(sorted(unknown))}")
+    fernet = Fernet(config.resolved_secret_key)
+    now = utcnow().isoformat()
+    async with db.transaction() as session:
+        for key, value in values.items():
+            await repository.put(session, key, value)
+        if "ingest_password" in values:
+            await repository.put(session, PASSWORD_META, {"updated_at": now, "updated_by": by})
+        for provider, key in provider_keys.items():
+            if not key.strip():
+                await repository.remove(session, _key_name(provider))
+                continue
+            token = fernet.encrypt(key.strip().encode()).decode()
+            entry = {"ciphertext": token, "last4": key.strip()[-4:], "updated_at": now, "updated_by": by}
+            await repository.put(session, _key_name(provider), entry)
+    return await view(db, config)
+
+
+async def provider_key(db: Database, config: Config, provider: str) -> str | None:
+    """The key to use for ``provider``: the stored one, else the environment's, else None."""
+    async with db.transaction() as session:
+        entry = await repository.get(session, _key_name(provider))
+    if entry:
+        try:
+            return Fernet(config.resolved_secret_key).decrypt(entry["ciphertext"].encode()).decode()
+        except InvalidToken:
+            return None  # SECRET_KEY changed: the stored key is unreadable, treat as not configured
+    return getattr(config, f"{provider}_api_key", None)

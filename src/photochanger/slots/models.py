@@ -23,6 +23,7 @@ class Slot(Base):
     max_in_flight: Mapped[int | None] = mapped_column(Integer, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class SlotTemplate(Base):
@@ -39,3 +40,16 @@ class SlotTemplate(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SlotAudit(Base):
+    """One saved change of a slot: who, when, the version it produced, and before/after values."""
+
+    __tablename__ = "slot_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    slot_id: Mapped[str] = mapped_column(ForeignKey("slots.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    changed_by: Mapped[str | None] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    changes: Mapped[dict] = mapped_column(JSON)

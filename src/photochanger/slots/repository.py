@@ -3,12 +3,17 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from photochanger.slots.models import Slot, SlotTemplate
+from photochanger.slots.models import Slot, SlotAudit, SlotTemplate
 
 
-async def get(session: AsyncSession, slot_id: str) -> Slot | None:
-    """The slot, or None."""
-    return await session.get(Slot, slot_id)
+async def get(session: AsyncSession, slot_id: str, for_update: bool = False) -> Slot | None:
+    """The slot, or None; ``for_update`` locks the row (PostgreSQL) until the transaction ends."""
+    return await session.get(Slot, slot_id, with_for_update=for_update)
+
+
+async def add_audit(session: AsyncSession, audit: SlotAudit) -> None:
+    """Record one slot change."""
+    session.add(audit)
 
 
 async def list_all(session: AsyncSession) -> list[Slot]:

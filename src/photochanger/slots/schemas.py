@@ -36,6 +36,7 @@ class SlotView(BaseModel):
     max_in_flight: int | None
     version: int
     updated_at: datetime
+    updated_by: str | None = None
     templates: list[TemplateView] = []
 
 

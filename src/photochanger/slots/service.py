@@ -8,12 +8,35 @@ from photochanger.media.images import EXTENSION_BY_MIME, check_image_bytes
 from photochanger.media.storage import MediaStore
 from photochanger.providers.registry import validate_settings
 from photochanger.slots import repository
-from photochanger.slots.models import SlotTemplate
+from photochanger.slots.models import SlotAudit, SlotTemplate
 from photochanger.slots.schemas import TEMPLATE_ROLES, SlotUpdate, SlotView, TemplateView
 
 
 class SlotNotFound(LookupError):
     """No slot (or template) with that id."""
+
+
+class VersionConflict(Exception):
+    """The slot changed since the caller read it (``If-Match`` mismatch); ``current`` is its version."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(current)
+        self.current = current
+
+
+def _apply(current: SlotView, change: SlotUpdate) -> dict:
+    """The validated new values of ``change`` over ``current`` (raises ``InvalidSettings``)."""
+    values = change.model_dump(exclude_unset=True)
+    provider = values.get("provider", current.provider)
+    prompt = values.get("prompt", current.prompt)
+    settings = values.get("settings", current.settings if provider == current.provider else {})
+    values["settings"] = validate_settings(provider, settings, prompt).model_dump(exclude_defaults=True)
+    return values
+
+
+def preview(current: SlotView, change: SlotUpdate) -> SlotView:
+    """``current`` with ``change`` applied and validated, not saved (for test runs of unsaved forms)."""
+    return current.model_copy(update=_apply(current, change))
 
 
 async def list_slots(db: Database) -> list[SlotView]:
@@ -33,25 +56,32 @@ async def get_slot(db: Database, slot_id: str) -> SlotView:
         return view
 
 
-async def update_slot(db: Database, slot_id: str, change: SlotUpdate) -> SlotView:
-    """Apply ``change`` after validating provider, prompt and settings together; bumps ``version``.
+async def update_slot(
+    db: Database, slot_id: str, change: SlotUpdate, *, by: str | None = None, expected_version: int | None = None
+) -> SlotView:
+    """Apply ``change`` after validating provider, prompt and settings together; bumps ``version``,
+    records ``updated_by`` and an audit row with the before/after values of what changed.
 
-    Raises :class:`SlotNotFound` and ``photochanger.providers.registry.InvalidSettings``.
+    Raises :class:`SlotNotFound`, :class:`VersionConflict` (``expected_version`` given and stale;
+    the row is locked while compared) and ``photochanger.providers.registry.InvalidSettings``.
     """
     async with db.transaction() as session:
-        slot = await repository.get(session, slot_id)
+        slot = await repository.get(session, slot_id, for_update=True)
         if slot is None:
             raise SlotNotFound(slot_id)
-        values = change.model_dump(exclude_unset=True)
-        provider = values.get("provider", slot.provider)
-        prompt = values.get("prompt", slot.prompt)
-        settings = values.get("settings", slot.settings if provider == slot.provider else {})
-        validated = validate_settings(provider, settings, prompt)
-        values["settings"] = validated.model_dump(exclude_defaults=True)
+        if expected_version is not None and slot.version != expected_version:
+            raise VersionConflict(slot.version)
+        current = SlotView.model_validate(slot)
+        values = _apply(current, change)
+        before = current.model_dump(mode="json")
+        diff = {k: {"before": before[k], "after": v} for k, v in values.items() if before[k] != v}
         for key, value in values.items():
             setattr(slot, key, value)
         slot.version += 1
         slot.updated_at = utcnow()
+        slot.updated_by = by
+        await repository.add_audit(session, SlotAudit(slot_id=slot_id, version=slot.version, changed_by=by,
+                                                      changed_at=slot.updated_at, changes=diff))  # fmt: skip
         return SlotView.model_validate(slot)
 
 

@@ -1,0 +1,40 @@
+"""``POST /api/login`` and ``POST /api/logout``."""
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response
+
+from photochanger.auth import service
+from photochanger.auth.dependencies import AdminSession
+from photochanger.auth.schemas import LoginRequest, TokenResponse
+from photochanger.errors import ApiError
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+def client_ip(request: Request) -> str:
+    """The caller's IP (uvicorn applies X-Forwarded-For from trusted proxies only)."""
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/login", response_model=TokenResponse, responses={401: {}, 429: {}})
+async def login(body: LoginRequest, request: Request) -> TokenResponse:
+    """Exchange username and password for a bearer token."""
+    ctx = request.app.state.ctx
+    try:
+        return await service.login(
+            ctx.db, ctx.config.resolved_jwt_secret, timedelta(hours=ctx.config.token_ttl_hours),
+            body.username, body.password, client_ip(request),
+        )  # fmt: skip
+    except service.AuthError as exc:
+        if exc.reason == "throttled":
+            raise ApiError(429, "login_throttled", f"too many failed logins; retry in {exc.retry_after} s",
+                           headers={"Retry-After": str(exc.retry_after)}) from None  # fmt: skip
+        raise ApiError(401, "invalid_credentials", "wrong username or password") from None
+
+
+@router.post("/logout", status_code=204, responses={401: {}})
+async def logout(session: AdminSession, request: Request) -> Response:
+    """Revoke the caller's token."""
+    await service.logout(request.app.state.ctx.db, session)
+    return Response(status_code=204)
