@@ -8,16 +8,23 @@ from collections.abc import AsyncIterator
 import structlog
 from fastapi import FastAPI
 
+from photochanger.auth.routes import router as auth_router
 from photochanger.config import Config
 from photochanger.context import AppContext
 from photochanger.errors import install_error_handlers
+from photochanger.gallery.routes import router as gallery_router
 from photochanger.health.routes import router as health_router
 from photochanger.ingest.routes import router as ingest_router
 from photochanger.jobs import service as jobs
+from photochanger.jobs.routes import router as jobs_router
 from photochanger.logs import configure_logging
+from photochanger.media.routes import router as media_router
 from photochanger.media.service import purge_expired
 from photochanger.results.routes import router as results_router
 from photochanger.settings import service as settings_service
+from photochanger.settings.routes import router as settings_router
+from photochanger.slots.routes import router as slots_router
+from photochanger.stats.routes import router as stats_router
 
 log = structlog.get_logger("photochanger.app")
 RECOVERY_INTERVAL_SECONDS = 30
@@ -71,6 +78,8 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     app = FastAPI(title="PhotoChanger", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
-    for router in (ingest_router, results_router, health_router):
+    routers = (ingest_router, auth_router, slots_router, jobs_router, settings_router, media_router, stats_router,
+               gallery_router, results_router, health_router)  # fmt: skip
+    for router in routers:
         app.include_router(router)
     return app

@@ -11,6 +11,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from photochanger.app import create_app
+from photochanger.auth import service as auth
 from photochanger.config import Config
 from photochanger.context import AppContext
 from photochanger.media.images import UnsupportedImage
@@ -30,6 +31,8 @@ app = typer.Typer(
 slot_app = typer.Typer(help="Show and configure the 15 slots.", no_args_is_help=True)
 template_app = typer.Typer(help="Template images of a slot.", no_args_is_help=True)
 settings_app = typer.Typer(help="Run-time settings stored in the database.", no_args_is_help=True)
+admin_app = typer.Typer(help="Admin accounts of the web UI and API.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 app.add_typer(slot_app, name="slot")
 slot_app.add_typer(template_app, name="template")
 app.add_typer(settings_app, name="settings")
@@ -74,14 +77,14 @@ def serve(
     config.ensure_data_dir()
     upgrade(config.resolved_database_url)
 
-    async def prepare() -> str | None:
+    async def prepare() -> tuple[str | None, tuple[str, str] | None]:
         ctx = AppContext.create(config)
         try:
-            return await settings_service.seed(ctx.db, config)
+            return await settings_service.seed(ctx.db, config), await auth.ensure_first_admin(ctx.db)
         finally:
             await ctx.db.dispose()
 
-    generated = asyncio.run(prepare())
+    generated, first_admin = asyncio.run(prepare())
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = (config.public_base_url or f"http://{shown_host}:{port}").rstrip("/")
     typer.echo(f"Ingest URL:      {base}/api/ingest/slot-001   (slots slot-001 … slot-015)")
@@ -89,6 +92,8 @@ def serve(
         typer.echo(f"Ingest password: {generated}   (generated now and shown once; see `photochanger settings show`)")
     else:
         typer.echo("Ingest password: run `photochanger settings show` to see it")
+    if first_admin:
+        typer.echo(f"Admin login:     {first_admin[0]} / {first_admin[1]}   (created now and shown once)")
     uvicorn.run(create_app(config), host=host, port=port, log_config=None, loop="uvloop", http="httptools")
 
 
@@ -226,3 +231,53 @@ def cleanup(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report
     typer.echo(
         f"{verb} {report.files} files ({report.bytes} bytes) of {report.jobs} jobs, {report.temp_files} temp files"
     )
+
+
+def _prompt_password() -> str:
+    return typer.prompt("Password (empty: generate one)", default="", hide_input=True, show_default=False)
+
+
+def _account(action: Callable[[AppContext], Awaitable[object]]) -> None:
+    try:
+        _run(action)
+    except auth.AccountError as exc:
+        _fail(str(exc))
+
+
+@admin_app.command("create")
+def admin_create(
+    username: str,
+    password: Annotated[str | None, typer.Option(help="Default: prompt, or generate if left empty.")] = None,
+) -> None:
+    """Create an admin account (a generated password is printed once)."""
+    chosen = password if password is not None else _prompt_password()
+    secret = chosen or auth.generate_password()
+    _account(lambda ctx: auth.create_admin(ctx.db, username, secret))
+    typer.echo(f"created {username}" + ("" if chosen else f" with password {secret}"))
+
+
+@admin_app.command("passwd")
+def admin_passwd(
+    username: str,
+    password: Annotated[str | None, typer.Option(help="Default: prompt, or generate if left empty.")] = None,
+) -> None:
+    """Set a new password; the account's existing sessions end."""
+    chosen = password if password is not None else _prompt_password()
+    secret = chosen or auth.generate_password()
+    _account(lambda ctx: auth.set_password(ctx.db, username, secret))
+    typer.echo(f"password of {username} changed" + ("" if chosen else f" to {secret}"))
+
+
+@admin_app.command("list")
+def admin_list() -> None:
+    """Accounts, one per line."""
+    for admin in _run(lambda ctx: auth.list_admins(ctx.db)):
+        state = "active  " if admin.is_active else "disabled"
+        typer.echo(f"{admin.username:<24} {state}  last login {admin.last_login_at or 'never'}")
+
+
+@admin_app.command("disable")
+def admin_disable(username: str) -> None:
+    """Disable an account; its sessions stop working at once."""
+    _account(lambda ctx: auth.set_active(ctx.db, username, False))
+    typer.echo(f"{username} disabled")

@@ -2,8 +2,9 @@
 
 from photochanger.auth.models import Admin, LoginFailure, RevokedToken
 from photochanger.db import Base
+from photochanger.gallery.models import RateLimitBucket
 from photochanger.jobs.models import Job, JobAttempt
-from photochanger.settings.models import AppSetting, RateLimitBucket
+from photochanger.settings.models import AppSetting
 from photochanger.slots.models import Slot, SlotAudit, SlotTemplate
 
 __all__ = [

@@ -30,6 +30,7 @@ from photochanger.errors import ApiError
 from photochanger.ingest.limits import LimitReached
 from photochanger.ingest.multipart import FormError, PasswordRejected, ReceivedForm, UploadTooLarge, read_form
 from photochanger.jobs import service as jobs
+from photochanger.jobs.schemas import JOB_ID
 from photochanger.media.images import (
     EXTENSION_BY_MIME,
     EncodedImage,
@@ -42,7 +43,6 @@ from photochanger.metrics import INGEST_REJECTED_IN_FLIGHT, INGEST_REQUESTS, ING
 from photochanger.providers.base import FailureKind, InputImage
 from photochanger.providers.registry import InvalidSettings, validate_settings
 from photochanger.providers.runner import AttemptRecord, RunFailed, run_with_deadline
-from photochanger.results.service import JOB_ID
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots

@@ -20,6 +20,7 @@ class Job(Base):
         Index("ix_jobs_slot_received", "slot_id", "received_at"),
         Index("ix_jobs_status_deadline", "status", "deadline_at"),
         Index("ix_jobs_expires", "result_expires_at"),
+        Index("ix_jobs_received", "received_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

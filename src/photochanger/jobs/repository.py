@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.jobs.models import Job, JobAttempt
@@ -66,3 +66,40 @@ async def expired_media(
 async def mark_purged(session: AsyncSession, job_ids: Sequence[str], now: datetime) -> None:
     """Record that the media of ``job_ids`` is gone."""
     await session.execute(update(Job).where(Job.id.in_(job_ids)).values(media_purged_at=now))
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    limit: int,
+    slot_id: str | None = None,
+    status: str | None = None,
+    source: str | None = None,
+    before: tuple[datetime, str] | None = None,
+) -> list[Job]:
+    """Jobs newest first (``received_at``, then id), filtered, strictly after the keyset ``before``."""
+    query = select(Job).order_by(Job.received_at.desc(), Job.id.desc()).limit(limit)
+    if slot_id:
+        query = query.where(Job.slot_id == slot_id)
+    if status:
+        query = query.where(Job.status == status)
+    if source:
+        query = query.where(Job.source == source)
+    if before:
+        at, job_id = before
+        query = query.where(or_(Job.received_at < at, and_(Job.received_at == at, Job.id < job_id)))
+    return list(await session.scalars(query))
+
+
+async def latest_per_slot(session: AsyncSession) -> dict[str, tuple[str, datetime]]:
+    """``slot_id → (status, received_at)`` of each slot's newest job, in one query."""
+    ranked = select(
+        Job.slot_id,
+        Job.status,
+        Job.received_at,
+        func.row_number().over(partition_by=Job.slot_id, order_by=(Job.received_at.desc(), Job.id.desc())).label("rn"),
+    ).subquery()
+    rows = await session.execute(
+        select(ranked.c.slot_id, ranked.c.status, ranked.c.received_at).where(ranked.c.rn == 1)
+    )
+    return {slot_id: (status, at) for slot_id, status, at in rows}

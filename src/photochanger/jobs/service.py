@@ -1,5 +1,6 @@
 """Job lifecycle: opened when a request reaches a slot, updated as it progresses, finished once."""
 
+import base64
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -76,3 +77,40 @@ async def recover_interrupted(db: Database) -> int:
     """Mark jobs left ``pending`` past their deadline (their process died) as ``interrupted``."""
     async with db.transaction() as session:
         return await repository.mark_interrupted(session, utcnow())
+
+
+def encode_cursor(job: Job) -> str:
+    """Opaque keyset cursor of ``job`` (its ``received_at`` and id)."""
+    return base64.urlsafe_b64encode(f"{job.received_at.isoformat()}|{job.id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Inverse of :func:`encode_cursor`; ``ValueError`` if malformed."""
+    try:
+        at, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(at), job_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("malformed cursor") from exc
+
+
+async def list_page(
+    db: Database, *, limit: int, cursor: str | None = None, **filters: str | None
+) -> tuple[list[Job], str | None]:
+    """A page of jobs and the cursor of the next one (None at the end)."""
+    before = decode_cursor(cursor) if cursor else None
+    async with db.transaction() as session:
+        rows = await repository.page(session, limit=limit + 1, before=before, **filters)
+    return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+
+
+async def detail(db: Database, job_id: str) -> tuple[Job, list[JobAttempt]] | None:
+    """The job and its attempts, or None."""
+    async with db.transaction() as session:
+        job = await repository.get(session, job_id)
+        return (job, await repository.list_attempts(session, job_id)) if job else None
+
+
+async def latest_per_slot(db: Database) -> dict[str, tuple[str, datetime]]:
+    """Each slot's newest job status and time."""
+    async with db.transaction() as session:
+        return await repository.latest_per_slot(session)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from photochanger.db import Database, utcnow
 from photochanger.jobs import repository as jobs_repository
-from photochanger.media.storage import MediaStore
+from photochanger.media.storage import MediaStore, thumbnail_path
 
 TEMP_FILE_MAX_AGE_SECONDS = 3600  # an upload or write older than this is abandoned
 BATCH = 500
@@ -37,7 +37,8 @@ async def purge_expired(db: Database, store: MediaStore, *, dry_run: bool = Fals
         if not rows:
             break
         after = rows[-1][0]
-        for job_id, *paths in rows:
+        for job_id, input_path, result_path in rows:
+            paths = [input_path, result_path, thumbnail_path(result_path) if result_path else None]
             report.jobs += 1
             report.job_ids.append(job_id)
             for relative in filter(None, paths):

@@ -7,6 +7,11 @@ from pathlib import Path
 SUBDIRS = ("tmp", "originals", "results", "templates")
 
 
+def thumbnail_path(result_path: str) -> str:
+    """Where the thumbnail of ``results/<job>.<ext>`` is cached (removed with the result)."""
+    return result_path.rsplit(".", 1)[0] + ".thumb.jpg"
+
+
 class MediaStore:
     """The media folder. Paths handed around are relative (``results/<job>.jpg``) and stored in
     the database; :meth:`path` resolves them and refuses anything outside the root."""

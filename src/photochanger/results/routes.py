@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from photochanger.results.service import find_result
+from photochanger.results.service import find_result, thumbnail
 
 router = APIRouter(tags=["results"])
 
@@ -19,3 +19,10 @@ async def get_result(job_id: str, request: Request, download: bool = False) -> F
         content_disposition_type="attachment" if download else "inline",
         headers={"Cache-Control": "private, max-age=300"},
     )
+
+
+@router.get("/public/results/{job_id}/thumbnail", response_class=FileResponse)
+async def get_thumbnail(job_id: str, request: Request) -> FileResponse:
+    """A JPEG thumbnail (at most 320 px) of the result."""
+    path = await thumbnail(request.app.state.ctx, job_id)
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})

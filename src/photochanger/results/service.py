@@ -1,16 +1,20 @@
 """Finding a job's downloadable result: 404 if there is none, 410 once past its TTL."""
 
-import re
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+
+from PIL import Image
 
 from photochanger.context import AppContext
 from photochanger.db import utcnow
 from photochanger.errors import ApiError
 from photochanger.jobs import service as jobs
-from photochanger.media.images import EXTENSION_BY_MIME
+from photochanger.jobs.schemas import JOB_ID
+from photochanger.media.images import EXTENSION_BY_MIME, encode
+from photochanger.media.storage import MediaStore, thumbnail_path
 
-JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+THUMBNAIL_SIDE = 320  # pixels
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,39 @@ class ResultFile:
     path: Path
     mime: str
     filename: str
+
+
+def public_base(ctx: AppContext, request_base: str) -> str:
+    """``PUBLIC_BASE_URL`` or the base URL the request came in on, without trailing slash."""
+    return (ctx.config.public_base_url or request_base).rstrip("/")
+
+
+def result_url(base: str, job_id: str) -> str:
+    """Absolute public link of a job's result."""
+    return f"{base}/public/results/{job_id}"
+
+
+def thumbnail_url(base: str, job_id: str) -> str:
+    """Absolute public link of a job's result thumbnail."""
+    return f"{base}/public/results/{job_id}/thumbnail"
+
+
+async def thumbnail(ctx: AppContext, job_id: str) -> Path:
+    """A JPEG of at most 320 px of the result, made once and cached beside it. Same errors as
+    :func:`find_result`."""
+    result = await find_result(ctx, job_id)
+    job = await jobs.get(ctx.db, job_id)
+    relative = thumbnail_path(job.result_path)
+    path = ctx.store.path(relative)
+    if not path.is_file():
+        await asyncio.to_thread(_make_thumbnail, ctx.store, result.path, relative)
+    return path
+
+
+def _make_thumbnail(store: MediaStore, source: Path, relative: str) -> None:
+    with Image.open(source) as img:
+        img.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+        store.write(relative, encode(img, "image/jpeg", quality=80).data)
 
 
 async def find_result(ctx: AppContext, job_id: str) -> ResultFile:

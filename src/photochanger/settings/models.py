@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from photochanger.db import Base, UtcDateTime, utcnow
@@ -16,13 +16,3 @@ class AppSetting(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[object] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
-
-
-class RateLimitBucket(Base):
-    """Requests counted per key (e.g. ``gallery:<ip>``) and fixed window start; shared by processes."""
-
-    __tablename__ = "rate_limit_buckets"
-
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
-    count: Mapped[int] = mapped_column(Integer)

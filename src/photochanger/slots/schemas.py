@@ -1,10 +1,12 @@
 """Slot input and output shapes."""
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TEMPLATE_ROLES = ("template", "background", "style", "face")
+TemplateRole = Literal["template", "background", "style", "face"]
+TEMPLATE_ROLES: tuple[str, ...] = get_args(TemplateRole)
 
 
 class TemplateView(BaseModel):
@@ -52,3 +54,25 @@ class SlotUpdate(BaseModel):
     is_active: bool | None = None
     upload_limit_bytes: int | None = Field(None, ge=1024, le=200 * 1024 * 1024)
     max_in_flight: int | None = Field(None, ge=1, le=64)
+
+
+class SlotSummary(BaseModel):
+    """A row of the slot list."""
+
+    id: str
+    display_name: str
+    provider: str
+    model: str | None
+    is_active: bool
+    version: int
+    updated_at: datetime
+    ingest_url: str
+    last_job_status: str | None
+    last_job_at: datetime | None
+
+
+class SlotDetail(SlotView):
+    """A slot with its ingest URL and most recent results (``JobSummary`` rows)."""
+
+    ingest_url: str
+    recent_results: list = []

@@ -2,14 +2,15 @@
 
 import asyncio
 import uuid
+from datetime import datetime
 
 from photochanger.db import Database, utcnow
 from photochanger.media.images import EXTENSION_BY_MIME, check_image_bytes
 from photochanger.media.storage import MediaStore
-from photochanger.providers.registry import validate_settings
+from photochanger.providers.registry import PROVIDER_CLASSES, validate_settings
 from photochanger.slots import repository
 from photochanger.slots.models import SlotAudit, SlotTemplate
-from photochanger.slots.schemas import TEMPLATE_ROLES, SlotUpdate, SlotView, TemplateView
+from photochanger.slots.schemas import TEMPLATE_ROLES, SlotSummary, SlotUpdate, SlotView, TemplateView
 
 
 class SlotNotFound(LookupError):
@@ -37,6 +38,20 @@ def _apply(current: SlotView, change: SlotUpdate) -> dict:
 def preview(current: SlotView, change: SlotUpdate) -> SlotView:
     """``current`` with ``change`` applied and validated, not saved (for test runs of unsaved forms)."""
     return current.model_copy(update=_apply(current, change))
+
+
+def ingest_url(base: str, slot_id: str) -> str:
+    """The URL a booth posts to for ``slot_id``."""
+    return f"{base}/api/ingest/{slot_id}"
+
+
+def summary(slot: SlotView, base: str, latest: tuple[str, datetime] | None) -> SlotSummary:
+    """A slot-list row: ``latest`` is the (status, time) of its newest job, if any."""
+    model = slot.settings.get("model") or PROVIDER_CLASSES[slot.provider].settings_model().model_dump().get("model")
+    return SlotSummary(id=slot.id, display_name=slot.display_name, provider=slot.provider, model=model,
+                       is_active=slot.is_active, version=slot.version, updated_at=slot.updated_at,
+                       ingest_url=ingest_url(base, slot.id), last_job_status=latest[0] if latest else None,
+                       last_job_at=latest[1] if latest else None)  # fmt: skip
 
 
 async def list_slots(db: Database) -> list[SlotView]:

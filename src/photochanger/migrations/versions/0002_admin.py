@@ -69,9 +69,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("updated_by", sa.String(64)))
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("client_headers", sa.JSON()))
+    op.create_index("ix_jobs_received", "jobs", ["received_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_jobs_received", "jobs")
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("client_headers")
     with op.batch_alter_table("slots") as batch:

@@ -1,0 +1,40 @@
+"""SQL for the public gallery: shared results and request buckets."""
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from photochanger.gallery.models import RateLimitBucket
+from photochanger.jobs.models import Job
+
+
+async def recent_results(session: AsyncSession, now: datetime, limit: int) -> list[tuple[str, datetime]]:
+    """``(job_id, received_at)`` of booth results still downloadable, newest first."""
+    rows = await session.execute(
+        select(Job.id, Job.received_at)
+        .where(Job.status == "done", Job.source == "ingest", Job.media_purged_at.is_(None), Job.result_expires_at > now)
+        .order_by(Job.received_at.desc())
+        .limit(limit)
+    )
+    return [tuple(row) for row in rows]
+
+
+async def hit(session: AsyncSession, key: str, window_start: datetime) -> int:
+    """Count one request for ``key`` in the window starting at ``window_start``; returns the count.
+    Safe when several processes count the same key at once (insert, else increment)."""
+    try:
+        async with session.begin_nested():
+            session.add(RateLimitBucket(key=key, window_start=window_start, count=1))
+        return 1
+    except IntegrityError:
+        pass
+    bucket = (RateLimitBucket.key == key) & (RateLimitBucket.window_start == window_start)
+    await session.execute(update(RateLimitBucket).where(bucket).values(count=RateLimitBucket.count + 1))
+    return await session.scalar(select(RateLimitBucket.count).where(bucket))
+
+
+async def forget_buckets(session: AsyncSession, before: datetime) -> None:
+    """Drop buckets of windows that started before ``before``."""
+    await session.execute(delete(RateLimitBucket).where(RateLimitBucket.window_start < before))

@@ -1,0 +1,49 @@
+"""Gallery sharing (admin) and the public listing for guests."""
+
+from fastapi import APIRouter, Request, Response
+
+from photochanger.auth.dependencies import AdminSession
+from photochanger.errors import ApiError
+from photochanger.gallery import service
+from photochanger.gallery.schemas import PublicGallery, ShareRequest, ShareState
+from photochanger.results.service import public_base
+
+router = APIRouter(prefix="/api", tags=["gallery"])
+
+
+@router.get("/gallery/share", response_model=ShareState)
+async def share_state(request: Request, _: AdminSession) -> ShareState:
+    """Whether the public gallery is open and until when."""
+    ctx = request.app.state.ctx
+    return await service.state(ctx.db, public_base(ctx, str(request.base_url)))
+
+
+@router.post("/gallery/share", response_model=ShareState)
+async def share(body: ShareRequest, request: Request, _: AdminSession) -> ShareState:
+    """Open the public gallery for ``minutes`` (1–1440, default 15)."""
+    ctx = request.app.state.ctx
+    return await service.share(ctx.db, public_base(ctx, str(request.base_url)), body.minutes)
+
+
+@router.delete("/gallery/share", status_code=204)
+async def stop_sharing(request: Request, _: AdminSession) -> Response:
+    """Close the public gallery now."""
+    await service.stop(request.app.state.ctx.db)
+    return Response(status_code=204)
+
+
+@router.get("/public/gallery", response_model=PublicGallery, responses={403: {}, 429: {}})
+async def public_gallery(request: Request, response: Response) -> PublicGallery:
+    """Recent results while shared (no login); 30 requests per minute per IP."""
+    ctx = request.app.state.ctx
+    try:
+        listing = await service.public_listing(
+            ctx.db, public_base(ctx, str(request.base_url)), request.client.host if request.client else "unknown"
+        )
+    except service.GalleryClosed:
+        raise ApiError(403, "gallery_not_shared", "the gallery is not shared right now") from None
+    except service.TooManyRequests as exc:
+        raise ApiError(429, "rate_limited", "too many requests; slow down",
+                       headers={"Retry-After": str(exc.retry_after)}) from None  # fmt: skip
+    response.headers["Cache-Control"] = f"public, max-age={service.CACHE_SECONDS}"
+    return listing

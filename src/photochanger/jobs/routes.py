@@ -1,0 +1,106 @@
+"""Admin job routes: list, detail, original, rerun, and the booth's last requests."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
+
+from photochanger.auth.dependencies import AdminSession
+from photochanger.errors import ApiError
+from photochanger.ingest.service import IngestService
+from photochanger.jobs import service
+from photochanger.jobs.models import Job
+from photochanger.jobs.schemas import (
+    JOB_ID,
+    AttemptView,
+    IngestRequestView,
+    JobDetail,
+    JobPage,
+    JobSource,
+    JobStatus,
+    JobSummary,
+    RunResult,
+)
+from photochanger.results.service import public_base, result_url, thumbnail_url
+
+router = APIRouter(prefix="/api", tags=["jobs"])
+
+
+def summary(job: Job, base: str, model: type[JobSummary] = JobSummary) -> JobSummary:
+    """A job as shown in lists, with public links when it has a result."""
+    view = model.model_validate(job)
+    if job.result_path and job.media_purged_at is None:
+        view.result_url, view.thumbnail_url = result_url(base, job.id), thumbnail_url(base, job.id)
+    return view
+
+
+@router.get("/jobs", response_model=JobPage)
+async def list_jobs(
+    request: Request,
+    _: AdminSession,
+    slot_id: str | None = None,
+    status: JobStatus | None = None,
+    source: JobSource | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> JobPage:
+    """Jobs newest first, filtered by slot, status and source; keyset pagination by ``cursor``."""
+    ctx = request.app.state.ctx
+    try:
+        rows, next_cursor = await service.list_page(
+            ctx.db, limit=limit, cursor=cursor, slot_id=slot_id, status=status, source=source
+        )
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", str(exc)) from None
+    base = public_base(ctx, str(request.base_url))
+    return JobPage(items=[summary(job, base) for job in rows], next_cursor=next_cursor)
+
+
+@router.get("/jobs/{job_id}", response_model=JobDetail, responses={404: {}})
+async def get_job(job_id: str, request: Request, _: AdminSession) -> JobDetail:
+    """Everything recorded about one job, with its attempts."""
+    ctx = request.app.state.ctx
+    found = await service.detail(ctx.db, job_id) if JOB_ID.match(job_id) else None
+    if found is None:
+        raise ApiError(404, "job_not_found", "no such job", job_id=None)
+    job, attempts = found
+    view = summary(job, public_base(ctx, str(request.base_url)), JobDetail)
+    view.attempt_log = [AttemptView.model_validate(a) for a in attempts]
+    if job.input_path and job.media_purged_at is None:
+        view.original_url = f"{str(request.base_url).rstrip('/')}/api/jobs/{job.id}/original"
+    return view
+
+
+@router.get("/jobs/{job_id}/original", response_class=FileResponse, responses={404: {}})
+async def get_original(job_id: str, request: Request, _: AdminSession) -> FileResponse:
+    """The photo as the booth sent it (admins only)."""
+    ctx = request.app.state.ctx
+    job = await service.get(ctx.db, job_id) if JOB_ID.match(job_id) else None
+    path = ctx.store.path(job.input_path) if job and job.input_path else None
+    if path is None or not path.is_file():
+        raise ApiError(404, "original_not_found", "no stored original for this job")
+    return FileResponse(path, media_type=job.input_mime or "application/octet-stream")
+
+
+@router.post("/jobs/{job_id}/rerun", response_model=RunResult, responses={404: {}, 410: {}})
+async def rerun(job_id: str, request: Request, _: AdminSession) -> RunResult:
+    """Run a past job's original again with the slot's current configuration."""
+    ctx = request.app.state.ctx
+    success = await IngestService(ctx).rerun(
+        job_id, str(request.base_url), request.client.host if request.client else None
+    )
+    return await run_result(ctx, success)
+
+
+async def run_result(ctx, success) -> RunResult:
+    """The JSON answer of a successful test run or rerun."""
+    job, attempts = await service.detail(ctx.db, success.job_id)
+    return RunResult(job_id=job.id, result_url=success.result_url, duration_ms=job.total_ms or 0,
+                     attempts=[AttemptView.model_validate(a) for a in attempts])  # fmt: skip
+
+
+@router.get("/ingest/last", response_model=list[IngestRequestView])
+async def last_ingests(request: Request, _: AdminSession, limit: Annotated[int, Query(ge=1, le=100)] = 20):
+    """The most recent booth requests as received: fields, headers (no secrets), size, outcome."""
+    rows, _next = await service.list_page(request.app.state.ctx.db, limit=limit, source="ingest")
+    return [IngestRequestView.model_validate(job) for job in rows]

@@ -1,0 +1,108 @@
+"""Job shapes for the admin API."""
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+JobStatus = Literal["pending", "done", "failed", "timeout", "interrupted"]
+JobSource = Literal["ingest", "ui_test", "rerun"]
+
+
+class AttemptView(BaseModel):
+    """One provider attempt; ``latency_ms`` in milliseconds."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    provider: str
+    model: str | None
+    outcome: str
+    failure_code: str | None
+    detail: str | None
+    started_at: datetime
+    latency_ms: int
+
+
+class JobSummary(BaseModel):
+    """A row of the jobs list."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    slot_id: str
+    source: str
+    status: str
+    failure_reason: str | None
+    http_status: int | None
+    provider: str | None
+    model: str | None
+    attempts: int
+    received_at: datetime
+    total_ms: int | None
+    result_url: str | None = None
+    thumbnail_url: str | None = None
+
+
+class JobDetail(JobSummary):
+    """Everything recorded about a job (the ingest password is never stored)."""
+
+    failure_detail: str | None
+    deadline_at: datetime
+    finished_at: datetime | None
+    provider_ms: int | None
+    client_ip: str | None
+    client_fields: dict
+    client_headers: dict | None
+    query_string: str | None
+    input_bytes: int | None
+    input_mime: str | None
+    input_width: int | None
+    input_height: int | None
+    input_sha256: str | None
+    result_mime: str | None
+    result_bytes: int | None
+    result_width: int | None
+    result_height: int | None
+    result_expires_at: datetime | None
+    media_purged_at: datetime | None
+    original_url: str | None = None
+    attempt_log: list[AttemptView] = Field(default_factory=list)
+
+
+class JobPage(BaseModel):
+    """One page of jobs, newest first; pass ``next_cursor`` back as ``cursor`` for the next."""
+
+    items: list[JobSummary]
+    next_cursor: str | None
+
+
+class IngestRequestView(BaseModel):
+    """A recent booth request as received: what the booth is actually sending."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    slot_id: str
+    received_at: datetime
+    client_ip: str | None
+    query_string: str | None
+    client_fields: dict
+    client_headers: dict | None
+    input_bytes: int | None
+    input_mime: str | None
+    status: str
+    failure_reason: str | None
+    http_status: int | None
+
+
+class RunResult(BaseModel):
+    """Answer of a test run or rerun that produced an image."""
+
+    status: str = "done"
+    job_id: str
+    result_url: str
+    duration_ms: int
+    attempts: list[AttemptView]

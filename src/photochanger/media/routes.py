@@ -1,0 +1,26 @@
+"""``POST /api/media/cleanup``."""
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from photochanger.auth.dependencies import AdminSession
+from photochanger.media.service import purge_expired
+
+router = APIRouter(prefix="/api/media", tags=["media"])
+
+
+class CleanupResult(BaseModel):
+    """What a cleanup removed: jobs whose media expired, files and bytes, abandoned temp files."""
+
+    jobs: int
+    files: int
+    bytes: int
+    temp_files: int
+
+
+@router.post("/cleanup", response_model=CleanupResult)
+async def cleanup(request: Request, _: AdminSession) -> CleanupResult:
+    """Delete media past its TTL now (the server also does this periodically)."""
+    ctx = request.app.state.ctx
+    report = await purge_expired(ctx.db, ctx.store)
+    return CleanupResult(jobs=report.jobs, files=report.files, bytes=report.bytes, temp_files=report.temp_files)

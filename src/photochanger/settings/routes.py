@@ -1,0 +1,27 @@
+"""``GET/PUT /api/settings``."""
+
+from fastapi import APIRouter, Request
+
+from photochanger.auth.dependencies import AdminSession
+from photochanger.errors import ApiError
+from photochanger.settings import service
+from photochanger.settings.schemas import SettingsUpdate, SettingsView
+
+router = APIRouter(prefix="/api", tags=["settings"])
+
+
+@router.get("/settings", response_model=SettingsView)
+async def get_settings(request: Request, _: AdminSession) -> SettingsView:
+    """All settings; provider keys only as configured/last four characters."""
+    ctx = request.app.state.ctx
+    return await service.view(ctx.db, ctx.config)
+
+
+@router.put("/settings", response_model=SettingsView, responses={422: {}})
+async def put_settings(change: SettingsUpdate, request: Request, session: AdminSession) -> SettingsView:
+    """Change settings; every server process uses the new values from its next request."""
+    ctx = request.app.state.ctx
+    try:
+        return await service.update(ctx.db, ctx.config, change, by=session.username)
+    except ValueError as exc:
+        raise ApiError(422, "invalid_settings", str(exc)) from None

@@ -1,0 +1,142 @@
+"""Admin slot routes: list, detail, versioned update, templates, test run."""
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile
+from pydantic import ValidationError
+
+from photochanger.auth.dependencies import AdminSession
+from photochanger.errors import ApiError
+from photochanger.ingest.service import IngestService
+from photochanger.jobs import service as jobs
+from photochanger.jobs.routes import run_result, summary
+from photochanger.jobs.schemas import RunResult
+from photochanger.media.images import UnsupportedImage
+from photochanger.providers.registry import InvalidSettings
+from photochanger.results.service import public_base
+from photochanger.slots import service
+from photochanger.slots.schemas import SlotDetail, SlotSummary, SlotUpdate, TemplateRole, TemplateView
+
+router = APIRouter(prefix="/api/slots", tags=["slots"])
+TEMPLATE_LIMIT_BYTES = 10 * 1024 * 1024
+RECENT_RESULTS = 10
+
+
+def _slot_not_found(slot_id: str) -> ApiError:
+    return ApiError(404, "slot_not_found", f"no slot {slot_id!r}")
+
+
+async def _read_upload(upload: UploadFile, limit: int) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, "payload_too_large", f"file is over the {limit} byte limit")
+    return data
+
+
+@router.get("", response_model=list[SlotSummary])
+async def list_slots(request: Request, _: AdminSession) -> list[SlotSummary]:
+    """The 15 slots with their ingest URL and last job."""
+    ctx = request.app.state.ctx
+    base = public_base(ctx, str(request.base_url))
+    latest = await jobs.latest_per_slot(ctx.db)
+    return [service.summary(slot, base, latest.get(slot.id)) for slot in await service.list_slots(ctx.db)]
+
+
+@router.get("/{slot_id}", response_model=SlotDetail, responses={404: {}})
+async def get_slot(slot_id: str, request: Request, response: Response, _: AdminSession) -> SlotDetail:
+    """Full configuration, templates and the 10 most recent results. ``ETag`` is the version."""
+    ctx = request.app.state.ctx
+    try:
+        slot = await service.get_slot(ctx.db, slot_id)
+    except service.SlotNotFound:
+        raise _slot_not_found(slot_id) from None
+    base = public_base(ctx, str(request.base_url))
+    recent, _next = await jobs.list_page(ctx.db, limit=RECENT_RESULTS, slot_id=slot_id, status="done")
+    response.headers["ETag"] = f'"{slot.version}"'
+    return SlotDetail(**slot.model_dump(), ingest_url=service.ingest_url(base, slot.id),
+                      recent_results=[summary(job, base) for job in recent])  # fmt: skip
+
+
+@router.put("/{slot_id}", response_model=SlotDetail, responses={404: {}, 412: {}, 422: {}})
+async def update_slot(
+    slot_id: str,
+    change: SlotUpdate,
+    request: Request,
+    response: Response,
+    session: AdminSession,
+    if_match: Annotated[str | None, Header()] = None,
+) -> SlotDetail:
+    """Save a validated change. With ``If-Match: "<version>"`` a concurrent edit gives 412."""
+    ctx = request.app.state.ctx
+    expected = None
+    if if_match is not None:
+        try:
+            expected = int(if_match.removeprefix("W/").strip('"'))
+        except ValueError:
+            raise ApiError(400, "invalid_request", 'If-Match must be the slot version, e.g. "3"') from None
+    try:
+        await service.update_slot(ctx.db, slot_id, change, by=session.username, expected_version=expected)
+    except service.SlotNotFound:
+        raise _slot_not_found(slot_id) from None
+    except service.VersionConflict as exc:
+        raise ApiError(
+            412, "version_conflict", f"the slot changed meanwhile (now version {exc.current}); reload"
+        ) from None
+    except InvalidSettings as exc:
+        raise ApiError(422, "invalid_settings", str(exc)) from None
+    return await get_slot(slot_id, request, response, session)
+
+
+@router.post(
+    "/{slot_id}/templates", response_model=TemplateView, status_code=201, responses={404: {}, 413: {}, 415: {}}
+)
+async def add_template(
+    slot_id: str,
+    request: Request,
+    _: AdminSession,
+    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 10 MB")],
+    role: Annotated[TemplateRole, Form()] = "template",
+) -> TemplateView:
+    """Attach a template image (same magic-byte and decode checks as ingest)."""
+    ctx = request.app.state.ctx
+    data = await _read_upload(file, TEMPLATE_LIMIT_BYTES)
+    try:
+        return await service.add_template(ctx.db, ctx.store, slot_id, data, role)
+    except service.SlotNotFound:
+        raise _slot_not_found(slot_id) from None
+    except UnsupportedImage as exc:
+        raise ApiError(415, "unsupported_media_type", str(exc)) from None
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", str(exc)) from None
+
+
+@router.delete("/{slot_id}/templates/{template_id}", status_code=204, responses={404: {}})
+async def delete_template(slot_id: str, template_id: str, request: Request, _: AdminSession) -> Response:
+    """Detach a template and delete its file."""
+    ctx = request.app.state.ctx
+    try:
+        await service.remove_template(ctx.db, ctx.store, slot_id, template_id)
+    except service.SlotNotFound:
+        raise ApiError(404, "template_not_found", f"no template {template_id!r} on {slot_id!r}") from None
+    return Response(status_code=204)
+
+
+@router.post("/{slot_id}/test-run", response_model=RunResult, responses={404: {}, 413: {}, 415: {}, 422: {}})
+async def test_run(
+    slot_id: str,
+    request: Request,
+    _: AdminSession,
+    test_image: Annotated[UploadFile, File(description="the photo to test with")],
+    slot_payload: Annotated[str | None, Form(description="JSON of unsaved slot fields (as PUT)")] = None,
+) -> RunResult:
+    """Run the ingest pipeline on ``test_image`` (source ``ui_test``), optionally with unsaved changes."""
+    ctx = request.app.state.ctx
+    try:
+        change = SlotUpdate.model_validate(json.loads(slot_payload)) if slot_payload else None
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise ApiError(422, "invalid_settings", f"slot_payload: {exc}") from None
+    data = await _read_upload(test_image, ctx.config.max_upload_bytes)
+    client_ip = request.client.host if request.client else None
+    success = await IngestService(ctx).test_run(slot_id, change, data, str(request.base_url), client_ip)
+    return await run_result(ctx, success)

@@ -1,0 +1,23 @@
+"""``GET /api/stats/overview`` and ``GET /api/stats/timeseries``."""
+
+from fastapi import APIRouter, Request
+
+from photochanger.auth.dependencies import AdminSession
+from photochanger.stats import service
+from photochanger.stats.schemas import Bucket, Overview, Timeseries, Window
+
+router = APIRouter(prefix="/api/stats", tags=["stats"])
+
+
+@router.get("/overview", response_model=Overview)
+async def overview(request: Request, _: AdminSession, window: Window = "24h") -> Overview:
+    """Totals and per-slot figures for the window."""
+    return await service.overview(request.app.state.ctx.db, window)
+
+
+@router.get("/timeseries", response_model=Timeseries)
+async def timeseries(
+    request: Request, _: AdminSession, window: Window = "24h", bucket: Bucket | None = None
+) -> Timeseries:
+    """Counts by status and p95 total latency per bucket (default bucket by window)."""
+    return await service.timeseries(request.app.state.ctx.db, window, bucket)

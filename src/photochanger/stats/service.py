@@ -1,0 +1,78 @@
+"""Statistics: a fixed number of SQL aggregates per call, whatever the number of slots."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from photochanger.db import Database, utcnow
+from photochanger.jobs.models import Job
+from photochanger.stats import repository
+from photochanger.stats.schemas import (
+    BUCKET_SECONDS,
+    DEFAULT_BUCKET,
+    WINDOW_SECONDS,
+    Bucket,
+    ChartPoint,
+    Overview,
+    SlotStats,
+    Timeseries,
+    Window,
+)
+
+TOTAL = "*"
+
+
+async def overview(db: Database, window: Window) -> Overview:
+    """Totals and per-slot figures for jobs received in the last ``window``."""
+    since = utcnow() - timedelta(seconds=WINDOW_SECONDS[window])
+    async with db.transaction() as session:
+        counts = await repository.counts_by_slot(session, since)
+        failures = await repository.failures_by_reason(session, since)
+        latencies = []
+        for column, name in ((Job.total_ms, "total"), (Job.provider_ms, "provider")):
+            for group in (Job.slot_id, None):
+                rows = await repository.percentiles(session, since, column, group)
+                latencies += [(TOTAL if group is None else grp, name, p, v) for grp, p, v in rows]
+    stats: dict[str, SlotStats] = defaultdict(SlotStats)
+    for slot_id, jobs, done, timeouts, retried, retries, stored in counts:
+        for key in (slot_id, TOTAL):
+            s = stats[key]
+            s.jobs += jobs
+            s.done += int(done or 0)
+            s.timeouts += int(timeouts or 0)
+            s.retried_jobs += int(retried or 0)
+            s.retries += int(retries or 0)
+            s.storage_bytes += int(stored or 0)
+    for slot_id, reason, count in failures:
+        for key in (slot_id, TOTAL):
+            stats[key].failed += count
+            stats[key].failed_by_reason[reason or "unknown"] = (
+                stats[key].failed_by_reason.get(reason or "unknown", 0) + count
+            )
+    for key, name, percent, value in latencies:
+        setattr(stats[key], f"p{percent}_{name}_ms", int(value))
+    for s in stats.values():
+        s.success_rate = round(s.done / s.jobs, 4) if s.jobs else None
+    totals = stats.pop(TOTAL, SlotStats())
+    return Overview(window=window, since=since, totals=totals, slots=dict(sorted(stats.items())))
+
+
+async def timeseries(db: Database, window: Window, bucket: Bucket | None) -> Timeseries:
+    """Jobs by status and p95 latency per ``bucket`` over ``window`` (empty buckets included)."""
+    bucket = bucket or DEFAULT_BUCKET[window]
+    size, span = BUCKET_SECONDS[bucket], WINDOW_SECONDS[window]
+    now = utcnow()
+    since = now - timedelta(seconds=span)
+    since = since.replace(microsecond=0) - timedelta(seconds=int(since.timestamp()) % size)
+    async with db.transaction() as session:
+        counts, p95 = await repository.timeseries(session, since, size)
+    n_buckets = int((now - since).total_seconds() // size) + 1
+    points = [
+        ChartPoint(start=since + timedelta(seconds=i * size), counts={}, p95_total_ms=None) for i in range(n_buckets)
+    ]
+    for index, status, count in counts:
+        if 0 <= int(index) < n_buckets:
+            points[int(index)].counts[status] = count
+    for index, _percent, value in p95:
+        if 0 <= int(index) < n_buckets:
+            points[int(index)].p95_total_ms = int(value)
+    return Timeseries(window=window, bucket=bucket, buckets=points)
