@@ -21,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from photochanger.auth import service as auth_service
 from photochanger.db import Database
 from photochanger.jobs import repository as jobs_repository
 from photochanger.jobs.models import Job, JobAttempt
@@ -33,6 +34,7 @@ from tests.tools import booth_post
 PHOTOS = Path(__file__).parent / "fixtures" / "photos"
 PG_URL = os.environ.get("PHOTOCHANGER_TEST_POSTGRES_URL")
 INGEST_PASSWORD = "booth-secret-4711"
+ADMIN_USER, ADMIN_PASSWORD = "studio", "studio-pass-123"
 GEMINI_KEY = "test-gemini-key"
 
 
@@ -76,6 +78,21 @@ class Service:
         }
         self.db = Database(database_url)
         self.proc: subprocess.Popen | None = None
+        self._api: httpx.Client | None = None
+
+    @property
+    def api(self) -> httpx.Client:
+        """An HTTP client logged in as the test admin (``Authorization: Bearer``)."""
+        if self._api is None:
+            token = self.login(ADMIN_USER, ADMIN_PASSWORD).json()["access_token"]
+            self._api = httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=90)
+        return self._api
+
+    def login(self, username: str, password: str, ip: str | None = None) -> httpx.Response:
+        """``POST /api/login`` (``ip`` sent as X-Forwarded-For, trusted from loopback)."""
+        headers = {"X-Forwarded-For": ip} if ip else {}
+        return httpx.post(f"{self.base_url}/api/login", json={"username": username, "password": password},
+                          headers=headers)  # fmt: skip
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         """Run ``photochanger ARGS`` against this service's database."""
@@ -213,6 +230,7 @@ async def service(database_url, fake_gemini, tmp_path_factory):
     """One server per backend for the whole session."""
     running = Service(database_url, tmp_path_factory.mktemp("data"), fake_gemini)
     await asyncio.to_thread(running.start)
+    await auth_service.create_admin(running.db, ADMIN_USER, ADMIN_PASSWORD)
     yield running
     running.stop()
     await running.db.dispose()

@@ -94,7 +94,10 @@ def serve(
         typer.echo("Ingest password: run `photochanger settings show` to see it")
     if first_admin:
         typer.echo(f"Admin login:     {first_admin[0]} / {first_admin[1]}   (created now and shown once)")
-    uvicorn.run(create_app(config), host=host, port=port, log_config=None, loop="uvloop", http="httptools")
+    uvicorn.run(
+        create_app(config), host=host, port=port, log_config=None, loop="uvloop", http="httptools",
+        proxy_headers=True, forwarded_allow_ips=config.forwarded_allow_ips,
+    )  # fmt: skip
 
 
 @app.command()

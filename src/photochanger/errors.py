@@ -4,10 +4,32 @@ Body shape (top level): ``{"status": "error"|"timeout", "failure_reason": str, "
 "job_id": str|null}``. ``failure_reason`` values are stable identifiers that clients may match on.
 """
 
+from typing import Literal
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorBody(BaseModel):
+    """The JSON body of every error answer."""
+
+    status: Literal["error", "timeout"]
+    failure_reason: str
+    detail: str
+    job_id: str | None
+
+
+#: Documented on every JSON router, so OpenAPI states the real error shape (also for 422).
+ERROR_RESPONSES: dict[int | str, dict] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in [
+        (400, "Malformed request"), (401, "Missing, invalid or expired bearer token"), (404, "Not found"),
+        (422, "Invalid values"), (429, "Too many requests"), (500, "Unexpected server error"),
+    ]
+}  # fmt: skip
 
 
 class ApiError(Exception):
@@ -41,6 +63,14 @@ class ApiError(Exception):
         }
 
 
+def error_docs(*codes: int) -> dict[int | str, dict]:
+    """OpenAPI ``responses`` entries with the error body for ``codes``."""
+    return {
+        code: {"model": ErrorBody, "description": ERROR_RESPONSES.get(code, {}).get("description", "Error")}
+        for code in codes
+    }
+
+
 def error_response(error: ApiError) -> JSONResponse:
     """Render ``error`` as a JSON response (never cached)."""
     headers = {"Cache-Control": "no-store", **error.headers}
@@ -64,7 +94,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(ApiError(400, "invalid_request", str(exc.errors())))
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return error_response(ApiError(422, "invalid_request", problems[:2000]))
 
     @app.exception_handler(Exception)
     async def _crash(_request: Request, _exc: Exception) -> JSONResponse:

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Request, Response
 from photochanger.auth import service
 from photochanger.auth.dependencies import AdminSession
 from photochanger.auth.schemas import LoginRequest, TokenResponse
-from photochanger.errors import ApiError
+from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 
-router = APIRouter(prefix="/api", tags=["auth"])
+router = APIRouter(prefix="/api", tags=["auth"], responses=ERROR_RESPONSES)
 
 
 def client_ip(request: Request) -> str:
@@ -17,7 +17,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/login", response_model=TokenResponse, responses={401: {}, 429: {}})
+@router.post("/login", response_model=TokenResponse, responses=error_docs(401, 429))
 async def login(body: LoginRequest, request: Request) -> TokenResponse:
     """Exchange username and password for a bearer token."""
     ctx = request.app.state.ctx
@@ -33,7 +33,7 @@ async def login(body: LoginRequest, request: Request) -> TokenResponse:
         raise ApiError(401, "invalid_credentials", "wrong username or password") from None
 
 
-@router.post("/logout", status_code=204, responses={401: {}})
+@router.post("/logout", status_code=204, responses=error_docs(401))
 async def logout(session: AdminSession, request: Request) -> Response:
     """Revoke the caller's token."""
     await service.logout(request.app.state.ctx.db, session)

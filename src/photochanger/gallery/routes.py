@@ -3,12 +3,12 @@
 from fastapi import APIRouter, Request, Response
 
 from photochanger.auth.dependencies import AdminSession
-from photochanger.errors import ApiError
+from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.gallery import service
 from photochanger.gallery.schemas import PublicGallery, ShareRequest, ShareState
 from photochanger.results.service import public_base
 
-router = APIRouter(prefix="/api", tags=["gallery"])
+router = APIRouter(prefix="/api", tags=["gallery"], responses=ERROR_RESPONSES)
 
 
 @router.get("/gallery/share", response_model=ShareState)
@@ -32,7 +32,7 @@ async def stop_sharing(request: Request, _: AdminSession) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/public/gallery", response_model=PublicGallery, responses={403: {}, 429: {}})
+@router.get("/public/gallery", response_model=PublicGallery, responses=error_docs(403, 429))
 async def public_gallery(request: Request, response: Response) -> PublicGallery:
     """Recent results while shared (no login); 30 requests per minute per IP."""
     ctx = request.app.state.ctx

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 
 from photochanger.auth.dependencies import AdminSession
-from photochanger.errors import ApiError
+from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.ingest.service import IngestService
 from photochanger.jobs import service
 from photochanger.jobs.models import Job
@@ -23,7 +23,7 @@ from photochanger.jobs.schemas import (
 )
 from photochanger.results.service import public_base, result_url, thumbnail_url
 
-router = APIRouter(prefix="/api", tags=["jobs"])
+router = APIRouter(prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES)
 
 
 def summary(job: Job, base: str, model: type[JobSummary] = JobSummary) -> JobSummary:
@@ -56,7 +56,7 @@ async def list_jobs(
     return JobPage(items=[summary(job, base) for job in rows], next_cursor=next_cursor)
 
 
-@router.get("/jobs/{job_id}", response_model=JobDetail, responses={404: {}})
+@router.get("/jobs/{job_id}", response_model=JobDetail, responses=error_docs(404))
 async def get_job(job_id: str, request: Request, _: AdminSession) -> JobDetail:
     """Everything recorded about one job, with its attempts."""
     ctx = request.app.state.ctx
@@ -71,7 +71,7 @@ async def get_job(job_id: str, request: Request, _: AdminSession) -> JobDetail:
     return view
 
 
-@router.get("/jobs/{job_id}/original", response_class=FileResponse, responses={404: {}})
+@router.get("/jobs/{job_id}/original", response_class=FileResponse, responses=error_docs(404))
 async def get_original(job_id: str, request: Request, _: AdminSession) -> FileResponse:
     """The photo as the booth sent it (admins only)."""
     ctx = request.app.state.ctx
@@ -82,7 +82,7 @@ async def get_original(job_id: str, request: Request, _: AdminSession) -> FileRe
     return FileResponse(path, media_type=job.input_mime or "application/octet-stream")
 
 
-@router.post("/jobs/{job_id}/rerun", response_model=RunResult, responses={404: {}, 410: {}})
+@router.post("/jobs/{job_id}/rerun", response_model=RunResult, responses=error_docs(404, 410))
 async def rerun(job_id: str, request: Request, _: AdminSession) -> RunResult:
     """Run a past job's original again with the slot's current configuration."""
     ctx = request.app.state.ctx

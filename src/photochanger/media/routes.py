@@ -4,9 +4,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from photochanger.auth.dependencies import AdminSession
+from photochanger.errors import ERROR_RESPONSES
 from photochanger.media.service import purge_expired
 
-router = APIRouter(prefix="/api/media", tags=["media"])
+router = APIRouter(prefix="/api/media", tags=["media"], responses=ERROR_RESPONSES)
 
 
 class CleanupResult(BaseModel):

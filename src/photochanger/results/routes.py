@@ -3,9 +3,14 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
+from photochanger.errors import ERROR_RESPONSES, ErrorBody
 from photochanger.results.service import find_result, thumbnail
 
-router = APIRouter(tags=["results"])
+router = APIRouter(
+    tags=["results"],
+    responses={code: ERROR_RESPONSES[code] for code in (404, 500)}
+    | {410: {"model": ErrorBody, "description": "Expired"}},
+)
 
 
 @router.get("/public/results/{job_id}", response_class=FileResponse)

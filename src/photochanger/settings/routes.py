@@ -3,11 +3,11 @@
 from fastapi import APIRouter, Request
 
 from photochanger.auth.dependencies import AdminSession
-from photochanger.errors import ApiError
+from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.settings import service
 from photochanger.settings.schemas import SettingsUpdate, SettingsView
 
-router = APIRouter(prefix="/api", tags=["settings"])
+router = APIRouter(prefix="/api", tags=["settings"], responses=ERROR_RESPONSES)
 
 
 @router.get("/settings", response_model=SettingsView)
@@ -17,7 +17,7 @@ async def get_settings(request: Request, _: AdminSession) -> SettingsView:
     return await service.view(ctx.db, ctx.config)
 
 
-@router.put("/settings", response_model=SettingsView, responses={422: {}})
+@router.put("/settings", response_model=SettingsView, responses=error_docs(422))
 async def put_settings(change: SettingsUpdate, request: Request, session: AdminSession) -> SettingsView:
     """Change settings; every server process uses the new values from its next request."""
     ctx = request.app.state.ctx

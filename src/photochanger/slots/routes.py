@@ -7,7 +7,7 @@ from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile
 from pydantic import ValidationError
 
 from photochanger.auth.dependencies import AdminSession
-from photochanger.errors import ApiError
+from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.ingest.service import IngestService
 from photochanger.jobs import service as jobs
 from photochanger.jobs.routes import run_result, summary
@@ -18,7 +18,7 @@ from photochanger.results.service import public_base
 from photochanger.slots import service
 from photochanger.slots.schemas import SlotDetail, SlotSummary, SlotUpdate, TemplateRole, TemplateView
 
-router = APIRouter(prefix="/api/slots", tags=["slots"])
+router = APIRouter(prefix="/api/slots", tags=["slots"], responses=ERROR_RESPONSES)
 TEMPLATE_LIMIT_BYTES = 10 * 1024 * 1024
 RECENT_RESULTS = 10
 
@@ -43,7 +43,7 @@ async def list_slots(request: Request, _: AdminSession) -> list[SlotSummary]:
     return [service.summary(slot, base, latest.get(slot.id)) for slot in await service.list_slots(ctx.db)]
 
 
-@router.get("/{slot_id}", response_model=SlotDetail, responses={404: {}})
+@router.get("/{slot_id}", response_model=SlotDetail, responses=error_docs(404))
 async def get_slot(slot_id: str, request: Request, response: Response, _: AdminSession) -> SlotDetail:
     """Full configuration, templates and the 10 most recent results. ``ETag`` is the version."""
     ctx = request.app.state.ctx
@@ -58,7 +58,7 @@ async def get_slot(slot_id: str, request: Request, response: Response, _: AdminS
                       recent_results=[summary(job, base) for job in recent])  # fmt: skip
 
 
-@router.put("/{slot_id}", response_model=SlotDetail, responses={404: {}, 412: {}, 422: {}})
+@router.put("/{slot_id}", response_model=SlotDetail, responses=error_docs(404, 412, 422))
 async def update_slot(
     slot_id: str,
     change: SlotUpdate,
@@ -88,9 +88,7 @@ async def update_slot(
     return await get_slot(slot_id, request, response, session)
 
 
-@router.post(
-    "/{slot_id}/templates", response_model=TemplateView, status_code=201, responses={404: {}, 413: {}, 415: {}}
-)
+@router.post("/{slot_id}/templates", response_model=TemplateView, status_code=201, responses=error_docs(404, 413, 415))
 async def add_template(
     slot_id: str,
     request: Request,
@@ -111,7 +109,7 @@ async def add_template(
         raise ApiError(400, "invalid_request", str(exc)) from None
 
 
-@router.delete("/{slot_id}/templates/{template_id}", status_code=204, responses={404: {}})
+@router.delete("/{slot_id}/templates/{template_id}", status_code=204, responses=error_docs(404))
 async def delete_template(slot_id: str, template_id: str, request: Request, _: AdminSession) -> Response:
     """Detach a template and delete its file."""
     ctx = request.app.state.ctx
@@ -122,7 +120,7 @@ async def delete_template(slot_id: str, template_id: str, request: Request, _: A
     return Response(status_code=204)
 
 
-@router.post("/{slot_id}/test-run", response_model=RunResult, responses={404: {}, 413: {}, 415: {}, 422: {}})
+@router.post("/{slot_id}/test-run", response_model=RunResult, responses=error_docs(404, 413, 415, 422))
 async def test_run(
     slot_id: str,
     request: Request,

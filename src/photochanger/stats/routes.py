@@ -3,10 +3,11 @@
 from fastapi import APIRouter, Request
 
 from photochanger.auth.dependencies import AdminSession
+from photochanger.errors import ERROR_RESPONSES
 from photochanger.stats import service
 from photochanger.stats.schemas import Bucket, Overview, Timeseries, Window
 
-router = APIRouter(prefix="/api/stats", tags=["stats"])
+router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES)
 
 
 @router.get("/overview", response_model=Overview)

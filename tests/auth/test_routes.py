@@ -1,0 +1,90 @@
+"""Login, bearer tokens, logout and throttling over HTTP."""
+
+import uuid
+from datetime import timedelta
+
+import httpx
+import jwt
+
+from photochanger.auth import service as auth
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER
+
+
+def test_login_gives_a_jwt_that_opens_the_api(service):
+    r = service.login(ADMIN_USER, ADMIN_PASSWORD)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 168 * 3600
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == ADMIN_USER and {"iat", "exp", "jti"} <= set(claims)
+    ok = httpx.get(f"{service.base_url}/api/slots", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert ok.status_code == 200 and len(ok.json()) == 15
+
+
+def test_api_refuses_missing_bad_and_expired_tokens(service):
+    missing = httpx.get(f"{service.base_url}/api/slots")
+    assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
+    assert missing.json()["failure_reason"] == "unauthorized"
+    bad = httpx.get(f"{service.base_url}/api/jobs", headers={"Authorization": "Bearer not.a.jwt"})
+    assert bad.status_code == 401 and "invalid_token" in bad.headers["www-authenticate"]
+    secret = (service.data_dir / "jwt.secret").read_text().strip()
+    assert oct((service.data_dir / "jwt.secret").stat().st_mode & 0o777) == "0o600"
+    expired = auth.issue_token(secret, ADMIN_USER, timedelta(seconds=-5)).access_token
+    r = httpx.get(f"{service.base_url}/api/settings", headers={"Authorization": f"Bearer {expired}"})
+    assert r.status_code == 401
+    forged = auth.issue_token(
+        "another-secret-that-is-long-enough-for-hs256", ADMIN_USER, timedelta(hours=1)
+    ).access_token
+    assert (
+        httpx.get(f"{service.base_url}/api/settings", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    )
+
+
+def test_logout_revokes_the_token(service):
+    token = service.login(ADMIN_USER, ADMIN_PASSWORD).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.post(f"{service.base_url}/api/logout", headers=headers).status_code == 204
+    assert httpx.get(f"{service.base_url}/api/slots", headers=headers).status_code == 401
+
+
+def test_wrong_password_is_401_and_throttled_per_username_and_ip(service):
+    user = f"t{uuid.uuid4().hex[:8]}"
+    service.cli("admin", "create", user, "--password", "right-password-1")
+    for _ in range(10):
+        r = service.login(user, "wrong", ip="10.9.0.1")
+        assert r.status_code == 401 and r.json()["failure_reason"] == "invalid_credentials"
+    blocked = service.login(user, "right-password-1", ip="10.9.0.1")
+    assert blocked.status_code == 429 and blocked.json()["failure_reason"] == "login_throttled"
+    assert 850 <= int(blocked.headers["retry-after"]) <= 901
+    assert service.login(user, "right-password-1", ip="10.9.0.2").status_code == 200  # another IP: not locked out
+
+
+def test_failures_spread_over_many_ips_do_not_lock_the_admin_out(service):
+    user = f"t{uuid.uuid4().hex[:8]}"
+    service.cli("admin", "create", user, "--password", "right-password-2")
+    for n in range(25):
+        assert service.login(user, "guess", ip=f"10.8.0.{n}").status_code == 401
+    assert service.login(user, "right-password-2", ip="10.8.1.1").status_code == 200
+
+
+def test_disabled_account_and_password_change_end_sessions(service):
+    user = f"t{uuid.uuid4().hex[:8]}"
+    assert service.cli("admin", "create", user, "--password", "first-password").returncode == 0
+    token = service.login(user, "first-password").json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{service.base_url}/api/slots", headers=headers).status_code == 200
+    assert service.cli("admin", "passwd", user, "--password", "second-password").returncode == 0
+    assert httpx.get(f"{service.base_url}/api/slots", headers=headers).status_code == 401
+    assert service.login(user, "second-password").status_code == 200
+    assert service.cli("admin", "disable", user).returncode == 0
+    assert service.login(user, "second-password").status_code == 401
+    listing = service.cli("admin", "list").stdout
+    assert user in listing and "disabled" in listing
+    short = service.cli("admin", "create", "x" + user, "--password", "short")
+    assert short.returncode == 2 and "at least 8" in short.stderr
+
+
+def test_login_logs_have_no_password(service):
+    service.login(ADMIN_USER, "not-the-password-xyz")
+    log = service.log_path.read_text()
+    assert '"auth.login.failure"' in log and "not-the-password-xyz" not in log and ADMIN_PASSWORD not in log
