@@ -82,7 +82,7 @@ def epoch_seconds(session: AsyncSession, column: ColumnElement) -> ColumnElement
 async def timeseries(session: AsyncSession, since: datetime, bucket_seconds: int) -> tuple[list[tuple], list[tuple]]:
     """``(bucket, status, count)`` rows and ``(bucket, 95, p95 total_ms)`` rows; ``bucket`` is the
     index of the ``bucket_seconds`` interval after ``since``."""
-    bucket = ((epoch_seconds(session, Job.received_at) - int(since.timestamp())) / bucket_seconds).label("bucket")
+    bucket = ((epoch_seconds(session, Job.received_at) - int(since.timestamp())) // bucket_seconds).label("bucket")
     counts = await session.execute(
         select(bucket, Job.status, func.count()).where(Job.received_at >= since).group_by(bucket, Job.status)
     )

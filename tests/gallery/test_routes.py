@@ -1,0 +1,41 @@
+"""Public gallery: shared for a time, guest-safe listing, per-IP rate limit."""
+
+import time
+import uuid
+
+import httpx
+
+
+async def test_gallery_is_closed_until_shared_and_lists_booth_results(svc):
+    svc.api.delete("/api/gallery/share")
+    closed = httpx.get(f"{svc.base_url}/api/public/gallery")
+    assert closed.status_code == 403 and closed.json()["failure_reason"] == "gallery_not_shared"
+    await svc.slot("slot-015", "local")
+    job_id = svc.post("slot-015").headers["x-job-id"]
+    state = svc.api.post("/api/gallery/share", json={"minutes": 1}).json()
+    assert state["active"] is True and state["public_url"].endswith("/gallery")
+    assert svc.api.post("/api/gallery/share", json={"minutes": 0}).status_code == 422
+    listing = httpx.get(
+        f"{svc.base_url}/api/public/gallery", headers={"X-Forwarded-For": f"10.7.{uuid.uuid4().int % 250}.1"}
+    )
+    assert listing.status_code == 200 and "public" in listing.headers["cache-control"]
+    items = listing.json()["items"]
+    assert items[0]["result_url"].endswith(job_id) and set(items[0]) == {"result_url", "thumbnail_url", "taken_at"}
+    assert svc.api.get("/api/gallery/share").json()["active"] is True
+    assert svc.api.delete("/api/gallery/share").status_code == 204
+    assert httpx.get(f"{svc.base_url}/api/public/gallery").status_code == 403
+
+
+async def test_public_gallery_rate_limit_per_ip(svc):
+    svc.api.post("/api/gallery/share", json={"minutes": 5})
+    try:
+        if time.gmtime().tm_sec > 45:  # keep the 31 requests inside one minute window
+            time.sleep(61 - time.gmtime().tm_sec)
+        ip = f"10.6.{uuid.uuid4().int % 250}.9"
+        codes = [httpx.get(f"{svc.base_url}/api/public/gallery", headers={"X-Forwarded-For": ip}).status_code
+                 for _ in range(31)]  # fmt: skip
+        assert codes[:30] == [200] * 30 and codes[30] == 429
+        other = httpx.get(f"{svc.base_url}/api/public/gallery", headers={"X-Forwarded-For": "10.5.5.5"})
+        assert other.status_code == 200
+    finally:
+        svc.api.delete("/api/gallery/share")
