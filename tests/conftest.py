@@ -60,13 +60,13 @@ class BoothResponse:
 class Service:
     """A running ``photochanger serve`` plus direct database access for assertions."""
 
-    def __init__(self, database_url: str, data_dir: Path, gemini: FakeGemini) -> None:
+    def __init__(self, database_url: str, data_dir: Path, gemini: FakeGemini, name: str = "server") -> None:
         self.database_url = database_url
         self.data_dir = data_dir
         self.media = data_dir / "media"
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = data_dir / "server.log"
+        self.log_path = data_dir / f"{name}.log"
         self.env = {
             **os.environ,
             "PHOTOCHANGER_DATA_DIR": str(data_dir),

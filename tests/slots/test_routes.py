@@ -77,7 +77,7 @@ async def test_template_upload_is_checked_used_and_deleted(svc):
     template = added.json()
     assert (template["mime"], template["width"], template["height"]) == ("image/png", 400, 300)
     framed = svc.post("slot-008", PHOTOS / "astronaut.jpg")
-    red, green, blue = Image.open(io.BytesIO(framed.body)).convert("RGB").getpixel((5, 256))
+    red, _green, blue = Image.open(io.BytesIO(framed.body)).convert("RGB").getpixel((5, 256))
     assert blue > 200 and red < 60  # the blue frame is composited over the photo
     not_image = svc.api.post("/api/slots/slot-008/templates", files={"file": ("x.png", b"nope", "image/png")})
     assert not_image.status_code == 415
@@ -118,6 +118,6 @@ async def test_test_run_uses_unsaved_changes_without_saving_them(svc):
 async def test_test_run_reports_provider_errors_like_ingest(svc, fake_gemini):
     await svc.slot("slot-010", "gemini", prompt="Make it snow")
     fake_gemini.reset("image_safety")
-    r = svc.api.post("/api/slots/slot-010/test-run",
-                     files={"test_image": ("me.jpg", (PHOTOS / "astronaut.jpg").read_bytes(), "image/jpeg")})  # fmt: skip
+    photo = {"test_image": ("me.jpg", (PHOTOS / "astronaut.jpg").read_bytes(), "image/jpeg")}
+    r = svc.api.post("/api/slots/slot-010/test-run", files=photo)  # fmt: skip
     assert r.status_code == 422 and r.json()["failure_reason"] == "content_rejected" and r.json()["job_id"]

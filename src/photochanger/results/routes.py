@@ -13,7 +13,16 @@ router = APIRouter(
 )
 
 
-@router.get("/public/results/{job_id}", response_class=FileResponse)
+IMAGE = {
+    200: {
+        "content": {
+            m: {"schema": {"type": "string", "format": "binary"}} for m in ("image/jpeg", "image/png", "image/webp")
+        }
+    }
+}
+
+
+@router.get("/public/results/{job_id}", response_class=FileResponse, responses=IMAGE)
 async def get_result(job_id: str, request: Request, download: bool = False) -> FileResponse:
     """The image (``?download=1``: as an attachment with a file name). 404 or 410 as JSON."""
     result = await find_result(request.app.state.ctx, job_id)
@@ -26,7 +35,9 @@ async def get_result(job_id: str, request: Request, download: bool = False) -> F
     )
 
 
-@router.get("/public/results/{job_id}/thumbnail", response_class=FileResponse)
+@router.get(
+    "/public/results/{job_id}/thumbnail", response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}}
+)
 async def get_thumbnail(job_id: str, request: Request) -> FileResponse:
     """A JPEG thumbnail (at most 320 px) of the result."""
     path = await thumbnail(request.app.state.ctx, job_id)

@@ -1,0 +1,56 @@
+"""Two server processes behind one load balancer share all state through the database:
+sessions, login throttling, settings and gallery sharing."""
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, INGEST_PASSWORD, Service
+
+
+@pytest.fixture(scope="module")
+async def twin(service, fake_gemini):
+    """A second process on the same database and DATA_DIR (shared keys and media)."""
+    other = Service(service.database_url, service.data_dir, fake_gemini, name="twin")
+    await asyncio.to_thread(other.start)
+    yield other
+    other.stop()
+    await other.db.dispose()
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_token_and_logout_hold_across_processes(service, twin):
+    token = service.login(ADMIN_USER, ADMIN_PASSWORD).json()["access_token"]
+    assert httpx.get(f"{twin.base_url}/api/slots", headers=_auth(token)).status_code == 200
+    assert httpx.post(f"{twin.base_url}/api/logout", headers=_auth(token)).status_code == 204
+    assert httpx.get(f"{service.base_url}/api/slots", headers=_auth(token)).status_code == 401
+
+
+async def test_login_throttling_counts_failures_on_both_processes(service, twin):
+    user = f"t{uuid.uuid4().hex[:8]}"
+    service.cli("admin", "create", user, "--password", "right-password-3")
+    for n in range(10):
+        target = service if n % 2 else twin
+        assert target.login(user, "wrong", ip="10.4.4.4").status_code == 401
+    assert service.login(user, "right-password-3", ip="10.4.4.4").status_code == 429
+    assert twin.login(user, "right-password-3", ip="10.4.4.4").status_code == 429
+
+
+async def test_settings_and_gallery_sharing_apply_to_both_processes(svc, twin):
+    await svc.slot("slot-001", "local")
+    try:
+        svc.api.put("/api/settings", json={"ingest_password": "twin-rotated-1"})
+        assert twin.post("slot-001").status == 401
+        assert twin.post("slot-001", password="twin-rotated-1").status == 200
+    finally:
+        svc.api.put("/api/settings", json={"ingest_password": INGEST_PASSWORD})
+    assert svc.api.post("/api/gallery/share", json={"minutes": 2}).status_code == 200
+    assert httpx.get(f"{twin.base_url}/api/public/gallery").status_code == 200
+    token = twin.login(ADMIN_USER, ADMIN_PASSWORD).json()["access_token"]
+    assert httpx.delete(f"{twin.base_url}/api/gallery/share", headers=_auth(token)).status_code == 204
+    assert httpx.get(f"{svc.base_url}/api/public/gallery").status_code == 403
