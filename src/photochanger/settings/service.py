@@ -119,6 +119,8 @@ async def update(db: Database, config: Config, change: SettingsUpdate, by: str) 
 
 async def provider_key(db: Database, config: Config, provider: str) -> str | None:
     """The key to use for ``provider``: the stored one, else the environment's, else None."""
+    if provider not in PROVIDERS_WITH_KEYS:
+        return None
     async with db.transaction() as session:
         entry = await repository.get(session, _key_name(provider))
     if entry:
