@@ -91,8 +91,9 @@ class Service:
     def login(self, username: str, password: str, ip: str | None = None) -> httpx.Response:
         """``POST /api/login`` (``ip`` sent as X-Forwarded-For, trusted from loopback)."""
         headers = {"X-Forwarded-For": ip} if ip else {}
-        return httpx.post(f"{self.base_url}/api/login", json={"username": username, "password": password},
-                          headers=headers)  # fmt: skip
+        return httpx.post(
+            f"{self.base_url}/api/login", json={"username": username, "password": password}, headers=headers
+        )
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         """Run ``photochanger ARGS`` against this service's database."""

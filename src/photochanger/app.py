@@ -78,8 +78,18 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     app = FastAPI(title="PhotoChanger", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
-    routers = (ingest_router, auth_router, slots_router, jobs_router, settings_router, media_router, stats_router,
-               gallery_router, results_router, health_router)  # fmt: skip
+    routers = (
+        ingest_router,
+        auth_router,
+        slots_router,
+        jobs_router,
+        settings_router,
+        media_router,
+        stats_router,
+        gallery_router,
+        results_router,
+        health_router,
+    )
     for router in routers:
         app.include_router(router)
     return app

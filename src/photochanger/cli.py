@@ -95,9 +95,15 @@ def serve(
     if first_admin:
         typer.echo(f"Admin login:     {first_admin[0]} / {first_admin[1]}   (created now and shown once)")
     uvicorn.run(
-        create_app(config), host=host, port=port, log_config=None, loop="uvloop", http="httptools",
-        proxy_headers=True, forwarded_allow_ips=config.forwarded_allow_ips,
-    )  # fmt: skip
+        create_app(config),
+        host=host,
+        port=port,
+        log_config=None,
+        loop="uvloop",
+        http="httptools",
+        proxy_headers=True,
+        forwarded_allow_ips=config.forwarded_allow_ips,
+    )
 
 
 @app.command()

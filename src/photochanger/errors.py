@@ -26,10 +26,14 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in [
-        (400, "Malformed request"), (401, "Missing, invalid or expired bearer token"), (404, "Not found"),
-        (422, "Invalid values"), (429, "Too many requests"), (500, "Unexpected server error"),
+        (400, "Malformed request"),
+        (401, "Missing, invalid or expired bearer token"),
+        (404, "Not found"),
+        (422, "Invalid values"),
+        (429, "Too many requests"),
+        (500, "Unexpected server error"),
     ]
-}  # fmt: skip
+}
 
 
 class ApiError(Exception):

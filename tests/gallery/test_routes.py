@@ -32,8 +32,10 @@ async def test_public_gallery_rate_limit_per_ip(svc):
         if time.gmtime().tm_sec > 45:  # keep the 31 requests inside one minute window
             time.sleep(61 - time.gmtime().tm_sec)
         ip = f"10.6.{uuid.uuid4().int % 250}.9"
-        codes = [httpx.get(f"{svc.base_url}/api/public/gallery", headers={"X-Forwarded-For": ip}).status_code
-                 for _ in range(31)]  # fmt: skip
+        codes = [
+            httpx.get(f"{svc.base_url}/api/public/gallery", headers={"X-Forwarded-For": ip}).status_code
+            for _ in range(31)
+        ]
         assert codes[:30] == [200] * 30 and codes[30] == 429
         other = httpx.get(f"{svc.base_url}/api/public/gallery", headers={"X-Forwarded-For": "10.5.5.5"})
         assert other.status_code == 200

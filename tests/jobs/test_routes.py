@@ -46,8 +46,12 @@ async def test_last_ingest_requests_show_what_the_booth_sends_without_secrets(sv
     await svc.slot("slot-012", "local")
     photo = (PHOTOS / "astronaut.jpg").read_bytes()
     files = {"fileToUpload": ("IMG_1.JPG", photo, "image/jpeg")}
-    httpx.post(f"{svc.base_url}/api/ingest/slot-012?booth=7", data={"password": INGEST_PASSWORD, "name": "PC-1"},
-               files=files, headers={"Cookie": "session=secret-cookie", "X-Booth": "left"})  # fmt: skip
+    httpx.post(
+        f"{svc.base_url}/api/ingest/slot-012?booth=7",
+        data={"password": INGEST_PASSWORD, "name": "PC-1"},
+        files=files,
+        headers={"Cookie": "session=secret-cookie", "X-Booth": "left"},
+    )
     last = svc.api.get("/api/ingest/last", params={"limit": 5}).json()[0]
     assert last["slot_id"] == "slot-012" and last["query_string"] == "booth=7"
     assert last["client_fields"] == {"name": "PC-1"} and last["input_bytes"] == len(photo)

@@ -31,11 +31,11 @@ async def test_ranges_are_enforced(svc):
 async def test_provider_key_is_write_only_encrypted_and_used_without_restart(svc, fake_gemini):
     await svc.slot("slot-002", "gemini", prompt="Snow")
     env_view = svc.api.get("/api/settings").json()["provider_keys"]["gemini"]
-    assert env_view == {"configured": True, "last4": GEMINI_KEY[-4:], "updated_at": None, "source": "environment"}
+    assert env_view == {"configured": True, "last4": [GEMINI_KEY[-4:]], "updated_at": None, "source": "environment"}
     try:
         r = svc.api.put("/api/settings", json={"provider_keys": {"gemini": "wrong-key-ABCD"}})
         assert r.status_code == 200 and "wrong-key-ABCD" not in r.text
-        assert r.json()["provider_keys"]["gemini"]["last4"] == "ABCD"
+        assert r.json()["provider_keys"]["gemini"]["last4"] == ["ABCD"]
         async with svc.db.transaction() as session:
             stored = await session.scalar(select(AppSetting.value).where(AppSetting.key == "provider_key.gemini"))
         assert "wrong-key-ABCD" not in str(stored)

@@ -46,8 +46,11 @@ async def test_slot_detail_with_recent_results_and_thumbnails(svc):
 async def test_update_with_if_match_conflict_validation_and_audit(svc):
     await svc.slot("slot-007", "local")
     version = svc.api.get("/api/slots/slot-007").json()["version"]
-    ok = svc.api.put("/api/slots/slot-007", json={"display_name": "Beach", "settings": {"look": "sepia"}},
-                     headers={"If-Match": f'"{version}"'})  # fmt: skip
+    ok = svc.api.put(
+        "/api/slots/slot-007",
+        json={"display_name": "Beach", "settings": {"look": "sepia"}},
+        headers={"If-Match": f'"{version}"'},
+    )
     assert ok.status_code == 200, ok.text
     body = ok.json()
     assert body["version"] == version + 1 and body["updated_by"] == ADMIN_USER and body["display_name"] == "Beach"
@@ -60,8 +63,11 @@ async def test_update_with_if_match_conflict_validation_and_audit(svc):
     unknown = svc.api.put("/api/slots/slot-007", json={"settings": {"colour": "red"}})
     assert unknown.status_code == 422 and "colour: unknown setting" in unknown.json()["detail"]
     async with svc.db.transaction() as session:
-        audit = (await session.scalars(select(SlotAudit).where(SlotAudit.slot_id == "slot-007")
-                                       .order_by(SlotAudit.id.desc()))).first()  # fmt: skip
+        audit = (
+            await session.scalars(
+                select(SlotAudit).where(SlotAudit.slot_id == "slot-007").order_by(SlotAudit.id.desc())
+            )
+        ).first()
     assert audit.changed_by == ADMIN_USER and audit.version == version + 1
     assert (
         audit.changes["display_name"] == {"before": "Slot 7", "after": "Beach"}
@@ -71,8 +77,11 @@ async def test_update_with_if_match_conflict_validation_and_audit(svc):
 
 async def test_template_upload_is_checked_used_and_deleted(svc):
     await svc.slot("slot-008", "local")
-    added = svc.api.post("/api/slots/slot-008/templates", files={"file": ("frame.png", _frame_png(), "image/png")},
-                         data={"role": "template"})  # fmt: skip
+    added = svc.api.post(
+        "/api/slots/slot-008/templates",
+        files={"file": ("frame.png", _frame_png(), "image/png")},
+        data={"role": "template"},
+    )
     assert added.status_code == 201, added.text
     template = added.json()
     assert (template["mime"], template["width"], template["height"]) == ("image/png", 400, 300)
@@ -85,8 +94,9 @@ async def test_template_upload_is_checked_used_and_deleted(svc):
         "/api/slots/slot-008/templates", files={"file": ("x.png", b"\x89PNG" + b"0" * (10 * 1024 * 1024), "image/png")}
     )
     assert huge.status_code == 413
-    bad_role = svc.api.post("/api/slots/slot-008/templates", files={"file": ("f.png", _frame_png(), "image/png")},
-                            data={"role": "sticker"})  # fmt: skip
+    bad_role = svc.api.post(
+        "/api/slots/slot-008/templates", files={"file": ("f.png", _frame_png(), "image/png")}, data={"role": "sticker"}
+    )
     assert bad_role.status_code == 422
     files = list((svc.media / "templates" / "slot-008").iterdir())
     assert len(files) == 1
@@ -97,9 +107,11 @@ async def test_template_upload_is_checked_used_and_deleted(svc):
 
 async def test_test_run_uses_unsaved_changes_without_saving_them(svc):
     await svc.slot("slot-009", "local", settings={"look": "warm"}, is_active=False)
-    r = svc.api.post("/api/slots/slot-009/test-run",
-                     files={"test_image": ("me.jpg", (PHOTOS / "astronaut.jpg").read_bytes(), "image/jpeg")},
-                     data={"slot_payload": json.dumps({"settings": {"look": "bw"}})})  # fmt: skip
+    r = svc.api.post(
+        "/api/slots/slot-009/test-run",
+        files={"test_image": ("me.jpg", (PHOTOS / "astronaut.jpg").read_bytes(), "image/jpeg")},
+        data={"slot_payload": json.dumps({"settings": {"look": "bw"}})},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "done" and body["duration_ms"] >= 0 and body["attempts"][0]["outcome"] == "success"
@@ -109,9 +121,11 @@ async def test_test_run_uses_unsaved_changes_without_saving_them(svc):
     job = await svc.job(body["job_id"])
     assert job.source == "ui_test"
     assert svc.api.get("/api/slots/slot-009").json()["settings"] == {"look": "warm"}
-    invalid = svc.api.post("/api/slots/slot-009/test-run",
-                           files={"test_image": ("me.jpg", (PHOTOS / "astronaut.jpg").read_bytes(), "image/jpeg")},
-                           data={"slot_payload": json.dumps({"settings": {"look": "neon"}})})  # fmt: skip
+    invalid = svc.api.post(
+        "/api/slots/slot-009/test-run",
+        files={"test_image": ("me.jpg", (PHOTOS / "astronaut.jpg").read_bytes(), "image/jpeg")},
+        data={"slot_payload": json.dumps({"settings": {"look": "neon"}})},
+    )
     assert invalid.status_code == 422 and invalid.json()["failure_reason"] == "invalid_settings"
 
 
@@ -119,5 +133,5 @@ async def test_test_run_reports_provider_errors_like_ingest(svc, fake_gemini):
     await svc.slot("slot-010", "gemini", prompt="Make it snow")
     fake_gemini.reset("image_safety")
     photo = {"test_image": ("me.jpg", (PHOTOS / "astronaut.jpg").read_bytes(), "image/jpeg")}
-    r = svc.api.post("/api/slots/slot-010/test-run", files=photo)  # fmt: skip
+    r = svc.api.post("/api/slots/slot-010/test-run", files=photo)
     assert r.status_code == 422 and r.json()["failure_reason"] == "content_rejected" and r.json()["job_id"]

@@ -23,13 +23,21 @@ async def login(body: LoginRequest, request: Request) -> TokenResponse:
     ctx = request.app.state.ctx
     try:
         return await service.login(
-            ctx.db, ctx.config.resolved_jwt_secret, timedelta(hours=ctx.config.token_ttl_hours),
-            body.username, body.password, client_ip(request),
-        )  # fmt: skip
+            ctx.db,
+            ctx.config.resolved_jwt_secret,
+            timedelta(hours=ctx.config.token_ttl_hours),
+            body.username,
+            body.password,
+            client_ip(request),
+        )
     except service.AuthError as exc:
         if exc.reason == "throttled":
-            raise ApiError(429, "login_throttled", f"too many failed logins; retry in {exc.retry_after} s",
-                           headers={"Retry-After": str(exc.retry_after)}) from None  # fmt: skip
+            raise ApiError(
+                429,
+                "login_throttled",
+                f"too many failed logins; retry in {exc.retry_after} s",
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from None
         raise ApiError(401, "invalid_credentials", "wrong username or password") from None
 
 

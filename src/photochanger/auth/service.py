@@ -69,8 +69,9 @@ async def create_admin(db: Database, username: str, password: str) -> AdminView:
         raise AccountError("username: 2–64 letters, digits or _.@-")
     _check_password_strength(password)
     now = utcnow()
-    admin = Admin(username=username, password_hash=HASHER.hash(password), is_active=True, created_at=now,
-                  password_changed_at=now)  # fmt: skip
+    admin = Admin(
+        username=username, password_hash=HASHER.hash(password), is_active=True, created_at=now, password_changed_at=now
+    )
     try:
         async with db.transaction() as session:
             await repository.add_admin(session, admin)
@@ -159,8 +160,9 @@ def issue_token(secret: str, username: str, ttl: timedelta) -> TokenResponse:
     """A JWT (HS256) with ``sub``, ``iat``, ``exp`` and a random ``jti``."""
     now = utcnow()
     claims = {"sub": username, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
-    return TokenResponse(access_token=jwt.encode(claims, secret, algorithm=ALGORITHM),
-                         expires_in=int(ttl.total_seconds()))  # fmt: skip
+    return TokenResponse(
+        access_token=jwt.encode(claims, secret, algorithm=ALGORITHM), expires_in=int(ttl.total_seconds())
+    )
 
 
 async def authenticate(db: Database, secret: str, token: str) -> Session:

@@ -43,7 +43,8 @@ async def public_gallery(request: Request, response: Response) -> PublicGallery:
     except service.GalleryClosed:
         raise ApiError(403, "gallery_not_shared", "the gallery is not shared right now") from None
     except service.TooManyRequests as exc:
-        raise ApiError(429, "rate_limited", "too many requests; slow down",
-                       headers={"Retry-After": str(exc.retry_after)}) from None  # fmt: skip
+        raise ApiError(
+            429, "rate_limited", "too many requests; slow down", headers={"Retry-After": str(exc.retry_after)}
+        ) from None
     response.headers["Cache-Control"] = f"public, max-age={service.CACHE_SECONDS}"
     return listing

@@ -74,6 +74,8 @@ async def public_listing(db: Database, base: str, client_ip: str) -> PublicGalle
     if _cache is None or _cache[1] != base or time.monotonic() - _cache[0] > CACHE_SECONDS:
         async with db.transaction() as session:
             _cache = (time.monotonic(), base, await repository.recent_results(session, now, ITEMS))
-    items = [GalleryItem(result_url=result_url(base, job_id), thumbnail_url=thumbnail_url(base, job_id), taken_at=at)
-             for job_id, at in _cache[2]]  # fmt: skip
+    items = [
+        GalleryItem(result_url=result_url(base, job_id), thumbnail_url=thumbnail_url(base, job_id), taken_at=at)
+        for job_id, at in _cache[2]
+    ]
     return PublicGallery(shared_until=until, items=items)

@@ -28,8 +28,7 @@ async def ingest(slot_id: str, request: Request) -> Response:
             headers=dict(request.headers),
         )
     )
-    return Response(
-        success.image.data,
-        media_type=success.image.mime,
-        headers={"Cache-Control": "no-store", "X-Job-Id": success.job_id, "X-Result-Url": success.result_url},
-    )
+    headers = {"Cache-Control": "no-store", "X-Job-Id": success.job_id, "X-Result-Url": success.result_url}
+    if success.fallback:
+        headers["X-PhotoChanger-Fallback"] = success.fallback
+    return Response(success.image.data, media_type=success.image.mime, headers=headers)

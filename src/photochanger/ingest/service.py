@@ -42,7 +42,7 @@ from photochanger.media.images import (
 from photochanger.metrics import INGEST_REJECTED_IN_FLIGHT, INGEST_REQUESTS, INGEST_SECONDS
 from photochanger.providers.base import FailureKind, InputImage
 from photochanger.providers.registry import InvalidSettings, validate_settings
-from photochanger.providers.runner import AttemptRecord, RunFailed, run_with_deadline
+from photochanger.providers.runner import AttemptRecord, Route, RunFailed, run_routes
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots
@@ -99,6 +99,7 @@ class IngestSuccess:
     job_id: str
     image: EncodedImage
     result_url: str
+    fallback: str | None = None  # "route" or "original" when the primary route did not make it
 
 
 @dataclass
@@ -116,13 +117,20 @@ class _Progress:
     provider: str | None = None
     model: str | None = None
     provider_ms: int | None = None
+    route_index: int | None = None
+    fallback: str | None = None  # "route" (a fallback route made it) or "original" (photo returned)
+    degraded: ApiError | None = None  # why the original was returned
 
     def final_fields(self) -> dict:
+        costs = [a.cost_usd for a in self.attempts if a.cost_usd is not None]
         return {
             "client_fields": self.form.fields,
             "provider": self.provider,
             "model": self.model,
             "provider_ms": self.provider_ms,
+            "route_index": self.route_index,
+            "fallback": self.fallback,
+            "cost_usd": round(sum(costs), 6) if costs else None,
             "total_ms": int((time.monotonic() - self.start) * 1000),
         }
 
@@ -278,12 +286,15 @@ class IngestService:
             raise ApiError(502, "provider_error", f"provider returned an unreadable image: {exc}") from exc
         result_path = f"results/{progress.job_id}{EXTENSION_BY_MIME[result.mime]}"
         await asyncio.to_thread(store.write, result_path, result.data)
+        degraded = progress.degraded
         await jobs.finish(
             self.ctx.db,
             progress.job_id,
             progress.attempts,
             status="done",
             http_status=200,
+            failure_reason=degraded.failure_reason if degraded else None,
+            failure_detail=degraded.detail if degraded else None,
             **progress.final_fields(),
             result_path=result_path,
             result_mime=result.mime,
@@ -292,7 +303,7 @@ class IngestService:
             result_height=result.height,
         )
         base = (config.public_base_url or base_url).rstrip("/")
-        return IngestSuccess(progress.job_id, result, f"{base}/public/results/{progress.job_id}")
+        return IngestSuccess(progress.job_id, result, f"{base}/public/results/{progress.job_id}", progress.fallback)
 
     async def _store_original(self, request: IngestRequest, slot: SlotView, progress: _Progress) -> str:
         """Receive the upload and keep it as ``originals/<job>.<ext>``; returns that path."""
@@ -335,34 +346,53 @@ class IngestService:
         if form.file_bytes == 0:
             raise ApiError(400, "invalid_request", f"the {form.file_field} field is empty")
 
+    def _routes(self, slot: SlotView) -> list[Route]:
+        """The slot's primary route and its fallbacks, validated (an invalid one is a 502)."""
+        configs = [(slot.provider, slot.settings, slot.prompt)]
+        configs += [(f.provider, f.settings, f.prompt or slot.prompt) for f in slot.fallbacks]
+        routes = []
+        for index, (name, settings, prompt) in enumerate(configs):
+            try:
+                checked = validate_settings(name, settings, prompt)
+            except InvalidSettings as exc:
+                raise ApiError(502, "provider_error", f"slot configuration is invalid: {exc}") from exc
+            routes.append(Route(index, self.ctx.providers[name], checked, prompt))
+        return routes
+
     async def _generate(self, slot: SlotView, progress: _Progress, photo: EncodedImage) -> bytes:
-        config = self.ctx.config
-        provider = self.ctx.providers[slot.provider]
+        """The edited image from the first route that makes one; with ``on_failure: original`` a
+        failure of every route returns ``photo`` instead (recorded on the job)."""
+        ctx = self.ctx
+        routes = self._routes(slot)
+        primary = routes[0]
+        progress.provider, progress.model = primary.provider.name, primary.provider.model_name(primary.settings)
         try:
-            settings = validate_settings(slot.provider, slot.settings, slot.prompt)
-        except InvalidSettings as exc:
-            raise ApiError(502, "provider_error", f"slot configuration is invalid: {exc}") from exc
-        progress.provider, progress.model = provider.name, provider.model_name(settings)
-        try:
-            with self.ctx.limiter.hold(
+            with ctx.limiter.hold(
                 slot.id,
                 slot.max_in_flight or progress.runtime.slot_max_in_flight,
-                provider.name,
+                primary.provider.name,
                 progress.runtime.provider_max_in_flight,
             ):
                 templates = [
                     InputImage(data, row.mime, row.role)
-                    for row, data in await slots.load_templates(self.ctx.db, self.ctx.store, slot.id)
+                    for row, data in await slots.load_templates(ctx.db, ctx.store, slot.id)
                 ]
-                photo_input = InputImage(photo.data, photo.mime)
-                attempt_limit = getattr(settings, "attempt_timeout_seconds", None)
-                api_key = await settings_service.provider_key(self.ctx.db, config, provider.name)
-                run = await run_with_deadline(
-                    provider, settings, photo_input, templates, slot.prompt, progress.deadline, attempt_limit, api_key
+                keys = {
+                    r.provider.name: await settings_service.provider_keys(ctx.db, ctx.config, r.provider.name)
+                    for r in routes
+                }
+                run = await run_routes(
+                    routes,
+                    InputImage(photo.data, photo.mime),
+                    templates,
+                    progress.deadline,
+                    health=ctx.health,
+                    keyring=ctx.keyring,
+                    keys=lambda name: keys[name],
                 )
         except LimitReached as exc:
             INGEST_REJECTED_IN_FLIGHT.labels(exc.scope).inc()
-            retry_after = str(max(1, math.ceil(provider.typical_latency(settings))))
+            retry_after = str(max(1, math.ceil(primary.typical)))
             raise ApiError(
                 429,
                 "rate_limited",
@@ -375,9 +405,15 @@ class IngestService:
             http_status, reason = FAILURES[failed.failure.kind]
             status = "timeout" if reason == "provider_timeout" else "error"
             detail = f"{failed.failure.code}: {failed.failure.detail}" if failed.failure.detail else failed.failure.code
-            raise ApiError(http_status, reason, detail[:500], status=status) from None
+            error = ApiError(http_status, reason, detail[:500], status=status)
+            if slot.on_failure != "original":
+                raise error from None
+            progress.fallback, progress.degraded = "original", error
+            return photo.data
         progress.attempts, progress.provider_ms = run.attempts, run.provider_ms
-        progress.model = run.image.model or progress.model
+        progress.provider, progress.route_index = run.route.provider.name, run.route.index
+        progress.model = run.image.model or run.route.provider.model_name(run.route.settings)
+        progress.fallback = "route" if run.route.index else None
         return run.image.data
 
     async def _finish_failed(self, progress: _Progress, error: ApiError) -> None:

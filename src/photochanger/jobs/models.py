@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from photochanger.db import Base, UtcDateTime
@@ -33,6 +33,9 @@ class Job(Base):
     provider: Mapped[str | None] = mapped_column(String(32))
     model: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    route_index: Mapped[int | None] = mapped_column(Integer)
+    fallback: Mapped[str | None] = mapped_column(String(16))
+    cost_usd: Mapped[float | None] = mapped_column(Float)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deadline_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -67,8 +70,12 @@ class JobAttempt(Base):
     number: Mapped[int] = mapped_column(Integer)
     provider: Mapped[str] = mapped_column(String(32))
     model: Mapped[str | None] = mapped_column(String(64))
+    route_index: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str] = mapped_column(String(16))
+    failure_class: Mapped[str | None] = mapped_column(String(24))
     failure_code: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    cost_usd: Mapped[float | None] = mapped_column(Float)
     detail: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     latency_ms: Mapped[int] = mapped_column(Integer)

@@ -95,8 +95,12 @@ async def rerun(job_id: str, request: Request, _: AdminSession) -> RunResult:
 async def run_result(ctx, success) -> RunResult:
     """The JSON answer of a successful test run or rerun."""
     job, attempts = await service.detail(ctx.db, success.job_id)
-    return RunResult(job_id=job.id, result_url=success.result_url, duration_ms=job.total_ms or 0,
-                     attempts=[AttemptView.model_validate(a) for a in attempts])  # fmt: skip
+    return RunResult(
+        job_id=job.id,
+        result_url=success.result_url,
+        duration_ms=job.total_ms or 0,
+        attempts=[AttemptView.model_validate(a) for a in attempts],
+    )
 
 
 @router.get("/ingest/last", response_model=list[IngestRequestView])

@@ -2,6 +2,7 @@
 
 import base64
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 
 from photochanger.db import Database, utcnow
@@ -48,22 +49,10 @@ async def update(db: Database, job_id: str, **fields: object) -> None:
 
 async def finish(db: Database, job_id: str, attempts: Sequence[AttemptRecord] = (), **fields: object) -> None:
     """Write the final state (``status``, reason, timings, result…) and the attempts, atomically."""
-    rows = [
-        JobAttempt(
-            job_id=job_id,
-            number=n,
-            provider=a.provider,
-            model=a.model,
-            outcome=a.outcome,
-            failure_code=a.failure_code,
-            detail=a.detail,
-            started_at=a.started_at,
-            latency_ms=a.latency_ms,
-        )
-        for n, a in enumerate(attempts, start=1)
-    ]
+    rows = [JobAttempt(job_id=job_id, number=n, **asdict(a)) for n, a in enumerate(attempts, start=1)]
+    tried = sum(1 for a in attempts if a.outcome != "skipped")
     async with db.transaction() as session:
-        await repository.update_fields(session, job_id, {"finished_at": utcnow(), "attempts": len(rows), **fields})
+        await repository.update_fields(session, job_id, {"finished_at": utcnow(), "attempts": tried, **fields})
         await repository.add_attempts(session, rows)
 
 

@@ -36,11 +36,13 @@ class ProviderRequest:
 
 @dataclass(frozen=True)
 class ProviderImage:
-    """A provider's image: raw bytes (format sniffed by the caller; labels can lie)."""
+    """A provider's image: raw bytes (format sniffed by the caller; labels can lie), and the
+    estimated cost in US dollars where the provider reports usage."""
 
     data: bytes
     model: str | None = None
     request_id: str | None = None
+    cost_usd: float | None = None
 
 
 class FailureKind(StrEnum):

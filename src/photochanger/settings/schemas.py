@@ -27,7 +27,7 @@ class ProviderKeyView(BaseModel):
     """A write-only provider key: whether it is set, its last four characters, when it changed."""
 
     configured: bool
-    last4: str | None = None
+    last4: list[str] = Field(default_factory=list, description="last four characters of each key")
     updated_at: datetime | None = None
     source: str | None = Field(None, description="database or environment")
 
@@ -52,4 +52,6 @@ class SettingsUpdate(BaseModel):
     result_ttl_hours: int | None = Field(None, ge=1, le=720)
     slot_max_in_flight: int | None = Field(None, ge=1, le=64)
     provider_max_in_flight: int | None = Field(None, ge=1, le=256)
-    provider_keys: dict[str, str] | None = Field(None, description="provider → key; '' removes")
+    provider_keys: dict[str, str | list[str]] | None = Field(
+        None, description="provider → key, keys (list or comma separated, used round-robin); '' removes"
+    )

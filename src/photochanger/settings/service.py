@@ -84,13 +84,20 @@ async def view(db: Database, config: Config) -> SettingsView:
         entry = stored.get(_key_name(provider))
         env_key = getattr(config, f"{provider}_api_key", None)
         if entry:
-            keys[provider] = ProviderKeyView(configured=True, last4=entry["last4"], updated_at=entry["updated_at"],
-                                             source="database")  # fmt: skip
+            keys[provider] = ProviderKeyView(
+                configured=True, last4=entry["last4"], updated_at=entry["updated_at"], source="database"
+            )
         else:
-            keys[provider] = ProviderKeyView(configured=bool(env_key), last4=env_key[-4:] if env_key else None,
-                                             source="environment" if env_key else None)  # fmt: skip
-    return SettingsView(**_runtime(stored).model_dump(), ingest_password_updated_at=meta.get("updated_at"),
-                        ingest_password_updated_by=meta.get("updated_by"), provider_keys=keys)  # fmt: skip
+            env_keys = split_keys(env_key)
+            keys[provider] = ProviderKeyView(
+                configured=bool(env_keys), last4=[k[-4:] for k in env_keys], source="environment" if env_keys else None
+            )
+    return SettingsView(
+        **_runtime(stored).model_dump(),
+        ingest_password_updated_at=meta.get("updated_at"),
+        ingest_password_updated_by=meta.get("updated_by"),
+        provider_keys=keys,
+    )
 
 
 async def update(db: Database, config: Config, change: SettingsUpdate, by: str) -> SettingsView:
@@ -107,25 +114,33 @@ async def update(db: Database, config: Config, change: SettingsUpdate, by: str) 
             await repository.put(session, key, value)
         if "ingest_password" in values:
             await repository.put(session, PASSWORD_META, {"updated_at": now, "updated_by": by})
-        for provider, key in provider_keys.items():
-            if not key.strip():
+        for provider, raw in provider_keys.items():
+            keys = split_keys(raw)
+            if not keys:
                 await repository.remove(session, _key_name(provider))
                 continue
-            token = fernet.encrypt(key.strip().encode()).decode()
-            entry = {"ciphertext": token, "last4": key.strip()[-4:], "updated_at": now, "updated_by": by}
+            tokens = [fernet.encrypt(key.encode()).decode() for key in keys]
+            entry = {"ciphertexts": tokens, "last4": [k[-4:] for k in keys], "updated_at": now, "updated_by": by}
             await repository.put(session, _key_name(provider), entry)
     return await view(db, config)
 
 
-async def provider_key(db: Database, config: Config, provider: str) -> str | None:
-    """The key to use for ``provider``: the stored one, else the environment's, else None."""
+def split_keys(raw: str | list[str] | None) -> list[str]:
+    """Keys from a list or a comma/newline separated string, blanks dropped."""
+    parts = raw if isinstance(raw, list) else (raw or "").replace("\n", ",").split(",")
+    return [part.strip() for part in parts if part.strip()]
+
+
+async def provider_keys(db: Database, config: Config, provider: str) -> list[str]:
+    """The keys to use for ``provider`` (round-robin): the stored ones, else the environment's."""
     if provider not in PROVIDERS_WITH_KEYS:
-        return None
+        return []
     async with db.transaction() as session:
         entry = await repository.get(session, _key_name(provider))
     if entry:
+        fernet = Fernet(config.resolved_secret_key)
         try:
-            return Fernet(config.resolved_secret_key).decrypt(entry["ciphertext"].encode()).decode()
+            return [fernet.decrypt(token.encode()).decode() for token in entry["ciphertexts"]]
         except InvalidToken:
-            return None  # SECRET_KEY changed: the stored key is unreadable, treat as not configured
-    return getattr(config, f"{provider}_api_key", None)
+            return []  # SECRET_KEY changed: stored keys are unreadable, treat as not configured
+    return split_keys(getattr(config, f"{provider}_api_key", None))

@@ -24,6 +24,8 @@ class Slot(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64))
+    fallbacks: Mapped[list] = mapped_column(JSON, default=list)
+    on_failure: Mapped[str] = mapped_column(String(16), default="error")
 
 
 class SlotTemplate(Base):

@@ -54,8 +54,11 @@ async def get_slot(slot_id: str, request: Request, response: Response, _: AdminS
     base = public_base(ctx, str(request.base_url))
     recent, _next = await jobs.list_page(ctx.db, limit=RECENT_RESULTS, slot_id=slot_id, status="done")
     response.headers["ETag"] = f'"{slot.version}"'
-    return SlotDetail(**slot.model_dump(), ingest_url=service.ingest_url(base, slot.id),
-                      recent_results=[summary(job, base) for job in recent])  # fmt: skip
+    return SlotDetail(
+        **slot.model_dump(),
+        ingest_url=service.ingest_url(base, slot.id),
+        recent_results=[summary(job, base) for job in recent],
+    )
 
 
 @router.put("/{slot_id}", response_model=SlotDetail, responses=error_docs(404, 412, 422))

@@ -9,6 +9,19 @@ TemplateRole = Literal["template", "background", "style", "face"]
 TEMPLATE_ROLES: tuple[str, ...] = get_args(TemplateRole)
 
 
+class RouteConfig(BaseModel):
+    """A fallback route: another provider/model with its own settings; ``prompt`` None = the slot's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str
+    settings: dict = Field(default_factory=dict)
+    prompt: str | None = Field(None, max_length=8000)
+
+
+OnFailure = Literal["error", "original"]
+
+
 class TemplateView(BaseModel):
     """A slot template as shown to operators (sizes in bytes and pixels)."""
 
@@ -36,6 +49,8 @@ class SlotView(BaseModel):
     is_active: bool
     upload_limit_bytes: int | None
     max_in_flight: int | None
+    fallbacks: list[RouteConfig] = []
+    on_failure: OnFailure = "error"
     version: int
     updated_at: datetime
     updated_by: str | None = None
@@ -54,6 +69,8 @@ class SlotUpdate(BaseModel):
     is_active: bool | None = None
     upload_limit_bytes: int | None = Field(None, ge=1024, le=200 * 1024 * 1024)
     max_in_flight: int | None = Field(None, ge=1, le=64)
+    fallbacks: list[RouteConfig] | None = Field(None, max_length=4, description="ordered fallback routes")
+    on_failure: OnFailure | None = Field(None, description="error: JSON error; original: 200 with the photo")
 
 
 class SlotSummary(BaseModel):

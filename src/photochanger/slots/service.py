@@ -7,7 +7,7 @@ from datetime import datetime
 from photochanger.db import Database, utcnow
 from photochanger.media.images import EXTENSION_BY_MIME, check_image_bytes
 from photochanger.media.storage import MediaStore
-from photochanger.providers.registry import PROVIDER_CLASSES, validate_settings
+from photochanger.providers.registry import PROVIDER_CLASSES, InvalidSettings, validate_settings
 from photochanger.slots import repository
 from photochanger.slots.models import SlotAudit, SlotTemplate
 from photochanger.slots.schemas import TEMPLATE_ROLES, SlotSummary, SlotUpdate, SlotView, TemplateView
@@ -32,6 +32,15 @@ def _apply(current: SlotView, change: SlotUpdate) -> dict:
     prompt = values.get("prompt", current.prompt)
     settings = values.get("settings", current.settings if provider == current.provider else {})
     values["settings"] = validate_settings(provider, settings, prompt).model_dump(exclude_defaults=True)
+    if "fallbacks" in values:
+        routes = []
+        for n, route in enumerate(values["fallbacks"], start=1):
+            try:
+                checked = validate_settings(route["provider"], route["settings"], route["prompt"] or prompt)
+            except InvalidSettings as exc:
+                raise InvalidSettings(f"fallback {n}: {exc}") from None
+            routes.append({**route, "settings": checked.model_dump(exclude_defaults=True)})
+        values["fallbacks"] = routes
     return values
 
 
@@ -48,10 +57,18 @@ def ingest_url(base: str, slot_id: str) -> str:
 def summary(slot: SlotView, base: str, latest: tuple[str, datetime] | None) -> SlotSummary:
     """A slot-list row: ``latest`` is the (status, time) of its newest job, if any."""
     model = slot.settings.get("model") or PROVIDER_CLASSES[slot.provider].settings_model().model_dump().get("model")
-    return SlotSummary(id=slot.id, display_name=slot.display_name, provider=slot.provider, model=model,
-                       is_active=slot.is_active, version=slot.version, updated_at=slot.updated_at,
-                       ingest_url=ingest_url(base, slot.id), last_job_status=latest[0] if latest else None,
-                       last_job_at=latest[1] if latest else None)  # fmt: skip
+    return SlotSummary(
+        id=slot.id,
+        display_name=slot.display_name,
+        provider=slot.provider,
+        model=model,
+        is_active=slot.is_active,
+        version=slot.version,
+        updated_at=slot.updated_at,
+        ingest_url=ingest_url(base, slot.id),
+        last_job_status=latest[0] if latest else None,
+        last_job_at=latest[1] if latest else None,
+    )
 
 
 async def list_slots(db: Database) -> list[SlotView]:
@@ -95,8 +112,10 @@ async def update_slot(
         slot.version += 1
         slot.updated_at = utcnow()
         slot.updated_by = by
-        await repository.add_audit(session, SlotAudit(slot_id=slot_id, version=slot.version, changed_by=by,
-                                                      changed_at=slot.updated_at, changes=diff))  # fmt: skip
+        await repository.add_audit(
+            session,
+            SlotAudit(slot_id=slot_id, version=slot.version, changed_by=by, changed_at=slot.updated_at, changes=diff),
+        )
         return SlotView.model_validate(slot)
 
 
