@@ -75,6 +75,7 @@ class Service:
             "PHOTOCHANGER_GEMINI_API_KEY": GEMINI_KEY,
             "PHOTOCHANGER_GEMINI_BASE_URL": gemini.url,
             "PHOTOCHANGER_CLEANUP_INTERVAL_SECONDS": "3600",
+            "PHOTOCHANGER_ROUTE_COOLDOWN_SECONDS": "5",
         }
         self.db = Database(database_url)
         self.proc: subprocess.Popen | None = None
@@ -169,6 +170,8 @@ class Service:
         is_active: bool = True,
         upload_limit_bytes: int | None = None,
         max_in_flight: int | None = None,
+        fallbacks: list | None = None,
+        on_failure: str = "error",
     ) -> None:
         """Configure every field of ``slot_id`` (so tests do not inherit each other's changes)."""
         change = SlotUpdate(
@@ -178,6 +181,8 @@ class Service:
             is_active=is_active,
             upload_limit_bytes=upload_limit_bytes,
             max_in_flight=max_in_flight,
+            fallbacks=fallbacks or [],
+            on_failure=on_failure,
         )
         await slots_service.update_slot(self.db, slot_id, change)
 

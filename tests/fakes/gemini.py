@@ -62,10 +62,11 @@ def _get(obj: dict, camel: str, snake: str):
 
 
 class FakeGemini:
-    """See module docstring. ``api_key`` is the only key accepted."""
+    """See module docstring. ``api_key`` and ``spare_keys`` are the keys accepted."""
 
-    def __init__(self, api_key: str = "test-gemini-key") -> None:
+    def __init__(self, api_key: str = "test-gemini-key", spare_keys: tuple[str, ...] = ("spare-gemini-key",)) -> None:
         self.api_key = api_key
+        self.api_keys = {api_key, *spare_keys}
         self.requests: list[RecordedRequest] = []
         self.script: deque[str] = deque()
         self.default = "success"
@@ -107,7 +108,7 @@ class FakeGemini:
         if method != "generateContent":
             return _status(404, "NOT_FOUND", f"method {method} not found")
         key = request.headers.get("x-goog-api-key") or request.query_params.get("key")
-        if key != self.api_key:
+        if key not in self.api_keys:
             info = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}
             return _status(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [info])
         body = await request.json()
@@ -133,7 +134,7 @@ class FakeGemini:
             return "response_mime_type is not supported for generating image response"
         image_config = _get(config, "imageConfig", "image_config") or {}
         size = _get(image_config, "imageSize", "image_size")
-        if size is not None and size not in ("1K", "2K", "4K"):
+        if size is not None and size not in ("512", "1K", "2K", "4K"):
             return f"Invalid image size {size!r}"
         for content in body.get("contents", []):
             for part in content.get("parts", []):

@@ -86,9 +86,11 @@ async def test_unreachable_server_is_a_retryable_connection_error():
 @pytest.mark.parametrize(
     ("settings", "prompt", "message"),
     [
-        ({"image_size": "2K"}, "p", "image_size is not supported by gemini-2.5-flash-image"),
+        ({"image_size": "2K"}, "p", "image_size '2K' is not supported by gemini-2.5-flash-image"),
         ({"model": "gemini-3-pro-image-preview", "image_size": "2k"}, "p", "image_size"),
+        ({"model": "gemini-3-pro-image", "image_size": "512"}, "p", "allowed: 1K, 2K, 4K"),
         ({"aspect_ratio": "7:3"}, "p", "aspect_ratio"),
+        ({"aspect_ratio": "1:4"}, "p", "aspect_ratio '1:4' is not supported by gemini-2.5-flash-image"),
         ({"temperature": 1}, "p", "temperature: unknown setting"),
         ({}, "  ", "needs a prompt"),
     ],
@@ -96,3 +98,11 @@ async def test_unreachable_server_is_a_retryable_connection_error():
 def test_settings_are_validated_at_save_time(settings, prompt, message):
     with pytest.raises(InvalidSettings, match=message):
         validate_settings("gemini", settings, prompt)
+
+
+def test_newer_models_accept_their_own_sizes_and_ratios():
+    flash = validate_settings(
+        "gemini", {"model": "gemini-3.1-flash-image", "image_size": "512", "aspect_ratio": "1:4"}, "p"
+    )
+    assert flash.image_size == "512"
+    assert validate_settings("gemini", {"model": "gemini-3-pro-image", "image_size": "4K"}, "p").image_size == "4K"

@@ -8,6 +8,7 @@ runner owns retries under the request deadline.
 """
 
 import re
+from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import httpx
@@ -18,10 +19,27 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest
 
-Model = Literal["gemini-2.5-flash-image", "gemini-3-pro-image-preview"]
-AspectRatio = Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
-IMAGE_SIZE_MODELS = frozenset({"gemini-3-pro-image-preview"})
-TYPICAL_LATENCY_SECONDS = {"gemini-2.5-flash-image": 6.0, "gemini-3-pro-image-preview": 20.0}
+Model = Literal["gemini-2.5-flash-image", "gemini-3-pro-image-preview", "gemini-3-pro-image", "gemini-3.1-flash-image"]
+RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+PRO_SIZES = ("1K", "2K", "4K")
+
+
+@dataclass(frozen=True)
+class ModelCaps:
+    """What a model accepts (provider-protocols.md §1.2) and its typical latency in seconds."""
+
+    aspect_ratios: tuple[str, ...]
+    image_sizes: tuple[str, ...]
+    typical_latency: float
+
+
+MODELS: dict[str, ModelCaps] = {
+    "gemini-2.5-flash-image": ModelCaps(RATIOS, (), 6.0),  # imageSize not accepted
+    "gemini-3-pro-image-preview": ModelCaps(RATIOS, PRO_SIZES, 20.0),
+    "gemini-3-pro-image": ModelCaps(RATIOS, PRO_SIZES, 20.0),
+    # extra ratios and the 512 size are reported, unverified (§1.2)
+    "gemini-3.1-flash-image": ModelCaps((*RATIOS, "1:4", "4:1", "1:8", "8:1"), ("512", *PRO_SIZES), 8.0),
+}
 
 # finishReason of a candidate without an image → how to handle it (§1.5, §4.1).
 _R, _C, _X = FailureKind.RETRYABLE, FailureKind.CONTENT_REJECTED, FailureKind.CONFIG
@@ -61,16 +79,20 @@ class GeminiSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: Model = "gemini-2.5-flash-image"
-    aspect_ratio: AspectRatio | None = None
-    image_size: Literal["1K", "2K", "4K"] | None = None
+    aspect_ratio: str | None = None
+    image_size: str | None = None
     attempt_timeout_seconds: float | None = Field(
         None, ge=5, le=60, description="Cap per attempt; default: whatever the deadline leaves."
     )
 
     @model_validator(mode="after")
-    def _image_size_fits_model(self) -> "GeminiSettings":
-        if self.image_size and self.model not in IMAGE_SIZE_MODELS:
-            raise ValueError(f"image_size is not supported by {self.model}")
+    def _fits_model(self) -> "GeminiSettings":
+        caps = MODELS[self.model]
+        if self.image_size and self.image_size not in caps.image_sizes:
+            allowed = ", ".join(caps.image_sizes) if caps.image_sizes else "none"
+            raise ValueError(f"image_size {self.image_size!r} is not supported by {self.model} (allowed: {allowed})")
+        if self.aspect_ratio and self.aspect_ratio not in caps.aspect_ratios:
+            raise ValueError(f"aspect_ratio {self.aspect_ratio!r} is not supported by {self.model}")
         return self
 
 
@@ -90,7 +112,7 @@ class GeminiProvider:
         return settings.model  # type: ignore[attr-defined]
 
     def typical_latency(self, settings: BaseModel) -> float:
-        return TYPICAL_LATENCY_SECONDS[settings.model]  # type: ignore[attr-defined]
+        return MODELS[settings.model].typical_latency  # type: ignore[attr-defined]
 
     def _sdk(self, api_key: str | None) -> genai.Client:
         if not api_key:
@@ -160,7 +182,9 @@ def classify_api_error(exc: errors.APIError) -> ProviderFailure:
         if _quota_exhausted(details, message):
             return ProviderFailure(FailureKind.UNAVAILABLE, "quota_exhausted", message)
         return ProviderFailure(FailureKind.RATE_LIMITED, code, message, retry_after=_retry_delay(details, message))
-    if exc.code == 402 or exc.status == "FAILED_PRECONDITION" or "API_KEY_INVALID" in reasons:
+    if "API_KEY_INVALID" in reasons:
+        return ProviderFailure(FailureKind.UNAVAILABLE, "api_key_invalid", message)
+    if exc.code in (402, 403) or exc.status == "FAILED_PRECONDITION":
         return ProviderFailure(FailureKind.UNAVAILABLE, code, message)
     if exc.code in (499, 500, 502, 503, 504):
         return ProviderFailure(FailureKind.RETRYABLE, code, message)

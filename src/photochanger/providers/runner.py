@@ -208,11 +208,11 @@ async def run_routes(
     """Try ``routes`` in order (see module docstring). Raises :class:`RunFailed` with the last failure."""
     run = _Run(photo, templates, deadline, health, keyring, keys)
     candidates = [r for r in routes if not health.cooling(r.key)]
+    if not candidates:  # never refuse: try the route that failed longest ago
+        candidates = [min(routes, key=lambda r: health.failed_at(r.key))]
     for route in routes:
         if route not in candidates:
             run.skip(route, "cooling_down", "route is cooling down after repeated failures")
-    if not candidates:
-        candidates = [min(routes, key=lambda r: health.failed_at(r.key))]
     last: ProviderFailure | None = None
     for position, route in enumerate(candidates):
         later = candidates[position + 1 :]

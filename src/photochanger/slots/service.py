@@ -36,6 +36,7 @@ def _apply(current: SlotView, change: SlotUpdate) -> dict:
         routes = []
         for n, route in enumerate(values["fallbacks"], start=1):
             try:
+                route = {"settings": {}, "prompt": None, **route}  # exclude_unset drops nested defaults
                 checked = validate_settings(route["provider"], route["settings"], route["prompt"] or prompt)
             except InvalidSettings as exc:
                 raise InvalidSettings(f"fallback {n}: {exc}") from None

@@ -1,0 +1,93 @@
+"""Fallback routes, on_failure original, cooldown and API keys, seen from the booth."""
+
+import io
+
+from PIL import Image
+
+from tests.conftest import PHOTOS
+
+PROMPT = "Keep the people; put them on a beach"
+LOCAL = [{"provider": "local", "settings": {"look": "vivid"}}]
+
+
+async def test_hanging_primary_falls_back_to_local_within_the_deadline(svc, fake_gemini):
+    await svc.setting("sync_response_seconds", 10)
+    await svc.slot("slot-002", "gemini", prompt=PROMPT, fallbacks=LOCAL)
+    fake_gemini.reset(default="hang")
+    r = svc.post("slot-002")
+    assert r.status == 200 and r.elapsed < 10 and r.headers["x-photochanger-fallback"] == "route"
+    attempts = await svc.attempts(r.headers["x-job-id"])
+    assert [(a.route_index, a.provider, a.outcome) for a in attempts] == [
+        (0, "gemini", "timeout"),
+        (1, "local", "success"),
+    ]
+    job = await svc.job(r.headers["x-job-id"])
+    assert (job.status, job.provider, job.route_index, job.fallback) == ("done", "local", 1, "route")
+
+
+async def test_provider_down_moves_on_after_three_tries(svc, fake_gemini):
+    # each outage test uses its own model: a cooldown is per provider:model and per process
+    await svc.slot("slot-002", "gemini", prompt=PROMPT, settings={"model": "gemini-3.1-flash-image"}, fallbacks=LOCAL)
+    fake_gemini.reset(default="error_503")
+    r = svc.post("slot-002")
+    assert r.status == 200 and r.elapsed < 6
+    attempts = await svc.attempts(r.headers["x-job-id"])
+    assert [a.failure_class for a in attempts] == ["retryable"] * 3 + [None]
+    assert attempts[0].failure_code == "http_503_UNAVAILABLE" and attempts[-1].provider == "local"
+
+
+async def test_content_block_on_primary_is_not_retried_but_falls_back(svc, fake_gemini):
+    await svc.slot("slot-002", "gemini", prompt=PROMPT, settings={"model": "gemini-3-pro-image"}, fallbacks=LOCAL)
+    fake_gemini.reset("image_safety")
+    r = svc.post("slot-002")
+    assert r.status == 200 and len(fake_gemini.requests) == 1
+    attempts = await svc.attempts(r.headers["x-job-id"])
+    assert attempts[0].failure_class == "content_rejected" and attempts[1].provider == "local"
+
+
+async def test_on_failure_original_returns_the_photo_and_records_why(svc, fake_gemini):
+    await svc.slot("slot-002", "gemini", prompt=PROMPT, on_failure="original")
+    fake_gemini.reset("image_safety")
+    r = svc.post("slot-002", PHOTOS / "astronaut_dslr_4500x3000.jpg")
+    assert r.status == 200 and r.headers["x-photochanger-fallback"] == "original"
+    image = Image.open(io.BytesIO(r.body))
+    assert image.format == "JPEG" and image.size == (2048, 1365)
+    job = await svc.job(r.headers["x-job-id"])
+    assert job.status == "done" and job.fallback == "original" and job.failure_reason == "content_rejected"
+
+
+async def test_failing_route_cools_down_and_is_skipped(svc, fake_gemini):
+    pro = {"model": "gemini-3-pro-image-preview"}
+    await svc.slot("slot-003", "gemini", prompt=PROMPT, settings=pro, fallbacks=LOCAL)
+    fake_gemini.reset(default="error_500")
+    first = svc.post("slot-003")  # three 500s in a row: the route cools down
+    assert first.status == 200
+    second = svc.post("slot-003")
+    attempts = await svc.attempts(second.headers["x-job-id"])
+    assert [(a.outcome, a.failure_code) for a in attempts] == [("skipped", "cooling_down"), ("success", None)]
+    assert len(fake_gemini.requests) == 3
+
+
+async def test_a_refused_key_is_set_aside_and_the_next_key_used(svc, fake_gemini):
+    await svc.slot("slot-002", "gemini", prompt=PROMPT)
+    spare = "spare-gemini-key"  # not the environment's key, which other tests may have set aside
+    svc.api.put("/api/settings", json={"provider_keys": {"gemini": ["revoked-key-0001", spare]}})
+    try:
+        statuses = [svc.post("slot-002").status for _ in range(4)]
+        used = [request.headers["x-goog-api-key"] for request in fake_gemini.requests]
+        assert statuses == [200] * 4
+        assert used.count("revoked-key-0001") <= 1 and used.count(spare) == 4
+        view = svc.api.get("/api/settings").json()["provider_keys"]["gemini"]
+        assert view["last4"] == ["0001", spare[-4:]]
+    finally:
+        svc.api.put("/api/settings", json={"provider_keys": {"gemini": ""}})
+
+
+async def test_fallback_routes_are_validated_when_saved(svc):
+    bad = svc.api.put(
+        "/api/slots/slot-004",
+        json={"fallbacks": [{"provider": "gemini", "settings": {"image_size": "2K"}}], "prompt": "x"},
+    )
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("fallback 1:")
+    ok = svc.api.put("/api/slots/slot-004", json={"fallbacks": LOCAL, "on_failure": "original"})
+    assert ok.status_code == 200 and ok.json()["fallbacks"][0]["provider"] == "local"
