@@ -29,6 +29,7 @@ from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots_service
 from photochanger.slots.schemas import SlotUpdate
 from tests.fakes.gemini import FakeGemini
+from tests.fakes.openai_images import FakeOpenAI
 from tests.tools import booth_post
 
 PHOTOS = Path(__file__).parent / "fixtures" / "photos"
@@ -36,6 +37,7 @@ PG_URL = os.environ.get("PHOTOCHANGER_TEST_POSTGRES_URL")
 INGEST_PASSWORD = "booth-secret-4711"
 ADMIN_USER, ADMIN_PASSWORD = "studio", "studio-pass-123"
 GEMINI_KEY = "test-gemini-key"
+OPENAI_KEY = "test-openai-key"
 
 
 def free_port() -> int:
@@ -60,7 +62,9 @@ class BoothResponse:
 class Service:
     """A running ``photochanger serve`` plus direct database access for assertions."""
 
-    def __init__(self, database_url: str, data_dir: Path, gemini: FakeGemini, name: str = "server") -> None:
+    def __init__(
+        self, database_url: str, data_dir: Path, gemini: FakeGemini, name: str = "server", openai_url: str = ""
+    ) -> None:
         self.database_url = database_url
         self.data_dir = data_dir
         self.media = data_dir / "media"
@@ -74,6 +78,8 @@ class Service:
             "PHOTOCHANGER_INGEST_PASSWORD": INGEST_PASSWORD,
             "PHOTOCHANGER_GEMINI_API_KEY": GEMINI_KEY,
             "PHOTOCHANGER_GEMINI_BASE_URL": gemini.url,
+            "PHOTOCHANGER_OPENAI_API_KEY": OPENAI_KEY,
+            "PHOTOCHANGER_OPENAI_BASE_URL": openai_url,
             "PHOTOCHANGER_CLEANUP_INTERVAL_SECONDS": "3600",
             "PHOTOCHANGER_ROUTE_COOLDOWN_SECONDS": "5",
         }
@@ -197,6 +203,13 @@ def _drop_field(body: bytes, ctype: str, name: str) -> bytes:
 
 
 @pytest.fixture(scope="session")
+def fake_openai():
+    fake = FakeOpenAI(OPENAI_KEY).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
 def fake_gemini():
     fake = FakeGemini(GEMINI_KEY).start()
     yield fake
@@ -232,9 +245,9 @@ async def database_url(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-async def service(database_url, fake_gemini, tmp_path_factory):
+async def service(database_url, fake_gemini, fake_openai, tmp_path_factory):
     """One server per backend for the whole session."""
-    running = Service(database_url, tmp_path_factory.mktemp("data"), fake_gemini)
+    running = Service(database_url, tmp_path_factory.mktemp("data"), fake_gemini, openai_url=fake_openai.url)
     await asyncio.to_thread(running.start)
     await auth_service.create_admin(running.db, ADMIN_USER, ADMIN_PASSWORD)
     yield running
@@ -243,10 +256,12 @@ async def service(database_url, fake_gemini, tmp_path_factory):
 
 
 @pytest.fixture
-async def svc(service, fake_gemini):
-    """The service with default settings restored and the fake Gemini reset after each test."""
+async def svc(service, fake_gemini, fake_openai):
+    """The service with default settings restored and the fake providers reset after each test."""
     fake_gemini.reset()
+    fake_openai.reset()
     yield service
     fake_gemini.reset()
+    fake_openai.reset()
     await service.setting("sync_response_seconds", 48)
     await service.setting("result_ttl_hours", 168)

@@ -13,7 +13,13 @@ from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, INGEST_PASSWORD, Service
 @pytest.fixture(scope="module")
 async def twin(service, fake_gemini):
     """A second process on the same database and DATA_DIR (shared keys and media)."""
-    other = Service(service.database_url, service.data_dir, fake_gemini, name="twin")
+    other = Service(
+        service.database_url,
+        service.data_dir,
+        fake_gemini,
+        name="twin",
+        openai_url=service.env["PHOTOCHANGER_OPENAI_BASE_URL"],
+    )
     await asyncio.to_thread(other.start)
     yield other
     other.stop()

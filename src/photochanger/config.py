@@ -42,6 +42,8 @@ class Config(BaseSettings):
     forwarded_allow_ips: str = Field("127.0.0.1", description="Proxies trusted for X-Forwarded-For.")
     gemini_api_key: str | None = None
     gemini_base_url: str | None = Field(None, description="Override of https://generativelanguage.googleapis.com.")
+    openai_api_key: str | None = None
+    openai_base_url: str | None = Field(None, description="Override of https://api.openai.com/v1.")
     log_level: str = "INFO"
 
     @cached_property

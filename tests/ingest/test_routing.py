@@ -91,3 +91,17 @@ async def test_fallback_routes_are_validated_when_saved(svc):
     assert bad.status_code == 422 and bad.json()["detail"].startswith("fallback 1:")
     ok = svc.api.put("/api/slots/slot-004", json={"fallbacks": LOCAL, "on_failure": "original"})
     assert ok.status_code == 200 and ok.json()["fallbacks"][0]["provider"] == "local"
+
+
+async def test_openai_as_a_fallback_route_when_gemini_blocks(svc, fake_gemini, fake_openai):
+    fallback = [{"provider": "openai", "settings": {"model": "gpt-image-1-mini", "quality": "low"}}]
+    await svc.slot("slot-005", "gemini", prompt=PROMPT, fallbacks=fallback)
+    fake_gemini.reset("prompt_blocked")
+    r = svc.post("slot-005", PHOTOS / "astronaut.png", mime="image/png")
+    assert r.status == 200 and r.headers["content-type"] == "image/png"  # OpenAI's JPEG converted back to PNG
+    attempts = await svc.attempts(r.headers["x-job-id"])
+    assert [(a.provider, a.outcome) for a in attempts] == [("gemini", "failed"), ("openai", "success")]
+    assert attempts[1].request_id.startswith("req_") and attempts[1].cost_usd > 0
+    job = await svc.job(r.headers["x-job-id"])
+    assert job.cost_usd == attempts[1].cost_usd and job.model == "gpt-image-1-mini"
+    assert fake_openai.requests[0].fields["prompt"] == PROMPT

@@ -18,6 +18,7 @@ from google.genai import errors, types
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest
+from photochanger.providers.pricing import estimate
 
 Model = Literal["gemini-2.5-flash-image", "gemini-3-pro-image-preview", "gemini-3-pro-image", "gemini-3.1-flash-image"]
 RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
@@ -162,13 +163,28 @@ def extract_image(response: types.GenerateContentResponse) -> ProviderImage:
     parts = (candidate.content.parts if candidate.content else None) or []
     images = [p.inline_data.data for p in parts if p.inline_data and p.inline_data.data and not p.thought]
     if images:
-        return ProviderImage(images[-1], model=response.model_version, request_id=request_id)
+        return ProviderImage(images[-1], response.model_version, request_id, _cost(response))
     reason = _name(candidate.finish_reason) if candidate.finish_reason else "FINISH_REASON_UNSPECIFIED"
     kind = FINISH_REASONS.get(reason, FailureKind.RETRYABLE)
     has_text = any(p.text for p in parts)
     code = "TEXT_ONLY" if reason == "STOP" and has_text else reason
     detail = candidate.finish_message or ("answered with text instead of an image" if has_text else reason)
     raise ProviderFailure(kind, code, detail, request_id=request_id)
+
+
+def _cost(response: types.GenerateContentResponse) -> float | None:
+    usage = response.usage_metadata
+    if usage is None:
+        return None
+    prompt = {
+        str(getattr(d.modality, "value", d.modality)): d.token_count or 0 for d in usage.prompt_tokens_details or []
+    }
+    return estimate(
+        response.model_version,
+        prompt.get("TEXT", 0),
+        prompt.get("IMAGE", usage.prompt_token_count or 0),
+        usage.candidates_token_count or 0,
+    )
 
 
 def classify_api_error(exc: errors.APIError) -> ProviderFailure:

@@ -6,8 +6,9 @@ from photochanger.config import Config
 from photochanger.providers.base import Provider
 from photochanger.providers.gemini import GeminiProvider
 from photochanger.providers.local import LocalProvider
+from photochanger.providers.openai_images import OpenAIProvider
 
-PROVIDER_CLASSES: dict[str, type] = {cls.name: cls for cls in (LocalProvider, GeminiProvider)}
+PROVIDER_CLASSES: dict[str, type] = {cls.name: cls for cls in (LocalProvider, GeminiProvider, OpenAIProvider)}
 
 
 class InvalidSettings(ValueError):
@@ -19,6 +20,7 @@ def build_providers(config: Config) -> dict[str, Provider]:
     return {
         "local": LocalProvider(),
         "gemini": GeminiProvider(config.gemini_base_url),
+        "openai": OpenAIProvider(config.openai_base_url),
     }
 
 
