@@ -30,6 +30,7 @@ from photochanger.slots import service as slots_service
 from photochanger.slots.schemas import SlotUpdate
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.turbotext import FakeTurbotext
 from tests.tools import booth_post
 
 PHOTOS = Path(__file__).parent / "fixtures" / "photos"
@@ -38,6 +39,7 @@ INGEST_PASSWORD = "booth-secret-4711"
 ADMIN_USER, ADMIN_PASSWORD = "studio", "studio-pass-123"
 GEMINI_KEY = "test-gemini-key"
 OPENAI_KEY = "test-openai-key"
+TURBOTEXT_KEY = "test-turbotext-key"
 
 
 def free_port() -> int:
@@ -63,7 +65,13 @@ class Service:
     """A running ``photochanger serve`` plus direct database access for assertions."""
 
     def __init__(
-        self, database_url: str, data_dir: Path, gemini: FakeGemini, name: str = "server", openai_url: str = ""
+        self,
+        database_url: str,
+        data_dir: Path,
+        gemini: FakeGemini,
+        name: str = "server",
+        openai_url: str = "",
+        turbotext_url: str = "",
     ) -> None:
         self.database_url = database_url
         self.data_dir = data_dir
@@ -80,6 +88,10 @@ class Service:
             "PHOTOCHANGER_GEMINI_BASE_URL": gemini.url,
             "PHOTOCHANGER_OPENAI_API_KEY": OPENAI_KEY,
             "PHOTOCHANGER_OPENAI_BASE_URL": openai_url,
+            "PHOTOCHANGER_TURBOTEXT_API_KEY": TURBOTEXT_KEY,
+            "PHOTOCHANGER_TURBOTEXT_BASE_URL": turbotext_url,
+            "PHOTOCHANGER_TURBOTEXT_POLL_SECONDS": "0.2",
+            "PHOTOCHANGER_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
             "PHOTOCHANGER_CLEANUP_INTERVAL_SECONDS": "3600",
             "PHOTOCHANGER_ROUTE_COOLDOWN_SECONDS": "5",
         }
@@ -190,7 +202,7 @@ class Service:
             fallbacks=fallbacks or [],
             on_failure=on_failure,
         )
-        await slots_service.update_slot(self.db, slot_id, change)
+        await slots_service.update_slot(self.db, slot_id, change, public_base_url=self.base_url)
 
     async def setting(self, key: str, value: object) -> None:
         await settings_service.set_value(self.db, key, str(value))
@@ -200,6 +212,13 @@ def _drop_field(body: bytes, ctype: str, name: str) -> bytes:
     boundary = ctype.split("boundary=")[1].encode()
     parts = body.split(b"--" + boundary)
     return (b"--" + boundary).join(p for p in parts if f'name="{name}"'.encode() not in p)
+
+
+@pytest.fixture(scope="session")
+def fake_turbotext():
+    fake = FakeTurbotext(TURBOTEXT_KEY).start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture(scope="session")
@@ -245,9 +264,15 @@ async def database_url(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-async def service(database_url, fake_gemini, fake_openai, tmp_path_factory):
+async def service(database_url, fake_gemini, fake_openai, fake_turbotext, tmp_path_factory):
     """One server per backend for the whole session."""
-    running = Service(database_url, tmp_path_factory.mktemp("data"), fake_gemini, openai_url=fake_openai.url)
+    running = Service(
+        database_url,
+        tmp_path_factory.mktemp("data"),
+        fake_gemini,
+        openai_url=fake_openai.url,
+        turbotext_url=fake_turbotext.url,
+    )
     await asyncio.to_thread(running.start)
     await auth_service.create_admin(running.db, ADMIN_USER, ADMIN_PASSWORD)
     yield running

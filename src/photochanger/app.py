@@ -19,7 +19,7 @@ from photochanger.jobs import service as jobs
 from photochanger.jobs.routes import router as jobs_router
 from photochanger.logs import configure_logging
 from photochanger.media.routes import router as media_router
-from photochanger.media.service import purge_expired
+from photochanger.media.service import purge_expired, purge_provider_media
 from photochanger.results.routes import router as results_router
 from photochanger.settings import service as settings_service
 from photochanger.settings.routes import router as settings_router
@@ -38,6 +38,7 @@ async def maintenance(ctx: AppContext) -> None:
         try:
             if recovered := await jobs.recover_interrupted(ctx.db):
                 log.warning("jobs.interrupted", count=recovered)
+            await purge_provider_media(ctx.db, ctx.store)
             if time.monotonic() >= next_cleanup:
                 report = await purge_expired(ctx.db, ctx.store)
                 next_cleanup = time.monotonic() + ctx.config.cleanup_interval_seconds

@@ -178,7 +178,9 @@ def slot_set(
             for key, value in map(_parse_setting, setting):
                 base.pop(key, None) if value is None else base.__setitem__(key, value)
             change["settings"] = base
-        updated = await slots.update_slot(ctx.db, slot_id, SlotUpdate.model_validate(change))
+        updated = await slots.update_slot(
+            ctx.db, slot_id, SlotUpdate.model_validate(change), public_base_url=ctx.config.public_base_url
+        )
         return updated.model_dump(mode="json")
 
     try:

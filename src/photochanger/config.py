@@ -44,6 +44,9 @@ class Config(BaseSettings):
     gemini_base_url: str | None = Field(None, description="Override of https://generativelanguage.googleapis.com.")
     openai_api_key: str | None = None
     openai_base_url: str | None = Field(None, description="Override of https://api.openai.com/v1.")
+    turbotext_api_key: str | None = None
+    turbotext_base_url: str | None = Field(None, description="Override of https://www.turbotext.ru/api_ai.")
+    turbotext_poll_seconds: float = Field(2.0, ge=0.1, le=10, description="Interval of get_result polls.")
     log_level: str = "INFO"
 
     @cached_property

@@ -4,6 +4,7 @@ from photochanger.auth.models import Admin, LoginFailure, RevokedToken
 from photochanger.db import Base
 from photochanger.gallery.models import RateLimitBucket
 from photochanger.jobs.models import Job, JobAttempt
+from photochanger.media.models import ProviderMedia
 from photochanger.settings.models import AppSetting
 from photochanger.slots.models import Slot, SlotAudit, SlotTemplate
 
@@ -14,6 +15,7 @@ __all__ = [
     "Job",
     "JobAttempt",
     "LoginFailure",
+    "ProviderMedia",
     "RateLimitBucket",
     "RevokedToken",
     "Slot",

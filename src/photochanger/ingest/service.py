@@ -31,6 +31,7 @@ from photochanger.ingest.limits import LimitReached
 from photochanger.ingest.multipart import FormError, PasswordRejected, ReceivedForm, UploadTooLarge, read_form
 from photochanger.jobs import service as jobs
 from photochanger.jobs.schemas import JOB_ID
+from photochanger.media import service as media
 from photochanger.media.images import (
     EXTENSION_BY_MIME,
     EncodedImage,
@@ -162,7 +163,7 @@ class IngestService:
         slot = await self._slot(slot_id)
         if change is not None:
             try:
-                slot = slots.preview(slot, change)
+                slot = slots.preview(slot, change, self.ctx.config.public_base_url)
             except InvalidSettings as exc:
                 raise ApiError(422, "invalid_settings", str(exc)) from exc
 
@@ -353,11 +354,24 @@ class IngestService:
         routes = []
         for index, (name, settings, prompt) in enumerate(configs):
             try:
-                checked = validate_settings(name, settings, prompt)
+                checked = validate_settings(name, settings, prompt, self.ctx.config.public_base_url)
             except InvalidSettings as exc:
                 raise ApiError(502, "provider_error", f"slot configuration is invalid: {exc}") from exc
             routes.append(Route(index, self.ctx.providers[name], checked, prompt))
         return routes
+
+    def _publisher(self, progress: _Progress) -> Callable[[InputImage], Awaitable[str]] | None:
+        """Publishes provider inputs at ``/public/provider-media/{token}`` until the job's deadline."""
+        base = self.ctx.config.public_base_url
+        if not base:
+            return None
+        expires_at = progress.received_at + timedelta(seconds=progress.runtime.sync_response_seconds)
+
+        async def publish(image: InputImage) -> str:
+            token = await media.publish(self.ctx.db, self.ctx.store, image.data, image.mime, expires_at)
+            return f"{base.rstrip('/')}/public/provider-media/{token}"
+
+        return publish
 
     async def _generate(self, slot: SlotView, progress: _Progress, photo: EncodedImage) -> bytes:
         """The edited image from the first route that makes one; with ``on_failure: original`` a
@@ -389,6 +403,7 @@ class IngestService:
                     health=ctx.health,
                     keyring=ctx.keyring,
                     keys=lambda name: keys[name],
+                    publish=self._publisher(progress),
                 )
         except LimitReached as exc:
             INGEST_REJECTED_IN_FLIGHT.labels(exc.scope).inc()

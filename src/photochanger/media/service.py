@@ -1,12 +1,20 @@
 """Media cleanup: expired originals and results, and abandoned temp files."""
 
+import asyncio
+import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from photochanger.db import Database, utcnow
 from photochanger.jobs import repository as jobs_repository
+from photochanger.media import repository as media_repository
+from photochanger.media.images import EXTENSION_BY_MIME
+from photochanger.media.models import ProviderMedia
 from photochanger.media.storage import MediaStore, thumbnail_path
 
+PROVIDER_MEDIA_GRACE = timedelta(minutes=5)  # published inputs outlive their deadline a little on disk
 TEMP_FILE_MAX_AGE_SECONDS = 3600  # an upload or write older than this is abandoned
 BATCH = 500
 
@@ -20,6 +28,41 @@ class CleanupReport:
     bytes: int = 0
     temp_files: int = 0
     job_ids: list[str] = field(default_factory=list)
+
+
+async def publish(db: Database, store: MediaStore, data: bytes, mime: str, expires_at: datetime) -> str:
+    """Store ``data`` under ``provider-media/`` and return the token of its public link
+    (``GET /public/provider-media/{token}``), valid until ``expires_at``."""
+    token = secrets.token_urlsafe(32)
+    relative = f"provider-media/{token}{EXTENSION_BY_MIME.get(mime, '.bin')}"
+    await asyncio.to_thread(store.write, relative, data)
+    async with db.transaction() as session:
+        await media_repository.add(session, ProviderMedia(token=token, path=relative, mime=mime, expires_at=expires_at))
+    return token
+
+
+async def published(db: Database, store: MediaStore, token: str) -> tuple[Path, str]:
+    """The file and MIME type behind ``token``. Raises ``LookupError`` (unknown) or
+    ``TimeoutError`` (past its deadline: the link is gone)."""
+    async with db.transaction() as session:
+        media = await media_repository.get(session, token) if len(token) <= 64 else None
+    if media is None:
+        raise LookupError(token)
+    if media.expires_at <= utcnow():
+        raise TimeoutError(token)
+    return store.path(media.path), media.mime
+
+
+async def purge_provider_media(db: Database, store: MediaStore) -> int:
+    """Delete published inputs whose links expired more than a few minutes ago; returns how many."""
+    async with db.transaction() as session:
+        rows = await media_repository.expired(session, utcnow() - PROVIDER_MEDIA_GRACE)
+    for row in rows:
+        store.delete(row.path)
+    if rows:
+        async with db.transaction() as session:
+            await media_repository.remove(session, [row.token for row in rows])
+    return len(rows)
 
 
 async def purge_expired(db: Database, store: MediaStore, *, dry_run: bool = False) -> CleanupReport:

@@ -4,7 +4,7 @@ import os
 import uuid
 from pathlib import Path
 
-SUBDIRS = ("tmp", "originals", "results", "templates")
+SUBDIRS = ("tmp", "originals", "results", "templates", "provider-media")
 
 
 def thumbnail_path(result_path: str) -> str:

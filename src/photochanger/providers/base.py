@@ -4,7 +4,7 @@ A provider either returns a :class:`ProviderImage` or raises :class:`ProviderFai
 :class:`FailureKind` tells the runner whether to retry (``../shared/provider-protocols.md`` §4).
 """
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Protocol
@@ -24,7 +24,9 @@ class InputImage:
 @dataclass(frozen=True)
 class ProviderRequest:
     """One attempt: ``timeout`` is the seconds this attempt may take (already deadline-capped);
-    ``api_key`` the provider key in force (settings in the database, else the environment)."""
+    ``api_key`` the provider key in force (settings in the database, else the environment);
+    ``publish`` makes an image fetchable at a public URL until the job's deadline (None when no
+    ``PUBLIC_BASE_URL`` is configured)."""
 
     photo: InputImage
     templates: Sequence[InputImage]
@@ -32,6 +34,7 @@ class ProviderRequest:
     settings: BaseModel
     timeout: float
     api_key: str | None = None
+    publish: Callable[[InputImage], Awaitable[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,13 @@ class ProviderFailure(Exception):
 
 class Provider(Protocol):
     """What every provider implements. ``settings_model`` validates a slot's settings
-    (unknown keys rejected); ``requires_prompt`` makes an empty slot prompt a save-time error."""
+    (unknown keys rejected); ``requires_prompt`` makes an empty slot prompt a save-time error, and
+    ``requires_public_url`` a missing ``PUBLIC_BASE_URL``."""
 
     name: ClassVar[str]
     settings_model: ClassVar[type[BaseModel]]
     requires_prompt: ClassVar[bool]
+    requires_public_url: ClassVar[bool] = False
 
     def model_name(self, settings: BaseModel) -> str | None:
         """The model id this attempt uses, for the job record (None if not applicable)."""

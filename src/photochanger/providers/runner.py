@@ -15,7 +15,7 @@ Routes in cooldown are skipped; if every route is cooling down the least recentl
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +34,7 @@ from photochanger.providers.base import (
 )
 from photochanger.providers.health import KeyRing, RouteHealth, is_key_failure
 
+Publisher = Callable[[InputImage], Awaitable[str]]
 RESPONSE_MARGIN_SECONDS = 1.0  # kept back from the deadline to convert, store and send the answer
 RETRY_BACKOFF_SECONDS = 1.0
 RETRY_HEADROOM_SECONDS = 2.0
@@ -110,9 +111,10 @@ class _Run:
         health: RouteHealth,
         keyring: KeyRing,
         keys: Callable[[str], list[str]],
+        publish: Publisher | None,
     ) -> None:
         self.photo, self.templates, self.deadline = photo, templates, deadline
-        self.health, self.keyring, self.keys = health, keyring, keys
+        self.health, self.keyring, self.keys, self.publish = health, keyring, keys, publish
         self.attempts: list[AttemptRecord] = []
         self.spent = 0.0
 
@@ -135,7 +137,9 @@ class _Run:
 
     async def attempt(self, route: Route, budget: float, api_key: str | None) -> ProviderImage | ProviderFailure:
         started_at, start = utcnow(), time.monotonic()
-        request = ProviderRequest(self.photo, self.templates, route.prompt, route.settings, budget, api_key)
+        request = ProviderRequest(
+            self.photo, self.templates, route.prompt, route.settings, budget, api_key, self.publish
+        )
         try:
             async with asyncio.timeout(budget):
                 outcome: ProviderImage | ProviderFailure = await route.provider.generate(request)
@@ -204,9 +208,10 @@ async def run_routes(
     health: RouteHealth,
     keyring: KeyRing,
     keys: Callable[[str], list[str]],
+    publish: Publisher | None = None,
 ) -> RunResult:
     """Try ``routes`` in order (see module docstring). Raises :class:`RunFailed` with the last failure."""
-    run = _Run(photo, templates, deadline, health, keyring, keys)
+    run = _Run(photo, templates, deadline, health, keyring, keys, publish)
     candidates = [r for r in routes if not health.cooling(r.key)]
     if not candidates:  # never refuse: try the route that failed longest ago
         candidates = [min(routes, key=lambda r: health.failed_at(r.key))]

@@ -3,7 +3,8 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from photochanger.errors import ERROR_RESPONSES, ErrorBody
+from photochanger.errors import ERROR_RESPONSES, ApiError, ErrorBody
+from photochanger.media.service import published
 from photochanger.results.service import find_result, thumbnail
 
 router = APIRouter(
@@ -42,3 +43,20 @@ async def get_thumbnail(job_id: str, request: Request) -> FileResponse:
     """A JPEG thumbnail (at most 320 px) of the result."""
     path = await thumbnail(request.app.state.ctx, job_id)
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.get(
+    "/public/provider-media/{token}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+)
+async def provider_media(token: str, request: Request) -> FileResponse:
+    """An input image published for a provider that fetches by URL; 410 once the job's deadline passed."""
+    ctx = request.app.state.ctx
+    try:
+        path, mime = await published(ctx.db, ctx.store, token)
+    except LookupError:
+        raise ApiError(404, "media_not_found", "no such media") from None
+    except TimeoutError:
+        raise ApiError(410, "media_expired", "this link has expired") from None
+    return FileResponse(path, media_type=mime, headers={"Cache-Control": "no-store"})

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PROVIDERS_WITH_KEYS = ("gemini", "openai")
+PROVIDERS_WITH_KEYS = ("gemini", "openai", "turbotext")
 
 
 class RuntimeSettings(BaseModel):

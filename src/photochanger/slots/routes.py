@@ -79,7 +79,14 @@ async def update_slot(
         except ValueError:
             raise ApiError(400, "invalid_request", 'If-Match must be the slot version, e.g. "3"') from None
     try:
-        await service.update_slot(ctx.db, slot_id, change, by=session.username, expected_version=expected)
+        await service.update_slot(
+            ctx.db,
+            slot_id,
+            change,
+            by=session.username,
+            expected_version=expected,
+            public_base_url=ctx.config.public_base_url,
+        )
     except service.SlotNotFound:
         raise _slot_not_found(slot_id) from None
     except service.VersionConflict as exc:

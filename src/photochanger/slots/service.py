@@ -25,19 +25,23 @@ class VersionConflict(Exception):
         self.current = current
 
 
-def _apply(current: SlotView, change: SlotUpdate) -> dict:
+def _apply(current: SlotView, change: SlotUpdate, public_base_url: str | None) -> dict:
     """The validated new values of ``change`` over ``current`` (raises ``InvalidSettings``)."""
     values = change.model_dump(exclude_unset=True)
     provider = values.get("provider", current.provider)
     prompt = values.get("prompt", current.prompt)
     settings = values.get("settings", current.settings if provider == current.provider else {})
-    values["settings"] = validate_settings(provider, settings, prompt).model_dump(exclude_defaults=True)
+    values["settings"] = validate_settings(provider, settings, prompt, public_base_url).model_dump(
+        exclude_defaults=True
+    )
     if "fallbacks" in values:
         routes = []
         for n, route in enumerate(values["fallbacks"], start=1):
             try:
                 route = {"settings": {}, "prompt": None, **route}  # exclude_unset drops nested defaults
-                checked = validate_settings(route["provider"], route["settings"], route["prompt"] or prompt)
+                checked = validate_settings(
+                    route["provider"], route["settings"], route["prompt"] or prompt, public_base_url
+                )
             except InvalidSettings as exc:
                 raise InvalidSettings(f"fallback {n}: {exc}") from None
             routes.append({**route, "settings": checked.model_dump(exclude_defaults=True)})
@@ -45,9 +49,9 @@ def _apply(current: SlotView, change: SlotUpdate) -> dict:
     return values
 
 
-def preview(current: SlotView, change: SlotUpdate) -> SlotView:
+def preview(current: SlotView, change: SlotUpdate, public_base_url: str | None) -> SlotView:
     """``current`` with ``change`` applied and validated, not saved (for test runs of unsaved forms)."""
-    return current.model_copy(update=_apply(current, change))
+    return current.model_copy(update=_apply(current, change, public_base_url))
 
 
 def ingest_url(base: str, slot_id: str) -> str:
@@ -90,7 +94,13 @@ async def get_slot(db: Database, slot_id: str) -> SlotView:
 
 
 async def update_slot(
-    db: Database, slot_id: str, change: SlotUpdate, *, by: str | None = None, expected_version: int | None = None
+    db: Database,
+    slot_id: str,
+    change: SlotUpdate,
+    *,
+    by: str | None = None,
+    expected_version: int | None = None,
+    public_base_url: str | None = None,
 ) -> SlotView:
     """Apply ``change`` after validating provider, prompt and settings together; bumps ``version``,
     records ``updated_by`` and an audit row with the before/after values of what changed.
@@ -105,7 +115,7 @@ async def update_slot(
         if expected_version is not None and slot.version != expected_version:
             raise VersionConflict(slot.version)
         current = SlotView.model_validate(slot)
-        values = _apply(current, change)
+        values = _apply(current, change, public_base_url)
         before = current.model_dump(mode="json")
         diff = {k: {"before": before[k], "after": v} for k, v in values.items() if before[k] != v}
         for key, value in values.items():
