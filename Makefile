@@ -15,7 +15,7 @@ $(VENV)/.run-installed: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -e '.[dev,local-ai]'
 	touch $@ $(VENV)/.run-installed
 
 ## run: create the virtualenv, install, migrate and serve on embedded defaults (SQLite + ./var)

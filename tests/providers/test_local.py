@@ -50,3 +50,41 @@ async def test_overlay_can_be_switched_off_and_other_roles_are_ignored():
     plain = await _run()
     assert (await _run([_frame()], overlay=False)).tobytes() == plain.tobytes()
     assert (await _run([background])).tobytes() == plain.tobytes()
+
+
+def _solid_png(color: tuple[int, int, int], size=(640, 480)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("photo", ["astronaut.jpg", "camera.png"])
+async def test_background_replacement_keeps_the_person(photo):
+    pytest.importorskip("mediapipe", reason="the local-ai extra is not installed")
+    source = InputImage((PHOTOS / photo).read_bytes(), "image/png" if photo.endswith("png") else "image/jpeg")
+    scene = InputImage(_solid_png((0, 200, 0)), "image/png", "background")
+    request = ProviderRequest(source, [scene], "", LocalSettings(background=True), 10)
+    result = Image.open(io.BytesIO((await LocalProvider().generate(request)).data)).convert("RGB")
+    original = Image.open(PHOTOS / photo).convert("RGB")
+    face = (256, 150) if photo == "astronaut.jpg" else (250, 120)
+    assert sum(abs(a - b) for a, b in zip(result.getpixel(face), original.getpixel(face), strict=True)) < 60
+    red, green, blue = result.getpixel((20, 20))  # sky/wall behind the person: now the green scene
+    assert green > 150 and red < 80 and blue < 80
+
+
+async def test_background_replacement_without_a_background_template_is_a_config_error():
+    pytest.importorskip("mediapipe", reason="the local-ai extra is not installed")
+    from photochanger.providers.base import FailureKind, ProviderFailure
+
+    with pytest.raises(ProviderFailure) as caught:
+        await LocalProvider().generate(ProviderRequest(PHOTO, [], "", LocalSettings(background=True), 10))
+    assert caught.value.kind is FailureKind.CONFIG and caught.value.code == "missing_template"
+
+
+def test_background_setting_is_refused_at_save_time_without_the_extra(monkeypatch):
+    from photochanger.providers import segmentation
+    from photochanger.providers.registry import InvalidSettings, validate_settings
+
+    monkeypatch.setattr(segmentation, "available", lambda: False)
+    with pytest.raises(InvalidSettings, match=r"pip install 'photochanger\[local-ai\]'"):
+        validate_settings("local", {"background": True}, "")

@@ -1,7 +1,10 @@
-"""The offline ``local`` provider: deterministic Pillow colour looks and frame overlays.
+"""The offline ``local`` provider: deterministic Pillow colour looks, frame overlays and, with the
+``local-ai`` extra, person-preserving background replacement.
 
-No key, no network: what a fresh install runs. Templates with role ``template`` are composited
-over the photo (their alpha channel decides what shows through), resized to the photo's size.
+No key, no network: what a fresh install runs. With ``background`` on, the people found by the
+selfie segmenter are kept and everything else is replaced by the slot's ``background`` template
+(scaled to cover the photo, centred). Templates with role ``template`` are then composited over
+the photo (their alpha channel decides what shows through), resized to the photo's size.
 """
 
 import asyncio
@@ -9,21 +12,37 @@ import io
 from typing import ClassVar, Literal
 
 from PIL import Image, ImageEnhance, ImageOps
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from photochanger.media.images import encode
-from photochanger.providers.base import InputImage, ProviderImage, ProviderRequest
+from photochanger.providers import segmentation
+from photochanger.providers.base import FailureKind, InputImage, ProviderFailure, ProviderImage, ProviderRequest
 
 Look = Literal["none", "bw", "sepia", "warm", "vivid"]
 
 
 class LocalSettings(BaseModel):
-    """``look``: colour treatment; ``overlay``: composite the slot's ``template`` images."""
+    """``look``: colour treatment; ``overlay``: composite the slot's ``template`` images;
+    ``background``: replace what is not a person with the slot's ``background`` image."""
 
     model_config = ConfigDict(extra="forbid")
 
     look: Look = "none"
     overlay: bool = True
+    background: bool = False
+
+    @model_validator(mode="after")
+    def _segmenter_installed(self) -> "LocalSettings":
+        if self.background and not segmentation.available():
+            raise ValueError(segmentation.INSTALL_HINT)
+        return self
+
+
+def replace_background(img: Image.Image, background: InputImage) -> Image.Image:
+    """``img`` with everything but the people replaced by ``background`` (cover-fitted)."""
+    with Image.open(io.BytesIO(background.data)) as scene:
+        fitted = ImageOps.fit(scene.convert("RGB"), img.size, Image.Resampling.LANCZOS)
+    return Image.composite(img, fitted, segmentation.person_mask(img))
 
 
 def apply_look(img: Image.Image, look: Look) -> Image.Image:
@@ -55,7 +74,13 @@ def render(request: ProviderRequest) -> bytes:
     """The edited photo as JPEG bytes (CPU-bound)."""
     settings: LocalSettings = request.settings  # type: ignore[assignment]
     with Image.open(io.BytesIO(request.photo.data)) as photo:
-        img = apply_look(photo.convert("RGB"), settings.look)
+        img = photo.convert("RGB")
+    if settings.background:
+        scene = next((t for t in request.templates if t.role == "background"), None)
+        if scene is None:
+            raise ProviderFailure(FailureKind.CONFIG, "missing_template", "needs a template with role background")
+        img = replace_background(img, scene)
+    img = apply_look(img, settings.look)
     if settings.overlay:
         for template in request.templates:
             if template.role == "template":
@@ -74,7 +99,7 @@ class LocalProvider:
         return None
 
     def typical_latency(self, settings: BaseModel) -> float:
-        return 0.5
+        return 1.5 if settings.background else 0.5  # type: ignore[attr-defined]
 
     async def generate(self, request: ProviderRequest) -> ProviderImage:
         return ProviderImage(await asyncio.to_thread(render, request), model=None)
