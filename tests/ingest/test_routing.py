@@ -104,4 +104,12 @@ async def test_openai_as_a_fallback_route_when_gemini_blocks(svc, fake_gemini, f
     assert attempts[1].request_id.startswith("req_") and attempts[1].cost_usd > 0
     job = await svc.job(r.headers["x-job-id"])
     assert job.cost_usd == attempts[1].cost_usd and job.model == "gpt-image-1-mini"
+    detail = svc.api.get(f"/api/jobs/{job.id}").json()
+    assert detail["fallback"] == "route" and detail["route_index"] == 1
+    assert [(a["route_index"], a["failure_class"]) for a in detail["attempt_log"]] == [
+        (0, "content_rejected"),
+        (1, None),
+    ]
+    slot_stats = svc.api.get("/api/stats/overview", params={"window": "1h"}).json()["slots"]["slot-005"]
+    assert slot_stats["fallbacks"] >= 1 and slot_stats["estimated_cost_usd"] > 0
     assert fake_openai.requests[0].fields["prompt"] == PROMPT

@@ -17,11 +17,15 @@ class AttemptView(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     number: int
+    route_index: int = Field(description="0 = primary route, 1… = fallbacks")
     provider: str
     model: str | None
-    outcome: str
+    outcome: str = Field(description="success, failed, timeout or skipped")
+    failure_class: str | None
     failure_code: str | None
     detail: str | None
+    request_id: str | None
+    cost_usd: float | None
     started_at: datetime
     latency_ms: int
 
@@ -50,6 +54,9 @@ class JobDetail(JobSummary):
     """Everything recorded about a job (the ingest password is never stored)."""
 
     failure_detail: str | None
+    route_index: int | None
+    fallback: str | None = Field(description="route: a fallback made it; original: the photo was returned")
+    cost_usd: float | None
     deadline_at: datetime
     finished_at: datetime | None
     provider_ms: int | None

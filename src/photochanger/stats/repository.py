@@ -13,7 +13,7 @@ FAILED = ("failed", "timeout", "interrupted")
 
 
 async def counts_by_slot(session: AsyncSession, since: datetime) -> list[tuple]:
-    """Per slot: ``(slot_id, jobs, done, timeouts, retried_jobs, retries, stored_bytes)``."""
+    """Per slot: ``(slot_id, jobs, done, timeouts, retried_jobs, retries, stored_bytes, fallbacks, cost)``."""
     stored = case(
         (Job.media_purged_at.is_(None), func.coalesce(Job.input_bytes, 0) + func.coalesce(Job.result_bytes, 0)), else_=0
     )
@@ -26,6 +26,8 @@ async def counts_by_slot(session: AsyncSession, since: datetime) -> list[tuple]:
             func.sum(case((Job.attempts > 1, 1), else_=0)),
             func.sum(case((Job.attempts > 1, Job.attempts - 1), else_=0)),
             func.sum(stored),
+            func.sum(case((Job.fallback.is_not(None), 1), else_=0)),
+            func.sum(func.coalesce(Job.cost_usd, 0.0)),
         )
         .where(Job.received_at >= since)
         .group_by(Job.slot_id)

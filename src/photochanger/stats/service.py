@@ -33,7 +33,7 @@ async def overview(db: Database, window: Window) -> Overview:
                 rows = await repository.percentiles(session, since, column, group)
                 latencies += [(TOTAL if group is None else grp, name, p, v) for grp, p, v in rows]
     stats: dict[str, SlotStats] = defaultdict(SlotStats)
-    for slot_id, jobs, done, timeouts, retried, retries, stored in counts:
+    for slot_id, jobs, done, timeouts, retried, retries, stored, fallbacks, cost in counts:
         for key in (slot_id, TOTAL):
             s = stats[key]
             s.jobs += jobs
@@ -42,6 +42,8 @@ async def overview(db: Database, window: Window) -> Overview:
             s.retried_jobs += int(retried or 0)
             s.retries += int(retries or 0)
             s.storage_bytes += int(stored or 0)
+            s.fallbacks += int(fallbacks or 0)
+            s.estimated_cost_usd = round(s.estimated_cost_usd + float(cost or 0), 6)
     for slot_id, reason, count in failures:
         for key in (slot_id, TOTAL):
             stats[key].failed += count
