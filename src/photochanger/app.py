@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import structlog
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from photochanger.auth.routes import router as auth_router
 from photochanger.config import Config
@@ -25,6 +26,8 @@ from photochanger.settings import service as settings_service
 from photochanger.settings.routes import router as settings_router
 from photochanger.slots.routes import router as slots_router
 from photochanger.stats.routes import router as stats_router
+from photochanger.web.routes import STATIC
+from photochanger.web.routes import router as web_router
 
 log = structlog.get_logger("photochanger.app")
 RECOVERY_INTERVAL_SECONDS = 30
@@ -79,6 +82,7 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     app = FastAPI(title="PhotoChanger", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
+    app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
     routers = (
         ingest_router,
         auth_router,
@@ -90,6 +94,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         gallery_router,
         results_router,
         health_router,
+        web_router,
     )
     for router in routers:
         app.include_router(router)

@@ -91,15 +91,19 @@ async def page(
     return list(await session.scalars(query))
 
 
-async def latest_per_slot(session: AsyncSession) -> dict[str, tuple[str, datetime]]:
-    """``slot_id → (status, received_at)`` of each slot's newest job, in one query."""
+async def latest_per_slot(session: AsyncSession, only_done: bool = False) -> dict[str, tuple[str, datetime, str]]:
+    """``slot_id → (status, received_at, job_id)`` of each slot's newest (done) job, in one query."""
     ranked = select(
         Job.slot_id,
         Job.status,
         Job.received_at,
+        Job.id,
         func.row_number().over(partition_by=Job.slot_id, order_by=(Job.received_at.desc(), Job.id.desc())).label("rn"),
-    ).subquery()
-    rows = await session.execute(
-        select(ranked.c.slot_id, ranked.c.status, ranked.c.received_at).where(ranked.c.rn == 1)
     )
-    return {slot_id: (status, at) for slot_id, status, at in rows}
+    if only_done:
+        ranked = ranked.where(Job.status == "done", Job.media_purged_at.is_(None))
+    ranked = ranked.subquery()
+    rows = await session.execute(
+        select(ranked.c.slot_id, ranked.c.status, ranked.c.received_at, ranked.c.id).where(ranked.c.rn == 1)
+    )
+    return {slot_id: (status, at, job_id) for slot_id, status, at, job_id in rows}

@@ -99,7 +99,7 @@ async def detail(db: Database, job_id: str) -> tuple[Job, list[JobAttempt]] | No
         return (job, await repository.list_attempts(session, job_id)) if job else None
 
 
-async def latest_per_slot(db: Database) -> dict[str, tuple[str, datetime]]:
-    """Each slot's newest job status and time."""
+async def latest_per_slot(db: Database, only_done: bool = False) -> dict[str, tuple[str, datetime, str]]:
+    """Each slot's newest (``only_done``: newest successful) job: status, time, id."""
     async with db.transaction() as session:
-        return await repository.latest_per_slot(session)
+        return await repository.latest_per_slot(session, only_done)

@@ -1,11 +1,13 @@
 """``GET /public/results/{job_id}``: the result image, inline or as a download."""
 
-from fastapi import APIRouter, Request
+import qrcode
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
+from qrcode.image.svg import SvgPathImage
 
 from photochanger.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from photochanger.media.service import published
-from photochanger.results.service import find_result, thumbnail
+from photochanger.results.service import find_result, public_base, thumbnail
 
 router = APIRouter(
     tags=["results"],
@@ -60,3 +62,13 @@ async def provider_media(token: str, request: Request) -> FileResponse:
     except TimeoutError:
         raise ApiError(410, "media_expired", "this link has expired") from None
     return FileResponse(path, media_type=mime, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/public/results/{job_id}/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
+async def result_qr(job_id: str, request: Request) -> Response:
+    """A QR code (SVG, made by the ``qrcode`` library) of the result page, for guests to scan."""
+    ctx = request.app.state.ctx
+    await find_result(ctx, job_id)  # 404 / 410 like the image itself
+    page = f"{public_base(ctx, str(request.base_url))}/r/{job_id}"
+    svg = qrcode.make(page, image_factory=SvgPathImage, border=2).to_string()
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"})

@@ -4,6 +4,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import ValidationError
 
 from photochanger.auth.dependencies import AdminSession
@@ -40,7 +41,11 @@ async def list_slots(request: Request, _: AdminSession) -> list[SlotSummary]:
     ctx = request.app.state.ctx
     base = public_base(ctx, str(request.base_url))
     latest = await jobs.latest_per_slot(ctx.db)
-    return [service.summary(slot, base, latest.get(slot.id)) for slot in await service.list_slots(ctx.db)]
+    results = await jobs.latest_per_slot(ctx.db, only_done=True)
+    return [
+        service.summary(slot, base, latest.get(slot.id), results.get(slot.id))
+        for slot in await service.list_slots(ctx.db)
+    ]
 
 
 @router.get("/{slot_id}", response_model=SlotDetail, responses=error_docs(404))
@@ -117,6 +122,17 @@ async def add_template(
         raise ApiError(415, "unsupported_media_type", str(exc)) from None
     except ValueError as exc:
         raise ApiError(400, "invalid_request", str(exc)) from None
+
+
+@router.get("/{slot_id}/templates/{template_id}", response_class=FileResponse, responses=error_docs(404))
+async def get_template(slot_id: str, template_id: str, request: Request, _: AdminSession) -> FileResponse:
+    """A template image (for previews in the slot editor)."""
+    ctx = request.app.state.ctx
+    try:
+        path, mime = await service.template_file(ctx.db, ctx.store, slot_id, template_id)
+    except service.SlotNotFound:
+        raise ApiError(404, "template_not_found", f"no template {template_id!r} on {slot_id!r}") from None
+    return FileResponse(path, media_type=mime)
 
 
 @router.delete("/{slot_id}/templates/{template_id}", status_code=204, responses=error_docs(404))

@@ -86,6 +86,8 @@ class SlotSummary(BaseModel):
     ingest_url: str
     last_job_status: str | None
     last_job_at: datetime | None
+    last_result_thumbnail_url: str | None = None
+    last_result_url: str | None = None
 
 
 class SlotDetail(SlotView):

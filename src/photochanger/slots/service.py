@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 from photochanger.db import Database, utcnow
 from photochanger.media.images import EXTENSION_BY_MIME, check_image_bytes
@@ -59,8 +60,11 @@ def ingest_url(base: str, slot_id: str) -> str:
     return f"{base}/api/ingest/{slot_id}"
 
 
-def summary(slot: SlotView, base: str, latest: tuple[str, datetime] | None) -> SlotSummary:
-    """A slot-list row: ``latest`` is the (status, time) of its newest job, if any."""
+def summary(
+    slot: SlotView, base: str, latest: tuple[str, datetime, str] | None, result: tuple[str, datetime, str] | None
+) -> SlotSummary:
+    """A slot-list row: ``latest`` is (status, time, id) of its newest job, ``result`` of its newest
+    successful one (for the thumbnail)."""
     model = slot.settings.get("model") or PROVIDER_CLASSES[slot.provider].settings_model().model_dump().get("model")
     return SlotSummary(
         id=slot.id,
@@ -73,6 +77,8 @@ def summary(slot: SlotView, base: str, latest: tuple[str, datetime] | None) -> S
         ingest_url=ingest_url(base, slot.id),
         last_job_status=latest[0] if latest else None,
         last_job_at=latest[1] if latest else None,
+        last_result_thumbnail_url=f"{base}/public/results/{result[2]}/thumbnail" if result else None,
+        last_result_url=f"{base}/public/results/{result[2]}" if result else None,
     )
 
 
@@ -172,6 +178,16 @@ async def remove_template(db: Database, store: MediaStore, slot_id: str, templat
     if template is None:
         raise SlotNotFound(f"{slot_id}/{template_id}")
     store.delete(template.path)
+
+
+async def template_file(db: Database, store: MediaStore, slot_id: str, template_id: str) -> tuple[Path, str]:
+    """Path and MIME type of one template. Raises :class:`SlotNotFound`."""
+    async with db.transaction() as session:
+        rows = await repository.list_templates(session, slot_id)
+    row = next((r for r in rows if r.id == template_id), None)
+    if row is None:
+        raise SlotNotFound(f"{slot_id}/{template_id}")
+    return store.path(row.path), row.mime
 
 
 async def load_templates(db: Database, store: MediaStore, slot_id: str) -> list[tuple[SlotTemplate, bytes]]:

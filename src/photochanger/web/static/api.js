@@ -1,0 +1,44 @@
+// JSON API client: bearer token in sessionStorage, errors as ApiError with the server's body.
+const TOKEN = "photochanger.token";
+
+export class ApiError extends Error {
+  constructor(status, body, headers) {
+    super(body?.detail || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+    this.headers = headers;
+  }
+}
+
+export const auth = {
+  get token() { return sessionStorage.getItem(TOKEN); },
+  set token(value) { value ? sessionStorage.setItem(TOKEN, value) : sessionStorage.removeItem(TOKEN); },
+};
+
+export async function api(path, { method = "GET", json, form, headers = {}, raw = false } = {}) {
+  const options = { method, headers: { ...headers } };
+  if (auth.token) options.headers.Authorization = `Bearer ${auth.token}`;
+  if (json !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(json);
+  }
+  if (form) options.body = form;
+  const response = await fetch(path, options);
+  if (response.status === 401 && !path.endsWith("/login")) {
+    auth.token = null;
+    location.hash = "#/login";
+  }
+  if (!response.ok) {
+    let body = null;
+    try { body = await response.json(); } catch { /* not JSON */ }
+    throw new ApiError(response.status, body, response.headers);
+  }
+  if (raw) return response;
+  return response.status === 204 ? null : response.json();
+}
+
+// Images behind the bearer token (originals, templates) become object URLs.
+export async function authorisedImage(path) {
+  const response = await api(path, { raw: true });
+  return URL.createObjectURL(await response.blob());
+}

@@ -1,0 +1,34 @@
+// Gallery (admin): recent booth results by slot, and sharing the public gallery with a countdown.
+import { api } from "../api.js";
+import { copy, field, h, toast } from "../dom.js";
+import { t } from "../i18n.js";
+
+export async function render(main) {
+  const minutes = h("input", { id: "share-minutes", type: "number", min: 1, max: 1440, value: 15 });
+  const state = h("p", { id: "share-state", role: "status" });
+  const link = h("p", {});
+  let timer = null;
+  const show = (share) => {
+    clearInterval(timer);
+    link.replaceChildren(h("a", { href: share.public_url, target: "_blank", rel: "noopener", id: "public-link" }, share.public_url), " ",
+      h("button", { type: "button", onclick: async () => { await copy(share.public_url); toast(t("copied")); } }, t("copy")));
+    const tick = () => {
+      const left = share.active ? Math.max(0, new Date(share.shared_until) - Date.now()) : 0;
+      state.textContent = left ? t("shared_until", { left: `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}` }) : t("not_shared");
+    };
+    tick();
+    timer = setInterval(tick, 1000);
+  };
+  show(await api("/api/gallery/share"));
+  const jobs = (await api("/api/jobs?status=done&source=ingest&limit=60")).items;
+  const bySlot = Object.groupBy ? Object.groupBy(jobs, (j) => j.slot_id) : jobs.reduce((acc, j) => ((acc[j.slot_id] ||= []).push(j), acc), {});
+  main.append(h("h1", {}, t("gallery")),
+    h("section", { class: "card" }, field(t("share_for"), minutes), h("div", { class: "row" },
+      h("button", { class: "primary", type: "button", id: "share", onclick: async () => show(await api("/api/gallery/share", { method: "POST", json: { minutes: Number(minutes.value) } })) }, t("share")),
+      h("button", { type: "button", id: "stop-sharing", onclick: async () => { await api("/api/gallery/share", { method: "DELETE" }); show(await api("/api/gallery/share")); } }, t("stop_sharing"))),
+    state, h("div", {}, `${t("public_link")}: `, link)),
+    Object.keys(bySlot).length ? Object.entries(bySlot).map(([slot, items]) => h("section", {}, h("h2", {}, slot),
+      h("div", { class: "gallery-grid" }, items.map((job) => h("a", { href: `/r/${job.id}`, target: "_blank", rel: "noopener" }, h("img", { src: job.thumbnail_url, alt: `${slot} ${job.received_at}`, loading: "lazy" }))))))
+      : h("p", { class: "muted" }, t("no_results")));
+  return { leave: () => clearInterval(timer) };
+}

@@ -1,0 +1,63 @@
+// Jobs: filterable list with "load more", job detail, and the booth's last requests.
+import { api, authorisedImage } from "../api.js";
+import { field, h, when } from "../dom.js";
+import { t } from "../i18n.js";
+
+const STATUSES = ["", "pending", "done", "failed", "timeout", "interrupted"];
+const SOURCES = ["", "ingest", "ui_test", "rerun"];
+const option = (value, selected) => h("option", { value, selected: value === selected }, value || t("any"));
+
+export async function renderList(main) {
+  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const slot = h("select", { id: "filter-slot" }, option("", ""), Array.from({ length: 15 }, (_, i) => option(`slot-${String(i + 1).padStart(3, "0")}`, params.get("slot_id") || "")));
+  const status = h("select", { id: "filter-status" }, STATUSES.map((s) => option(s, params.get("status") || "")));
+  const source = h("select", { id: "filter-source" }, SOURCES.map((s) => option(s, params.get("source") || "")));
+  const body = h("tbody", { id: "jobs-body" });
+  const more = h("button", { type: "button", id: "load-more", hidden: true }, t("load_more"));
+  let cursor = null;
+  async function load(reset) {
+    const query = new URLSearchParams({ limit: 25 });
+    for (const [key, input] of [["slot_id", slot], ["status", status], ["source", source]]) if (input.value) query.set(key, input.value);
+    if (!reset && cursor) query.set("cursor", cursor);
+    const page = await api(`/api/jobs?${query}`);
+    if (reset) body.replaceChildren();
+    body.append(...page.items.map(row));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+  }
+  more.addEventListener("click", () => load(false));
+  [slot, status, source].forEach((input) => input.addEventListener("change", () => load(true)));
+  const last = h("div", { id: "last-requests" });
+  main.append(h("h1", {}, t("jobs")), h("div", { class: "row card" }, field(t("slot"), slot), field(t("status"), status), field(t("source"), source)),
+    h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, [t("received"), t("slot"), t("source"), t("status"), t("provider"), t("duration"), ""].map((c) => h("th", { scope: "col" }, c)))), body)),
+    more, h("h2", {}, t("last_requests")), last);
+  await load(true);
+  const requests = await api("/api/ingest/last?limit=10");
+  last.append(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, [t("received"), t("slot"), t("client_fields"), t("headers"), t("size"), t("outcome")].map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, requests.map((r) => h("tr", {}, h("td", {}, when(r.received_at)), h("td", {}, r.slot_id),
+      h("td", {}, h("code", {}, JSON.stringify(r.client_fields))), h("td", {}, h("code", {}, JSON.stringify(r.client_headers || {}))),
+      h("td", {}, r.input_bytes ? `${(r.input_bytes / 1024).toFixed(0)} KB ${r.input_mime || ""}` : "—"),
+      h("td", {}, h("span", { class: `pill ${r.status}` }, r.status), ` ${r.http_status || ""} ${r.failure_reason || ""}`)))))));
+}
+
+function row(job) {
+  return h("tr", {}, h("td", {}, when(job.received_at)), h("td", {}, job.slot_id), h("td", {}, job.source),
+    h("td", {}, h("span", { class: `pill ${job.status}` }, job.status), job.failure_reason ? ` ${job.failure_reason}` : ""),
+    h("td", {}, job.provider || "—"), h("td", {}, job.total_ms ? `${(job.total_ms / 1000).toFixed(1)} s` : "—"),
+    h("td", {}, h("a", { href: `#/jobs/${job.id}` }, t("details"))));
+}
+
+export async function renderDetail(main, jobId) {
+  const job = await api(`/api/jobs/${jobId}`);
+  const original = h("img", { alt: t("original"), id: "job-original" });
+  if (job.original_url) authorisedImage(job.original_url).then((url) => { original.src = url; });
+  main.append(h("h1", {}, `${t("jobs")} · ${job.slot_id}`),
+    h("p", {}, h("span", { class: `pill ${job.status}` }, job.status), ` ${job.failure_reason || ""} ${job.failure_detail || ""}`),
+    h("div", { class: "side-by-side" }, h("figure", {}, original, h("figcaption", {}, t("original"))),
+      job.result_url ? h("figure", {}, h("img", { src: job.result_url, alt: t("result") }), h("figcaption", {}, h("a", { href: `/r/${job.id}`, target: "_blank", rel: "noopener" }, t("open")))) : h("div", {})),
+    h("h2", {}, t("attempts")),
+    h("div", { class: "table-wrap" }, h("table", { id: "attempts" }, h("thead", {}, h("tr", {}, ["#", "route", t("provider"), t("model"), t("outcome"), "code", "ms", "USD"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, job.attempt_log.map((a) => h("tr", {}, [a.number, a.route_index, a.provider, a.model || "—", a.outcome, a.failure_code || "", a.latency_ms, a.cost_usd ?? ""].map((c) => h("td", {}, c))))))),
+    h("h2", {}, t("client_fields")), h("pre", { class: "mono card" }, JSON.stringify(job.client_fields, null, 2)),
+    h("p", { class: "muted" }, `${t("received")}: ${when(job.received_at)} · ${job.client_ip || ""} · ${job.input_width || "?"}×${job.input_height || "?"} · ${job.total_ms ?? "—"} ms`));
+}

@@ -1,0 +1,184 @@
+// Slot editor: fields follow the provider; templates by drag and drop; a test run from a photo.
+import { api, authorisedImage } from "../api.js";
+import { field, h, toast } from "../dom.js";
+import { t } from "../i18n.js";
+
+const RATIOS = ["", "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1"];
+// name, kind, options: mirrors the server's settings models (which validate again on save)
+const PROVIDERS = {
+  local: [["look", "select", ["none", "bw", "sepia", "warm", "vivid"]], ["overlay", "checkbox"], ["background", "checkbox"]],
+  gemini: [["model", "select", ["gemini-2.5-flash-image", "gemini-3.1-flash-image", "gemini-3-pro-image", "gemini-3-pro-image-preview"]],
+    ["aspect_ratio", "select", RATIOS], ["image_size", "select", ["", "512", "1K", "2K", "4K"]], ["attempt_timeout_seconds", "number"]],
+  openai: [["model", "select", ["gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini"]], ["size", "select", ["auto", "1024x1024", "1536x1024", "1024x1536"]],
+    ["quality", "select", ["medium", "low", "high", "auto"]], ["input_fidelity", "select", ["", "high", "low"]],
+    ["output_format", "select", ["jpeg", "png", "webp"]], ["background", "select", ["", "auto", "opaque", "transparent"]], ["attempt_timeout_seconds", "number"]],
+  turbotext: [["method", "select", ["generate_image2image", "mix_images", "deepfake_photo"]], ["strength", "number"], ["scale", "number"],
+    ["seed", "number"], ["negative_prompt", "text"], ["face_restore", "checkbox"], ["attempt_timeout_seconds", "number"]],
+};
+const LABELS = { look: "look", overlay: "overlay", background: "background", aspect_ratio: "aspect_ratio", image_size: "image_size", quality: "quality", method: "method", strength: "strength", model: "model" };
+
+function settingInputs(provider, values) {
+  return PROVIDERS[provider].map(([name, kind, options]) => {
+    const id = `setting-${name}`;
+    let input;
+    if (kind === "select") {
+      input = h("select", { id, name }, options.map((o) => h("option", { value: o, selected: String(values[name] ?? "") === o }, o || `— ${t("default")} —`)));
+    } else if (kind === "checkbox") {
+      const fallback = name === "overlay" || name === "face_restore";
+      input = h("input", { id, name, type: "checkbox", checked: values[name] ?? fallback });
+    } else {
+      input = h("input", { id, name, type: kind, value: values[name] ?? "", step: "any" });
+    }
+    input.dataset.kind = kind;
+    return field(LABELS[name] ? t(LABELS[name]) : name, input);
+  });
+}
+
+function readSettings(box) {
+  const settings = {};
+  for (const input of box.querySelectorAll("[data-kind]")) {
+    if (input.dataset.kind === "checkbox") settings[input.name] = input.checked;
+    else if (input.value !== "") settings[input.name] = input.dataset.kind === "number" ? Number(input.value) : input.value;
+  }
+  return settings;
+}
+
+export async function render(main, slotId) {
+  const slot = await api(`/api/slots/${slotId}`);
+  let version = slot.version;
+  const name = h("input", { id: "display_name", value: slot.display_name });
+  const active = h("input", { id: "is_active", type: "checkbox", checked: slot.is_active });
+  const provider = h("select", { id: "provider" }, Object.keys(PROVIDERS).map((p) => h("option", { value: p, selected: p === slot.provider }, p)));
+  const prompt = h("textarea", { id: "prompt" }, slot.prompt);
+  const settingsBox = h("div", { id: "provider-settings" }, settingInputs(slot.provider, slot.settings));
+  provider.addEventListener("change", () => settingsBox.replaceChildren(...settingInputs(provider.value, {})));
+  const onFailure = h("select", { id: "on_failure" }, ["error", "original"].map((v) => h("option", { value: v, selected: v === slot.on_failure }, t(`on_failure_${v}`))));
+  const uploadLimit = h("input", { id: "upload_limit_bytes", type: "number", min: 1, step: "any", value: slot.upload_limit_bytes ? slot.upload_limit_bytes / 1048576 : "" });
+  const inFlight = h("input", { id: "max_in_flight", type: "number", min: 1, max: 64, value: slot.max_in_flight ?? "" });
+  const fallbacks = h("div", { id: "fallbacks" });
+  const addFallback = (route = { provider: "local", settings: {} }) => {
+    const kind = h("select", { "aria-label": t("provider") }, Object.keys(PROVIDERS).map((p) => h("option", { value: p, selected: p === route.provider }, p)));
+    const settings = h("textarea", { "aria-label": t("settings_hint"), class: "mono", rows: 2 }, JSON.stringify(route.settings || {}));
+    const row = h("div", { class: "card fallback" }, field(t("provider"), kind), field(`${t("settings_hint")} (JSON)`, settings),
+      h("button", { type: "button", onclick: () => row.remove() }, t("remove")));
+    row.read = () => ({ provider: kind.value, settings: JSON.parse(settings.value || "{}") });
+    fallbacks.append(row);
+  };
+  (slot.fallbacks || []).forEach(addFallback);
+  const general = h("p", { class: "field-error", role: "alert", id: "form-error" });
+
+  const payload = () => {
+    const change = { display_name: name.value, is_active: active.checked, provider: provider.value, prompt: prompt.value,
+      settings: readSettings(settingsBox), on_failure: onFailure.value,
+      upload_limit_bytes: uploadLimit.value ? Math.round(Number(uploadLimit.value) * 1048576) : null,
+      max_in_flight: inFlight.value ? Number(inFlight.value) : null };
+    change.fallbacks = [...fallbacks.querySelectorAll(".fallback")].map((row) => row.read());
+    return change;
+  };
+  let saved = JSON.stringify(payload());
+
+  function showErrors(detail) {
+    main.querySelectorAll(".field-error").forEach((e) => { e.textContent = ""; });
+    const target = /needs a prompt/.test(detail) ? "prompt" : (detail.match(/settings: (\w+)/) || [])[1];
+    const box = target && (document.getElementById(`${target}-error`) || document.getElementById(`setting-${target}-error`));
+    (box || general).textContent = detail;
+  }
+
+  const saveButton = h("button", { class: "primary", type: "submit" }, t("save"));
+  const form = h("form", { class: "form card", onsubmit: async (event) => {
+    event.preventDefault();
+    let change;
+    try { change = payload(); } catch (exc) { showErrors(exc.message); return; }
+    try {
+      const updated = await api(`/api/slots/${slotId}`, { method: "PUT", json: change, headers: { "If-Match": `"${version}"` } });
+      version = updated.version;
+      saved = JSON.stringify(payload());
+      showErrors("");
+      toast(t("saved"));
+    } catch (exc) {
+      showErrors(exc.status === 412 ? t("conflict") : exc.message);
+    }
+  } },
+  field(t("name"), name), h("div", { class: "field row" }, active, h("label", { for: "is_active" }, t("active"))),
+  field(t("provider"), provider), field(t("prompt"), prompt), h("h2", {}, t("settings_hint")), settingsBox,
+  h("h2", {}, t("fallbacks")), fallbacks, h("button", { type: "button", onclick: () => addFallback() }, t("add_fallback")),
+  field(t("on_failure"), onFailure), field(t("upload_limit"), uploadLimit), field(t("max_in_flight"), inFlight), general, saveButton);
+
+  main.append(h("h1", {}, `${slot.display_name} (${slot.id})`), h("p", {}, h("code", {}, slot.ingest_url)), form,
+    templatesSection(slotId, slot.templates), testSection(slotId, payload), recentSection(slot.recent_results));
+  return { dirty: () => JSON.stringify((() => { try { return payload(); } catch { return null; } })()) !== saved };
+}
+
+function templatesSection(slotId, templates) {
+  const list = h("div", { class: "templates", id: "templates" });
+  const role = h("select", { id: "template-role" }, ["template", "background", "style", "face"].map((r) => h("option", { value: r }, r)));
+  const show = async (tpl) => {
+    const img = h("img", { class: "thumb", alt: `${tpl.role} ${tpl.width}×${tpl.height}` });
+    authorisedImage(`/api/slots/${slotId}/templates/${tpl.id}`).then((url) => { img.src = url; });
+    const item = h("figure", { class: "card", dataset: { template: tpl.id } }, img, h("figcaption", { class: "muted" }, `${tpl.role} · ${tpl.width}×${tpl.height}`),
+      h("button", { type: "button", class: "danger", onclick: async () => {
+        await api(`/api/slots/${slotId}/templates/${tpl.id}`, { method: "DELETE" });
+        item.remove();
+      } }, t("remove")));
+    list.append(item);
+  };
+  templates.forEach(show);
+  const upload = async (files) => {
+    for (const file of files) {
+      const form = new FormData();
+      form.append("file", file);
+      form.append("role", role.value);
+      try { await show(await api(`/api/slots/${slotId}/templates`, { method: "POST", form })); } catch (exc) { toast(exc.message, "error"); }
+    }
+  };
+  const picker = h("input", { type: "file", id: "template-file", accept: "image/jpeg,image/png,image/webp", multiple: true, onchange: () => upload(picker.files) });
+  const zone = h("div", { class: "dropzone", id: "dropzone",
+    ondragover: (e) => { e.preventDefault(); zone.classList.add("over"); }, ondragleave: () => zone.classList.remove("over"),
+    ondrop: (e) => { e.preventDefault(); zone.classList.remove("over"); upload(e.dataTransfer.files); } },
+  h("p", {}, t("drop_here")), field(t("role"), role), field(t("templates"), picker));
+  return h("section", { class: "card" }, h("h2", {}, t("templates")), zone, list);
+}
+
+function testSection(slotId, payload) {
+  const photo = h("input", { type: "file", id: "test-file", accept: "image/*" });
+  const camera = h("input", { type: "file", id: "test-camera", accept: "image/*", capture: "environment" });
+  const progress = h("p", { role: "status", id: "test-progress" });
+  const output = h("div", { id: "test-output" });
+  const run = h("button", { class: "primary", type: "button", id: "run-test", onclick: async () => {
+    const file = photo.files[0] || camera.files[0];
+    if (!file) { photo.focus(); return; }
+    const form = new FormData();
+    form.append("test_image", file);
+    try { form.append("slot_payload", JSON.stringify(payload())); } catch { /* unsaved JSON error: test the saved slot */ }
+    run.disabled = true;
+    output.replaceChildren();
+    const started = Date.now();
+    const tick = setInterval(() => { progress.textContent = t("running", { s: Math.round((Date.now() - started) / 1000) }); }, 250);
+    try {
+      const result = await api(`/api/slots/${slotId}/test-run`, { method: "POST", form });
+      output.append(h("div", { class: "side-by-side" },
+        h("figure", {}, h("img", { src: URL.createObjectURL(file), alt: t("original") }), h("figcaption", {}, t("original"))),
+        h("figure", {}, h("img", { src: result.result_url, alt: t("result"), id: "test-result" }), h("figcaption", {}, t("result")))),
+      h("p", {}, `${t("duration")}: ${(result.duration_ms / 1000).toFixed(1)} s · ${t("attempts")}: `,
+        result.attempts.map((a) => `${a.provider}${a.model ? `/${a.model}` : ""} ${a.outcome} (${a.latency_ms} ms)`).join(", ")));
+    } catch (exc) {
+      output.append(h("p", { class: "field-error", role: "alert" }, `${exc.body?.failure_reason || t("error")}: ${exc.message}`));
+    } finally {
+      clearInterval(tick);
+      progress.textContent = "";
+      run.disabled = false;
+    }
+  } }, t("run_test"));
+  return h("section", { class: "card" }, h("h2", {}, t("test")), field(t("test_photo"), photo), field(t("camera"), camera), run, progress, output);
+}
+
+function recentSection(results) {
+  return h("section", { class: "card" }, h("h2", {}, t("recent_results")),
+    results.length ? h("div", { class: "templates" }, results.map((job) => h("figure", { class: "card" },
+      h("a", { href: job.result_url, target: "_blank", rel: "noopener" }, h("img", { class: "thumb", src: job.thumbnail_url, alt: t("result"), loading: "lazy" })),
+      h("div", { class: "row" }, h("a", { href: `/r/${job.id}`, target: "_blank", rel: "noopener" }, t("open")),
+        h("a", { href: `${job.result_url}?download=1` }, t("download")),
+        h("button", { type: "button", onclick: async () => {
+          try { await api(`/api/jobs/${job.id}/rerun`, { method: "POST" }); toast(t("saved")); } catch (exc) { toast(exc.message, "error"); }
+        } }, t("rerun")))))) : h("p", { class: "muted" }, t("no_results")));
+}

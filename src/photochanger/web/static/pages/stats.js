@@ -1,0 +1,72 @@
+// Statistics: window selector, per-slot table, jobs-by-status bars, p95 line, failure reasons.
+import { api } from "../api.js";
+import { field, h } from "../dom.js";
+import { t } from "../i18n.js";
+
+const COLORS = { done: "#1a7f37", failed: "#b42318", timeout: "#9a6700", interrupted: "#6e7781", pending: "#0a58ca" };
+const SVG = "http://www.w3.org/2000/svg";
+const s = (tag, attrs) => { const el = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); return el; };
+
+export async function render(main) {
+  const windowSelect = h("select", { id: "stats-window" }, ["1h", "24h", "7d"].map((w) => h("option", { value: w, selected: w === "24h" }, w)));
+  const content = h("div", { id: "stats-content" });
+  windowSelect.addEventListener("change", () => draw(content, windowSelect.value));
+  main.append(h("h1", {}, t("stats")), field(t("window"), windowSelect), content);
+  await draw(content, "24h");
+}
+
+async function draw(content, win) {
+  const [overview, series] = await Promise.all([api(`/api/stats/overview?window=${win}`), api(`/api/stats/timeseries?window=${win}`)]);
+  const tot = overview.totals;
+  const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 1000) / 10} %`);
+  content.replaceChildren(
+    h("div", { class: "grid" }, [[t("total"), tot.jobs], [t("done"), tot.done], [t("failed"), tot.failed], [t("timeouts"), tot.timeouts],
+      [t("success_rate"), pct(tot.success_rate)], ["p95", tot.p95_total_ms ? `${tot.p95_total_ms} ms` : "—"]].map(([k, v]) => h("div", { class: "card" }, h("div", { class: "muted" }, k), h("strong", {}, v)))),
+    h("h2", {}, t("jobs_over_time")), bars(series), legend(),
+    h("h2", {}, t("p95_latency")), line(series),
+    h("h2", {}, t("failures")), h("ul", { id: "failure-reasons" }, Object.entries(tot.failed_by_reason).map(([reason, n]) => h("li", {}, `${reason}: ${n}`))),
+    h("div", { class: "table-wrap" }, h("table", { id: "slot-stats" },
+      h("thead", {}, h("tr", {}, [t("slot"), t("total"), t("done"), t("failed"), t("success_rate"), "p50 ms", "p95 ms", "retries", "fallbacks", "USD"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, Object.entries(overview.slots).map(([slot, st]) => h("tr", {}, [slot, st.jobs, st.done, st.failed, pct(st.success_rate), st.p50_total_ms ?? "—", st.p95_total_ms ?? "—", st.retries, st.fallbacks, st.estimated_cost_usd.toFixed(3)].map((c) => h("td", {}, c))))))),
+  );
+}
+
+function legend() {
+  return h("p", { class: "legend" }, Object.entries(COLORS).map(([status, color]) => h("span", {}, h("i", { style: `background:${color}` }), status)));
+}
+
+function bars(series) {
+  const svg = s("svg", { class: "chart", viewBox: "0 0 600 220", role: "img", "aria-label": t("jobs_over_time") });
+  const points = series.buckets;
+  const max = Math.max(1, ...points.map((b) => Object.values(b.counts).reduce((a, c) => a + c, 0)));
+  const width = 580 / points.length;
+  points.forEach((b, i) => {
+    let y = 200;
+    for (const [status, color] of Object.entries(COLORS)) {
+      const height = ((b.counts[status] || 0) / max) * 180;
+      if (!height) continue;
+      y -= height;
+      const rect = s("rect", { x: 10 + i * width, y, width: Math.max(1, width - 2), height, fill: color });
+      rect.append(s("title", {}), "");
+      rect.firstChild.textContent = `${new Date(b.start).toLocaleString()} ${status}: ${b.counts[status]}`;
+      svg.append(rect);
+    }
+  });
+  svg.append(s("line", { x1: 10, y1: 200, x2: 590, y2: 200, stroke: "#8c959f" }));
+  return svg;
+}
+
+function line(series) {
+  const svg = s("svg", { class: "chart", viewBox: "0 0 600 220", role: "img", "aria-label": t("p95_latency") });
+  const points = series.buckets.map((b, i) => [i, b.p95_total_ms]).filter(([, v]) => v !== null);
+  const max = Math.max(1, ...points.map(([, v]) => v));
+  const step = 580 / Math.max(1, series.buckets.length - 1);
+  if (points.length) {
+    svg.append(s("polyline", { fill: "none", stroke: "#0a58ca", "stroke-width": 2, points: points.map(([i, v]) => `${10 + i * step},${200 - (v / max) * 180}`).join(" ") }));
+    points.forEach(([i, v]) => svg.append(s("circle", { cx: 10 + i * step, cy: 200 - (v / max) * 180, r: 3, fill: "#0a58ca" })));
+  }
+  const label = s("text", { x: 12, y: 16, "font-size": 12, fill: "#57606a" });
+  label.textContent = `max ${max} ms`;
+  svg.append(label, s("line", { x1: 10, y1: 200, x2: 590, y2: 200, stroke: "#8c959f" }));
+  return svg;
+}

@@ -1,0 +1,43 @@
+// Guest pages: the shared gallery (refreshes every 30 s) and a single result with download and QR.
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+const REFRESH_MS = 30000;
+
+async function gallery() {
+  document.getElementById("title").textContent = t("guest_gallery");
+  const state = document.getElementById("state");
+  const photos = document.getElementById("photos");
+  const response = await fetch("/api/public/gallery");
+  if (!response.ok) {
+    state.textContent = response.status === 403 ? t("gallery_closed") : `${t("error")} ${response.status}`;
+    photos.replaceChildren();
+  } else {
+    const body = await response.json();
+    state.textContent = "";
+    photos.replaceChildren(...body.items.map((item) => {
+      const id = item.result_url.split("/").pop();
+      return h("a", { href: `/r/${id}` }, h("img", { src: item.thumbnail_url, alt: `${t("your_photo")} ${new Date(item.taken_at).toLocaleTimeString()}`, loading: "lazy" }));
+    }));
+  }
+  setTimeout(gallery, REFRESH_MS);
+}
+
+async function result() {
+  const id = location.pathname.split("/").pop();
+  document.getElementById("title").textContent = t("your_photo");
+  const content = document.getElementById("content");
+  const image = `/public/results/${id}`;
+  const response = await fetch(image, { method: "HEAD" });
+  if (!response.ok) {
+    content.textContent = response.status === 410 ? "⌛ 410" : `${t("error")} ${response.status}`;
+    return;
+  }
+  content.replaceChildren(
+    h("img", { class: "photo", src: image, alt: t("your_photo") }),
+    h("p", {}, h("a", { class: "button primary", href: `${image}?download=1`, id: "download" }, t("download"))),
+    h("figure", {}, h("img", { class: "qr", src: `${image}/qr.svg`, alt: `QR: ${location.href}` }), h("figcaption", {}, t("scan"))),
+  );
+}
+
+if (location.pathname.startsWith("/r/")) result(); else gallery();
