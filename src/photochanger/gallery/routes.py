@@ -46,5 +46,5 @@ async def public_gallery(request: Request, response: Response) -> PublicGallery:
         raise ApiError(
             429, "rate_limited", "too many requests; slow down", headers={"Retry-After": str(exc.retry_after)}
         ) from None
-    response.headers["Cache-Control"] = f"public, max-age={service.CACHE_SECONDS}"
+    response.headers["Cache-Control"] = "no-cache"  # the listing is cached server-side; stopping must be immediate
     return listing

@@ -28,7 +28,7 @@ async function result() {
   document.getElementById("title").textContent = t("your_photo");
   const content = document.getElementById("content");
   const image = `/public/results/${id}`;
-  const response = await fetch(image, { method: "HEAD" });
+  const response = await fetch(image);
   if (!response.ok) {
     content.textContent = response.status === 410 ? "⌛ 410" : `${t("error")} ${response.status}`;
     return;

@@ -30,7 +30,7 @@ function card(slot, stats) {
     h("div", { class: "muted" }, `${slot.id} · ${slot.provider}${slot.model ? ` / ${slot.model}` : ""}`),
     slot.last_result_thumbnail_url
       ? h("a", { href: slot.last_result_url, target: "_blank", rel: "noopener" }, h("img", { class: "thumb", src: slot.last_result_thumbnail_url, alt: `${t("result")} ${slot.display_name}`, loading: "lazy" }))
-      : h("div", { class: "thumb muted row", style: "justify-content:center" }, t("no_results")),
+      : h("div", { class: "thumb muted placeholder" }, t("no_results")),
     h("p", { class: "muted" }, `${t("last_job")}: `, slot.last_job_status ? h("span", { class: `pill ${slot.last_job_status}` }, slot.last_job_status) : t("no_jobs"),
       ` ${slot.last_job_at ? when(slot.last_job_at) : ""}`),
     h("p", { class: "muted" }, `${t("success_today")}: ${rate === null || rate === undefined ? "—" : `${Math.round(rate * 100)} %`}`),

@@ -24,7 +24,7 @@ async function draw(content, win) {
       [t("success_rate"), pct(tot.success_rate)], ["p95", tot.p95_total_ms ? `${tot.p95_total_ms} ms` : "—"]].map(([k, v]) => h("div", { class: "card" }, h("div", { class: "muted" }, k), h("strong", {}, v)))),
     h("h2", {}, t("jobs_over_time")), bars(series), legend(),
     h("h2", {}, t("p95_latency")), line(series),
-    h("h2", {}, t("failures")), h("ul", { id: "failure-reasons" }, Object.entries(tot.failed_by_reason).map(([reason, n]) => h("li", {}, `${reason}: ${n}`))),
+    h("h2", {}, t("failures")), h("ul", { id: "failure-reasons" }, Object.entries(tot.failed_by_reason).map(([reason, n]) => h("li", {}, `${reason}: ${n}`)), Object.keys(tot.failed_by_reason).length ? null : h("li", {}, "—")),
     h("div", { class: "table-wrap" }, h("table", { id: "slot-stats" },
       h("thead", {}, h("tr", {}, [t("slot"), t("total"), t("done"), t("failed"), t("success_rate"), "p50 ms", "p95 ms", "retries", "fallbacks", "USD"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, Object.entries(overview.slots).map(([slot, st]) => h("tr", {}, [slot, st.jobs, st.done, st.failed, pct(st.success_rate), st.p50_total_ms ?? "—", st.p95_total_ms ?? "—", st.retries, st.fallbacks, st.estimated_cost_usd.toFixed(3)].map((c) => h("td", {}, c))))))),
@@ -36,7 +36,7 @@ function legend() {
 }
 
 function bars(series) {
-  const svg = s("svg", { class: "chart", viewBox: "0 0 600 220", role: "img", "aria-label": t("jobs_over_time") });
+  const svg = s("svg", { class: "chart", viewBox: "0 0 600 220", preserveAspectRatio: "none", role: "img", "aria-label": t("jobs_over_time") });
   const points = series.buckets;
   const max = Math.max(1, ...points.map((b) => Object.values(b.counts).reduce((a, c) => a + c, 0)));
   const width = 580 / points.length;
@@ -57,13 +57,12 @@ function bars(series) {
 }
 
 function line(series) {
-  const svg = s("svg", { class: "chart", viewBox: "0 0 600 220", role: "img", "aria-label": t("p95_latency") });
+  const svg = s("svg", { class: "chart", viewBox: "0 0 600 220", preserveAspectRatio: "none", role: "img", "aria-label": t("p95_latency") });
   const points = series.buckets.map((b, i) => [i, b.p95_total_ms]).filter(([, v]) => v !== null);
   const max = Math.max(1, ...points.map(([, v]) => v));
   const step = 580 / Math.max(1, series.buckets.length - 1);
   if (points.length) {
-    svg.append(s("polyline", { fill: "none", stroke: "#0a58ca", "stroke-width": 2, points: points.map(([i, v]) => `${10 + i * step},${200 - (v / max) * 180}`).join(" ") }));
-    points.forEach(([i, v]) => svg.append(s("circle", { cx: 10 + i * step, cy: 200 - (v / max) * 180, r: 3, fill: "#0a58ca" })));
+    svg.append(s("polyline", { fill: "none", stroke: "#0a58ca", "stroke-width": 2, "vector-effect": "non-scaling-stroke", points: points.map(([i, v]) => `${10 + i * step},${200 - (v / max) * 180}`).join(" ") }));
   }
   const label = s("text", { x: 12, y: 16, "font-size": 12, fill: "#57606a" });
   label.textContent = `max ${max} ms`;

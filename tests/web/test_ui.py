@@ -1,0 +1,196 @@
+"""The admin UI and guest pages in a real headless Chromium (Debian's, via Playwright's
+``executable_path``; nothing downloads a browser). Screenshots of every page go to
+``test-artifacts/screenshots/``."""
+
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, INGEST_PASSWORD, PHOTOS, Service
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Chromium installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def ui_server(fake_gemini, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("ui")
+    server = Service(f"sqlite+aiosqlite:///{data_dir / 'ui.db'}", data_dir, fake_gemini, name="ui")
+    server.start()
+    server.cli("admin", "create", ADMIN_USER, "--password", ADMIN_PASSWORD)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, ui_server):
+    context = browser.new_context(base_url=ui_server.base_url, locale="en-US", viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui_server.base_url)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def login(page) -> None:
+    page.goto("/ui/")
+    page.wait_for_url(re.compile(r"#/login$"))
+    page.fill("input[name=username]", ADMIN_USER)
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#slots .slot-card")
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_login_errors_then_dashboard_with_copyable_ingest_url(page, ui_server):
+    page.goto("/ui/")
+    page.fill("input[name=username]", ADMIN_USER)
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#login-error:has-text('Wrong username or password')")
+    shot(page, "01-login-error")
+    login(page)
+    assert page.locator("#slots .slot-card").count() == 15
+    page.click("[data-slot=slot-001] button:has-text('Copy')")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{ui_server.base_url}/api/ingest/slot-001"
+    page.click("text=Show")
+    assert page.inner_text("#ingest-password") == INGEST_PASSWORD
+    shot(page, "02-dashboard")
+
+
+def _frame_png() -> bytes:
+    frame = Image.new("RGBA", (400, 300), (0, 0, 0, 0))
+    ImageDraw.Draw(frame).rectangle([0, 0, 399, 299], outline=(220, 0, 0, 255), width=24)
+    buffer = io.BytesIO()
+    frame.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_slot_editor_saves_uploads_a_template_and_runs_a_test(page, tmp_path):
+    login(page)
+    page.goto("/ui/#/slots/slot-001")
+    page.wait_for_selector("#provider-settings")
+    page.select_option("#setting-look", "bw")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector(".toast:has-text('Saved')")
+    frame = tmp_path / "frame.png"
+    frame.write_bytes(_frame_png())
+    page.set_input_files("#template-file", str(frame))
+    page.wait_for_selector("#templates figure img[src^='blob:']")
+    page.set_input_files("#test-file", str(PHOTOS / "astronaut.jpg"))
+    page.click("#run-test")
+    page.wait_for_selector("#test-result", timeout=30000)
+    page.wait_for_function("document.querySelector('#test-result').naturalWidth > 0")
+    assert "Attempts: local" in page.inner_text("#test-output")
+    shot(page, "03-slot-editor")
+    page.select_option("#provider", "gemini")  # Gemini needs a prompt: the API's error shows at the field
+    page.fill("#prompt", "")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("#prompt-error:has-text('needs a prompt')")
+    messages = []
+    page.on("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    page.click("nav >> text=Jobs")
+    page.wait_for_timeout(300)
+    assert messages and "unsaved" in messages[0] and "#/slots/slot-001" in page.url
+
+
+def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, browser, ui_server):
+    r = ui_server.post("slot-001", PHOTOS / "astronaut.jpg")
+    assert r.status == 200
+    job_id = r.headers["x-job-id"]
+    login(page)
+    page.goto("/ui/#/jobs")
+    page.wait_for_selector("#jobs-body tr")
+    page.select_option("#filter-source", "ingest")
+    page.wait_for_selector(f"#jobs-body a[href='#/jobs/{job_id}']")
+    page.wait_for_selector("#last-requests td:has-text('DESKTOP-K968T3F')")
+    shot(page, "04-jobs")
+    page.click(f"#jobs-body a[href='#/jobs/{job_id}']")
+    page.wait_for_selector("#attempts td:has-text('local')")
+    page.wait_for_function("document.querySelector('#job-original').naturalWidth > 0")
+    shot(page, "05-job-detail")
+    page.goto("/ui/#/gallery")
+    page.fill("#share-minutes", "5")
+    page.click("#share")
+    page.wait_for_selector("#share-state:has-text('Shared')")
+    shot(page, "06-gallery")
+    guest = browser.new_context(base_url=ui_server.base_url, viewport={"width": 390, "height": 844}, locale="en-US")
+    public = guest.new_page()
+    public.goto("/gallery")
+    public.wait_for_selector(f"#photos a[href='/r/{job_id}'] img")
+    shot(public, "07-public-gallery")
+    public.click(f"#photos a[href='/r/{job_id}']")
+    public.wait_for_selector("#download")
+    public.wait_for_function("document.querySelector('.qr').naturalWidth > 0")
+    shot(public, "08-result-page")
+    page.click("#stop-sharing")
+    page.wait_for_selector("#share-state:has-text('Not shared')")
+    public.goto("/gallery")
+    public.wait_for_selector("#state:has-text('not shared')")
+    guest.close()
+
+
+def test_settings_and_statistics_pages(page):
+    login(page)
+    page.goto("/ui/#/settings")
+    page.wait_for_selector("#sync_response_seconds")
+    page.fill("#sync_response_seconds", "30")
+    page.dispatch_event("#sync_response_seconds", "input")
+    page.click("#save-settings")
+    page.wait_for_selector(".toast:has-text('Saved')")
+    page.click("#cleanup")
+    page.wait_for_selector("#cleanup-report:has-text('Removed')")
+    shot(page, "09-settings")
+    page.goto("/ui/#/stats")
+    page.wait_for_selector("#slot-stats tbody tr")
+    assert page.locator("svg.chart rect").count() >= 1
+    shot(page, "10-stats")
+    page.goto("/ui/#/settings")
+    page.fill("#sync_response_seconds", "48")
+    page.dispatch_event("#sync_response_seconds", "input")
+    page.click("#save-settings")
+    page.wait_for_selector(".toast:has-text('Saved')")
+
+
+def test_russian_on_a_phone(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page)
+    page.select_option("#lang", "ru")
+    page.wait_for_selector("nav >> text=Слоты")
+    page.wait_for_selector("#slots .slot-card >> text=Изменить")
+    assert page.evaluate("document.documentElement.lang") == "ru"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391  # no sideways scrolling
+    shot(page, "11-dashboard-ru-phone")
+    page.select_option("#lang", "en")
+    page.wait_for_selector("nav >> text=Dashboard")
