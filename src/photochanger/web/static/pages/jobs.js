@@ -40,10 +40,15 @@ export async function renderList(main) {
       h("td", {}, h("span", { class: `pill ${r.status}` }, r.status), ` ${r.http_status || ""} ${r.failure_reason || ""}`)))))));
 }
 
+function duration(ms) {
+  if (ms === null || ms === undefined) return "—";
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 function row(job) {
   return h("tr", {}, h("td", {}, when(job.received_at)), h("td", {}, job.slot_id), h("td", {}, job.source),
     h("td", {}, h("span", { class: `pill ${job.status}` }, job.status), job.failure_reason ? ` ${job.failure_reason}` : ""),
-    h("td", {}, job.provider || "—"), h("td", {}, job.total_ms ? `${(job.total_ms / 1000).toFixed(1)} s` : "—"),
+    h("td", {}, job.provider || "—"), h("td", {}, duration(job.total_ms)),
     h("td", {}, h("a", { href: `#/jobs/${job.id}` }, t("details"))));
 }
 
