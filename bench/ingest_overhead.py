@@ -5,24 +5,17 @@ Overhead = request wall time − provider time recorded on the job (``provider_m
 checks, decode/normalise, storage, re-encode and response. Prints p50/p95/p99 of overhead and of
 wall time, throughput, errors and the server's peak RSS (VmHWM).
 
-Usage: python -m bench.ingest_overhead [--clients 30] [--requests 5] [--latency 2.0] [--database-url URL]
+Usage: python -m bench.ingest_overhead [--clients 30] [--requests 5] [--latency 2.0]
 """
 
 import argparse
 import asyncio
-import statistics
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.conftest import PHOTOS, Service
-from tests.fakes.gemini import FakeGemini
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0–100) by the inclusive method."""
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+from bench.support import percentile, running_service
+from tests.conftest import PHOTOS
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -38,17 +31,10 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=30)
     parser.add_argument("--requests", type=int, default=5, help="per client")
     parser.add_argument("--latency", type=float, default=2.0, help="fake Gemini latency, seconds")
-    parser.add_argument("--database-url", default=None, help="default: SQLite in a temp folder")
     args = parser.parse_args()
 
-    fake = FakeGemini().start()
-    fake.reset(latency=args.latency)
-    data_dir = Path(tempfile.mkdtemp(prefix="photochanger-bench-"))
-    service = Service(args.database_url or f"sqlite+aiosqlite:///{data_dir / 'bench.db'}", data_dir, fake)
-    service.env["PHOTOCHANGER_PROVIDER_MAX_IN_FLIGHT"] = str(args.clients * 2)
-    service.env["PHOTOCHANGER_LOG_LEVEL"] = "WARNING"
-    service.start()
-    try:
+    async with running_service("bench", PROVIDER_MAX_IN_FLIGHT=str(args.clients * 2)) as (service, fake):
+        fake.reset(latency=args.latency)
         await service.slot("slot-001", "gemini", prompt="Replace the background with a beach", max_in_flight=64)
         photo = (PHOTOS / "astronaut_dslr_4500x3000.jpg").read_bytes()
         service.post("slot-001", photo)  # warm-up (fake caches its answer image)
@@ -84,10 +70,6 @@ async def main() -> None:
         )
         print(f"throughput   {len(ok) / wall:.1f} photos/s over {wall:.1f} s")
         print(f"server peak RSS {peak_rss_mb(service.proc.pid):.0f} MiB")
-    finally:
-        service.stop()
-        await service.db.dispose()
-        fake.stop()
 
 
 if __name__ == "__main__":

@@ -12,22 +12,14 @@ Usage: python -m bench.routing [--requests 500] [--hang-requests 200] [--clients
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
+from bench.support import percentile, running_service
 from tests.conftest import PHOTOS, Service
-from tests.fakes.gemini import FakeGemini
 
 PROMPT = "Keep the people unchanged; replace the background with a beach"
-
-
-def percentile(values: list[float], q: int) -> float:
-    """Nearest-rank percentile of ``values`` (seconds)."""
-    ordered = sorted(values)
-    return ordered[max(0, -(-q * len(ordered) // 100) - 1)]
 
 
 def run(service: Service, slot: str, requests: int, clients: int) -> tuple[Counter, list[float]]:
@@ -55,12 +47,7 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=25)
     parser.add_argument("--latency", type=float, default=1.0, help="fake Gemini latency per answer, seconds")
     args = parser.parse_args()
-    fake = FakeGemini().start()
-    data_dir = Path(tempfile.mkdtemp(prefix="photochanger-routing-"))
-    service = Service(f"sqlite+aiosqlite:///{data_dir / 'bench.db'}", data_dir, fake)
-    service.env.update({"PHOTOCHANGER_PROVIDER_MAX_IN_FLIGHT": "256", "PHOTOCHANGER_LOG_LEVEL": "WARNING"})
-    service.start()
-    try:
+    async with running_service("routing", PROVIDER_MAX_IN_FLIGHT="256") as (service, fake):
         await service.slot("slot-001", "gemini", prompt=PROMPT, max_in_flight=64)
         fake.reset(latency=args.latency)
         fake.mix = {"no_image": 0.30, "error_503": 0.05, "success": 0.65}
@@ -87,10 +74,6 @@ async def main() -> None:
             f"hang   all 504: {statuses == Counter({504: args.hang_requests})}  answers later than deadline + 1 s: "
             f"{late}  wall {time.monotonic() - started:.1f} s"
         )
-    finally:
-        service.stop()
-        await service.db.dispose()
-        fake.stop()
 
 
 if __name__ == "__main__":

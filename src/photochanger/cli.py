@@ -14,6 +14,7 @@ from photochanger.app import create_app
 from photochanger.auth import service as auth
 from photochanger.config import Config
 from photochanger.context import AppContext
+from photochanger.db import Database
 from photochanger.media.images import UnsupportedImage
 from photochanger.media.service import purge_expired
 from photochanger.migrations import upgrade
@@ -244,39 +245,43 @@ def cleanup(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report
     )
 
 
-def _prompt_password() -> str:
-    return typer.prompt("Password (empty: generate one)", default="", hide_input=True, show_default=False)
+PasswordOption = Annotated[str | None, typer.Option(help="Default: prompt, or generate if left empty.")]
 
 
-def _account(action: Callable[[AppContext], Awaitable[object]]) -> None:
+def _set_account_password(
+    username: str, password: str | None, action: Callable[[Database, str], Awaitable[object]], done: str
+) -> None:
+    """Run ``action(db, secret)`` with the given, prompted or generated password; print a generated one."""
+    chosen = (
+        password
+        if password is not None
+        else typer.prompt("Password (empty: generate one)", default="", hide_input=True, show_default=False)
+    )
+    secret = chosen or auth.generate_password()
     try:
-        _run(action)
+        _run(lambda ctx: action(ctx.db, secret))
     except auth.AccountError as exc:
         _fail(str(exc))
+    typer.echo(done + ("" if chosen else f"; password: {secret}"))
 
 
 @admin_app.command("create")
-def admin_create(
-    username: str,
-    password: Annotated[str | None, typer.Option(help="Default: prompt, or generate if left empty.")] = None,
-) -> None:
+def admin_create(username: str, password: PasswordOption = None) -> None:
     """Create an admin account (a generated password is printed once)."""
-    chosen = password if password is not None else _prompt_password()
-    secret = chosen or auth.generate_password()
-    _account(lambda ctx: auth.create_admin(ctx.db, username, secret))
-    typer.echo(f"created {username}" + ("" if chosen else f" with password {secret}"))
+    _set_account_password(
+        username, password, lambda db, secret: auth.create_admin(db, username, secret), f"created {username}"
+    )
 
 
 @admin_app.command("passwd")
-def admin_passwd(
-    username: str,
-    password: Annotated[str | None, typer.Option(help="Default: prompt, or generate if left empty.")] = None,
-) -> None:
+def admin_passwd(username: str, password: PasswordOption = None) -> None:
     """Set a new password; the account's existing sessions end."""
-    chosen = password if password is not None else _prompt_password()
-    secret = chosen or auth.generate_password()
-    _account(lambda ctx: auth.set_password(ctx.db, username, secret))
-    typer.echo(f"password of {username} changed" + ("" if chosen else f" to {secret}"))
+    _set_account_password(
+        username,
+        password,
+        lambda db, secret: auth.set_password(db, username, secret),
+        f"password of {username} changed",
+    )
 
 
 @admin_app.command("list")
@@ -290,5 +295,8 @@ def admin_list() -> None:
 @admin_app.command("disable")
 def admin_disable(username: str) -> None:
     """Disable an account; its sessions stop working at once."""
-    _account(lambda ctx: auth.set_active(ctx.db, username, False))
+    try:
+        _run(lambda ctx: auth.set_active(ctx.db, username, False))
+    except auth.AccountError as exc:
+        _fail(str(exc))
     typer.echo(f"{username} disabled")

@@ -16,9 +16,6 @@ import asyncio
 import base64
 import binascii
 import io
-import random
-import threading
-from collections import deque
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps
@@ -27,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.server import ThreadedServer
+from tests.fakes.server import ScriptedFake
 
 ALLOWED_MIME = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
 MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG"}
@@ -61,46 +58,14 @@ def _get(obj: dict, camel: str, snake: str):
     return obj.get(camel, obj.get(snake))
 
 
-class FakeGemini:
+class FakeGemini(ScriptedFake):
     """See module docstring. ``api_key`` and ``spare_keys`` are the keys accepted."""
 
     def __init__(self, api_key: str = "test-gemini-key", spare_keys: tuple[str, ...] = ("spare-gemini-key",)) -> None:
+        super().__init__(Starlette(routes=[Route("/{version}/models/{rest:path}", self._handle, methods=["POST"])]))
         self.api_key = api_key
         self.api_keys = {api_key, *spare_keys}
-        self.requests: list[RecordedRequest] = []
-        self.script: deque[str] = deque()
-        self.default = "success"
-        self.latency = 0.0
-        self.mix: dict[str, float] | None = None  # scenario → probability, for benchmarks
-        self._lock = threading.Lock()
         self._cache: dict[bytes, bytes] = {}
-        self.app = Starlette(routes=[Route("/{version}/models/{rest:path}", self._handle, methods=["POST"])])
-        self._server = ThreadedServer(self.app)
-        self.url = ""
-
-    def start(self) -> "FakeGemini":
-        self.url = self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def reset(self, *scenarios: str, default: str = "success", latency: float = 0.0) -> None:
-        """Answer ``scenarios`` in order, then ``default``; every answer delayed by ``latency`` s."""
-        with self._lock:
-            self.requests.clear()
-            self.script = deque(scenarios)
-            self.default = default
-            self.latency = latency
-            self.mix = None
-
-    def _next(self) -> str:
-        with self._lock:
-            if self.script:
-                return self.script.popleft()
-            if self.mix:
-                return random.choices(list(self.mix), weights=list(self.mix.values()))[0]
-            return self.default
 
     async def _handle(self, request: Request) -> JSONResponse:
         version = request.path_params["version"]
@@ -113,12 +78,11 @@ class FakeGemini:
             return _status(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [info])
         body = await request.json()
         recorded = RecordedRequest(version, model, dict(request.headers), body)
-        with self._lock:
-            self.requests.append(recorded)
+        self.record(recorded)
         problem = self._validate(version, body, recorded)
         if problem:
             return _status(400, "INVALID_ARGUMENT", problem)
-        scenario = self._next()
+        scenario = self.next_scenario()
         await asyncio.sleep(3600 if scenario == "hang" else self.latency)
         return await asyncio.to_thread(self._answer, scenario, model, recorded)
 

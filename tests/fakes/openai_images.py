@@ -13,9 +13,7 @@ Scenarios (a queue, then ``default``): ``success``, ``slow`` (after ``latency`` 
 import asyncio
 import base64
 import io
-import threading
 import uuid
-from collections import deque
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
@@ -24,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.server import ThreadedServer
+from tests.fakes.server import ScriptedFake
 
 MODELS = {"gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini", "chatgpt-image-latest", "gpt-image-2"}
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
@@ -48,34 +46,17 @@ def _error(status: int, message: str, type_: str, code: str | None, param: str |
     )
 
 
-class FakeOpenAI:
+class FakeOpenAI(ScriptedFake):
     """See module docstring."""
 
     def __init__(self, api_key: str = "test-openai-key") -> None:
+        super().__init__(Starlette(routes=[Route("/v1/images/edits", self._edit, methods=["POST"])]))
         self.api_key = api_key
-        self.requests: list[RecordedEdit] = []
-        self.script: deque[str] = deque()
-        self.default = "success"
-        self.latency = 0.0
-        self._lock = threading.Lock()
-        self._server = ThreadedServer(Starlette(routes=[Route("/v1/images/edits", self._edit, methods=["POST"])]))
-        self.url = ""
 
     def start(self) -> "FakeOpenAI":
-        self.url = self._server.start() + "/v1"
+        super().start()
+        self.url += "/v1"
         return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def reset(self, *scenarios: str, default: str = "success", latency: float = 0.0) -> None:
-        with self._lock:
-            self.requests.clear()
-            self.script, self.default, self.latency = deque(scenarios), default, latency
-
-    def _next(self) -> str:
-        with self._lock:
-            return self.script.popleft() if self.script else self.default
 
     async def _edit(self, request: Request) -> JSONResponse:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
@@ -87,12 +68,11 @@ class FakeOpenAI:
                 images.append((name, upload.content_type, await upload.read()))
         fields = {k: v for k, v in form.items() if not k.startswith("image")}
         recorded = RecordedEdit(dict(request.headers), fields, images)
-        with self._lock:
-            self.requests.append(recorded)
+        self.record(recorded)
         problem = self._validate(fields, images)
         if problem:
             return _error(400, problem[0], "invalid_request_error", problem[1], problem[2])
-        scenario = self._next()
+        scenario = self.next_scenario()
         await asyncio.sleep(3600 if scenario == "hang" else self.latency)
         return await asyncio.to_thread(self._answer, scenario, fields, images)
 

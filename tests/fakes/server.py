@@ -1,7 +1,9 @@
 """Run an ASGI app with uvicorn on 127.0.0.1 in a background thread (for fake providers)."""
 
+import random
 import threading
 import time
+from collections import deque
 
 import uvicorn
 
@@ -30,3 +32,44 @@ class ThreadedServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=5)
+
+
+class ScriptedFake:
+    """Base of the provider fakes: answers follow a queue of scenario names, then ``default`` (or a
+    random ``mix`` of scenario → weight); ``latency`` seconds delay every answer; requests are recorded."""
+
+    def __init__(self, app) -> None:
+        self.requests: list = []
+        self.script: deque[str] = deque()
+        self.default = "success"
+        self.latency = 0.0
+        self.mix: dict[str, float] | None = None
+        self._lock = threading.Lock()
+        self._server = ThreadedServer(app)
+        self.url = ""
+
+    def start(self):
+        self.url = self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def reset(self, *scenarios: str, default: str = "success", latency: float = 0.0) -> None:
+        """Answer ``scenarios`` in order, then ``default``; forget recorded requests."""
+        with self._lock:
+            self.requests.clear()
+            self.script = deque(scenarios)
+            self.default, self.latency, self.mix = default, latency, None
+
+    def record(self, request: object) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def next_scenario(self) -> str:
+        with self._lock:
+            if self.script:
+                return self.script.popleft()
+            if self.mix:
+                return random.choices(list(self.mix), weights=list(self.mix.values()))[0]
+            return self.default
