@@ -65,7 +65,8 @@ def summary(
 ) -> SlotSummary:
     """A slot-list row: ``latest`` is (status, time, id) of its newest job, ``result`` of its newest
     successful one (for the thumbnail)."""
-    model = slot.settings.get("model") or PROVIDER_CLASSES[slot.provider].settings_model().model_dump().get("model")
+    defaults = PROVIDER_CLASSES[slot.provider].settings_model().model_dump()
+    model = next((v for k in ("model", "method") if (v := slot.settings.get(k) or defaults.get(k))), None)
     return SlotSummary(
         id=slot.id,
         display_name=slot.display_name,
