@@ -22,6 +22,10 @@ async def test_list_filters_and_cursor_pagination(svc):
     done = svc.api.get("/api/jobs", params={"slot_id": "slot-011", "status": "done"}).json()["items"]
     assert {item["id"] for item in done} >= set(ids) and failed not in {item["id"] for item in done}
     assert all(item["result_url"] for item in done)
+    future = svc.api.get("/api/jobs", params={"slot_id": "slot-011", "since": "2999-01-01T00:00:00Z"}).json()
+    assert future["items"] == []
+    recent = svc.api.get("/api/jobs", params={"slot_id": "slot-011", "since": "2000-01-01T00:00:00"}).json()
+    assert {item["id"] for item in recent["items"]} >= set(ids)
     assert svc.api.get("/api/jobs", params={"status": "bogus"}).status_code == 422
     assert svc.api.get("/api/jobs", params={"cursor": "!!"}).status_code == 400
 

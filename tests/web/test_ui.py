@@ -133,6 +133,7 @@ def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, b
     page.goto("/ui/#/jobs")
     page.wait_for_selector("#jobs-body tr")
     page.select_option("#filter-source", "ingest")
+    page.select_option("#filter-since", "1h")
     page.wait_for_selector(f"#jobs-body a[href='#/jobs/{job_id}']")
     page.wait_for_selector("#last-requests td:has-text('DESKTOP-K968T3F')")
     assert page.locator("#load-more").is_hidden()  # one page only

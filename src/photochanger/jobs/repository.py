@@ -75,10 +75,14 @@ async def page(
     slot_id: str | None = None,
     status: str | None = None,
     source: str | None = None,
+    since: datetime | None = None,
     before: tuple[datetime, str] | None = None,
 ) -> list[Job]:
-    """Jobs newest first (``received_at``, then id), filtered, strictly after the keyset ``before``."""
+    """Jobs newest first (``received_at``, then id), filtered (``since``: received at or after),
+    strictly after the keyset ``before``."""
     query = select(Job).order_by(Job.received_at.desc(), Job.id.desc()).limit(limit)
+    if since:
+        query = query.where(Job.received_at >= since)
     if slot_id:
         query = query.where(Job.slot_id == slot_id)
     if status:

@@ -1,5 +1,6 @@
 """Admin job routes: list, detail, original, rerun, and the booth's last requests."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -41,14 +42,21 @@ async def list_jobs(
     slot_id: str | None = None,
     status: JobStatus | None = None,
     source: JobSource | None = None,
+    since: Annotated[datetime | None, Query(description="only jobs received at or after (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> JobPage:
-    """Jobs newest first, filtered by slot, status and source; keyset pagination by ``cursor``."""
+    """Jobs newest first, filtered by slot, status, source and time; keyset pagination by ``cursor``."""
     ctx = request.app.state.ctx
     try:
         rows, next_cursor = await service.list_page(
-            ctx.db, limit=limit, cursor=cursor, slot_id=slot_id, status=status, source=source
+            ctx.db,
+            limit=limit,
+            cursor=cursor,
+            slot_id=slot_id,
+            status=status,
+            source=source,
+            since=since if since is None or since.tzinfo else since.replace(tzinfo=UTC),
         )
     except ValueError as exc:
         raise ApiError(400, "invalid_request", str(exc)) from None

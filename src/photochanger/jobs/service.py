@@ -83,7 +83,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 async def list_page(
-    db: Database, *, limit: int, cursor: str | None = None, **filters: str | None
+    db: Database, *, limit: int, cursor: str | None = None, **filters: str | datetime | None
 ) -> tuple[list[Job], str | None]:
     """A page of jobs and the cursor of the next one (None at the end)."""
     before = decode_cursor(cursor) if cursor else None

@@ -12,12 +12,15 @@ export async function renderList(main) {
   const slot = h("select", { id: "filter-slot" }, option("", ""), Array.from({ length: 15 }, (_, i) => option(`slot-${String(i + 1).padStart(3, "0")}`, params.get("slot_id") || "")));
   const status = h("select", { id: "filter-status" }, STATUSES.map((s) => option(s, params.get("status") || "")));
   const source = h("select", { id: "filter-source" }, SOURCES.map((s) => option(s, params.get("source") || "")));
+  const period = h("select", { id: "filter-since" }, ["", "1h", "24h", "7d"].map((p) => option(p, "")));
   const body = h("tbody", { id: "jobs-body" });
   const more = h("button", { type: "button", id: "load-more", hidden: true }, t("load_more"));
   let cursor = null;
   async function load(reset) {
     const query = new URLSearchParams({ limit: 25 });
     for (const [key, input] of [["slot_id", slot], ["status", status], ["source", source]]) if (input.value) query.set(key, input.value);
+    const hours = { "1h": 1, "24h": 24, "7d": 168 }[period.value];
+    if (hours) query.set("since", new Date(Date.now() - hours * 3600000).toISOString());
     if (!reset && cursor) query.set("cursor", cursor);
     const page = await api(`/api/jobs?${query}`);
     if (reset) body.replaceChildren();
@@ -26,9 +29,9 @@ export async function renderList(main) {
     more.hidden = !cursor;
   }
   more.addEventListener("click", () => load(false));
-  [slot, status, source].forEach((input) => input.addEventListener("change", () => load(true)));
+  [slot, status, source, period].forEach((input) => input.addEventListener("change", () => load(true)));
   const last = h("div", { id: "last-requests" });
-  main.append(h("h1", {}, t("jobs")), h("div", { class: "row card" }, field(t("slot"), slot), field(t("status"), status), field(t("source"), source)),
+  main.append(h("h1", {}, t("jobs")), h("div", { class: "row card" }, field(t("slot"), slot), field(t("status"), status), field(t("source"), source), field(t("received"), period)),
     h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, [t("received"), t("slot"), t("source"), t("status"), t("provider"), t("duration"), ""].map((c) => h("th", { scope: "col" }, c)))), body)),
     more, h("h2", {}, t("last_requests")), last);
   await load(true);
