@@ -19,12 +19,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
 from photochanger.auth import service as auth_service
 from photochanger.db import Database
 from photochanger.jobs import repository as jobs_repository
 from photochanger.jobs.models import Job, JobAttempt
+from photochanger.routing.models import InFlightPermit, RouteStateRow
 from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots_service
 from photochanger.slots.schemas import SlotUpdate
@@ -93,7 +95,7 @@ class Service:
             "PHOTOCHANGER_TURBOTEXT_POLL_SECONDS": "0.2",
             "PHOTOCHANGER_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
             "PHOTOCHANGER_CLEANUP_INTERVAL_SECONDS": "3600",
-            "PHOTOCHANGER_ROUTE_COOLDOWN_SECONDS": "5",
+            "PHOTOCHANGER_ROUTE_PROBE_INTERVAL_SECONDS": "5",
         }
         self.db = Database(database_url)
         self.proc: subprocess.Popen | None = None
@@ -204,6 +206,12 @@ class Service:
         )
         await slots_service.update_slot(self.db, slot_id, change, public_base_url=self.base_url)
 
+    async def reset_route_health(self) -> None:
+        """Close every circuit and drop in-flight places, so no test inherits another's outage."""
+        async with self.db.transaction() as session:
+            await session.execute(delete(RouteStateRow))
+            await session.execute(delete(InFlightPermit))
+
     async def setting(self, key: str, value: object) -> None:
         await settings_service.set_value(self.db, key, str(value))
 
@@ -285,6 +293,7 @@ async def svc(service, fake_gemini, fake_openai):
     """The service with default settings restored and the fake providers reset after each test."""
     fake_gemini.reset()
     fake_openai.reset()
+    await service.reset_route_health()
     yield service
     fake_gemini.reset()
     fake_openai.reset()

@@ -40,6 +40,7 @@ def test_settings_show_and_set_with_ranges(service):
         "result_ttl_hours",
         "slot_max_in_flight",
         "provider_max_in_flight",
+        "alert_webhook_url",
     }
     too_short = service.cli("settings", "set", "sync_response_seconds", "5")
     assert too_short.returncode == 2 and "greater than or equal to 10" in too_short.stderr
@@ -47,6 +48,7 @@ def test_settings_show_and_set_with_ranges(service):
     ok = service.cli("settings", "set", "result_ttl_hours", "24")
     assert ok.returncode == 0 and "result_ttl_hours = 24" in ok.stdout
     assert service.cli("settings", "set", "result_ttl_hours", "168").returncode == 0
+    assert service.cli("settings", "set", "alert_webhook_url", "ftp://x").returncode == 2
 
 
 def test_template_add_rejects_non_images(service, tmp_path):

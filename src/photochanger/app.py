@@ -22,6 +22,8 @@ from photochanger.logs import configure_logging
 from photochanger.media.routes import router as media_router
 from photochanger.media.service import purge_expired, purge_provider_media
 from photochanger.results.routes import router as results_router
+from photochanger.routing import service as routing
+from photochanger.routing.routes import router as routing_router
 from photochanger.settings import service as settings_service
 from photochanger.settings.routes import router as settings_router
 from photochanger.slots.routes import router as slots_router
@@ -42,6 +44,7 @@ async def maintenance(ctx: AppContext) -> None:
             if recovered := await jobs.recover_interrupted(ctx.db):
                 log.warning("jobs.interrupted", count=recovered)
             await purge_provider_media(ctx.db, ctx.store)
+            await routing.purge_expired_permits(ctx)
             if time.monotonic() >= next_cleanup:
                 report = await purge_expired(ctx.db, ctx.store)
                 next_cleanup = time.monotonic() + ctx.config.cleanup_interval_seconds
@@ -69,6 +72,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         ctx = AppContext.create(config)
         ctx.store.ensure()
         app.state.ctx = ctx
+        routing.install_listeners(ctx)
         await settings_service.seed(ctx.db, config)
         task = asyncio.create_task(maintenance(ctx))
         log.info("app.started", database=ctx.db.engine.dialect.name, media_root=str(ctx.store.root))
@@ -93,6 +97,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         stats_router,
         gallery_router,
         results_router,
+        routing_router,
         health_router,
         web_router,
     )

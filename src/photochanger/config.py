@@ -30,10 +30,17 @@ class Config(BaseSettings):
     result_ttl_hours: int = Field(168, ge=1, le=720, description="Initial result TTL (seed only).")
     max_upload_mb: float = Field(20, gt=0, description="Default ingest upload limit, per slot overridable.")
     slot_max_in_flight: int = Field(4, ge=1, description="Default in-flight ingests per slot.")
-    provider_max_in_flight: int = Field(16, ge=1, description="In-flight ingests per provider.")
+    provider_max_in_flight: int = Field(32, ge=1, description="In-flight ingests per provider (seed only).")
     provider_image_max_side: int = Field(2048, ge=256, le=8192, description="Long side (px) sent to providers.")
-    route_failure_threshold: int = Field(3, ge=1, description="Outages in a row before a route cools down.")
-    route_cooldown_seconds: float = Field(30, ge=0, description="How long a failing route is skipped.")
+    route_failure_threshold: int = Field(
+        3, ge=1, description="Outage failures in a row (5xx, bad answers) that open a route's circuit."
+    )
+    route_probe_interval_seconds: float = Field(
+        30, ge=1, description="Seconds between background probes of an open route (one provider call each)."
+    )
+    attempt_timeout_floor_seconds: float = Field(
+        10, ge=1, le=60, description="Lowest attempt timeout when a later route could answer instead."
+    )
     key_aside_seconds: float = Field(600, ge=0, description="How long a refused API key is set aside.")
     cleanup_interval_seconds: int = Field(600, ge=10, description="Period of the background cleanup.")
     jwt_secret: str | None = Field(None, description="HS256 signing key; default generated into DATA_DIR.")

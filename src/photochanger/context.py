@@ -1,37 +1,47 @@
 """The objects one server process shares between requests."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from photochanger.clock import SYSTEM_CLOCK, Clock
 from photochanger.config import Config
 from photochanger.db import Database
-from photochanger.ingest.limits import InFlightLimiter
 from photochanger.media.storage import MediaStore
 from photochanger.providers.base import Provider
-from photochanger.providers.health import KeyRing, RouteHealth
 from photochanger.providers.registry import build_providers
+from photochanger.routing.admission import Admission, DatabasePermitStore
+from photochanger.routing.breaker import BreakerPolicy
+from photochanger.routing.health import DatabaseStateStore, KeyRing, RouteHealth
+from photochanger.routing.latency import LatencyBook
 
 
 @dataclass
 class AppContext:
-    """Configuration, database, media store, providers, in-flight limiter, route health, key ring."""
+    """Configuration, database, media store, providers, admission to the in-flight limits, route
+    health (circuits in the database), latency history, key ring, and the clock they all read."""
 
     config: Config
     db: Database
     store: MediaStore
     providers: dict[str, Provider]
-    limiter: InFlightLimiter
+    admission: Admission
     health: RouteHealth
+    latency: LatencyBook
     keyring: KeyRing
+    clock: Clock = field(default=SYSTEM_CLOCK)
 
     @classmethod
-    def create(cls, config: Config) -> "AppContext":
+    def create(cls, config: Config, clock: Clock = SYSTEM_CLOCK) -> "AppContext":
         """Build everything from ``config`` (no I/O until used)."""
+        db = Database(config.resolved_database_url)
+        policy = BreakerPolicy(config.route_failure_threshold, config.route_probe_interval_seconds)
         return cls(
             config=config,
-            db=Database(config.resolved_database_url),
+            db=db,
             store=MediaStore(config.resolved_media_root),
             providers=build_providers(config),
-            limiter=InFlightLimiter(),
-            health=RouteHealth(config.route_failure_threshold, config.route_cooldown_seconds),
-            keyring=KeyRing(config.key_aside_seconds),
+            admission=Admission(DatabasePermitStore(db), clock),
+            health=RouteHealth(DatabaseStateStore(db), policy, clock),
+            latency=LatencyBook(db, clock),
+            keyring=KeyRing(clock, config.key_aside_seconds),
+            clock=clock,
         )

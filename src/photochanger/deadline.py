@@ -1,20 +1,22 @@
-"""A request deadline on the monotonic clock."""
+"""A request deadline on the monotonic clock (:mod:`photochanger.clock`)."""
 
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from photochanger.clock import SYSTEM_CLOCK, Clock
 
 
 @dataclass(frozen=True)
 class Deadline:
-    """A point in ``time.monotonic()`` seconds by which the booth must have its answer."""
+    """A point in :meth:`Clock.monotonic` seconds by which the booth must have its answer."""
 
     at: float
+    clock: Clock = field(default=SYSTEM_CLOCK, compare=False, repr=False)
 
     @classmethod
-    def after(cls, seconds: float, start: float | None = None) -> "Deadline":
-        """The deadline ``seconds`` after ``start`` (default: now)."""
-        return cls((time.monotonic() if start is None else start) + seconds)
+    def after(cls, seconds: float, start: float | None = None, clock: Clock = SYSTEM_CLOCK) -> "Deadline":
+        """The deadline ``seconds`` after ``start`` (default: now on ``clock``)."""
+        return cls((clock.monotonic() if start is None else start) + seconds, clock)
 
     def remaining(self) -> float:
         """Seconds left (negative once passed)."""
-        return self.at - time.monotonic()
+        return self.at - self.clock.monotonic()

@@ -1,6 +1,6 @@
 """Prometheus metrics (exposed at ``GET /metrics``). Durations in seconds."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 12, 20, 30, 45, 60)
 
@@ -25,3 +25,19 @@ INGEST_REJECTED_IN_FLIGHT = Counter(
     "photochanger_ingest_rate_limited_total", "Ingests refused by the in-flight limits.", ["scope"]
 )
 CLEANUP_FILES = Counter("photochanger_cleanup_files_total", "Media files removed by cleanup.")
+ROUTE_ATTEMPT_SECONDS = Histogram(
+    "photochanger_route_attempt_duration_seconds",
+    "Duration of provider attempts per route (provider:model) and outcome.",
+    ["route", "outcome"],
+    buckets=LATENCY_BUCKETS,
+)
+ROUTE_STATE = Gauge(
+    "photochanger_route_circuit_state",
+    "Circuit of each route as this process last saw it: 0 closed, 1 half-open, 2 open.",
+    ["route"],
+)
+INGEST_QUEUE_SECONDS = Histogram(
+    "photochanger_ingest_queue_seconds",
+    "Time an ingest waited for an in-flight place (slot and provider limits).",
+    buckets=(0, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 12, 20, 30),
+)

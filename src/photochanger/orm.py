@@ -5,6 +5,7 @@ from photochanger.db import Base
 from photochanger.gallery.models import RateLimitBucket
 from photochanger.jobs.models import Job, JobAttempt
 from photochanger.media.models import ProviderMedia
+from photochanger.routing.models import InFlightPermit, RouteStateRow
 from photochanger.settings.models import AppSetting
 from photochanger.slots.models import Slot, SlotAudit, SlotTemplate
 
@@ -12,12 +13,14 @@ __all__ = [
     "Admin",
     "AppSetting",
     "Base",
+    "InFlightPermit",
     "Job",
     "JobAttempt",
     "LoginFailure",
     "ProviderMedia",
     "RateLimitBucket",
     "RevokedToken",
+    "RouteStateRow",
     "Slot",
     "SlotAudit",
     "SlotTemplate",

@@ -195,7 +195,7 @@ async def test_exif_orientation_is_applied_before_the_provider(svc, fake_gemini)
     assert Image.open(io.BytesIO(sent[2])).size == (1365, 2048)
 
 
-async def test_in_flight_limit_gives_429_with_retry_after(svc, fake_gemini):
+async def test_a_full_slot_queues_the_next_photo_instead_of_refusing_it(svc, fake_gemini):
     import concurrent.futures
 
     await svc.slot("slot-004", "gemini", prompt="Make it a comic", max_in_flight=1)
@@ -205,8 +205,27 @@ async def test_in_flight_limit_gives_429_with_retry_after(svc, fake_gemini):
         time.sleep(0.7)
         second = pool.submit(svc.post, "slot-004").result()
         first = first.result()
-    assert first.status == 200
-    assert second.status == 429 and second.json()["failure_reason"] == "rate_limited"
+    assert first.status == 200 and second.status == 200
+    waited = (await svc.job(second.headers["x-job-id"])).queue_ms
+    assert waited >= 900  # it waited for the first photo's place, then ran
+    assert (await svc.job(first.headers["x-job-id"])).queue_ms < 500
+
+
+async def test_in_flight_limit_gives_429_when_the_wait_cannot_fit(svc, fake_gemini):
+    import concurrent.futures
+
+    await svc.setting("sync_response_seconds", 10)
+    # 3-Pro's documented typical latency (20 s) cannot fit a 10 s deadline behind another photo
+    await svc.slot(
+        "slot-004", "gemini", prompt="Make it a comic", settings={"model": "gemini-3-pro-image"}, max_in_flight=1
+    )
+    fake_gemini.reset(default="hang")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        first = pool.submit(svc.post, "slot-004")
+        time.sleep(0.7)
+        second = pool.submit(svc.post, "slot-004").result()
+        first.result()
+    assert second.status == 429 and second.json()["failure_reason"] == "rate_limited" and second.elapsed < 3
     assert int(second.headers["retry-after"]) >= 1
     job = await svc.job(second.json()["job_id"])
     assert job.input_path is not None  # the photo is kept even when refused for load

@@ -26,13 +26,12 @@ async def test_hanging_primary_falls_back_to_local_within_the_deadline(svc, fake
 
 
 async def test_provider_down_moves_on_after_three_tries(svc, fake_gemini):
-    # each outage test uses its own model: a cooldown is per provider:model and per process
     await svc.slot("slot-002", "gemini", prompt=PROMPT, settings={"model": "gemini-3.1-flash-image"}, fallbacks=LOCAL)
     fake_gemini.reset(default="error_503")
     r = svc.post("slot-002")
     assert r.status == 200 and r.elapsed < 6
     attempts = await svc.attempts(r.headers["x-job-id"])
-    assert [a.failure_class for a in attempts] == ["retryable"] * 3 + [None]
+    assert [a.failure_class for a in attempts] == ["server_error"] * 3 + [None]
     assert attempts[0].failure_code == "http_503_UNAVAILABLE" and attempts[-1].provider == "local"
 
 
@@ -56,16 +55,20 @@ async def test_on_failure_original_returns_the_photo_and_records_why(svc, fake_g
     assert job.status == "done" and job.fallback == "original" and job.failure_reason == "content_rejected"
 
 
-async def test_failing_route_cools_down_and_is_skipped(svc, fake_gemini):
+async def test_failing_route_opens_its_circuit_and_is_skipped(svc, fake_gemini):
     pro = {"model": "gemini-3-pro-image-preview"}
     await svc.slot("slot-003", "gemini", prompt=PROMPT, settings=pro, fallbacks=LOCAL)
     fake_gemini.reset(default="error_500")
-    first = svc.post("slot-003")  # three 500s in a row: the route cools down
+    first = svc.post("slot-003")  # three 500s in a row: the route's circuit opens
     assert first.status == 200
     second = svc.post("slot-003")
     attempts = await svc.attempts(second.headers["x-job-id"])
-    assert [(a.outcome, a.failure_code) for a in attempts] == [("skipped", "cooling_down"), ("success", None)]
+    assert [(a.outcome, a.failure_code) for a in attempts] == [("skipped", "circuit_open"), ("success", None)]
     assert len(fake_gemini.requests) == 3
+    health = svc.api.get("/api/routes").json()
+    route = next(r for r in health["routes"] if r["route_key"] == "gemini:gemini-3-pro-image-preview")
+    assert route["state"] == "open" and "slot-003" in route["slots"] and "server_error" in route["reason"]
+    assert any(d["slot_id"] == "slot-003" and d["from_fallback_route"] >= 2 for d in health["degraded_slots"])
 
 
 async def test_a_refused_key_is_set_aside_and_the_next_key_used(svc, fake_gemini):

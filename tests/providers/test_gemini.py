@@ -29,14 +29,14 @@ def test_every_sdk_finish_reason_is_classified():
 @pytest.mark.parametrize(
     ("scenario", "kind", "code"),
     [
-        ("no_image", FailureKind.RETRYABLE, "NO_IMAGE"),
-        ("text_only", FailureKind.RETRYABLE, "TEXT_ONLY"),
+        ("no_image", FailureKind.NO_IMAGE, "NO_IMAGE"),
+        ("text_only", FailureKind.NO_IMAGE, "TEXT_ONLY"),
         ("image_safety", FailureKind.CONTENT_REJECTED, "IMAGE_SAFETY"),
         ("prompt_blocked", FailureKind.CONTENT_REJECTED, "block_PROHIBITED_CONTENT"),
         ("rate_limited", FailureKind.RATE_LIMITED, "http_429_RESOURCE_EXHAUSTED"),
-        ("quota_zero", FailureKind.UNAVAILABLE, "quota_exhausted"),
-        ("error_500", FailureKind.RETRYABLE, "http_500_INTERNAL"),
-        ("error_503", FailureKind.RETRYABLE, "http_503_UNAVAILABLE"),
+        ("quota_zero", FailureKind.QUOTA_EXHAUSTED, "quota_exhausted"),
+        ("error_500", FailureKind.SERVER_ERROR, "http_500_INTERNAL"),
+        ("error_503", FailureKind.SERVER_ERROR, "http_503_UNAVAILABLE"),
     ],
 )
 async def test_failures_are_classified(gemini, fake_gemini, scenario, kind, code):
@@ -64,7 +64,7 @@ async def test_image_size_reaches_the_wire_for_pro(gemini, fake_gemini):
 async def test_bad_key_and_missing_key(fake_gemini):
     with pytest.raises(ProviderFailure) as caught:
         await GeminiProvider(fake_gemini.url).generate(_request(api_key="wrong-key"))
-    assert caught.value.kind is FailureKind.UNAVAILABLE
+    assert caught.value.kind is FailureKind.KEY_REJECTED
     with pytest.raises(ProviderFailure) as caught:
         await GeminiProvider(fake_gemini.url).generate(_request(api_key=None))
     assert (caught.value.kind, caught.value.code) == (FailureKind.UNAVAILABLE, "no_api_key")
@@ -77,10 +77,10 @@ async def test_transport_timeout_is_classified(gemini, fake_gemini):
     assert caught.value.kind is FailureKind.TIMEOUT
 
 
-async def test_unreachable_server_is_a_retryable_connection_error():
+async def test_unreachable_server_is_a_server_error():
     with pytest.raises(ProviderFailure) as caught:
         await GeminiProvider("http://127.0.0.1:9").generate(_request())
-    assert (caught.value.kind, caught.value.code) == (FailureKind.RETRYABLE, "connection_error")
+    assert (caught.value.kind, caught.value.code) == (FailureKind.SERVER_ERROR, "connection_error")
 
 
 @pytest.mark.parametrize(

@@ -42,11 +42,11 @@ async def test_photo_first_then_templates_with_real_mime_types(provider, fake_op
     [
         ("moderation_blocked", FailureKind.CONTENT_REJECTED, "http_400_moderation_blocked"),
         ("rate_limited", FailureKind.RATE_LIMITED, "http_429_rate_limit_exceeded"),
-        ("insufficient_quota", FailureKind.UNAVAILABLE, "quota_exhausted"),
-        ("invalid_key", FailureKind.UNAVAILABLE, "http_401_invalid_api_key"),
-        ("error_500", FailureKind.RETRYABLE, "http_500"),
-        ("error_503", FailureKind.RETRYABLE, "http_503"),
-        ("no_data", FailureKind.RETRYABLE, "NO_IMAGE"),
+        ("insufficient_quota", FailureKind.QUOTA_EXHAUSTED, "quota_exhausted"),
+        ("invalid_key", FailureKind.KEY_REJECTED, "http_401_invalid_api_key"),
+        ("error_500", FailureKind.SERVER_ERROR, "http_500"),
+        ("error_503", FailureKind.SERVER_ERROR, "http_503"),
+        ("no_data", FailureKind.NO_IMAGE, "NO_IMAGE"),
     ],
 )
 async def test_failures_are_classified(provider, fake_openai, scenario, kind, code):

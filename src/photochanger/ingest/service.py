@@ -12,8 +12,6 @@ original photo is kept until the media TTL whatever happens next.
 import asyncio
 import hashlib
 import hmac
-import math
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,7 +25,7 @@ from photochanger.context import AppContext
 from photochanger.db import utcnow
 from photochanger.deadline import Deadline
 from photochanger.errors import ApiError
-from photochanger.ingest.limits import LimitReached
+from photochanger.ingest.failures import failure_answer
 from photochanger.ingest.multipart import FormError, PasswordRejected, ReceivedForm, UploadTooLarge, read_form
 from photochanger.jobs import service as jobs
 from photochanger.jobs.schemas import JOB_ID
@@ -41,9 +39,11 @@ from photochanger.media.images import (
     sniff_mime,
 )
 from photochanger.metrics import INGEST_REJECTED_IN_FLIGHT, INGEST_REQUESTS, INGEST_SECONDS
-from photochanger.providers.base import FailureKind, InputImage
-from photochanger.providers.registry import InvalidSettings, validate_settings
-from photochanger.providers.runner import AttemptRecord, Route, RunFailed, run_routes
+from photochanger.providers.base import InputImage, ProviderImage
+from photochanger.providers.registry import InvalidSettings
+from photochanger.routing import service as routing
+from photochanger.routing.admission import LimitReached
+from photochanger.routing.router import AttemptRecord, RunContext, RunFailed, run_routes
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots
@@ -53,14 +53,6 @@ log = structlog.get_logger("photochanger.ingest")
 
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key", "x-goog-api-key"})
 FORM_OVERHEAD_BYTES = 64 * 1024  # allowance for the text fields around the photo
-FAILURES: dict[FailureKind, tuple[int, str]] = {
-    FailureKind.CONTENT_REJECTED: (422, "content_rejected"),
-    FailureKind.UNAVAILABLE: (503, "provider_unavailable"),
-    FailureKind.RATE_LIMITED: (503, "provider_unavailable"),
-    FailureKind.TIMEOUT: (504, "provider_timeout"),
-    FailureKind.RETRYABLE: (502, "provider_error"),
-    FailureKind.CONFIG: (502, "provider_error"),
-}
 
 
 @dataclass(frozen=True)
@@ -118,6 +110,7 @@ class _Progress:
     provider: str | None = None
     model: str | None = None
     provider_ms: int | None = None
+    queue_ms: int | None = None
     route_index: int | None = None
     fallback: str | None = None  # "route" (a fallback route made it) or "original" (photo returned)
     degraded: ApiError | None = None  # why the original was returned
@@ -129,10 +122,11 @@ class _Progress:
             "provider": self.provider,
             "model": self.model,
             "provider_ms": self.provider_ms,
+            "queue_ms": self.queue_ms,
             "route_index": self.route_index,
             "fallback": self.fallback,
             "cost_usd": round(sum(costs), 6) if costs else None,
-            "total_ms": int((time.monotonic() - self.start) * 1000),
+            "total_ms": int((self.deadline.clock.monotonic() - self.start) * 1000),
         }
 
 
@@ -203,9 +197,10 @@ class IngestService:
         self, slot: SlotView, origin: "_Origin", obtain: Callable[[_Progress], Awaitable[str]], base_url: str
     ) -> IngestSuccess:
         """Open the job, ``obtain`` the original (returns its media path), process, record the end."""
-        start, received_at = time.monotonic(), utcnow()
+        clock = self.ctx.clock
+        start, received_at = clock.monotonic(), utcnow()
         runtime = await settings_service.load(self.ctx.db)
-        deadline = Deadline.after(runtime.sync_response_seconds, start)
+        deadline = Deadline.after(runtime.sync_response_seconds, start, clock)
         progress = _Progress(uuid.uuid4().hex, slot.id, start, received_at, runtime, deadline)
         await jobs.open_job(
             self.ctx.db,
@@ -237,7 +232,7 @@ class IngestService:
             error = ApiError(500, "internal_error", f"unexpected error: {type(exc).__name__}", job_id=progress.job_id)
             await self._finish_failed(progress, error)
             raise error from exc
-        elapsed = time.monotonic() - start
+        elapsed = clock.monotonic() - start
         INGEST_REQUESTS.labels(slot.id, "ok").inc()
         INGEST_SECONDS.labels("ok").observe(elapsed)
         bound.info(
@@ -280,11 +275,7 @@ class IngestService:
         except UnsupportedImage as exc:
             raise ApiError(415, "unsupported_media_type", f"{exc}; send a JPEG, PNG or WebP photo") from exc
         await jobs.update(self.ctx.db, progress.job_id, input_width=checked.width, input_height=checked.height)
-        image = await self._generate(slot, progress, checked.normalised)
-        try:
-            result = await asyncio.to_thread(convert, image, checked.mime)
-        except UnsupportedImage as exc:
-            raise ApiError(502, "provider_error", f"provider returned an unreadable image: {exc}") from exc
+        result = await self._generate(slot, progress, checked.normalised, checked.mime)
         result_path = f"results/{progress.job_id}{EXTENSION_BY_MIME[result.mime]}"
         await asyncio.to_thread(store.write, result_path, result.data)
         degraded = progress.degraded
@@ -347,46 +338,29 @@ class IngestService:
         if form.file_bytes == 0:
             raise ApiError(400, "invalid_request", f"the {form.file_field} field is empty")
 
-    def _routes(self, slot: SlotView) -> list[Route]:
-        """The slot's primary route and its fallbacks, validated (an invalid one is a 502)."""
-        configs = [(slot.provider, slot.settings, slot.prompt)]
-        configs += [(f.provider, f.settings, f.prompt or slot.prompt) for f in slot.fallbacks]
-        routes = []
-        for index, (name, settings, prompt) in enumerate(configs):
-            try:
-                checked = validate_settings(name, settings, prompt, self.ctx.config.public_base_url)
-            except InvalidSettings as exc:
-                raise ApiError(502, "provider_error", f"slot configuration is invalid: {exc}") from exc
-            routes.append(Route(index, self.ctx.providers[name], checked, prompt))
-        return routes
-
-    def _publisher(self, progress: _Progress) -> Callable[[InputImage], Awaitable[str]] | None:
-        """Publishes provider inputs at ``/public/provider-media/{token}`` until the job's deadline."""
-        base = self.ctx.config.public_base_url
-        if not base:
-            return None
-        expires_at = progress.received_at + timedelta(seconds=progress.runtime.sync_response_seconds)
-
-        async def publish(image: InputImage) -> str:
-            token = await media.publish(self.ctx.db, self.ctx.store, image.data, image.mime, expires_at)
-            return f"{base.rstrip('/')}/public/provider-media/{token}"
-
-        return publish
-
-    async def _generate(self, slot: SlotView, progress: _Progress, photo: EncodedImage) -> bytes:
-        """The edited image from the first route that makes one; with ``on_failure: original`` a
-        failure of every route returns ``photo`` instead (recorded on the job)."""
+    async def _generate(
+        self, slot: SlotView, progress: _Progress, photo: EncodedImage, answer_mime: str
+    ) -> EncodedImage:
+        """The edited image (in ``answer_mime``) from the first route that makes one; with
+        ``on_failure: original`` a failure of every route returns ``photo`` instead (recorded)."""
         ctx = self.ctx
-        routes = self._routes(slot)
-        primary = routes[0]
-        progress.provider, progress.model = primary.provider.name, primary.provider.model_name(primary.settings)
         try:
-            with ctx.limiter.hold(
-                slot.id,
-                slot.max_in_flight or progress.runtime.slot_max_in_flight,
-                primary.provider.name,
-                progress.runtime.provider_max_in_flight,
-            ):
+            routes = await routing.build_routes(ctx, slot)
+        except routing.InvalidRoute as exc:
+            raise ApiError(502, "provider_error", f"slot configuration is invalid: {exc}") from exc
+        primary = routes[0]
+        progress.provider, progress.model = primary.provider.name, primary.model
+        limits = {
+            f"slot:{slot.id}": slot.max_in_flight or progress.runtime.slot_max_in_flight,
+            f"provider:{primary.provider.name}": progress.runtime.provider_max_in_flight,
+        }
+
+        async def finish(image: ProviderImage) -> EncodedImage:
+            return await asyncio.to_thread(convert, image.data, answer_mime)
+
+        try:
+            async with ctx.admission.hold(limits, progress.job_id, progress.deadline, primary.typical) as admitted:
+                progress.queue_ms = int(admitted.queue_seconds * 1000)
                 templates = [
                     InputImage(data, row.mime, row.role)
                     for row, data in await slots.load_templates(ctx.db, ctx.store, slot.id)
@@ -397,43 +371,48 @@ class IngestService:
                 }
                 run = await run_routes(
                     routes,
-                    InputImage(photo.data, photo.mime),
-                    templates,
-                    progress.deadline,
-                    health=ctx.health,
-                    keyring=ctx.keyring,
-                    keys=lambda name: keys[name],
-                    publish=self._publisher(progress),
+                    RunContext(
+                        photo=InputImage(photo.data, photo.mime),
+                        templates=templates,
+                        deadline=progress.deadline,
+                        health=ctx.health,
+                        keyring=ctx.keyring,
+                        keys=lambda name: keys[name],
+                        finish=finish,
+                        publish=media.publisher(
+                            ctx.db,
+                            ctx.store,
+                            ctx.config.public_base_url,
+                            progress.received_at + timedelta(seconds=progress.runtime.sync_response_seconds),
+                        ),
+                        on_success=lambda route, seconds, cost: ctx.latency.observe(route.key, seconds, cost),
+                    ),
                 )
         except LimitReached as exc:
             INGEST_REJECTED_IN_FLIGHT.labels(exc.scope).inc()
-            retry_after = str(max(1, math.ceil(primary.typical)))
             raise ApiError(
                 429,
                 "rate_limited",
-                f"too many photos in flight for this {exc.scope}; retry shortly",
-                headers={"Retry-After": retry_after},
+                f"too many photos in flight for this {exc.scope}; the wait would not fit the deadline",
+                headers={"Retry-After": str(exc.retry_after)},
             ) from None
         except RunFailed as failed:
             progress.attempts = failed.attempts
             progress.provider_ms = sum(a.latency_ms for a in failed.attempts)
-            http_status, reason = FAILURES[failed.failure.kind]
-            status = "timeout" if reason == "provider_timeout" else "error"
-            detail = f"{failed.failure.code}: {failed.failure.detail}" if failed.failure.detail else failed.failure.code
-            error = ApiError(http_status, reason, detail[:500], status=status)
+            error = failure_answer(failed.failure)
             if slot.on_failure != "original":
                 raise error from None
             progress.fallback, progress.degraded = "original", error
-            return photo.data
+            return await asyncio.to_thread(convert, photo.data, answer_mime)
         progress.attempts, progress.provider_ms = run.attempts, run.provider_ms
         progress.provider, progress.route_index = run.route.provider.name, run.route.index
-        progress.model = run.image.model or run.route.provider.model_name(run.route.settings)
+        progress.model = run.image.model or run.route.model
         progress.fallback = "route" if run.route.index else None
-        return run.image.data
+        return run.output
 
     async def _finish_failed(self, progress: _Progress, error: ApiError) -> None:
         INGEST_REQUESTS.labels(progress.slot_id, error.failure_reason).inc()
-        INGEST_SECONDS.labels(error.failure_reason).observe(time.monotonic() - progress.start)
+        INGEST_SECONDS.labels(error.failure_reason).observe(self.ctx.clock.monotonic() - progress.start)
         await jobs.finish(
             self.ctx.db,
             progress.job_id,

@@ -41,6 +41,7 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     provider_ms: Mapped[int | None] = mapped_column(Integer)
     total_ms: Mapped[int | None] = mapped_column(Integer)
+    queue_ms: Mapped[int | None] = mapped_column(Integer)
     client_ip: Mapped[str | None] = mapped_column(String(64))
     client_fields: Mapped[dict] = mapped_column(JSON, default=dict)
     client_headers: Mapped[dict | None] = mapped_column(JSON)
@@ -61,9 +62,12 @@ class Job(Base):
 
 
 class JobAttempt(Base):
-    """One provider call of a job: ``outcome`` ``success`` | ``failed`` | ``timeout``."""
+    """One provider call of a job: ``outcome`` ``success`` | ``failed`` | ``timeout`` |
+    ``cancelled`` (lost a hedge) | ``skipped`` (circuit open, no time). ``route_key`` is
+    ``provider:model``; successful rows are the latency history of that route."""
 
     __tablename__ = "job_attempts"
+    __table_args__ = (Index("ix_job_attempts_route_key_started", "route_key", "started_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
@@ -71,6 +75,7 @@ class JobAttempt(Base):
     provider: Mapped[str] = mapped_column(String(32))
     model: Mapped[str | None] = mapped_column(String(64))
     route_index: Mapped[int] = mapped_column(Integer, default=0)
+    route_key: Mapped[str | None] = mapped_column(String(96))
     outcome: Mapped[str] = mapped_column(String(16))
     failure_class: Mapped[str | None] = mapped_column(String(24))
     failure_code: Mapped[str | None] = mapped_column(String(64))

@@ -8,7 +8,7 @@ from datetime import datetime
 from photochanger.db import Database, utcnow
 from photochanger.jobs import repository
 from photochanger.jobs.models import Job, JobAttempt
-from photochanger.providers.runner import AttemptRecord
+from photochanger.routing.router import AttemptRecord
 
 
 async def open_job(

@@ -3,6 +3,7 @@
 import asyncio
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from photochanger.media import repository as media_repository
 from photochanger.media.images import EXTENSION_BY_MIME
 from photochanger.media.models import ProviderMedia
 from photochanger.media.storage import MediaStore, thumbnail_path
+from photochanger.providers.base import InputImage
 
 PROVIDER_MEDIA_GRACE = timedelta(minutes=5)  # published inputs outlive their deadline a little on disk
 TEMP_FILE_MAX_AGE_SECONDS = 3600  # an upload or write older than this is abandoned
@@ -39,6 +41,22 @@ async def publish(db: Database, store: MediaStore, data: bytes, mime: str, expir
     async with db.transaction() as session:
         await media_repository.add(session, ProviderMedia(token=token, path=relative, mime=mime, expires_at=expires_at))
     return token
+
+
+def publisher(
+    db: Database, store: MediaStore, public_base_url: str | None, expires_at: datetime
+) -> Callable[[InputImage], Awaitable[str]] | None:
+    """The port a provider that fetches its inputs by URL receives: publishes an image at
+    ``{public_base_url}/public/provider-media/{token}`` until ``expires_at``. None without a
+    public base URL (such providers then fail with a configuration error)."""
+    if not public_base_url:
+        return None
+    base = public_base_url.rstrip("/")
+
+    async def publish_image(image: InputImage) -> str:
+        return f"{base}/public/provider-media/{await publish(db, store, image.data, image.mime, expires_at)}"
+
+    return publish_image
 
 
 async def published(db: Database, store: MediaStore, token: str) -> tuple[Path, str]:

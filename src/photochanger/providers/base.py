@@ -1,7 +1,7 @@
 """The provider interface: photo + templates + prompt + settings + time budget → image bytes.
 
 A provider either returns a :class:`ProviderImage` or raises :class:`ProviderFailure` whose
-:class:`FailureKind` tells the runner whether to retry (``../shared/provider-protocols.md`` §4).
+:class:`FailureKind` tells the runner whether to retry (``docs/providers.md``).
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -49,14 +49,37 @@ class ProviderImage:
 
 
 class FailureKind(StrEnum):
-    """How a failed attempt is handled (source: provider-protocols.md §4)."""
+    """How a failed attempt is handled: retried, moved on from, counted against the route's health
+    (the circuit breaker) or against one API key. Source: ``docs/providers.md`` (failure classes).
 
-    RETRYABLE = "retryable"  # fast, stochastic or transient (NO_IMAGE, 5xx, reset): retry
+    The router decides from the kind alone, never from the text of ``code``.
+    """
+
+    NO_IMAGE = "no_image"  # the model answered without an image (NO_IMAGE, text only): retry at once
+    SERVER_ERROR = "server_error"  # 5xx, connection refused/reset: short jittered back-off, then retry
+    UNEXPECTED_RESPONSE = "unexpected_response"  # HTML, bad JSON/base64, undecodable image: like a 5xx
     RATE_LIMITED = "rate_limited"  # 429 with a retry hint: retry if the hint fits the deadline
     TIMEOUT = "timeout"  # the attempt used its whole budget
-    CONTENT_REJECTED = "content_rejected"  # safety block: never retried (same input, same block)
-    UNAVAILABLE = "unavailable"  # no key, bad key, quota or billing: not retried
-    CONFIG = "config"  # 400/403/404: a configuration bug, not retried
+    CONTENT_REJECTED = "content_rejected"  # safety block: never retried on the same route
+    KEY_REJECTED = "key_rejected"  # this API key was refused (invalid, no permission): try the next key
+    QUOTA_EXHAUSTED = "quota_exhausted"  # this key's quota is gone (per day, limit 0): next key, else move on
+    UNAVAILABLE = "unavailable"  # no key configured, billing disabled: not retried
+    CONFIG = "config"  # 400/404, a missing template: a configuration bug, not retried
+
+    @property
+    def is_outage(self) -> bool:
+        """Evidence that the route itself is failing (counts towards opening its circuit)."""
+        return self in _OUTAGE_KINDS
+
+    @property
+    def is_key_failure(self) -> bool:
+        """The key in use was refused: set it aside and try another key of the same provider."""
+        return self in (FailureKind.KEY_REJECTED, FailureKind.QUOTA_EXHAUSTED)
+
+
+_OUTAGE_KINDS = frozenset(
+    {FailureKind.SERVER_ERROR, FailureKind.UNEXPECTED_RESPONSE, FailureKind.TIMEOUT, FailureKind.QUOTA_EXHAUSTED}
+)
 
 
 @dataclass

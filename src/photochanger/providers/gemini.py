@@ -3,7 +3,7 @@
 Protocol: ``POST {base}/v1beta/models/{model}:generateContent`` with ``x-goog-api-key``; parts are
 the photo, the templates, then the prompt; ``responseModalities: ["IMAGE"]``. The image is the last
 non-thought ``inlineData`` part. Classification of every ``finishReason``/``blockReason`` and HTTP
-error follows ``../shared/provider-protocols.md`` §1.5, §1.6 and §4.1. SDK retries stay off: the
+error follows ``docs/providers.md`` (Gemini). SDK retries stay off: the
 runner owns retries under the request deadline.
 """
 
@@ -43,7 +43,7 @@ MODELS: dict[str, ModelCaps] = {
 }
 
 # finishReason of a candidate without an image → how to handle it (§1.5, §4.1).
-_R, _C, _X = FailureKind.RETRYABLE, FailureKind.CONTENT_REJECTED, FailureKind.CONFIG
+_R, _C, _X = FailureKind.NO_IMAGE, FailureKind.CONTENT_REJECTED, FailureKind.CONFIG
 FINISH_REASONS: dict[str, FailureKind] = {
     "FINISH_REASON_UNSPECIFIED": _R,
     "STOP": _R,
@@ -145,7 +145,7 @@ class GeminiProvider:
         except TIMEOUT_ERRORS as exc:
             raise ProviderFailure(FailureKind.TIMEOUT, "timeout", type(exc).__name__) from exc
         except TRANSPORT_ERRORS as exc:
-            raise ProviderFailure(FailureKind.RETRYABLE, "connection_error", type(exc).__name__) from exc
+            raise ProviderFailure(FailureKind.SERVER_ERROR, "connection_error", type(exc).__name__) from exc
         return extract_image(response)
 
 
@@ -158,14 +158,14 @@ def extract_image(response: types.GenerateContentResponse) -> ProviderImage:
             reason = _name(feedback.block_reason)
             detail = feedback.block_reason_message or f"prompt blocked: {reason}"
             raise ProviderFailure(FailureKind.CONTENT_REJECTED, f"block_{reason}", detail, request_id=request_id)
-        raise ProviderFailure(FailureKind.RETRYABLE, "NO_CANDIDATES", "empty answer", request_id=request_id)
+        raise ProviderFailure(FailureKind.NO_IMAGE, "NO_CANDIDATES", "empty answer", request_id=request_id)
     candidate = response.candidates[0]
     parts = (candidate.content.parts if candidate.content else None) or []
     images = [p.inline_data.data for p in parts if p.inline_data and p.inline_data.data and not p.thought]
     if images:
         return ProviderImage(images[-1], response.model_version, request_id, _cost(response))
     reason = _name(candidate.finish_reason) if candidate.finish_reason else "FINISH_REASON_UNSPECIFIED"
-    kind = FINISH_REASONS.get(reason, FailureKind.RETRYABLE)
+    kind = FINISH_REASONS.get(reason, FailureKind.NO_IMAGE)
     has_text = any(p.text for p in parts)
     code = "TEXT_ONLY" if reason == "STOP" and has_text else reason
     detail = candidate.finish_message or ("answered with text instead of an image" if has_text else reason)
@@ -196,14 +196,18 @@ def classify_api_error(exc: errors.APIError) -> ProviderFailure:
     reasons = {d.get("reason") for d in details if isinstance(d, dict)}
     if exc.code == 429:
         if _quota_exhausted(details, message):
-            return ProviderFailure(FailureKind.UNAVAILABLE, "quota_exhausted", message)
+            return ProviderFailure(FailureKind.QUOTA_EXHAUSTED, "quota_exhausted", message)
         return ProviderFailure(FailureKind.RATE_LIMITED, code, message, retry_after=_retry_delay(details, message))
     if "API_KEY_INVALID" in reasons:
-        return ProviderFailure(FailureKind.UNAVAILABLE, "api_key_invalid", message)
-    if exc.code in (402, 403) or exc.status == "FAILED_PRECONDITION":
+        return ProviderFailure(FailureKind.KEY_REJECTED, "api_key_invalid", message)
+    if exc.code in (401, 403):
+        return ProviderFailure(FailureKind.KEY_REJECTED, code, message)
+    if exc.code == 402 or exc.status == "FAILED_PRECONDITION":
         return ProviderFailure(FailureKind.UNAVAILABLE, code, message)
     if exc.code in (499, 500, 502, 503, 504):
-        return ProviderFailure(FailureKind.RETRYABLE, code, message)
+        return ProviderFailure(FailureKind.SERVER_ERROR, code, message)
+    if exc.code >= 500 or exc.code < 400:  # an HTTP status the protocol does not define (e.g. a proxy's)
+        return ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, code, message)
     return ProviderFailure(FailureKind.CONFIG, code, message)
 
 

@@ -1,8 +1,8 @@
 """OpenAI Images edits (``POST /v1/images/edits``) through the official ``openai`` SDK.
 
-Protocol: ``../shared/provider-protocols.md`` §2: multipart with the photo first, then templates,
+Protocol: ``docs/providers.md`` (OpenAI): multipart with the photo first, then templates,
 each as ``image[]`` with its real MIME type (``application/octet-stream`` is refused). SDK retries
-are off (``max_retries=0``); the runner owns retries under the deadline. Failure classes follow §4.2.
+are off (``max_retries=0``); the runner owns retries under the deadline. Failure classes: same document.
 """
 
 import base64
@@ -84,12 +84,12 @@ class OpenAIProvider:
         except openai.APITimeoutError as exc:
             raise ProviderFailure(FailureKind.TIMEOUT, "timeout", str(exc)) from exc
         except openai.APIConnectionError as exc:
-            raise ProviderFailure(FailureKind.RETRYABLE, "connection_error", str(exc)) from exc
+            raise ProviderFailure(FailureKind.SERVER_ERROR, "connection_error", str(exc)) from exc
         except openai.APIStatusError as exc:
             raise classify_status_error(exc) from exc
         request_id = getattr(response, "_request_id", None)
         if not response.data or not response.data[0].b64_json:
-            raise ProviderFailure(FailureKind.RETRYABLE, "NO_IMAGE", "answer without an image", request_id=request_id)
+            raise ProviderFailure(FailureKind.NO_IMAGE, "NO_IMAGE", "answer without an image", request_id=request_id)
         return ProviderImage(
             base64.b64decode(response.data[0].b64_json), settings.model, request_id, _cost(settings.model, response)
         )
@@ -115,13 +115,15 @@ def classify_status_error(exc: openai.APIStatusError) -> ProviderFailure:
     if exc.status_code == 400 and code == "moderation_blocked":
         kind = FailureKind.CONTENT_REJECTED
     elif exc.status_code in (401, 403):
-        kind = FailureKind.UNAVAILABLE
+        kind = FailureKind.KEY_REJECTED
     elif exc.status_code == 429 and code == "insufficient_quota":
-        kind, name = FailureKind.UNAVAILABLE, "quota_exhausted"
+        kind, name = FailureKind.QUOTA_EXHAUSTED, "quota_exhausted"
     elif exc.status_code == 429:
         kind, retry_after = FailureKind.RATE_LIMITED, _retry_after(exc)
     elif exc.status_code >= 500:
-        kind = FailureKind.RETRYABLE
+        kind = FailureKind.SERVER_ERROR
+    elif exc.status_code < 400:
+        kind = FailureKind.UNEXPECTED_RESPONSE
     return ProviderFailure(kind, name, message, retry_after=retry_after, request_id=exc.request_id)
 
 

@@ -1,12 +1,12 @@
 """Turbotext photo AI (``https://www.turbotext.ru/api_ai/{method}``) over httpx.
 
-Protocol: ``../shared/provider-protocols.md`` §3. Every call is a form-encoded POST with
+Protocol: ``docs/providers.md`` (Turbotext). Every call is a form-encoded POST with
 ``Authorization: Bearer``; ``do=create_queue`` returns a ``queueid``, then ``do=get_result`` is
 polled every 2 s (``{"action": "reconnect"}`` while running) until the result, whose image URL is
 at top-level ``uploaded_image``, ``data.uploaded_image`` or relative in ``data.image[]`` (tried in
 that order). Inputs reach Turbotext as short-lived public URLs (``publish``). Each
 ``create_queue`` is billed: a queue is re-created only when the first one clearly failed (refused
-connection, 5xx); after an ambiguous timeout the attempt ends without retrying (§4.3).
+connection, 5xx); after an ambiguous timeout the attempt ends without retrying.
 """
 
 import asyncio
@@ -97,13 +97,16 @@ class TurbotextProvider:
             f"{self.base_url}/{method}", data=data, timeout=seconds, headers={"Authorization": f"Bearer {api_key}"}
         )
         if response.status_code >= 500:
-            raise ProviderFailure(FailureKind.RETRYABLE, f"http_{response.status_code}", response.text[:200])
+            raise ProviderFailure(FailureKind.SERVER_ERROR, f"http_{response.status_code}", response.text[:200])
         if response.status_code in (401, 403):
-            raise ProviderFailure(FailureKind.UNAVAILABLE, f"http_{response.status_code}", response.text[:200])
+            raise ProviderFailure(FailureKind.KEY_REJECTED, f"http_{response.status_code}", response.text[:200])
         try:
-            return response.json()
+            answer = response.json()
         except ValueError:
-            raise ProviderFailure(FailureKind.CONFIG, "invalid_json", response.text[:200]) from None
+            raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, "invalid_json", response.text[:200]) from None
+        if not isinstance(answer, dict):
+            raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, "invalid_json", f"JSON {type(answer).__name__}")
+        return answer
 
     async def generate(self, request: ProviderRequest) -> ProviderImage:
         settings: TurbotextSettings = request.settings  # type: ignore[assignment]
@@ -126,7 +129,7 @@ class TurbotextProvider:
                     settings.method, {"do": "get_result", "queueid": str(queue_id)}, request.api_key, left()
                 )
             except (httpx.TransportError, ProviderFailure) as exc:
-                if isinstance(exc, ProviderFailure) and exc.kind is not FailureKind.RETRYABLE:
+                if isinstance(exc, ProviderFailure) and exc.kind is not FailureKind.SERVER_ERROR:
                     raise
                 continue  # polling is idempotent: just poll again
             if result.get("action") == "reconnect":
@@ -142,11 +145,11 @@ class TurbotextProvider:
             try:
                 return await self._call(method, {"do": "create_queue", **fields}, api_key, left())
             except httpx.ConnectError:
-                failure = ProviderFailure(FailureKind.RETRYABLE, "connection_error", "create_queue not sent")
+                failure = ProviderFailure(FailureKind.SERVER_ERROR, "connection_error", "create_queue not sent")
             except httpx.TransportError as exc:  # sent, answer lost: it may be queued and billed
                 raise ProviderFailure(FailureKind.TIMEOUT, "create_queue_ambiguous", type(exc).__name__) from exc
             except ProviderFailure as exc:
-                if exc.kind is not FailureKind.RETRYABLE:
+                if exc.kind is not FailureKind.SERVER_ERROR:
                     raise
                 failure = exc
             if attempt == 2 or end - time.monotonic() < CREATE_RETRY_MIN_SECONDS:
@@ -159,7 +162,7 @@ class TurbotextProvider:
         images = data.get("image") or []
         location = result.get("uploaded_image") or data.get("uploaded_image") or (images[0] if images else None)
         if not location:
-            raise ProviderFailure(FailureKind.RETRYABLE, "NO_IMAGE", "result without an image")
+            raise ProviderFailure(FailureKind.NO_IMAGE, "NO_IMAGE", "result without an image")
         url = urljoin(self.base_url.split("/api_ai")[0] + "/", location)
         while True:
             try:
@@ -174,5 +177,5 @@ class TurbotextProvider:
 def _refusal(error: object, request_id: str | None = None) -> ProviderFailure:
     text = str(error or "refused")
     if any(marker in text.upper() for marker in QUOTA_ERRORS):
-        return ProviderFailure(FailureKind.UNAVAILABLE, "quota_exhausted", text, request_id=request_id)
+        return ProviderFailure(FailureKind.QUOTA_EXHAUSTED, "quota_exhausted", text, request_id=request_id)
     return ProviderFailure(FailureKind.CONFIG, "refused", text[:300], request_id=request_id)

@@ -1,8 +1,23 @@
 """Run-time settings: names, types and ranges, and their API shapes."""
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _http_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")) or len(value) > 2000 or any(c.isspace() for c in value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+#: An http(s) URL kept as text; "" means "not set".
+HttpUrlText = Annotated[
+    str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v), AfterValidator(_http_url)
+]
 
 PROVIDERS_WITH_KEYS = ("gemini", "openai", "turbotext")
 
@@ -16,7 +31,10 @@ class RuntimeSettings(BaseModel):
     sync_response_seconds: int = Field(48, ge=10, le=60, description="Whole-request deadline, seconds.")
     result_ttl_hours: int = Field(168, ge=1, le=720, description="How long results stay downloadable.")
     slot_max_in_flight: int = Field(4, ge=1, le=64, description="Default in-flight ingests per slot.")
-    provider_max_in_flight: int = Field(16, ge=1, le=256, description="In-flight ingests per provider.")
+    provider_max_in_flight: int = Field(32, ge=1, le=256, description="In-flight ingests per provider.")
+    alert_webhook_url: HttpUrlText | None = Field(
+        None, description="Receives a JSON POST whenever a route's circuit opens or closes."
+    )
 
 
 SETTING_KEYS: tuple[str, ...] = tuple(RuntimeSettings.model_fields)
@@ -52,6 +70,7 @@ class SettingsUpdate(BaseModel):
     result_ttl_hours: int | None = Field(None, ge=1, le=720)
     slot_max_in_flight: int | None = Field(None, ge=1, le=64)
     provider_max_in_flight: int | None = Field(None, ge=1, le=256)
+    alert_webhook_url: HttpUrlText | None = Field(None, description="'' removes it")
     provider_keys: dict[str, str | list[str]] | None = Field(
         None, description="provider → key, keys (list or comma separated, used round-robin); '' removes"
     )

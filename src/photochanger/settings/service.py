@@ -112,6 +112,8 @@ async def update(db: Database, config: Config, change: SettingsUpdate, by: str) 
     async with db.transaction() as session:
         for key, value in values.items():
             await repository.put(session, key, value)
+        if "alert_webhook_url" in change.model_fields_set and change.alert_webhook_url is None:
+            await repository.remove(session, "alert_webhook_url")
         if "ingest_password" in values:
             await repository.put(session, PASSWORD_META, {"updated_at": now, "updated_by": by})
         for provider, raw in provider_keys.items():

@@ -26,6 +26,7 @@ class Slot(Base):
     updated_by: Mapped[str | None] = mapped_column(String(64))
     fallbacks: Mapped[list] = mapped_column(JSON, default=list)
     on_failure: Mapped[str] = mapped_column(String(16), default="error")
+    hedging: Mapped[str] = mapped_column(String(8), default="auto")
 
 
 class SlotTemplate(Base):

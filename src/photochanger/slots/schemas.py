@@ -20,6 +20,11 @@ class RouteConfig(BaseModel):
 
 
 OnFailure = Literal["error", "original"]
+Hedging = Literal["auto", "on", "off"]
+HEDGING_HELP = (
+    "auto: start the next route beside a slow primary only when it is the free local provider; "
+    "on: also when it is a paid route (a hedge can bill both); off: never"
+)
 
 
 class TemplateView(BaseModel):
@@ -51,6 +56,7 @@ class SlotView(BaseModel):
     max_in_flight: int | None
     fallbacks: list[RouteConfig] = []
     on_failure: OnFailure = "error"
+    hedging: Hedging = "auto"
     version: int
     updated_at: datetime
     updated_by: str | None = None
@@ -71,6 +77,7 @@ class SlotUpdate(BaseModel):
     max_in_flight: int | None = Field(None, ge=1, le=64)
     fallbacks: list[RouteConfig] | None = Field(None, max_length=4, description="ordered fallback routes")
     on_failure: OnFailure | None = Field(None, description="error: JSON error; original: 200 with the photo")
+    hedging: Hedging | None = Field(None, description=HEDGING_HELP)
 
 
 class SlotSummary(BaseModel):

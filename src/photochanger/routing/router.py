@@ -1,0 +1,386 @@
+"""Attempts over a slot's routes under one deadline: retries, fallbacks, hedging, circuits.
+
+For one photo, in order (every rule reads time from the deadline's :class:`~photochanger.clock.Clock`):
+
+1. **Circuits.** Routes whose circuit is open or half-open are skipped (recorded as ``skipped``,
+   ``circuit_open``): no guest waits on a route known to be failing. If the route's probe is due
+   it is claimed and run in the background with this photo (a *shadow* attempt whose answer is
+   discarded), so an open route costs at most one provider call per probe interval. If every
+   route is open the request fails at once (``unavailable``/``circuit_open``).
+2. **Budgets.** An attempt on a route with a later route gets ``min(remaining − margin − reserve,
+   attempt_timeout)``: ``reserve`` keeps room for the fastest later route, ``attempt_timeout``
+   follows the route's recent latency (:mod:`photochanger.routing.latency`). The last route gets
+   everything but the margin.
+3. **Retries** by failure class: ``no_image`` at once; ``server_error`` and
+   ``unexpected_response`` after a jittered 0.1–0.5 s back-off; ``rate_limited`` after its hint if
+   it fits; a refused key or exhausted quota with the next key; content blocks, configuration
+   errors and (with a later route) timeouts move on. With a later route at most
+   ``TRIES_BEFORE_FALLBACK`` tries per route.
+4. **Hedging.** When a route's ``hedge_after`` passes without an answer and the next route may be
+   hedged to, the next route starts beside it; the first success answers and the other attempt is
+   cancelled (recorded as ``cancelled``; a hedge lost this way counts against the slow route's
+   circuit).
+5. **Every answer is classified.** Any exception from a provider, and an image that
+   ``finish`` cannot decode, becomes a failed attempt of class ``unexpected_response``.
+"""
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from pydantic import BaseModel
+
+from photochanger.clock import Clock
+from photochanger.deadline import Deadline
+from photochanger.metrics import PROVIDER_ATTEMPT_SECONDS, ROUTE_ATTEMPT_SECONDS
+from photochanger.providers.base import (
+    FailureKind,
+    InputImage,
+    Provider,
+    ProviderFailure,
+    ProviderImage,
+    ProviderRequest,
+)
+from photochanger.routing.breaker import BreakerState
+from photochanger.routing.health import KeyRing, RouteHealth
+
+log = structlog.get_logger("photochanger.routing")
+
+Publisher = Callable[[InputImage], Awaitable[str]]
+Finisher = Callable[[ProviderImage], Awaitable[Any]]
+RESPONSE_MARGIN_SECONDS = 1.0  # kept back from the deadline to store and send the answer
+RETRY_HEADROOM_SECONDS = 2.0  # kept for a later route beyond its typical latency
+BACKOFF_SECONDS = (0.1, 0.5)  # jittered back-off after a server error or an unexpected answer
+TRIES_BEFORE_FALLBACK = 3
+
+
+@dataclass(frozen=True)
+class Route:
+    """A way to make the image. ``index`` 0 is the primary. Timing in seconds: ``typical`` (p50),
+    ``attempt_timeout`` (used when a later route exists), ``hedge_after`` (None: never start the
+    next route beside this one)."""
+
+    index: int
+    provider: Provider
+    settings: BaseModel
+    prompt: str
+    typical: float
+    attempt_timeout: float
+    hedge_after: float | None = None
+
+    @property
+    def model(self) -> str | None:
+        """The model (or method) this route uses."""
+        return self.provider.model_name(self.settings)
+
+    @property
+    def key(self) -> str:
+        """``provider:model``: the unit of circuits and latency history."""
+        return f"{self.provider.name}:{self.model or '-'}"
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One attempt (or a skipped route) as recorded on the job; ``latency_ms`` in milliseconds.
+    ``outcome``: success | failed | timeout | cancelled | skipped."""
+
+    route_index: int
+    route_key: str
+    provider: str
+    model: str | None
+    outcome: str
+    failure_class: str | None
+    failure_code: str | None
+    detail: str | None
+    request_id: str | None
+    cost_usd: float | None
+    started_at: datetime
+    latency_ms: int
+
+
+class RunFailed(Exception):
+    """Every route failed or no attempt fits any more; ``failure`` is the deciding one."""
+
+    def __init__(self, failure: ProviderFailure, attempts: list[AttemptRecord]) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+        self.attempts = attempts
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The finished output, the provider's image, the route that made it, every attempt, and the
+    seconds spent in attempts (``provider_ms`` in milliseconds)."""
+
+    output: Any
+    image: ProviderImage
+    route: Route
+    attempts: list[AttemptRecord]
+    provider_ms: int
+
+
+@dataclass(frozen=True)
+class _Success:
+    route: Route
+    image: ProviderImage
+    output: Any
+
+
+@dataclass
+class RunContext:
+    """What one run needs besides its routes: the inputs, the deadline, route health, keys, how to
+    finish an answer (decode/convert; raising means the answer is unusable) and the optional
+    publisher for providers that fetch inputs by URL. ``rng`` draws back-off jitter."""
+
+    photo: InputImage
+    templates: Sequence[InputImage]
+    deadline: Deadline
+    health: RouteHealth
+    keyring: KeyRing
+    keys: Callable[[str], list[str]]
+    finish: Finisher
+    publish: Publisher | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    on_success: Callable[[Route, float, float | None], None] | None = None
+
+
+class _Run:
+    def __init__(self, ctx: RunContext, clock: Clock | None = None) -> None:
+        self.ctx = ctx
+        self.clock = clock or ctx.deadline.clock
+        self.attempts: list[AttemptRecord] = []
+        self.spent = 0.0
+
+    def remaining(self) -> float:
+        return self.ctx.deadline.remaining()
+
+    def skip(self, route: Route, code: str, detail: str) -> None:
+        self.attempts.append(
+            AttemptRecord(
+                route.index,
+                route.key,
+                route.provider.name,
+                route.model,
+                "skipped",
+                None,
+                code,
+                detail,
+                None,
+                None,
+                self.clock.now(),
+                0,
+            )
+        )
+
+    async def attempt(self, route: Route, budget: float, api_key: str | None) -> _Success | ProviderFailure:
+        """One provider call under ``budget`` seconds, classified whatever happens; recorded."""
+        started_at, start = self.clock.now(), self.clock.monotonic()
+        ctx = self.ctx
+        request = ProviderRequest(ctx.photo, ctx.templates, route.prompt, route.settings, budget, api_key, ctx.publish)
+        outcome: _Success | ProviderFailure
+        try:
+            try:
+                async with asyncio.timeout(budget):
+                    image = await route.provider.generate(request)
+                if not isinstance(image, ProviderImage) or not image.data:
+                    raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, "empty_image", "answer without image bytes")
+                outcome = _Success(route, image, await ctx.finish(image))
+            except TimeoutError:
+                outcome = ProviderFailure(FailureKind.TIMEOUT, "timeout", f"no answer within {budget:.1f} s")
+            except ProviderFailure as exc:
+                outcome = exc
+            except Exception as exc:  # anything else is an answer we did not expect: never a bare 500
+                log.warning("routing.unexpected_response", route=route.key, error=f"{type(exc).__name__}: {exc}"[:300])
+                outcome = ProviderFailure(
+                    FailureKind.UNEXPECTED_RESPONSE, "unexpected_response", f"{type(exc).__name__}: {exc}"[:500]
+                )
+        except asyncio.CancelledError:  # lost a hedge (or the request ended): record, then stop
+            self._record(route, "cancelled", None, started_at, start)
+            raise
+        self._record(route, outcome, api_key, started_at, start)
+        return outcome
+
+    def _record(self, route: Route, outcome, api_key, started_at: datetime, start: float) -> None:
+        elapsed = self.clock.monotonic() - start
+        self.spent += elapsed
+        model = route.model
+        if outcome == "cancelled":
+            label, fields = "cancelled", (None, "cancelled", "lost a hedge; stopped", None, None)
+        elif isinstance(outcome, _Success):
+            image = outcome.image
+            label, fields = "success", (None, None, None, image.request_id, image.cost_usd)
+            model = image.model or model
+            if self.ctx.on_success:
+                self.ctx.on_success(route, elapsed, image.cost_usd)
+        else:
+            label = "timeout" if outcome.kind is FailureKind.TIMEOUT else "failed"
+            fields = (str(outcome.kind), outcome.code, outcome.detail[:1000] or None, outcome.request_id, None)
+        PROVIDER_ATTEMPT_SECONDS.labels(route.provider.name, label).observe(elapsed)
+        ROUTE_ATTEMPT_SECONDS.labels(route.key, label).observe(elapsed)
+        self.attempts.append(
+            AttemptRecord(
+                route.index, route.key, route.provider.name, model, label, *fields, started_at, int(elapsed * 1000)
+            )
+        )
+
+    async def run_route(self, route: Route, reserve: float, has_later: bool) -> _Success | ProviderFailure:
+        """Attempts on one route until success or a reason to move on; returns the last outcome."""
+        ctx, tries = self.ctx, 0
+        keys = ctx.keys(route.provider.name)
+        while True:
+            budget = self.remaining() - RESPONSE_MARGIN_SECONDS - reserve
+            capped = has_later or (route.attempt_timeout < budget and _has_override(route))
+            if capped:
+                budget = min(budget, route.attempt_timeout)
+            if budget <= 0:
+                return ProviderFailure(FailureKind.TIMEOUT, "deadline", "no time left for an attempt")
+            api_key = ctx.keyring.pick(keys)
+            outcome = await self.attempt(route, budget, api_key)
+            if isinstance(outcome, _Success):
+                await ctx.health.record(route.key, None)
+                return outcome
+            kind = outcome.kind
+            if kind.is_key_failure and api_key:
+                ctx.keyring.set_aside(api_key)
+                if ctx.keyring.usable(keys):
+                    continue  # another key: not a failure of the route
+            full_timeout = kind is FailureKind.TIMEOUT and budget >= route.attempt_timeout - 0.05
+            await ctx.health.record(route.key, outcome, outage=kind.is_outage, full_timeout=full_timeout)
+            tries += 1
+            wait = self.retry_wait(outcome, capped)
+            if wait is None or (has_later and (kind is FailureKind.TIMEOUT or tries >= TRIES_BEFORE_FALLBACK)):
+                return outcome
+            needed = wait + route.typical + RESPONSE_MARGIN_SECONDS + reserve
+            if self.remaining() < needed:
+                if kind is FailureKind.RATE_LIMITED:
+                    return ProviderFailure(
+                        FailureKind.UNAVAILABLE,
+                        outcome.code,
+                        f"rate limited; retry hint {wait:.0f} s does not fit the deadline",
+                    )
+                return outcome
+            if wait:
+                await asyncio.sleep(wait)
+
+    def retry_wait(self, failure: ProviderFailure, capped: bool) -> float | None:
+        """Seconds to wait before retrying the same route, or None to move on."""
+        kind = failure.kind
+        if kind is FailureKind.NO_IMAGE:
+            return 0.0
+        if kind in (FailureKind.SERVER_ERROR, FailureKind.UNEXPECTED_RESPONSE):
+            return self.ctx.rng.uniform(*BACKOFF_SECONDS)
+        if kind is FailureKind.RATE_LIMITED:
+            return max(failure.retry_after or BACKOFF_SECONDS[1], BACKOFF_SECONDS[0])
+        if kind is FailureKind.TIMEOUT and failure.code == "timeout" and capped:
+            return 0.0  # only a capped attempt leaves room for another; the fit check decides
+        return None
+
+    async def hedged(
+        self, first: Route, second: Route, first_reserve: float, second_reserve: float, second_has_later: bool
+    ) -> tuple[_Success | ProviderFailure, bool]:
+        """Run ``first``; if it has not answered after ``first.hedge_after`` seconds, start
+        ``second`` beside it. Returns the outcome and whether ``second`` was used."""
+        primary = asyncio.create_task(self.run_route(first, first_reserve, True))
+        done, _ = await asyncio.wait({primary}, timeout=first.hedge_after)
+        if done:
+            return primary.result(), False
+        if self.remaining() < second.typical + RESPONSE_MARGIN_SECONDS:
+            return await primary, False
+        log.info("routing.hedge", route=first.key, hedge=second.key, after_s=first.hedge_after)
+        backup = asyncio.create_task(self.run_route(second, second_reserve, second_has_later))
+        pending: set[asyncio.Task] = {primary, backup}
+        last: ProviderFailure | None = None
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    outcome = task.result()
+                    if isinstance(outcome, _Success):
+                        if task is backup and primary in pending:
+                            hedge_lost = ProviderFailure(FailureKind.TIMEOUT, "hedge_lost", "slower than the hedge")
+                            await self.ctx.health.record(first.key, hedge_lost, outage=True)
+                        return outcome, True
+                    if task is backup or last is None:
+                        last = outcome
+            assert last is not None
+            return last, True
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _has_override(route: Route) -> bool:
+    return bool(getattr(route.settings, "attempt_timeout_seconds", None))
+
+
+def _reserve(later: Sequence[Route]) -> float:
+    """Seconds kept for the fastest of ``later`` routes (0 when there is none)."""
+    return min(r.typical for r in later) + RETRY_HEADROOM_SECONDS if later else 0.0
+
+
+async def run_routes(
+    routes: Sequence[Route], ctx: RunContext, states: dict[str, BreakerState] | None = None
+) -> RunResult:
+    """Try ``routes`` as the module docstring says, with the circuits ``states`` (default: read
+    from ``ctx.health``). Raises :class:`RunFailed` with the deciding failure."""
+    run = _Run(ctx)
+    states = states if states is not None else await ctx.health.snapshot([r.key for r in routes])
+    candidates: list[Route] = []
+    for route in routes:
+        state = states.get(route.key)
+        if state is None or state.admits_guests():
+            candidates.append(route)
+            continue
+        run.skip(route, "circuit_open", f"route is {state.state.replace('_', '-')} after: {state.reason or 'failures'}")
+        if await ctx.health.claim_probe(route.key):
+            ctx.health.spawn(probe(route, ctx))
+    if not candidates:
+        failure = ProviderFailure(
+            FailureKind.UNAVAILABLE, "circuit_open", "every route of this slot is failing; rechecked in the background"
+        )
+        raise RunFailed(failure, run.attempts)
+    last: ProviderFailure | None = None
+    position = 0
+    while position < len(candidates):
+        route, later = candidates[position], candidates[position + 1 :]
+        reserve = _reserve(later)
+        tried = any(a.outcome != "skipped" for a in run.attempts)
+        if tried and run.remaining() < route.typical + RESPONSE_MARGIN_SECONDS + reserve:
+            run.skip(route, "does_not_fit", f"typical {route.typical:.1f} s no longer fits the deadline")
+            position += 1
+            continue
+        if later and route.hedge_after is not None:
+            outcome, used_next = await run.hedged(route, later[0], reserve, _reserve(later[1:]), len(later) > 1)
+            position += 2 if used_next else 1
+        else:
+            outcome = await run.run_route(route, reserve, bool(later))
+            position += 1
+        if isinstance(outcome, _Success):
+            return RunResult(outcome.output, outcome.image, outcome.route, run.attempts, int(run.spent * 1000))
+        last = outcome
+    raise RunFailed(
+        last or ProviderFailure(FailureKind.TIMEOUT, "deadline", "no route fits the time left"), run.attempts
+    )
+
+
+async def probe(route: Route, ctx: RunContext, clock: Clock | None = None) -> AttemptRecord:
+    """One attempt on ``route`` within its attempt timeout, off any guest's path (a shadow attempt
+    on an open route, or a warm-up): the outcome decides the circuit — a success or any answer
+    closes it, an outage re-opens it. Returns the attempt's record."""
+    shadow = _Run(ctx, clock)
+    keys = ctx.keys(route.provider.name)
+    outcome = await shadow.attempt(route, route.attempt_timeout, ctx.keyring.pick(keys))
+    if isinstance(outcome, _Success):
+        await ctx.health.record(route.key, None)
+        log.info("routing.probe_ok", route=route.key)
+    else:
+        full = outcome.kind is FailureKind.TIMEOUT
+        await ctx.health.record(route.key, outcome, outage=outcome.kind.is_outage, full_timeout=full)
+        log.info("routing.probe_failed", route=route.key, failure=str(outcome)[:200])
+    return shadow.attempts[-1]
