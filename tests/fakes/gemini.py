@@ -9,7 +9,8 @@ Scenarios (a queue consumed one per request, then ``default``): ``success``, ``t
 image before the final one), ``wrong_mime`` (JPEG bytes labelled image/png), ``no_image``,
 ``text_only``, ``image_safety``, ``prompt_blocked``, ``rate_limited`` (429 + RetryInfo 1 s),
 ``rate_limited_long`` (60 s), ``quota_zero``, ``error_500``, ``error_503``, ``hang``, ``slow``
-(sleeps ``latency`` seconds then succeeds). ``latency`` also delays every other answer.
+(sleeps ``latency`` seconds then succeeds), ``garbage_<shape>`` (see ``tests/fakes/garbage.py``).
+``latency`` also delays every other answer.
 """
 
 import asyncio
@@ -24,10 +25,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.fakes.garbage import garbage
 from tests.fakes.server import ScriptedFake
 
 ALLOWED_MIME = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}
 MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG"}
+GEMINI_GARBAGE = {
+    "wrong_types": {"candidates": [{"content": {"parts": "an image"}, "finishReason": 7}], "usageMetadata": []},
+    "bad_base64": {"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": "@@not"}}]}}]},
+    "not_an_image": {
+        "candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": "aGVsbG8gd29ybGQ="}}]}}]
+    },
+}
 USAGE = {"promptTokenCount": 1548, "candidatesTokenCount": 1290, "totalTokenCount": 2838}
 
 
@@ -84,6 +93,8 @@ class FakeGemini(ScriptedFake):
             return _status(400, "INVALID_ARGUMENT", problem)
         scenario = self.next_scenario()
         await asyncio.sleep(3600 if scenario == "hang" else self.latency)
+        if scenario.startswith("garbage_"):
+            return garbage(scenario.removeprefix("garbage_"), GEMINI_GARBAGE)
         return await asyncio.to_thread(self._answer, scenario, model, recorded)
 
     def _validate(self, version: str, body: dict, recorded: RecordedRequest) -> str | None:

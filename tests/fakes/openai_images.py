@@ -7,7 +7,7 @@ param, code}}``, ``x-request-id`` on every answer, ``retry-after-ms`` on rate li
 
 Scenarios (a queue, then ``default``): ``success``, ``slow`` (after ``latency`` s), ``no_data``,
 ``moderation_blocked``, ``rate_limited``, ``insufficient_quota``, ``invalid_key``, ``error_500``,
-``error_503``, ``hang``.
+``error_503``, ``hang``, ``garbage_<shape>`` (see ``tests/fakes/garbage.py``).
 """
 
 import asyncio
@@ -19,12 +19,18 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.garbage import garbage
 from tests.fakes.server import ScriptedFake
 
 MODELS = {"gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini", "chatgpt-image-latest", "gpt-image-2"}
+OPENAI_GARBAGE = {
+    "wrong_types": {"created": "yesterday", "data": [{"b64_json": 42}], "usage": "lots"},
+    "bad_base64": {"created": 1713833628, "data": [{"b64_json": "@@not-base64@@"}]},
+    "not_an_image": {"created": 1713833628, "data": [{"b64_json": "aGVsbG8gd29ybGQ="}]},
+}
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
 SIZES = {"1024x1024", "1536x1024", "1024x1536", "auto"}
 FORMATS = {"png": ("PNG", "image/png"), "jpeg": ("JPEG", "image/jpeg"), "webp": ("WEBP", "image/webp")}
@@ -58,7 +64,7 @@ class FakeOpenAI(ScriptedFake):
         self.url += "/v1"
         return self
 
-    async def _edit(self, request: Request) -> JSONResponse:
+    async def _edit(self, request: Request) -> Response:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return _error(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
         form = await request.form()
@@ -74,6 +80,8 @@ class FakeOpenAI(ScriptedFake):
             return _error(400, problem[0], "invalid_request_error", problem[1], problem[2])
         scenario = self.next_scenario()
         await asyncio.sleep(3600 if scenario == "hang" else self.latency)
+        if scenario.startswith("garbage_"):
+            return garbage(scenario.removeprefix("garbage_"), OPENAI_GARBAGE)
         return await asyncio.to_thread(self._answer, scenario, fields, images)
 
     @staticmethod

@@ -8,7 +8,9 @@ exercised for real) and answers ``{"success": true, "queueid": N}``; ``do=get_re
 (``data.image[0]``, a path under the site root).
 
 Scenarios: ``success``, ``limit`` (``{"success": false, "error": "LIMIT"}``), ``create_500``,
-``create_hang`` (create_queue never answers: ambiguous), ``poll_500_once``.
+``create_hang`` (create_queue never answers: ambiguous), ``poll_500_once``, ``garbage_<shape>``
+(``tests/fakes/garbage.py``: create_queue answers it; ``bad_base64``/``not_an_image``: the result
+file is no image).
 """
 
 import asyncio
@@ -24,7 +26,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.garbage import PORTAL, garbage
 from tests.fakes.server import ThreadedServer
+
+TURBOTEXT_GARBAGE = {"wrong_types": {"success": 1, "queueid": 0, "error": {"code": 5}}}
 
 
 @dataclass
@@ -96,6 +101,8 @@ class FakeTurbotext:
             await asyncio.sleep(3600)
         if self.scenario == "limit":
             return JSONResponse({"success": False, "error": "LIMIT"})
+        if self.scenario.startswith("garbage_") and self.scenario not in ("garbage_bad_base64", "garbage_not_an_image"):
+            return garbage(self.scenario.removeprefix("garbage_"), TURBOTEXT_GARBAGE)
         required = {
             "generate_image2image": ("url", "content"),
             "mix_images": ("url", "url_image_target"),
@@ -146,4 +153,6 @@ class FakeTurbotext:
     async def _download(self, request: Request) -> Response:
         name = request.query_params.get("f") or request.path_params.get("name", "")
         content = self._results.get(name)
+        if content and self.scenario in ("garbage_bad_base64", "garbage_not_an_image"):
+            return Response(PORTAL, media_type="image/png")  # a "result" that is no image
         return Response(content, media_type="image/png") if content else Response(status_code=404)

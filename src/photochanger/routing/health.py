@@ -12,10 +12,12 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from functools import partial
 from datetime import timedelta
 from typing import Any, Protocol
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 
 from photochanger.clock import Clock
 from photochanger.db import Database
@@ -105,6 +107,12 @@ class DatabaseStateStore:
             return [_state(row) for row in await repository.all_states(session)]
 
     async def change(self, route_key, transition):
+        try:
+            return await self._change(route_key, transition)
+        except IntegrityError:  # another process inserted the row first: apply on top of it
+            return await self._change(route_key, transition)
+
+    async def _change(self, route_key, transition):
         async with self.db.transaction() as session:
             row = await repository.get_state_for_update(session, route_key)
             old = _state(row) if row else BreakerState(route_key)
@@ -147,11 +155,17 @@ class RouteHealth:
         self.clock = clock
         self.listeners: list[Listener] = []
         self._known: dict[str, BreakerState] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task] = set()
 
     async def snapshot(self, route_keys: Sequence[str]) -> dict[str, BreakerState]:
-        """The circuits of ``route_keys`` (a closed state for routes never seen)."""
-        states = await self.store.load(route_keys)
+        """The circuits of ``route_keys`` (a closed state for routes never seen; the last known
+        states if the store cannot be read)."""
+        try:
+            states = await self.store.load(route_keys)
+        except Exception:
+            log.exception("routing.snapshot_failed")
+            states = {k: self._known[k] for k in route_keys if k in self._known}
         result = {key: states.get(key, BreakerState(key)) for key in route_keys}
         self._known.update(result)
         return result
@@ -170,13 +184,19 @@ class RouteHealth:
             return known
         now = self.clock.now()
         if failure is None:
-            old, new = await self.store.change(route_key, lambda s: after_success(s, now))
+            transition = partial(after_success, now=now)
         else:
             reason = f"{failure.kind}: {failure.code}"[:200]
-            old, new = await self.store.change(
-                route_key,
-                lambda s: after_failure(s, now, self.policy, reason, outage=outage, full_timeout=full_timeout),
+            transition = partial(
+                after_failure, now=now, policy=self.policy, reason=reason, outage=outage, full_timeout=full_timeout
             )
+        lock = self._locks.setdefault(route_key, asyncio.Lock())
+        try:
+            async with lock:
+                old, new = await self.store.change(route_key, transition)
+        except Exception:  # bookkeeping must never cost a guest the photo
+            log.exception("routing.record_failed", route=route_key)
+            return known or BreakerState(route_key)
         self._known[route_key] = new
         if new.state != old.state:
             await self._notify(StateChange(old, new))
@@ -188,7 +208,11 @@ class RouteHealth:
         state = self._known.get(route_key)
         if state is not None and not state.probe_due(now, self.policy):
             return False
-        claimed = await self.store.claim(route_key, now, self.policy)
+        try:
+            claimed = await self.store.claim(route_key, now, self.policy)
+        except Exception:
+            log.exception("routing.claim_failed", route=route_key)
+            return False
         if claimed:
             previous = state or BreakerState(route_key, "open")
             self._known[route_key] = claim_probe(previous, now)

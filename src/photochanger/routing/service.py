@@ -58,7 +58,11 @@ async def build_routes(ctx: AppContext, slot: SlotView) -> list[Route]:
         override = getattr(route.settings, "attempt_timeout_seconds", None)
         when = timing(stats[route.key], route.typical, ctx.config.attempt_timeout_floor_seconds, override)
         following = routes[position + 1].provider.name if position + 1 < len(routes) else None
-        hedges = following is not None and (slot.hedging == "on" or (slot.hedging == "auto" and following == "local"))
+        hedges = (
+            following is not None
+            and when.hedge_after < when.attempt_timeout  # hedging at the timeout is just falling back
+            and (slot.hedging == "on" or (slot.hedging == "auto" and following == "local"))
+        )
         timed.append(
             replace(
                 route,
