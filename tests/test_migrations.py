@@ -5,6 +5,7 @@ import asyncio
 from alembic import command
 
 from photochanger.migrations import alembic_config
+from photochanger.providers.registry import PROVIDER_CLASSES
 from photochanger.slots import service as slots
 
 
@@ -15,4 +16,4 @@ async def test_models_match_migrations(service):
 async def test_fifteen_fixed_slots_are_seeded(service):
     all_slots = await slots.list_slots(service.db)
     assert [s.id for s in all_slots] == [f"slot-{n:03d}" for n in range(1, 16)]
-    assert len([s for s in all_slots if s.id != "slot-001" and s.provider == "local"]) >= 0
+    assert all(s.provider in PROVIDER_CLASSES and s.display_name for s in all_slots)

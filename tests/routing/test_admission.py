@@ -1,0 +1,80 @@
+"""Admission to the in-flight limits: first come first served, waiting while it fits the deadline,
+429 only when it cannot; places shared by processes through the database."""
+
+import asyncio
+import uuid
+
+import pytest
+
+from photochanger.clock import Clock
+from photochanger.deadline import Deadline
+from photochanger.routing.admission import Admission, DatabasePermitStore, LimitReached, MemoryPermitStore
+
+LIMITS = {"slot:slot-001": 1, "provider:gemini": 2}
+
+
+@pytest.mark.looptime
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_full_slot_queues_in_arrival_order_and_records_the_wait():
+    clock = Clock()
+    admission = Admission(MemoryPermitStore(), clock)
+    order: list[tuple[str, float]] = []
+
+    async def photo(name: str, arrive: float) -> float:
+        await asyncio.sleep(arrive)
+        async with admission.hold(LIMITS, name, Deadline.after(48, clock=clock), typical=2.0) as admitted:
+            order.append((name, clock.monotonic()))
+            await asyncio.sleep(2.0)
+        return admitted.queue_seconds
+
+    start = clock.monotonic()
+    waits = await asyncio.gather(photo("a", 0), photo("b", 0.1), photo("c", 0.2))
+    assert [name for name, _ in order] == ["a", "b", "c"]
+    assert [round(at - start, 3) for _, at in order] == [0, 2.0, 4.0]
+    assert waits == [0, pytest.approx(1.9), pytest.approx(3.8)]
+
+
+@pytest.mark.looptime
+@pytest.mark.asyncio(loop_scope="function")
+async def test_refused_at_once_with_retry_after_when_the_wait_cannot_fit():
+    clock = Clock()
+    admission = Admission(MemoryPermitStore(), clock)
+    async with admission.hold(LIMITS, "a", Deadline.after(48, clock=clock), typical=6.0):
+        start = clock.monotonic()
+        with pytest.raises(LimitReached) as refused:
+            async with admission.hold(LIMITS, "b", Deadline.after(10, clock=clock), typical=6.0):
+                pass
+        assert clock.monotonic() == start and refused.value.scope == "slot" and refused.value.retry_after == 6
+
+
+@pytest.mark.looptime
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_waiter_gives_up_when_the_deadline_no_longer_fits():
+    clock = Clock()
+    admission = Admission(MemoryPermitStore(), clock)
+
+    async def hog():
+        async with admission.hold(LIMITS, "a", Deadline.after(60, clock=clock), typical=1.0):
+            await asyncio.sleep(30)
+
+    task = asyncio.create_task(hog())
+    await asyncio.sleep(0.01)
+    start = clock.monotonic()
+    with pytest.raises(LimitReached):
+        async with admission.hold(LIMITS, "b", Deadline.after(10, clock=clock), typical=1.0):
+            pass
+    waited = clock.monotonic() - start
+    assert 7.0 <= waited <= 7.5  # until expected wait (1) + typical (1) + margin (1) no longer fit 10 s
+    await task
+
+
+async def test_places_are_shared_by_processes_through_the_database(service):
+    first, second = (Admission(DatabasePermitStore(service.db), Clock()) for _ in range(2))
+    scope = f"slot:test-{uuid.uuid4().hex[:8]}"
+    limits = {scope: 1}
+    async with first.hold(limits, "job-a", Deadline.after(30), typical=1.0):
+        with pytest.raises(LimitReached):  # the other "process" sees the place taken
+            async with second.hold(limits, "job-b", Deadline.after(2.5), typical=1.0):
+                pass
+    async with second.hold(limits, "job-c", Deadline.after(5), typical=1.0) as admitted:
+        assert admitted.queue_seconds < 1.0  # released by the first: no wait
