@@ -18,9 +18,10 @@ class AttemptView(BaseModel):
 
     number: int
     route_index: int = Field(description="0 = primary route, 1… = fallbacks")
+    route_key: str | None = Field(None, description="provider:model")
     provider: str
     model: str | None
-    outcome: str = Field(description="success, failed, timeout or skipped")
+    outcome: str = Field(description="success, failed, timeout, cancelled (lost a hedge) or skipped")
     failure_class: str | None
     failure_code: str | None
     detail: str | None
@@ -60,6 +61,7 @@ class JobDetail(JobSummary):
     deadline_at: datetime
     finished_at: datetime | None
     provider_ms: int | None
+    queue_ms: int | None = Field(None, description="time waiting for an in-flight place, ms")
     client_ip: str | None
     client_fields: dict
     client_headers: dict | None

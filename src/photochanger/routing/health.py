@@ -12,8 +12,8 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from functools import partial
 from datetime import timedelta
+from functools import partial
 from typing import Any, Protocol
 
 import structlog

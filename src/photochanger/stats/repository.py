@@ -7,7 +7,7 @@ from sqlalchemy import Integer, and_, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from photochanger.jobs.models import Job
+from photochanger.jobs.models import Job, JobAttempt
 
 FAILED = ("failed", "timeout", "interrupted")
 
@@ -90,3 +90,25 @@ async def timeseries(session: AsyncSession, since: datetime, bucket_seconds: int
     )
     p95 = await percentiles(session, since, Job.total_ms, cast(bucket, Integer), percents=(95,))
     return [tuple(row) for row in counts], p95
+
+
+async def hedges(session: AsyncSession, since: datetime) -> tuple[list[tuple[str, str, int]], dict[str, float]]:
+    """Hedges lost (``cancelled`` attempts) as ``(slot_id, route_key, count)`` rows, and the mean
+    reported cost of a successful attempt per route key (to estimate what the lost ones cost)."""
+    lost = await session.execute(
+        select(Job.slot_id, JobAttempt.route_key, func.count())
+        .join(Job, Job.id == JobAttempt.job_id)
+        .where(Job.received_at >= since, JobAttempt.outcome == "cancelled")
+        .group_by(Job.slot_id, JobAttempt.route_key)
+    )
+    rows = [tuple(row) for row in lost]
+    keys = sorted({key for _slot, key, _n in rows if key})
+    costs: dict[str, float] = {}
+    if keys:
+        mean = await session.execute(
+            select(JobAttempt.route_key, func.avg(JobAttempt.cost_usd))
+            .where(JobAttempt.route_key.in_(keys), JobAttempt.outcome == "success", JobAttempt.cost_usd.is_not(None))
+            .group_by(JobAttempt.route_key)
+        )
+        costs = {key: float(value) for key, value in mean if value is not None}
+    return rows, costs

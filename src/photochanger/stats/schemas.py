@@ -13,7 +13,9 @@ DEFAULT_BUCKET = {"1h": "5m", "24h": "1h", "7d": "6h"}
 
 
 class SlotStats(BaseModel):
-    """Figures of one slot (or of all, in ``totals``)."""
+    """Figures of one slot (or of all, in ``totals``). ``hedges_lost``: attempts cancelled because
+    a hedged route answered first; ``estimated_hedge_cost_usd``: what those may have been billed
+    (the route's mean reported cost per success), included in ``estimated_cost_usd``."""
 
     jobs: int = 0
     done: int = 0
@@ -28,6 +30,8 @@ class SlotStats(BaseModel):
     retried_jobs: int = 0
     retries: int = 0
     fallbacks: int = 0
+    hedges_lost: int = 0
+    estimated_hedge_cost_usd: float = 0.0
     estimated_cost_usd: float = 0.0
     storage_bytes: int = 0
 

@@ -27,6 +27,7 @@ async def overview(db: Database, window: Window) -> Overview:
     async with db.transaction() as session:
         counts = await repository.counts_by_slot(session, since)
         failures = await repository.failures_by_reason(session, since)
+        hedges, hedge_costs = await repository.hedges(session, since)
         latencies = []
         for column, name in ((Job.total_ms, "total"), (Job.provider_ms, "provider")):
             for group in (Job.slot_id, None):
@@ -44,6 +45,12 @@ async def overview(db: Database, window: Window) -> Overview:
             s.storage_bytes += int(stored or 0)
             s.fallbacks += int(fallbacks or 0)
             s.estimated_cost_usd = round(s.estimated_cost_usd + float(cost or 0), 6)
+    for slot_id, route_key, count in hedges:
+        extra = count * hedge_costs.get(route_key or "", 0.0)
+        for key in (slot_id, TOTAL):
+            stats[key].hedges_lost += count
+            stats[key].estimated_hedge_cost_usd = round(stats[key].estimated_hedge_cost_usd + extra, 6)
+            stats[key].estimated_cost_usd = round(stats[key].estimated_cost_usd + extra, 6)
     for slot_id, reason, count in failures:
         for key in (slot_id, TOTAL):
             stats[key].failed += count

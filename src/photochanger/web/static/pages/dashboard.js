@@ -1,4 +1,6 @@
-// Dashboard: the 15 slots with provider, state, last result, today's success and the ingest URL.
+// Dashboard: route health (a red banner while a provider route fails, refreshed every 10 s, and
+// the warm-up an operator runs before the doors open), then the 15 slots with provider, state,
+// last result, today's success and the ingest URL.
 import { api } from "../api.js";
 import { copy, h, toast, when } from "../dom.js";
 import { t } from "../i18n.js";
@@ -9,8 +11,30 @@ export async function render(main) {
   ]);
   const password = h("code", { id: "ingest-password" }, "••••••••");
   let visible = false;
+  const health = h("section", { id: "route-health", "aria-live": "polite" });
+  const warmupResults = h("div", { id: "warmup-results", class: "table-wrap" });
+  const warmupButton = h("button", { type: "button", id: "warmup", onclick: async () => {
+    warmupButton.disabled = true;
+    warmupResults.replaceChildren(h("p", { class: "muted" }, t("warming_up")));
+    try {
+      const results = await api("/api/routes/warmup", { method: "POST" });
+      warmupResults.replaceChildren(warmupTable(results));
+      await refresh();
+    } catch (exc) {
+      warmupResults.replaceChildren(h("p", { class: "field-error" }, exc.message));
+    } finally {
+      warmupButton.disabled = false;
+    }
+  } }, t("warm_up"));
+  async function refresh() {
+    try { health.replaceChildren(...banner(await api("/api/routes"))); } catch { /* next refresh will tell */ }
+  }
+  await refresh();
+  const timer = setInterval(refresh, 10000);
   main.append(
     h("h1", {}, t("dashboard")),
+    health,
+    h("div", { class: "card" }, h("div", { class: "row" }, warmupButton, h("span", { class: "muted" }, t("warm_up_hint"))), warmupResults),
     h("div", { class: "card row" }, h("strong", {}, `${t("ingest_password")}:`), password,
       h("button", { type: "button", onclick: (e) => {
         visible = !visible;
@@ -21,6 +45,33 @@ export async function render(main) {
     h("h2", { class: "sr-only" }, "Slots"),
     h("div", { class: "grid", id: "slots" }, slots.map((slot) => card(slot, overview.slots[slot.id]))),
   );
+  return { leave: () => clearInterval(timer) };
+}
+
+// The health banner: failing routes (open or being probed) and slots answering from fallbacks.
+function banner(overview) {
+  const failing = overview.routes.filter((r) => r.state !== "closed");
+  const degraded = overview.degraded_slots;
+  if (!failing.length && !degraded.length) return [];
+  const items = failing.map((r) => h("li", { dataset: { route: r.route_key } },
+    h("strong", {}, r.route_key), ` — ${t(`state_${r.state}`)}${r.changed_at ? ` ${when(r.changed_at)}` : ""}. `,
+    t("route_failed_recent", { failed: r.failed_15m, total: r.attempts_15m }),
+    r.reason ? ` ${t("last_failure")}: ${r.reason}.` : "",
+    r.slots.length ? ` ${t("slots")}: ${r.slots.join(", ")}.` : ""));
+  for (const d of degraded) {
+    items.push(h("li", { dataset: { slot: d.slot_id } }, h("strong", {}, d.slot_id), " — ",
+      t("slot_degraded", { route: d.from_fallback_route, original: d.from_original, total: d.jobs_15m })));
+  }
+  return [h("div", { class: "banner bad", role: "alert" }, h("h2", {}, t("routes_failing")), h("ul", {}, items))];
+}
+
+function warmupTable(results) {
+  return h("table", {}, h("thead", {}, h("tr", {}, [t("slot"), t("route"), t("outcome"), t("duration"), t("details")].map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, results.map((r) => h("tr", { class: r.outcome === "success" ? "" : "bad" }, [
+      r.slot_id, `${r.route_index ? `${t("fallback")} ${r.route_index}` : t("primary")}: ${r.route_key}`,
+      h("span", { class: `pill ${r.outcome === "success" ? "done" : "failed"}` }, r.outcome),
+      `${(r.latency_ms / 1000).toFixed(1)} s`, r.failure_code ? `${r.failure_class || ""} ${r.failure_code}` : "",
+    ].map((c) => h("td", {}, c))))));
 }
 
 function card(slot, stats) {

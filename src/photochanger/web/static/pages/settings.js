@@ -13,6 +13,7 @@ export async function render(main) {
   const ttl = h("input", { id: "result_ttl_hours", type: "number", min: 1, max: 720, value: current.result_ttl_hours, oninput: mark });
   const slotLimit = h("input", { id: "slot_max_in_flight", type: "number", min: 1, max: 64, value: current.slot_max_in_flight, oninput: mark });
   const providerLimit = h("input", { id: "provider_max_in_flight", type: "number", min: 1, max: 256, value: current.provider_max_in_flight, oninput: mark });
+  const webhook = h("input", { id: "alert_webhook_url", type: "url", placeholder: "https://", value: current.alert_webhook_url || "", oninput: mark });
   const keyInputs = Object.entries(current.provider_keys).map(([name, key]) => [name, h("input", { id: `key-${name}`, type: "password", autocomplete: "off", placeholder: t("new_key"), oninput: mark }), key]);
   const report = h("p", { role: "status", id: "cleanup-report" });
 
@@ -43,11 +44,13 @@ export async function render(main) {
     h("section", { class: "card" }, h("h2", {}, t("deadline")),
       field(t("deadline"), deadline), out, field(t("ttl"), ttl),
       h("h2", {}, t("concurrency")), field(t("slot_limit"), slotLimit), field(t("provider_limit"), providerLimit),
+      h("h2", {}, t("alerts")), field(t("alert_webhook_url"), webhook, t("alert_webhook_hint")),
       h("h2", {}, t("provider_keys")),
       keyInputs.map(([name, input, key]) => field(`${name}: ${key.configured ? `${t("configured")} (…${key.last4.join(", …")})` : t("not_configured")}`, input)),
       h("button", { class: "primary", type: "button", id: "save-settings", onclick: async () => {
         const change = { sync_response_seconds: Number(deadline.value), result_ttl_hours: Number(ttl.value),
-          slot_max_in_flight: Number(slotLimit.value), provider_max_in_flight: Number(providerLimit.value) };
+          slot_max_in_flight: Number(slotLimit.value), provider_max_in_flight: Number(providerLimit.value),
+          alert_webhook_url: webhook.value.trim() };
         const keys = Object.fromEntries(keyInputs.filter(([, input]) => input.value.trim()).map(([name, input]) => [name, input.value.trim()]));
         if (Object.keys(keys).length) change.provider_keys = keys;
         if (await save(change)) keyInputs.forEach(([, input]) => { input.value = ""; });

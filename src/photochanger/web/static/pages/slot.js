@@ -52,6 +52,12 @@ export async function render(main, slotId) {
   const prompt = h("textarea", { id: "prompt" }, slot.prompt);
   const settingsBox = h("div", { id: "provider-settings" }, settingInputs(slot.provider, slot.settings));
   provider.addEventListener("change", () => settingsBox.replaceChildren(...settingInputs(provider.value, {})));
+  const hedging = h("select", { id: "hedging" }, ["auto", "on", "off"].map((v) => h("option", { value: v, selected: v === (slot.hedging || "auto") }, t(`hedging_${v}`))));
+  const hedgeCost = h("p", { class: "muted", id: "hedge-cost" });
+  api("/api/stats/overview?window=24h").then((o) => {
+    const st = o.slots[slotId];
+    if (st) hedgeCost.textContent = t("hedge_cost", { n: st.hedges_lost, usd: st.estimated_hedge_cost_usd.toFixed(3) });
+  }).catch(() => {});
   const onFailure = h("select", { id: "on_failure" }, ["error", "original"].map((v) => h("option", { value: v, selected: v === slot.on_failure }, t(`on_failure_${v}`))));
   const uploadLimit = h("input", { id: "upload_limit_bytes", type: "number", min: 1, step: "any", value: slot.upload_limit_bytes ? slot.upload_limit_bytes / 1048576 : "" });
   const inFlight = h("input", { id: "max_in_flight", type: "number", min: 1, max: 64, value: slot.max_in_flight ?? "" });
@@ -69,7 +75,7 @@ export async function render(main, slotId) {
 
   const payload = () => {
     const change = { display_name: name.value, is_active: active.checked, provider: provider.value, prompt: prompt.value,
-      settings: readSettings(settingsBox), on_failure: onFailure.value,
+      settings: readSettings(settingsBox), on_failure: onFailure.value, hedging: hedging.value,
       upload_limit_bytes: uploadLimit.value ? Math.round(Number(uploadLimit.value) * 1048576) : null,
       max_in_flight: inFlight.value ? Number(inFlight.value) : null };
     change.fallbacks = [...fallbacks.querySelectorAll(".fallback")].map((row) => row.read());
@@ -102,7 +108,7 @@ export async function render(main, slotId) {
   field(t("name"), name), h("div", { class: "field row" }, active, h("label", { for: "is_active" }, t("active"))),
   field(t("provider"), provider), field(t("prompt"), prompt), h("h2", {}, t("settings_hint")), settingsBox,
   h("h2", {}, t("fallbacks")), fallbacks, h("button", { type: "button", onclick: () => addFallback() }, t("add_fallback")),
-  field(t("on_failure"), onFailure), field(t("upload_limit"), uploadLimit), field(t("max_in_flight"), inFlight), general, saveButton);
+  field(t("hedging"), hedging, t("hedging_hint")), hedgeCost, field(t("on_failure"), onFailure), field(t("upload_limit"), uploadLimit), field(t("max_in_flight"), inFlight), general, saveButton);
 
   main.append(h("h1", {}, `${slot.display_name} (${slot.id})`), h("p", {}, h("code", {}, slot.ingest_url)), form,
     templatesSection(slotId, slot.templates), testSection(slotId, payload), recentSection(slot.recent_results));

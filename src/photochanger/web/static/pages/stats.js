@@ -26,8 +26,8 @@ async function draw(content, win) {
     h("h2", {}, t("p95_latency")), line(series),
     h("h2", {}, t("failures")), h("ul", { id: "failure-reasons" }, Object.entries(tot.failed_by_reason).map(([reason, n]) => h("li", {}, `${reason}: ${n}`)), Object.keys(tot.failed_by_reason).length ? null : h("li", {}, "—")),
     h("div", { class: "table-wrap" }, h("table", { id: "slot-stats" },
-      h("thead", {}, h("tr", {}, [t("slot"), t("total"), t("done"), t("failed"), t("success_rate"), "p50 ms", "p95 ms", "retries", "fallbacks", "USD"].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, Object.entries(overview.slots).map(([slot, st]) => h("tr", {}, [slot, st.jobs, st.done, st.failed, pct(st.success_rate), st.p50_total_ms ?? "—", st.p95_total_ms ?? "—", st.retries, st.fallbacks, st.estimated_cost_usd.toFixed(3)].map((c) => h("td", {}, c))))))),
+      h("thead", {}, h("tr", {}, [t("slot"), t("total"), t("done"), t("failed"), t("success_rate"), "p50 ms", "p95 ms", "retries", "fallbacks", t("hedges"), "USD"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, Object.entries(overview.slots).map(([slot, st]) => h("tr", {}, [slot, st.jobs, st.done, st.failed, pct(st.success_rate), st.p50_total_ms ?? "—", st.p95_total_ms ?? "—", st.retries, st.fallbacks, st.hedges_lost, st.estimated_cost_usd.toFixed(3)].map((c) => h("td", {}, c))))))),
   );
 }
 
