@@ -39,7 +39,10 @@ def garbage(shape: str, specific: dict[str, object]) -> Response:
     if shape == "html":
         return Response(PORTAL, media_type="text/html")
     if shape == "truncated_json":
-        return Response(b'{"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/pn', media_type="application/json")
+        return Response(
+            b'{"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/pn',
+            media_type="application/json",
+        )
     if shape in ("wrong_types", "bad_base64", "not_an_image"):
         return JSONResponse(specific[shape])
     if shape == "empty":

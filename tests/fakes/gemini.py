@@ -32,7 +32,9 @@ ALLOWED_MIME = {"image/png", "image/jpeg", "image/webp", "image/heic", "image/he
 MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG"}
 GEMINI_GARBAGE = {
     "wrong_types": {"candidates": [{"content": {"parts": "an image"}, "finishReason": 7}], "usageMetadata": []},
-    "bad_base64": {"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": "@@not"}}]}}]},
+    "bad_base64": {
+        "candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": "@@not"}}]}}]
+    },
     "not_an_image": {
         "candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": "aGVsbG8gd29ybGQ="}}]}}]
     },

@@ -66,7 +66,11 @@ async def test_garbage_answers_give_the_original_when_asked(svc, provider, fake_
             assert r.status == 200 and r.headers["x-photochanger-fallback"] == "original", (shape, r.body[:300])
             assert r.headers["content-type"] == "image/jpeg" and r.elapsed < 11, shape
             job = await svc.job(r.headers["x-job-id"])
-            assert job.status == "done" and job.failure_reason in ("provider_error", "provider_timeout", "provider_unavailable"), shape
+            assert job.status == "done" and job.failure_reason in (
+                "provider_error",
+                "provider_timeout",
+                "provider_unavailable",
+            ), shape
             assert job.attempts >= 1, shape
     finally:
         fake.reset()
