@@ -22,16 +22,19 @@ $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
 run: $(VENV)/.run-installed
 	$(VENV)/bin/photochanger serve --host $(HOST) --port $(PORT)
 
-## test: install dev dependencies and run the whole suite
-test: $(VENV)/.dev-installed
+## test: install dev dependencies, check style and layering (lint), run the whole suite
+test: lint
 	$(VENV)/bin/pytest
 
 ## bench: gateway overhead under 30 concurrent booths (prints p50/p95/p99, throughput, RSS)
 bench: $(VENV)/.dev-installed
 	$(VENV)/bin/python -m bench.ingest_overhead
 
+## lint: ruff (rules and formatting) and the import contracts of pyproject.toml (layering, no cycles)
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) var

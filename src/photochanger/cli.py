@@ -15,7 +15,7 @@ from photochanger.auth import service as auth
 from photochanger.config import Config
 from photochanger.context import AppContext
 from photochanger.db import Database
-from photochanger.media.images import UnsupportedImage
+from photochanger.imaging import UnsupportedImage
 from photochanger.media.service import purge_expired
 from photochanger.migrations import upgrade
 from photochanger.providers.registry import InvalidSettings
@@ -43,7 +43,7 @@ T = TypeVar("T")
 
 def _run(work: Callable[[AppContext], Awaitable[T]]) -> T:
     """Migrate, then run ``work`` with a fresh context; closes the database afterwards."""
-    config = Config()
+    config = _config()
     config.ensure_data_dir()
     upgrade(config.resolved_database_url)
 
@@ -57,6 +57,19 @@ def _run(work: Callable[[AppContext], Awaitable[T]]) -> T:
             await ctx.db.dispose()
 
     return asyncio.run(main())
+
+
+def _config() -> Config:
+    """The environment's configuration, or exit 2 with each refused value named."""
+    try:
+        return Config()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"PHOTOCHANGER_{'_'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        _fail(f"invalid configuration: {problems}")
+        raise
 
 
 def _fail(message: str) -> None:
@@ -74,7 +87,7 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
     """Migrate the database, seed settings, print the ingest URL and run the server."""
-    config = Config()
+    config = _config()
     config.ensure_data_dir()
     upgrade(config.resolved_database_url)
 
@@ -110,7 +123,7 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (Alembic)."""
-    config = Config()
+    config = _config()
     config.ensure_data_dir()
     upgrade(config.resolved_database_url)
     typer.echo("database is up to date")

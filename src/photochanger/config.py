@@ -8,10 +8,20 @@ from functools import cached_property
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from photochanger.keyfiles import load_or_create
+
+
+MIN_INGEST_PASSWORD = 4  # the same rule as the admin API's
+MIN_JWT_SECRET_BYTES = 32
+PLACEHOLDERS = frozenset({"changethis", "changeme", "change-me", "secret", "password", "test", "example", "default"})
+
+
+def _refuse_placeholder(value: str, name: str) -> None:
+    if value.strip().lower() in PLACEHOLDERS:
+        raise ValueError(f"{name} is a placeholder ({value!r}); set a real secret")
 
 
 class Config(BaseSettings):
@@ -55,6 +65,46 @@ class Config(BaseSettings):
     turbotext_base_url: str | None = Field(None, description="Override of https://www.turbotext.ru/api_ai.")
     turbotext_poll_seconds: float = Field(2.0, ge=0.1, le=10, description="Interval of get_result polls.")
     log_level: str = "INFO"
+
+    @field_validator("ingest_password")
+    @classmethod
+    def _ingest_password_rules(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not MIN_INGEST_PASSWORD <= len(value) <= 128 or value != value.strip():
+            raise ValueError(
+                f"INGEST_PASSWORD must be {MIN_INGEST_PASSWORD}–128 characters without leading or trailing spaces"
+            )
+        _refuse_placeholder(value, "INGEST_PASSWORD")
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret_rules(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        _refuse_placeholder(value, "JWT_SECRET")
+        if len(value.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(
+                f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (an HS256 key of 256 bits, RFC 7518 §3.2);"
+                " generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_rules(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        _refuse_placeholder(value, "SECRET_KEY")
+        try:
+            Fernet(value)
+        except ValueError:
+            raise ValueError(
+                "SECRET_KEY must be a Fernet key (32 url-safe base64-encoded bytes); generate one with: "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            ) from None
+        return value
 
     @cached_property
     def resolved_database_url(self) -> str:

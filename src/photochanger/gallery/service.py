@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from photochanger.db import Database, utcnow
 from photochanger.gallery import repository
 from photochanger.gallery.schemas import GalleryItem, PublicGallery, ShareState
-from photochanger.results.service import result_url, thumbnail_url
 from photochanger.settings import repository as settings_repository
+from photochanger.urls import result_url, thumbnail_url
 
 SHARED_UNTIL = "gallery_shared_until"
 REQUESTS_PER_MINUTE = 30

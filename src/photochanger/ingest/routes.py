@@ -1,9 +1,21 @@
-"""``POST /api/ingest/{slot_id}`` (and the alias ``POST /ingest/{slot_id}``): thin HTTP layer."""
+"""The three ways a photo enters the pipeline, as thin HTTP routes: the booth's
+``POST /api/ingest/{slot_id}`` (alias ``POST /ingest/{slot_id}``), an admin's
+``POST /api/slots/{slot_id}/test-run`` and ``POST /api/jobs/{job_id}/rerun``."""
 
-from fastapi import APIRouter, Request, Response
+import json
+from typing import Annotated
 
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from pydantic import ValidationError
+
+from photochanger.auth.dependencies import AdminSession
+from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
+from photochanger.ingest import service
 from photochanger.ingest.schemas import INGEST_OPENAPI
-from photochanger.ingest.service import IngestRequest, IngestService
+from photochanger.ingest.sources import BoothUpload, Origin, Rerun, TestPhoto
+from photochanger.jobs import service as jobs
+from photochanger.jobs.schemas import AttemptView, RunResult
+from photochanger.slots.schemas import SlotUpdate
 
 router = APIRouter(tags=["ingest"])
 
@@ -16,19 +28,66 @@ async def ingest(slot_id: str, request: Request) -> Response:
         content_length = int(request.headers["content-length"])
     except (KeyError, ValueError):
         content_length = None
-    success = await IngestService(request.app.state.ctx).ingest(
-        IngestRequest(
-            slot_id=slot_id,
-            content_type=request.headers.get("content-type", ""),
-            content_length=content_length,
-            body=request.stream(),
-            client_ip=request.client.host if request.client else None,
-            query_string=request.url.query,
-            base_url=str(request.base_url),
-            headers=dict(request.headers),
-        )
-    )
+    origin = Origin("ingest", _client_ip(request), request.url.query, dict(request.headers))
+    upload = BoothUpload(slot_id, request.headers.get("content-type", ""), content_length, request.stream(), origin)
+    success = await service.run(request.app.state.ctx, upload, str(request.base_url))
     headers = {"Cache-Control": "no-store", "X-Job-Id": success.job_id, "X-Result-Url": success.result_url}
     if success.fallback:
         headers["X-PhotoChanger-Fallback"] = success.fallback
     return Response(success.image.data, media_type=success.image.mime, headers=headers)
+
+
+@router.post(
+    "/api/slots/{slot_id}/test-run",
+    response_model=RunResult,
+    tags=["slots"],
+    responses={**ERROR_RESPONSES, **error_docs(404, 413, 415, 422)},
+)
+async def test_run(
+    slot_id: str,
+    request: Request,
+    _: AdminSession,
+    test_image: Annotated[UploadFile, File(description="the photo to test with")],
+    slot_payload: Annotated[str | None, Form(description="JSON of unsaved slot fields (as PUT)")] = None,
+) -> RunResult:
+    """Run the ingest pipeline on ``test_image`` (source ``ui_test``), optionally with unsaved
+    changes; works on inactive slots."""
+    ctx = request.app.state.ctx
+    try:
+        change = SlotUpdate.model_validate(json.loads(slot_payload)) if slot_payload else None
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise ApiError(422, "invalid_settings", f"slot_payload: {exc}") from None
+    limit = ctx.config.max_upload_bytes
+    data = await test_image.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, "payload_too_large", f"file is over the {limit} byte limit")
+    source = TestPhoto(slot_id, data, change, Origin("ui_test", _client_ip(request)))
+    return await _run_result(ctx, await service.run(ctx, source, str(request.base_url)))
+
+
+@router.post(
+    "/api/jobs/{job_id}/rerun",
+    response_model=RunResult,
+    tags=["jobs"],
+    responses={**ERROR_RESPONSES, **error_docs(404, 410)},
+)
+async def rerun(job_id: str, request: Request, _: AdminSession) -> RunResult:
+    """Run a past job's original again with the slot's current configuration (source ``rerun``)."""
+    ctx = request.app.state.ctx
+    source = Rerun(job_id, Origin("rerun", _client_ip(request)))
+    return await _run_result(ctx, await service.run(ctx, source, str(request.base_url)))
+
+
+async def _run_result(ctx, success: service.IngestSuccess) -> RunResult:
+    """The JSON answer of a successful test run or rerun."""
+    job, attempts = await jobs.detail(ctx.db, success.job_id)
+    return RunResult(
+        job_id=job.id,
+        result_url=success.result_url,
+        duration_ms=job.total_ms or 0,
+        attempts=[AttemptView.model_validate(a) for a in attempts],
+    )
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None

@@ -8,9 +8,7 @@ from fastapi.responses import FileResponse
 
 from photochanger.auth.dependencies import AdminSession
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
-from photochanger.ingest.service import IngestService
 from photochanger.jobs import service
-from photochanger.jobs.models import Job
 from photochanger.jobs.schemas import (
     JOB_ID,
     AttemptView,
@@ -19,20 +17,10 @@ from photochanger.jobs.schemas import (
     JobPage,
     JobSource,
     JobStatus,
-    JobSummary,
-    RunResult,
 )
-from photochanger.results.service import public_base, result_url, thumbnail_url
+from photochanger.urls import public_base
 
 router = APIRouter(prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES)
-
-
-def summary(job: Job, base: str, model: type[JobSummary] = JobSummary) -> JobSummary:
-    """A job as shown in lists, with public links when it has a result."""
-    view = model.model_validate(job)
-    if job.result_path and job.media_purged_at is None:
-        view.result_url, view.thumbnail_url = result_url(base, job.id), thumbnail_url(base, job.id)
-    return view
 
 
 @router.get("/jobs", response_model=JobPage)
@@ -60,8 +48,8 @@ async def list_jobs(
         )
     except ValueError as exc:
         raise ApiError(400, "invalid_request", str(exc)) from None
-    base = public_base(ctx, str(request.base_url))
-    return JobPage(items=[summary(job, base) for job in rows], next_cursor=next_cursor)
+    base = public_base(ctx.config.public_base_url, str(request.base_url))
+    return JobPage(items=[service.summary(job, base) for job in rows], next_cursor=next_cursor)
 
 
 @router.get("/jobs/{job_id}", response_model=JobDetail, responses=error_docs(404))
@@ -72,7 +60,7 @@ async def get_job(job_id: str, request: Request, _: AdminSession) -> JobDetail:
     if found is None:
         raise ApiError(404, "job_not_found", "no such job", job_id=None)
     job, attempts = found
-    view = summary(job, public_base(ctx, str(request.base_url)), JobDetail)
+    view = service.summary(job, public_base(ctx.config.public_base_url, str(request.base_url)), JobDetail)
     view.attempt_log = [AttemptView.model_validate(a) for a in attempts]
     if job.input_path and job.media_purged_at is None:
         view.original_url = f"{str(request.base_url).rstrip('/')}/api/jobs/{job.id}/original"
@@ -88,27 +76,6 @@ async def get_original(job_id: str, request: Request, _: AdminSession) -> FileRe
     if path is None or not path.is_file():
         raise ApiError(404, "original_not_found", "no stored original for this job")
     return FileResponse(path, media_type=job.input_mime or "application/octet-stream")
-
-
-@router.post("/jobs/{job_id}/rerun", response_model=RunResult, responses=error_docs(404, 410))
-async def rerun(job_id: str, request: Request, _: AdminSession) -> RunResult:
-    """Run a past job's original again with the slot's current configuration."""
-    ctx = request.app.state.ctx
-    success = await IngestService(ctx).rerun(
-        job_id, str(request.base_url), request.client.host if request.client else None
-    )
-    return await run_result(ctx, success)
-
-
-async def run_result(ctx, success) -> RunResult:
-    """The JSON answer of a successful test run or rerun."""
-    job, attempts = await service.detail(ctx.db, success.job_id)
-    return RunResult(
-        job_id=job.id,
-        result_url=success.result_url,
-        duration_ms=job.total_ms or 0,
-        attempts=[AttemptView.model_validate(a) for a in attempts],
-    )
 
 
 @router.get("/ingest/last", response_model=list[IngestRequestView])

@@ -1,6 +1,8 @@
 """Job shapes for the admin API."""
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -9,6 +11,72 @@ from pydantic import BaseModel, ConfigDict, Field
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 JobStatus = Literal["pending", "done", "failed", "timeout", "interrupted"]
 JobSource = Literal["ingest", "ui_test", "rerun"]
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One attempt (or a skipped route) as recorded on the job; ``latency_ms`` in milliseconds.
+    ``outcome``: success | failed | timeout | cancelled | skipped."""
+
+    route_index: int
+    route_key: str
+    provider: str
+    model: str | None
+    outcome: str
+    failure_class: str | None
+    failure_code: str | None
+    detail: str | None
+    request_id: str | None
+    cost_usd: float | None
+    started_at: datetime
+    latency_ms: int
+
+
+@dataclass(frozen=True)
+class OriginalRecord:
+    """The stored original of a job: media path, sniffed (else declared) MIME type, size in bytes,
+    SHA-256 hex, the booth's text fields, and when the job's media expires (UTC)."""
+
+    path: str
+    mime: str | None
+    size_bytes: int
+    sha256: str | None
+    client_fields: dict
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    """The stored result: media path, MIME type, size in bytes, width and height in pixels."""
+
+    path: str
+    mime: str
+    size_bytes: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class JobEnd:
+    """How a job ended, written once with its attempts. ``status``: done, failed or timeout;
+    ``failure_reason``/``failure_detail`` also on a ``done`` job answered with the original;
+    times in milliseconds; ``cost_usd`` the estimated total."""
+
+    status: str
+    http_status: int
+    failure_reason: str | None = None
+    failure_detail: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    route_index: int | None = None
+    fallback: str | None = None
+    provider_ms: int | None = None
+    queue_ms: int | None = None
+    total_ms: int | None = None
+    cost_usd: float | None = None
+    client_fields: dict | None = None
+    attempts: Sequence[AttemptRecord] = field(default_factory=tuple)
+    result: ResultRecord | None = None
 
 
 class AttemptView(BaseModel):

@@ -1,14 +1,14 @@
 """Job lifecycle: opened when a request reaches a slot, updated as it progresses, finished once."""
 
 import base64
-from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 
 from photochanger.db import Database, utcnow
 from photochanger.jobs import repository
 from photochanger.jobs.models import Job, JobAttempt
-from photochanger.routing.router import AttemptRecord
+from photochanger.jobs.schemas import JobEnd, JobSummary, OriginalRecord
+from photochanger.urls import result_url, thumbnail_url
 
 
 async def open_job(
@@ -41,19 +41,68 @@ async def open_job(
         await repository.insert(session, job)
 
 
-async def update(db: Database, job_id: str, **fields: object) -> None:
-    """Record progress (e.g. the stored original) so nothing is lost if the process dies."""
+async def record_original(db: Database, job_id: str, original: OriginalRecord) -> None:
+    """The original is stored: record where, what and the booth's fields (so nothing is lost if
+    the process dies after this point)."""
+    values = {
+        "input_path": original.path,
+        "input_mime": original.mime,
+        "input_bytes": original.size_bytes,
+        "input_sha256": original.sha256,
+        "client_fields": original.client_fields,
+        "result_expires_at": original.expires_at,
+    }
     async with db.transaction() as session:
-        await repository.update_fields(session, job_id, fields)
+        await repository.update_fields(session, job_id, values)
 
 
-async def finish(db: Database, job_id: str, attempts: Sequence[AttemptRecord] = (), **fields: object) -> None:
-    """Write the final state (``status``, reason, timings, result…) and the attempts, atomically."""
-    rows = [JobAttempt(job_id=job_id, number=n, **asdict(a)) for n, a in enumerate(attempts, start=1)]
-    tried = sum(1 for a in attempts if a.outcome != "skipped")
+async def record_input_size(db: Database, job_id: str, width: int, height: int) -> None:
+    """The original decoded: its size in pixels (after EXIF orientation)."""
     async with db.transaction() as session:
-        await repository.update_fields(session, job_id, {"finished_at": utcnow(), "attempts": tried, **fields})
+        await repository.update_fields(session, job_id, {"input_width": width, "input_height": height})
+
+
+async def finish(db: Database, job_id: str, end: JobEnd) -> None:
+    """Write how the job ended and its attempts, atomically (one short transaction)."""
+    rows = [JobAttempt(job_id=job_id, number=n, **asdict(a)) for n, a in enumerate(end.attempts, start=1)]
+    values = {
+        "status": end.status,
+        "http_status": end.http_status,
+        "failure_reason": end.failure_reason,
+        "failure_detail": end.failure_detail,
+        "provider": end.provider,
+        "model": end.model,
+        "route_index": end.route_index,
+        "fallback": end.fallback,
+        "provider_ms": end.provider_ms,
+        "queue_ms": end.queue_ms,
+        "total_ms": end.total_ms,
+        "cost_usd": end.cost_usd,
+        "attempts": sum(1 for a in end.attempts if a.outcome != "skipped"),
+        "finished_at": utcnow(),
+    }
+    if end.client_fields is not None:
+        values["client_fields"] = end.client_fields
+    if end.result is not None:
+        values |= {
+            "result_path": end.result.path,
+            "result_mime": end.result.mime,
+            "result_bytes": end.result.size_bytes,
+            "result_width": end.result.width,
+            "result_height": end.result.height,
+        }
+    async with db.transaction() as session:
+        await repository.update_fields(session, job_id, values)
         await repository.add_attempts(session, rows)
+
+
+def summary(job: Job, base: str, model: type[JobSummary] = JobSummary) -> JobSummary:
+    """A job as shown in lists (or as ``model``, e.g. ``JobDetail``), with public links of its
+    result when it has one; ``base`` is the public base URL."""
+    view = model.model_validate(job)
+    if job.result_path and job.media_purged_at is None:
+        view.result_url, view.thumbnail_url = result_url(base, job.id), thumbnail_url(base, job.id)
+    return view
 
 
 async def get(db: Database, job_id: str) -> Job | None:

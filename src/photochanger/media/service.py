@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from photochanger import urls
 from photochanger.db import Database, utcnow
+from photochanger.imaging import EXTENSION_BY_MIME
 from photochanger.jobs import repository as jobs_repository
 from photochanger.media import repository as media_repository
-from photochanger.media.images import EXTENSION_BY_MIME
 from photochanger.media.models import ProviderMedia
 from photochanger.media.storage import MediaStore, thumbnail_path
 from photochanger.providers.base import InputImage
@@ -54,7 +55,7 @@ def publisher(
     base = public_base_url.rstrip("/")
 
     async def publish_image(image: InputImage) -> str:
-        return f"{base}/public/provider-media/{await publish(db, store, image.data, image.mime, expires_at)}"
+        return urls.provider_media_url(base, await publish(db, store, image.data, image.mime, expires_at))
 
     return publish_image
 

@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 from PIL import Image, ImageEnhance, ImageOps
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from photochanger.media.images import encode
+from photochanger.imaging import encode
 from photochanger.providers import segmentation
 from photochanger.providers.base import FailureKind, InputImage, ProviderFailure, ProviderImage, ProviderRequest
 

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 import openai
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from photochanger.media.images import EXTENSION_BY_MIME
+from photochanger.imaging import EXTENSION_BY_MIME
 from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest
 from photochanger.providers.pricing import estimate
 

@@ -8,6 +8,7 @@ from qrcode.image.svg import SvgPathImage
 from photochanger.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from photochanger.media.service import published
 from photochanger.results.service import find_result, public_base, thumbnail
+from photochanger.urls import take_home_url
 
 router = APIRouter(
     tags=["results"],
@@ -69,6 +70,6 @@ async def result_qr(job_id: str, request: Request) -> Response:
     """A QR code (SVG, made by the ``qrcode`` library) of the result page, for guests to scan."""
     ctx = request.app.state.ctx
     await find_result(ctx, job_id)  # 404 / 410 like the image itself
-    page = f"{public_base(ctx, str(request.base_url))}/r/{job_id}"
+    page = take_home_url(public_base(ctx, str(request.base_url)), job_id)
     svg = qrcode.make(page, image_factory=SvgPathImage, border=2).to_string()
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"})

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from PIL import Image
 
+from photochanger import urls
 from photochanger.context import AppContext
 from photochanger.db import utcnow
 from photochanger.errors import ApiError
+from photochanger.imaging import EXTENSION_BY_MIME, encode
 from photochanger.jobs import service as jobs
 from photochanger.jobs.schemas import JOB_ID
-from photochanger.media.images import EXTENSION_BY_MIME, encode
 from photochanger.media.storage import MediaStore, thumbnail_path
 
 THUMBNAIL_SIDE = 320  # pixels
@@ -28,17 +29,7 @@ class ResultFile:
 
 def public_base(ctx: AppContext, request_base: str) -> str:
     """``PUBLIC_BASE_URL`` or the base URL the request came in on, without trailing slash."""
-    return (ctx.config.public_base_url or request_base).rstrip("/")
-
-
-def result_url(base: str, job_id: str) -> str:
-    """Absolute public link of a job's result."""
-    return f"{base}/public/results/{job_id}"
-
-
-def thumbnail_url(base: str, job_id: str) -> str:
-    """Absolute public link of a job's result thumbnail."""
-    return f"{base}/public/results/{job_id}/thumbnail"
+    return urls.public_base(ctx.config.public_base_url, request_base)
 
 
 async def thumbnail(ctx: AppContext, job_id: str) -> Path:

@@ -36,6 +36,7 @@ from pydantic import BaseModel
 
 from photochanger.clock import Clock
 from photochanger.deadline import Deadline
+from photochanger.jobs.schemas import AttemptRecord
 from photochanger.metrics import PROVIDER_ATTEMPT_SECONDS, ROUTE_ATTEMPT_SECONDS
 from photochanger.providers.base import (
     FailureKind,
@@ -81,25 +82,6 @@ class Route:
     def key(self) -> str:
         """``provider:model``: the unit of circuits and latency history."""
         return f"{self.provider.name}:{self.model or '-'}"
-
-
-@dataclass(frozen=True)
-class AttemptRecord:
-    """One attempt (or a skipped route) as recorded on the job; ``latency_ms`` in milliseconds.
-    ``outcome``: success | failed | timeout | cancelled | skipped."""
-
-    route_index: int
-    route_key: str
-    provider: str
-    model: str | None
-    outcome: str
-    failure_class: str | None
-    failure_code: str | None
-    detail: str | None
-    request_id: str | None
-    cost_usd: float | None
-    started_at: datetime
-    latency_ms: int
 
 
 class RunFailed(Exception):

@@ -6,14 +6,14 @@ import asyncio
 import io
 from dataclasses import asdict, replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 import structlog
 from PIL import Image, ImageDraw
 
-from photochanger.context import AppContext
+from photochanger.imaging import convert
 from photochanger.media import service as media
-from photochanger.media.images import convert
 from photochanger.metrics import ROUTE_STATE
 from photochanger.providers.base import InputImage, ProviderImage
 from photochanger.providers.registry import InvalidSettings, validate_settings
@@ -25,6 +25,9 @@ from photochanger.routing.schemas import DegradedSlot, RouteHealthView, RoutesOv
 from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots
 from photochanger.slots.schemas import SlotView
+
+if TYPE_CHECKING:  # the context is built from this package's parts; it is only a type here
+    from photochanger.context import AppContext
 
 log = structlog.get_logger("photochanger.routing")
 STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
@@ -38,7 +41,7 @@ class InvalidRoute(ValueError):
     """A slot's route configuration does not validate; the message says which and why."""
 
 
-async def build_routes(ctx: AppContext, slot: SlotView) -> list[Route]:
+async def build_routes(ctx: "AppContext", slot: SlotView) -> list[Route]:
     """The slot's primary route and its fallbacks, validated, with timing from their recent
     latency (:func:`photochanger.routing.latency.timing`) and hedging as ``slot.hedging`` allows
     (``auto``: only towards a ``local`` route). Raises :class:`InvalidRoute`."""
@@ -74,7 +77,7 @@ async def build_routes(ctx: AppContext, slot: SlotView) -> list[Route]:
     return timed
 
 
-def install_listeners(ctx: AppContext) -> None:
+def install_listeners(ctx: "AppContext") -> None:
     """Tell the owner about every circuit change: a log line (warning when a route opens),
     the ``photochanger_route_circuit_state`` gauge, and the alert webhook (when set) on a route
     opening or closing (not on each probe of a route that stays down)."""
@@ -115,7 +118,7 @@ async def _post_webhook(url: str, payload: dict) -> None:
         log.warning("alert.failed", error=type(exc).__name__, route=payload["route"])
 
 
-async def overview(ctx: AppContext) -> RoutesOverview:
+async def overview(ctx: "AppContext") -> RoutesOverview:
     """Every route's circuit with its recent attempts, and the slots answering from fallbacks or
     originals in the last 15 minutes (what the dashboard banner shows)."""
     since = ctx.clock.now() - RECENT
@@ -169,7 +172,7 @@ def warmup_photo() -> InputImage:
     return InputImage(buffer.getvalue(), "image/jpeg")
 
 
-async def warmup(ctx: AppContext) -> list[WarmupResult]:
+async def warmup(ctx: "AppContext") -> list[WarmupResult]:
     """One real request through every route of every active slot (at most 4 at a time, each
     within its attempt timeout, at most 45 s): each outcome and latency, and the circuits updated
     (a success closes an open route). Not recorded as jobs."""
@@ -224,7 +227,7 @@ async def warmup(ctx: AppContext) -> list[WarmupResult]:
     return results
 
 
-async def purge_expired_permits(ctx: AppContext) -> int:
+async def purge_expired_permits(ctx: "AppContext") -> int:
     """Forget in-flight places of processes that died (their lease passed); returns how many."""
     async with ctx.db.transaction() as session:
         return await repository.remove_expired_permits(session, ctx.clock.now())

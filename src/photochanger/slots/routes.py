@@ -1,23 +1,18 @@
 """Admin slot routes: list, detail, versioned update, templates, test run."""
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import ValidationError
 
 from photochanger.auth.dependencies import AdminSession
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
-from photochanger.ingest.service import IngestService
+from photochanger.imaging import UnsupportedImage
 from photochanger.jobs import service as jobs
-from photochanger.jobs.routes import run_result, summary
-from photochanger.jobs.schemas import RunResult
-from photochanger.media.images import UnsupportedImage
 from photochanger.providers.registry import InvalidSettings
-from photochanger.results.service import public_base
 from photochanger.slots import service
 from photochanger.slots.schemas import SlotDetail, SlotSummary, SlotUpdate, TemplateRole, TemplateView
+from photochanger.urls import ingest_url, public_base
 
 router = APIRouter(prefix="/api/slots", tags=["slots"], responses=ERROR_RESPONSES)
 TEMPLATE_LIMIT_BYTES = 10 * 1024 * 1024
@@ -39,7 +34,7 @@ async def _read_upload(upload: UploadFile, limit: int) -> bytes:
 async def list_slots(request: Request, _: AdminSession) -> list[SlotSummary]:
     """The 15 slots with their ingest URL and last job."""
     ctx = request.app.state.ctx
-    base = public_base(ctx, str(request.base_url))
+    base = public_base(ctx.config.public_base_url, str(request.base_url))
     latest = await jobs.latest_per_slot(ctx.db)
     results = await jobs.latest_per_slot(ctx.db, only_done=True)
     return [
@@ -56,13 +51,13 @@ async def get_slot(slot_id: str, request: Request, response: Response, _: AdminS
         slot = await service.get_slot(ctx.db, slot_id)
     except service.SlotNotFound:
         raise _slot_not_found(slot_id) from None
-    base = public_base(ctx, str(request.base_url))
+    base = public_base(ctx.config.public_base_url, str(request.base_url))
     recent, _next = await jobs.list_page(ctx.db, limit=RECENT_RESULTS, slot_id=slot_id, status="done")
     response.headers["ETag"] = f'"{slot.version}"'
     return SlotDetail(
         **slot.model_dump(),
-        ingest_url=service.ingest_url(base, slot.id),
-        recent_results=[summary(job, base) for job in recent],
+        ingest_url=ingest_url(base, slot.id),
+        recent_results=[jobs.summary(job, base) for job in recent],
     )
 
 
@@ -144,23 +139,3 @@ async def delete_template(slot_id: str, template_id: str, request: Request, _: A
     except service.SlotNotFound:
         raise ApiError(404, "template_not_found", f"no template {template_id!r} on {slot_id!r}") from None
     return Response(status_code=204)
-
-
-@router.post("/{slot_id}/test-run", response_model=RunResult, responses=error_docs(404, 413, 415, 422))
-async def test_run(
-    slot_id: str,
-    request: Request,
-    _: AdminSession,
-    test_image: Annotated[UploadFile, File(description="the photo to test with")],
-    slot_payload: Annotated[str | None, Form(description="JSON of unsaved slot fields (as PUT)")] = None,
-) -> RunResult:
-    """Run the ingest pipeline on ``test_image`` (source ``ui_test``), optionally with unsaved changes."""
-    ctx = request.app.state.ctx
-    try:
-        change = SlotUpdate.model_validate(json.loads(slot_payload)) if slot_payload else None
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise ApiError(422, "invalid_settings", f"slot_payload: {exc}") from None
-    data = await _read_upload(test_image, ctx.config.max_upload_bytes)
-    client_ip = request.client.host if request.client else None
-    success = await IngestService(ctx).test_run(slot_id, change, data, str(request.base_url), client_ip)
-    return await run_result(ctx, success)

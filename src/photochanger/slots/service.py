@@ -5,8 +5,9 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+from photochanger import urls
 from photochanger.db import Database, utcnow
-from photochanger.media.images import EXTENSION_BY_MIME, check_image_bytes
+from photochanger.imaging import EXTENSION_BY_MIME, check_image_bytes
 from photochanger.media.storage import MediaStore
 from photochanger.providers.registry import PROVIDER_CLASSES, InvalidSettings, validate_settings
 from photochanger.slots import repository
@@ -55,11 +56,6 @@ def preview(current: SlotView, change: SlotUpdate, public_base_url: str | None) 
     return current.model_copy(update=_apply(current, change, public_base_url))
 
 
-def ingest_url(base: str, slot_id: str) -> str:
-    """The URL a booth posts to for ``slot_id``."""
-    return f"{base}/api/ingest/{slot_id}"
-
-
 def summary(
     slot: SlotView, base: str, latest: tuple[str, datetime, str] | None, result: tuple[str, datetime, str] | None
 ) -> SlotSummary:
@@ -75,11 +71,11 @@ def summary(
         is_active=slot.is_active,
         version=slot.version,
         updated_at=slot.updated_at,
-        ingest_url=ingest_url(base, slot.id),
+        ingest_url=urls.ingest_url(base, slot.id),
         last_job_status=latest[0] if latest else None,
         last_job_at=latest[1] if latest else None,
-        last_result_thumbnail_url=f"{base}/public/results/{result[2]}/thumbnail" if result else None,
-        last_result_url=f"{base}/public/results/{result[2]}" if result else None,
+        last_result_thumbnail_url=urls.thumbnail_url(base, result[2]) if result else None,
+        last_result_url=urls.result_url(base, result[2]) if result else None,
     )
 
 
@@ -141,7 +137,7 @@ async def add_template(db: Database, store: MediaStore, slot_id: str, data: byte
     """Check ``data`` is a JPEG/PNG/WebP image and attach it to the slot with ``role``.
 
     Raises :class:`SlotNotFound`, ``ValueError`` for a bad role and
-    ``photochanger.media.images.UnsupportedImage`` for a bad image.
+    ``photochanger.imaging.UnsupportedImage`` for a bad image.
     """
     if role not in TEMPLATE_ROLES:
         raise ValueError(f"role must be one of {', '.join(TEMPLATE_ROLES)}")

@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from photochanger.media.images import UnsupportedImage, check_and_normalise, convert, sniff_mime
+from photochanger.imaging import UnsupportedImage, check_and_normalise, convert, sniff_mime
 from tests.conftest import PHOTOS
 
 

@@ -1,0 +1,63 @@
+"""Receiving a booth upload: the multipart stream into a temp file, the password checked the
+moment its part ends, size limits while streaming. Raises :class:`ApiError` with the stable
+``failure_reason`` of each refusal (401, 400, 413)."""
+
+import hmac
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.requests import ClientDisconnect
+
+from photochanger.errors import ApiError
+from photochanger.ingest.multipart import FormError, PasswordRejected, ReceivedForm, UploadTooLarge, read_form
+from photochanger.ingest.sources import BoothUpload
+
+FORM_OVERHEAD_BYTES = 64 * 1024  # allowance for the text fields around the photo
+
+
+def refuse_declared_size(upload: BoothUpload, limit: int) -> None:
+    """413 before the body is read when the declared ``Content-Length`` is over ``limit`` bytes
+    (plus the form's overhead): a huge upload never leaves the booth."""
+    if upload.content_length is not None and upload.content_length > limit + FORM_OVERHEAD_BYTES:
+        detail = f"upload of {upload.content_length} bytes is over the {limit} byte limit"
+        raise ApiError(413, "payload_too_large", detail)
+
+
+async def receive(upload: BoothUpload, form: ReceivedForm, temp: Path, limit: int, password: str) -> None:
+    """Stream the form into ``form`` (text fields) and ``temp`` (the photo, at most ``limit``
+    bytes), checking the ingest ``password`` in constant time."""
+    expected = password.encode()
+
+    def check_password(value: str) -> bool:
+        return hmac.compare_digest(value.encode(), expected)
+
+    try:
+        await read_form(form, upload.body, upload.content_type, temp, limit, check_password)
+    except PasswordRejected:
+        await _drain(upload.body, limit + FORM_OVERHEAD_BYTES)
+        raise ApiError(401, "invalid_password", "wrong ingest password") from None
+    except UploadTooLarge:
+        raise ApiError(413, "payload_too_large", f"photo is over the {limit} byte limit") from None
+    except FormError as exc:
+        raise ApiError(400, "invalid_request", str(exc)) from None
+    except ClientDisconnect:
+        raise ApiError(400, "client_disconnected", "the client went away during the upload") from None
+    if form.password is None:
+        raise ApiError(401, "invalid_password", "the password field is missing")
+    if form.file_field is None:
+        raise ApiError(400, "invalid_request", "the photo field fileToUpload (or file) is missing")
+    if form.file_bytes == 0:
+        raise ApiError(400, "invalid_request", f"the {form.file_field} field is empty")
+
+
+async def _drain(body: AsyncIterator[bytes], cap: int) -> None:
+    """Read and discard the rest of the body (up to ``cap`` bytes), so the client reads our answer
+    instead of a connection reset."""
+    seen = 0
+    try:
+        async for chunk in body:
+            seen += len(chunk)
+            if seen > cap:
+                return
+    except ClientDisconnect:
+        return
