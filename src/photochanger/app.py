@@ -26,6 +26,7 @@ from photochanger.routing import service as routing
 from photochanger.routing.routes import router as routing_router
 from photochanger.settings import service as settings_service
 from photochanger.settings.routes import router as settings_router
+from photochanger.slots.routes import catalogue_router
 from photochanger.slots.routes import router as slots_router
 from photochanger.stats.routes import router as stats_router
 from photochanger.web.routes import STATIC
@@ -91,6 +92,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         ingest_router,
         auth_router,
         slots_router,
+        catalogue_router,
         jobs_router,
         settings_router,
         media_router,

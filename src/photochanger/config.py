@@ -13,7 +13,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from photochanger.keyfiles import load_or_create
 
-
 MIN_INGEST_PASSWORD = 4  # the same rule as the admin API's
 MIN_JWT_SECRET_BYTES = 32
 PLACEHOLDERS = frozenset({"changethis", "changeme", "change-me", "secret", "password", "test", "example", "default"})

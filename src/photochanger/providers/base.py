@@ -7,7 +7,7 @@ A provider either returns a :class:`ProviderImage` or raises :class:`ProviderFai
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import ClassVar, Protocol
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -21,8 +21,12 @@ class InputImage:
     role: str = "photo"
 
 
+S = TypeVar("S", bound=BaseModel)
+S_contra = TypeVar("S_contra", bound=BaseModel, contravariant=True)
+
+
 @dataclass(frozen=True)
-class ProviderRequest:
+class ProviderRequest(Generic[S]):
     """One attempt: ``timeout`` is the seconds this attempt may take (already deadline-capped);
     ``api_key`` the provider key in force (settings in the database, else the environment);
     ``publish`` makes an image fetchable at a public URL until the job's deadline (None when no
@@ -31,7 +35,7 @@ class ProviderRequest:
     photo: InputImage
     templates: Sequence[InputImage]
     prompt: str
-    settings: BaseModel
+    settings: S
     timeout: float
     api_key: str | None = None
     publish: Callable[[InputImage], Awaitable[str]] | None = None
@@ -98,7 +102,7 @@ class ProviderFailure(Exception):
         return f"{self.kind}:{self.code}: {self.detail}"
 
 
-class Provider(Protocol):
+class Provider(Protocol[S_contra]):
     """What every provider implements. ``settings_model`` validates a slot's settings
     (unknown keys rejected); ``requires_prompt`` makes an empty slot prompt a save-time error, and
     ``requires_public_url`` a missing ``PUBLIC_BASE_URL``."""
@@ -108,11 +112,11 @@ class Provider(Protocol):
     requires_prompt: ClassVar[bool]
     requires_public_url: ClassVar[bool] = False
 
-    def model_name(self, settings: BaseModel) -> str | None:
+    def model_name(self, settings: S_contra) -> str | None:
         """The model id this attempt uses, for the job record (None if not applicable)."""
 
-    def typical_latency(self, settings: BaseModel) -> float:
+    def typical_latency(self, settings: S_contra) -> float:
         """Expected seconds for one attempt (p50), used to decide if a retry still fits."""
 
-    async def generate(self, request: ProviderRequest) -> ProviderImage:
+    async def generate(self, request: ProviderRequest[S_contra]) -> ProviderImage:
         """Run one attempt. Raises :class:`ProviderFailure`; may be cancelled at the deadline."""

@@ -34,12 +34,13 @@ class ModelCaps:
     typical_latency: float
 
 
+ALL_RATIOS = (*RATIOS, "1:4", "4:1", "1:8", "8:1")
 MODELS: dict[str, ModelCaps] = {
     "gemini-2.5-flash-image": ModelCaps(RATIOS, (), 6.0),  # imageSize not accepted
     "gemini-3-pro-image-preview": ModelCaps(RATIOS, PRO_SIZES, 20.0),
     "gemini-3-pro-image": ModelCaps(RATIOS, PRO_SIZES, 20.0),
     # extra ratios and the 512 size are reported, unverified (§1.2)
-    "gemini-3.1-flash-image": ModelCaps((*RATIOS, "1:4", "4:1", "1:8", "8:1"), ("512", *PRO_SIZES), 8.0),
+    "gemini-3.1-flash-image": ModelCaps(ALL_RATIOS, ("512", *PRO_SIZES), 8.0),
 }
 
 # finishReason of a candidate without an image → how to handle it (§1.5, §4.1).
@@ -80,8 +81,8 @@ class GeminiSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: Model = "gemini-2.5-flash-image"
-    aspect_ratio: str | None = None
-    image_size: str | None = None
+    aspect_ratio: Literal[*ALL_RATIOS] | None = Field(None, description="allowed values depend on the model")
+    image_size: Literal["512", "1K", "2K", "4K"] | None = Field(None, description="3-Pro and 3.1 only")
     attempt_timeout_seconds: float | None = Field(
         None, ge=5, le=60, description="Cap per attempt; default: whatever the deadline leaves."
     )
@@ -102,18 +103,19 @@ class GeminiProvider:
     with each request, so a key changed in the settings applies at once)."""
 
     name: ClassVar[str] = "gemini"
-    settings_model: ClassVar[type[BaseModel]] = GeminiSettings
+    settings_model: ClassVar[type[GeminiSettings]] = GeminiSettings
     requires_prompt: ClassVar[bool] = True
+    requires_public_url: ClassVar[bool] = False
 
     def __init__(self, base_url: str | None) -> None:
         self._base_url = base_url
         self._clients: dict[str, genai.Client] = {}
 
-    def model_name(self, settings: BaseModel) -> str | None:
-        return settings.model  # type: ignore[attr-defined]
+    def model_name(self, settings: GeminiSettings) -> str | None:
+        return settings.model
 
-    def typical_latency(self, settings: BaseModel) -> float:
-        return MODELS[settings.model].typical_latency  # type: ignore[attr-defined]
+    def typical_latency(self, settings: GeminiSettings) -> float:
+        return MODELS[settings.model].typical_latency
 
     def _sdk(self, api_key: str | None) -> genai.Client:
         if not api_key:
@@ -123,8 +125,8 @@ class GeminiProvider:
             self._clients[api_key] = genai.Client(api_key=api_key, http_options=options)
         return self._clients[api_key]
 
-    async def generate(self, request: ProviderRequest) -> ProviderImage:
-        settings: GeminiSettings = request.settings  # type: ignore[assignment]
+    async def generate(self, request: ProviderRequest[GeminiSettings]) -> ProviderImage:
+        settings = request.settings
         client = self._sdk(request.api_key)
         parts = [types.Part.from_bytes(data=image.data, mime_type=image.mime) for image in request.templates]
         contents = [types.Part.from_bytes(data=request.photo.data, mime_type=request.photo.mime), *parts]

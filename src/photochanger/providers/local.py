@@ -70,9 +70,9 @@ def overlay(img: Image.Image, template: InputImage) -> Image.Image:
     return base.convert("RGB")
 
 
-def render(request: ProviderRequest) -> bytes:
+def render(request: ProviderRequest[LocalSettings]) -> bytes:
     """The edited photo as JPEG bytes (CPU-bound)."""
-    settings: LocalSettings = request.settings  # type: ignore[assignment]
+    settings = request.settings
     with Image.open(io.BytesIO(request.photo.data)) as photo:
         img = photo.convert("RGB")
     if settings.background:
@@ -92,14 +92,15 @@ class LocalProvider:
     """See module docstring."""
 
     name: ClassVar[str] = "local"
-    settings_model: ClassVar[type[BaseModel]] = LocalSettings
+    settings_model: ClassVar[type[LocalSettings]] = LocalSettings
     requires_prompt: ClassVar[bool] = False
+    requires_public_url: ClassVar[bool] = False
 
-    def model_name(self, settings: BaseModel) -> str | None:
+    def model_name(self, settings: LocalSettings) -> str | None:
         return None
 
-    def typical_latency(self, settings: BaseModel) -> float:
-        return 1.5 if settings.background else 0.5  # type: ignore[attr-defined]
+    def typical_latency(self, settings: LocalSettings) -> float:
+        return 1.5 if settings.background else 0.5
 
-    async def generate(self, request: ProviderRequest) -> ProviderImage:
+    async def generate(self, request: ProviderRequest[LocalSettings]) -> ProviderImage:
         return ProviderImage(await asyncio.to_thread(render, request), model=None)

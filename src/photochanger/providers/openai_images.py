@@ -45,18 +45,19 @@ class OpenAIProvider:
     """Image edits via ``AsyncOpenAI(...).images.edit``; one SDK client per key."""
 
     name: ClassVar[str] = "openai"
-    settings_model: ClassVar[type[BaseModel]] = OpenAISettings
+    settings_model: ClassVar[type[OpenAISettings]] = OpenAISettings
     requires_prompt: ClassVar[bool] = True
+    requires_public_url: ClassVar[bool] = False
 
     def __init__(self, base_url: str | None) -> None:
         self._base_url = base_url
         self._clients: dict[str, openai.AsyncOpenAI] = {}
 
-    def model_name(self, settings: BaseModel) -> str | None:
-        return settings.model  # type: ignore[attr-defined]
+    def model_name(self, settings: OpenAISettings) -> str | None:
+        return settings.model
 
-    def typical_latency(self, settings: BaseModel) -> float:
-        return TYPICAL_LATENCY_SECONDS[settings.model]  # type: ignore[attr-defined]
+    def typical_latency(self, settings: OpenAISettings) -> float:
+        return TYPICAL_LATENCY_SECONDS[settings.model]
 
     def _sdk(self, api_key: str | None) -> openai.AsyncOpenAI:
         if not api_key:
@@ -65,8 +66,8 @@ class OpenAIProvider:
             self._clients[api_key] = openai.AsyncOpenAI(api_key=api_key, base_url=self._base_url, max_retries=0)
         return self._clients[api_key]
 
-    async def generate(self, request: ProviderRequest) -> ProviderImage:
-        settings: OpenAISettings = request.settings  # type: ignore[assignment]
+    async def generate(self, request: ProviderRequest[OpenAISettings]) -> ProviderImage:
+        settings = request.settings
         images = [request.photo, *request.templates]
         files = [(f"image{n}{EXTENSION_BY_MIME.get(i.mime, '.png')}", i.data, i.mime) for n, i in enumerate(images)]
         options = {"input_fidelity": settings.input_fidelity, "background": settings.background}

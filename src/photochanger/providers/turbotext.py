@@ -55,7 +55,7 @@ class TurbotextProvider:
     """See module docstring. ``poll_interval`` seconds between ``get_result`` calls."""
 
     name: ClassVar[str] = "turbotext"
-    settings_model: ClassVar[type[BaseModel]] = TurbotextSettings
+    settings_model: ClassVar[type[TurbotextSettings]] = TurbotextSettings
     requires_prompt: ClassVar[bool] = False
     requires_public_url: ClassVar[bool] = True
 
@@ -64,13 +64,13 @@ class TurbotextProvider:
         self.poll_interval = poll_interval
         self._client = httpx.AsyncClient()
 
-    def model_name(self, settings: BaseModel) -> str | None:
-        return settings.method  # type: ignore[attr-defined]
+    def model_name(self, settings: TurbotextSettings) -> str | None:
+        return settings.method
 
-    def typical_latency(self, settings: BaseModel) -> float:
+    def typical_latency(self, settings: TurbotextSettings) -> float:
         return 15.0
 
-    async def _fields(self, request: ProviderRequest, settings: TurbotextSettings) -> dict[str, str]:
+    async def _fields(self, request: ProviderRequest[TurbotextSettings], settings: TurbotextSettings) -> dict[str, str]:
         if request.publish is None:
             raise ProviderFailure(FailureKind.CONFIG, "no_public_url", "Turbotext needs PHOTOCHANGER_PUBLIC_BASE_URL")
         photo_url = await request.publish(request.photo)
@@ -108,8 +108,8 @@ class TurbotextProvider:
             raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, "invalid_json", f"JSON {type(answer).__name__}")
         return answer
 
-    async def generate(self, request: ProviderRequest) -> ProviderImage:
-        settings: TurbotextSettings = request.settings  # type: ignore[assignment]
+    async def generate(self, request: ProviderRequest[TurbotextSettings]) -> ProviderImage:
+        settings = request.settings
         if not request.api_key:
             raise ProviderFailure(FailureKind.UNAVAILABLE, "no_api_key", "no Turbotext API key is configured")
         end = time.monotonic() + request.timeout

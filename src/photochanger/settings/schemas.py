@@ -19,8 +19,6 @@ HttpUrlText = Annotated[
     str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v), AfterValidator(_http_url)
 ]
 
-PROVIDERS_WITH_KEYS = ("gemini", "openai", "turbotext")
-
 
 class RuntimeSettings(BaseModel):
     """Settings read from the database on every ingest, so a change applies without a restart."""

@@ -10,9 +10,9 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from photochanger.config import Config
 from photochanger.db import Database, utcnow
+from photochanger.providers.registry import PROVIDERS_WITH_KEYS, environment_keys
 from photochanger.settings import repository
 from photochanger.settings.schemas import (
-    PROVIDERS_WITH_KEYS,
     SETTING_KEYS,
     ProviderKeyView,
     RuntimeSettings,
@@ -82,7 +82,7 @@ async def view(db: Database, config: Config) -> SettingsView:
     keys = {}
     for provider in PROVIDERS_WITH_KEYS:
         entry = stored.get(_key_name(provider))
-        env_key = getattr(config, f"{provider}_api_key", None)
+        env_key = environment_keys(config, provider)
         if entry:
             keys[provider] = ProviderKeyView(
                 configured=True, last4=entry["last4"], updated_at=entry["updated_at"], source="database"
@@ -145,4 +145,4 @@ async def provider_keys(db: Database, config: Config, provider: str) -> list[str
             return [fernet.decrypt(token.encode()).decode() for token in entry["ciphertexts"]]
         except InvalidToken:
             return []  # SECRET_KEY changed: stored keys are unreadable, treat as not configured
-    return split_keys(getattr(config, f"{provider}_api_key", None))
+    return split_keys(environment_keys(config, provider))

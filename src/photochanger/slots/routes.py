@@ -11,10 +11,18 @@ from photochanger.imaging import UnsupportedImage
 from photochanger.jobs import service as jobs
 from photochanger.providers.registry import InvalidSettings
 from photochanger.slots import service
-from photochanger.slots.schemas import SlotDetail, SlotSummary, SlotUpdate, TemplateRole, TemplateView
+from photochanger.slots.schemas import (
+    ProviderDescription,
+    SlotDetail,
+    SlotSummary,
+    SlotUpdate,
+    TemplateRole,
+    TemplateView,
+)
 from photochanger.urls import ingest_url, public_base
 
 router = APIRouter(prefix="/api/slots", tags=["slots"], responses=ERROR_RESPONSES)
+catalogue_router = APIRouter(prefix="/api/providers", tags=["slots"], responses=ERROR_RESPONSES)
 TEMPLATE_LIMIT_BYTES = 10 * 1024 * 1024
 RECENT_RESULTS = 10
 
@@ -139,3 +147,10 @@ async def delete_template(slot_id: str, template_id: str, request: Request, _: A
     except service.SlotNotFound:
         raise ApiError(404, "template_not_found", f"no template {template_id!r} on {slot_id!r}") from None
     return Response(status_code=204)
+
+
+@catalogue_router.get("", response_model=list[ProviderDescription])
+async def providers(_: AdminSession) -> list[ProviderDescription]:
+    """Every provider a slot can use: its settings as JSON Schema (the slot editor builds its
+    fields from it), models with list prices, whether it needs a prompt, a public URL or a key."""
+    return service.provider_catalogue()

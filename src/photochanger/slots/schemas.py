@@ -102,3 +102,16 @@ class SlotDetail(SlotView):
 
     ingest_url: str
     recent_results: list = []
+
+
+class ProviderDescription(BaseModel):
+    """A provider of the catalogue as ``GET /api/providers`` shows it. Prices: US dollars per
+    million tokens (input text, input image, output image), list prices, estimates only."""
+
+    name: str
+    requires_prompt: bool
+    requires_public_url: bool
+    key_variable: str | None = Field(description="environment variable of its API key(s)")
+    models: list[str]
+    prices_per_million_tokens: dict[str, list[float]]
+    settings_schema: dict = Field(description="JSON Schema of the provider's slot settings")

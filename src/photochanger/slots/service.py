@@ -9,10 +9,17 @@ from photochanger import urls
 from photochanger.db import Database, utcnow
 from photochanger.imaging import EXTENSION_BY_MIME, check_image_bytes
 from photochanger.media.storage import MediaStore
-from photochanger.providers.registry import PROVIDER_CLASSES, InvalidSettings, validate_settings
+from photochanger.providers.registry import CATALOGUE, PROVIDER_CLASSES, InvalidSettings, validate_settings
 from photochanger.slots import repository
 from photochanger.slots.models import SlotAudit, SlotTemplate
-from photochanger.slots.schemas import TEMPLATE_ROLES, SlotSummary, SlotUpdate, SlotView, TemplateView
+from photochanger.slots.schemas import (
+    TEMPLATE_ROLES,
+    ProviderDescription,
+    SlotSummary,
+    SlotUpdate,
+    SlotView,
+    TemplateView,
+)
 
 
 class SlotNotFound(LookupError):
@@ -192,3 +199,8 @@ async def load_templates(db: Database, store: MediaStore, slot_id: str) -> list[
     async with db.transaction() as session:
         rows = await repository.list_templates(session, slot_id)
     return [(row, await asyncio.to_thread(store.read, row.path)) for row in rows]
+
+
+def provider_catalogue() -> list[ProviderDescription]:
+    """Every provider a slot can use (see :mod:`photochanger.providers.registry`)."""
+    return [ProviderDescription(**entry.describe()) for entry in CATALOGUE.values()]

@@ -3,34 +3,39 @@ import { api, authorisedImage } from "../api.js";
 import { field, h, toast } from "../dom.js";
 import { t } from "../i18n.js";
 
-const RATIOS = ["", "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1"];
-// name, kind, options: mirrors the server's settings models (which validate again on save)
-const PROVIDERS = {
-  local: [["look", "select", ["none", "bw", "sepia", "warm", "vivid"]], ["overlay", "checkbox"], ["background", "checkbox"]],
-  gemini: [["model", "select", ["gemini-2.5-flash-image", "gemini-3.1-flash-image", "gemini-3-pro-image", "gemini-3-pro-image-preview"]],
-    ["aspect_ratio", "select", RATIOS], ["image_size", "select", ["", "512", "1K", "2K", "4K"]], ["attempt_timeout_seconds", "number"]],
-  openai: [["model", "select", ["gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini"]], ["size", "select", ["auto", "1024x1024", "1536x1024", "1024x1536"]],
-    ["quality", "select", ["medium", "low", "high", "auto"]], ["input_fidelity", "select", ["", "high", "low"]],
-    ["output_format", "select", ["jpeg", "png", "webp"]], ["background", "select", ["", "auto", "opaque", "transparent"]], ["attempt_timeout_seconds", "number"]],
-  turbotext: [["method", "select", ["generate_image2image", "mix_images", "deepfake_photo"]], ["strength", "number"], ["scale", "number"],
-    ["seed", "number"], ["negative_prompt", "text"], ["face_restore", "checkbox"], ["attempt_timeout_seconds", "number"]],
-};
+// The provider catalogue (GET /api/providers): each provider's settings as JSON Schema; the
+// fields below are built from it, and the server validates again on save.
+let CATALOGUE = {};
 const LABELS = { look: "look", overlay: "overlay", background: "background", aspect_ratio: "aspect_ratio", image_size: "image_size", quality: "quality", method: "method", strength: "strength", model: "model" };
 
+// What input a JSON Schema property becomes: a select for enums (with "default" when optional),
+// a checkbox for booleans, a number input for numbers, else text.
+function fieldSpec(prop) {
+  const variants = prop.anyOf || [prop];
+  const optional = variants.some((v) => v.type === "null");
+  const main = variants.find((v) => v.type !== "null") || {};
+  if (main.enum) return { kind: "select", options: [...(optional ? [""] : []), ...main.enum] };
+  if (main.type === "boolean") return { kind: "checkbox" };
+  if (main.type === "number" || main.type === "integer") return { kind: "number", min: main.minimum, max: main.maximum };
+  return { kind: "text" };
+}
+
 function settingInputs(provider, values) {
-  return PROVIDERS[provider].map(([name, kind, options]) => {
+  const schema = CATALOGUE[provider]?.settings_schema || { properties: {} };
+  return Object.entries(schema.properties).map(([name, prop]) => {
     const id = `setting-${name}`;
+    const spec = fieldSpec(prop);
     let input;
-    if (kind === "select") {
-      input = h("select", { id, name }, options.map((o) => h("option", { value: o, selected: String(values[name] ?? "") === o }, o || `— ${t("default")} —`)));
-    } else if (kind === "checkbox") {
-      const fallback = name === "overlay" || name === "face_restore";
-      input = h("input", { id, name, type: "checkbox", checked: values[name] ?? fallback });
+    if (spec.kind === "select") {
+      const current = String(values[name] ?? prop.default ?? "");
+      input = h("select", { id, name }, spec.options.map((o) => h("option", { value: o, selected: current === o }, o || `— ${t("default")} —`)));
+    } else if (spec.kind === "checkbox") {
+      input = h("input", { id, name, type: "checkbox", checked: values[name] ?? prop.default ?? false });
     } else {
-      input = h("input", { id, name, type: kind, value: values[name] ?? "", step: "any" });
+      input = h("input", { id, name, type: spec.kind, value: values[name] ?? "", step: "any", min: spec.min, max: spec.max, placeholder: prop.default ?? "" });
     }
-    input.dataset.kind = kind;
-    return field(LABELS[name] ? t(LABELS[name]) : name, input);
+    input.dataset.kind = spec.kind;
+    return field(LABELS[name] ? t(LABELS[name]) : name.replaceAll("_", " "), input, prop.description);
   });
 }
 
@@ -44,11 +49,12 @@ function readSettings(box) {
 }
 
 export async function render(main, slotId) {
-  const slot = await api(`/api/slots/${slotId}`);
+  const [slot, providers] = await Promise.all([api(`/api/slots/${slotId}`), api("/api/providers")]);
+  CATALOGUE = Object.fromEntries(providers.map((p) => [p.name, p]));
   let version = slot.version;
   const name = h("input", { id: "display_name", value: slot.display_name });
   const active = h("input", { id: "is_active", type: "checkbox", checked: slot.is_active });
-  const provider = h("select", { id: "provider" }, Object.keys(PROVIDERS).map((p) => h("option", { value: p, selected: p === slot.provider }, p)));
+  const provider = h("select", { id: "provider" }, Object.keys(CATALOGUE).map((p) => h("option", { value: p, selected: p === slot.provider }, p)));
   const prompt = h("textarea", { id: "prompt" }, slot.prompt);
   const settingsBox = h("div", { id: "provider-settings" }, settingInputs(slot.provider, slot.settings));
   provider.addEventListener("change", () => settingsBox.replaceChildren(...settingInputs(provider.value, {})));
@@ -63,7 +69,7 @@ export async function render(main, slotId) {
   const inFlight = h("input", { id: "max_in_flight", type: "number", min: 1, max: 64, value: slot.max_in_flight ?? "" });
   const fallbacks = h("div", { id: "fallbacks" });
   const addFallback = (route = { provider: "local", settings: {} }) => {
-    const kind = h("select", { "aria-label": t("provider") }, Object.keys(PROVIDERS).map((p) => h("option", { value: p, selected: p === route.provider }, p)));
+    const kind = h("select", { "aria-label": t("provider") }, Object.keys(CATALOGUE).map((p) => h("option", { value: p, selected: p === route.provider }, p)));
     const settings = h("textarea", { "aria-label": t("settings_hint"), class: "mono", rows: 2 }, JSON.stringify(route.settings || {}));
     const row = h("div", { class: "card fallback" }, field(t("provider"), kind), field(`${t("settings_hint")} (JSON)`, settings),
       h("button", { type: "button", onclick: () => row.remove() }, t("remove")));
