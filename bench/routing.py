@@ -98,15 +98,20 @@ async def outage(service: Service, fake, seconds: float) -> None:
 
 async def hang(service: Service, fake, photos: int) -> None:
     await service.setting("sync_response_seconds", 10)
-    await service.slot("slot-003", "gemini", prompt=PROMPT, settings={"model": "gemini-3.1-flash-image"})
-    fake.reset(default="hang")
-    results = booths(service, ["slot-003"], photos, 25)
-    walls = [r.elapsed for r in results]
-    late = sum(1 for w in walls if w > 11.0)
-    print(
-        f"hang    no fallback, 10 s deadline n={len(results)}  statuses {dict(Counter(r.status for r in results))}  "
-        f"latest {max(walls):.2f} s  later than deadline + 1 s: {late}"
-    )
+    for label, limit in (("slot limit 4 (default)", None), ("slot limit 64", 64)):
+        await service.reset_route_health()
+        await service.slot(
+            "slot-003", "gemini", prompt=PROMPT, settings={"model": "gemini-3.1-flash-image"}, max_in_flight=limit
+        )
+        fake.reset(default="hang")
+        results = booths(service, ["slot-003"], photos, 25)
+        walls = [r.elapsed for r in results]
+        late = sum(1 for w in walls if w > 11.0)
+        print(
+            f"hang    no fallback, 10 s deadline, 25 booths on one slot, {label}: n={len(results)}  "
+            f"statuses {dict(Counter(r.status for r in results))}  latest {max(walls):.2f} s  "
+            f"later than deadline + 1 s: {late}  calls to the hung route: {len(fake.requests)}"
+        )
     await service.setting("sync_response_seconds", 48)
 
 
@@ -116,17 +121,20 @@ async def garbage(service: Service, fake, rounds: int) -> None:
     for label, extra in (("fallback", {"fallbacks": LOCAL}), ("original", {"on_failure": "original"})):
         await service.slot("slot-004", "gemini", prompt=PROMPT, settings=settings, **extra)
         counts: Counter = Counter()
+        walls: list[float] = []
         for shape in SHAPES:
             for _ in range(rounds):
                 await service.reset_route_health()
                 fake.reset(default=f"garbage_{shape}")
                 r = service.post("slot-004", photo)
                 counts[(r.status, r.headers.get("x-photochanger-fallback"))] += 1
+                walls.append(r.elapsed)
         total = sum(counts.values())
+        slowest = max(walls)
         wanted = counts[(200, "route" if label == "fallback" else "original")]
         print(
             f"garbage {len(SHAPES)} shapes × {rounds}, {label:<8} n={total}  "
-            f"answered from the {label}: {100 * wanted / total:.1f} %  {dict(counts)}"
+            f"answered from the {label}: {100 * wanted / total:.1f} %  {dict(counts)}  slowest {slowest:.1f} s"
         )
 
 

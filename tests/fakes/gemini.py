@@ -1,6 +1,6 @@
 """A fake Gemini ``generateContent`` server that speaks the real wire protocol.
 
-Protocol source: ``../shared/provider-protocols.md`` §1: requests in camelCase or snake_case with
+Protocol source: ``docs/providers.md`` (Gemini): requests in camelCase or snake_case with
 standard or URL-safe base64; responses in camelCase; errors as google.rpc.Status bodies. It checks
 the ``x-goog-api-key`` header, the ``v1beta`` path for image fields, input MIME types against the
 bytes, ``imageSize`` casing and the forbidden image ``responseMimeType``, and records every request.

@@ -1,6 +1,6 @@
 """A fake OpenAI Images server (``POST /v1/images/edits``) that speaks the real wire protocol.
 
-Protocol source: ``../shared/provider-protocols.md`` §2: multipart with ``image``/``image[]`` parts
+Protocol source: ``docs/providers.md`` (OpenAI): multipart with ``image``/``image[]`` parts
 that must carry a real image ``Content-Type`` (``application/octet-stream`` → 400
 ``unsupported_file_mimetype``), ``Authorization: Bearer``, JSON errors ``{"error": {message, type,
 param, code}}``, ``x-request-id`` on every answer, ``retry-after-ms`` on rate limits.

@@ -1,4 +1,4 @@
-"""A fake Turbotext photo-AI server speaking the real protocol (provider-protocols.md §3).
+"""A fake Turbotext photo-AI server speaking the real protocol (``docs/providers.md``, Turbotext).
 
 ``POST /api_ai/{method}`` form-encoded with ``Authorization: Bearer``; ``do=create_queue`` fetches
 the input ``url``/``url_image_target`` over HTTP like the real service (so our public links are

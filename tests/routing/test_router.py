@@ -208,3 +208,20 @@ async def _sleep(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
+
+
+async def test_a_last_route_answering_garbage_is_not_hammered_until_the_deadline():
+    h = Harness(threshold=3)
+    provider = ScriptedProvider(default=Step(0.1, FailureKind.UNEXPECTED_RESPONSE))
+    start = h.now()
+    with pytest.raises(RunFailed):
+        await run_routes([route(provider)], h.context(48))
+    assert len(provider.calls) == 3 and h.now() - start < 2  # the circuit opened: stop, answer now
+
+
+async def test_no_image_on_the_last_route_is_tried_a_bounded_number_of_times():
+    h = Harness()
+    provider = ScriptedProvider(default=Step(1.0, FailureKind.NO_IMAGE))
+    with pytest.raises(RunFailed) as failed:
+        await run_routes([route(provider)], h.context(48))
+    assert len(provider.calls) == 8 and failed.value.failure.kind is FailureKind.NO_IMAGE

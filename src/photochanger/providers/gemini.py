@@ -27,7 +27,7 @@ PRO_SIZES = ("1K", "2K", "4K")
 
 @dataclass(frozen=True)
 class ModelCaps:
-    """What a model accepts (provider-protocols.md §1.2) and its typical latency in seconds."""
+    """What a model accepts (docs/providers.md, Gemini) and its typical latency in seconds."""
 
     aspect_ratios: tuple[str, ...]
     image_sizes: tuple[str, ...]
@@ -39,11 +39,11 @@ MODELS: dict[str, ModelCaps] = {
     "gemini-2.5-flash-image": ModelCaps(RATIOS, (), 6.0),  # imageSize not accepted
     "gemini-3-pro-image-preview": ModelCaps(RATIOS, PRO_SIZES, 20.0),
     "gemini-3-pro-image": ModelCaps(RATIOS, PRO_SIZES, 20.0),
-    # extra ratios and the 512 size are reported, unverified (§1.2)
+    # extra ratios and the 512 size are reported, unverified (docs/providers.md)
     "gemini-3.1-flash-image": ModelCaps(ALL_RATIOS, ("512", *PRO_SIZES), 8.0),
 }
 
-# finishReason of a candidate without an image → how to handle it (§1.5, §4.1).
+# finishReason of a candidate without an image → how to handle it (docs/providers.md, failure classes).
 _R, _C, _X = FailureKind.NO_IMAGE, FailureKind.CONTENT_REJECTED, FailureKind.CONFIG
 FINISH_REASONS: dict[str, FailureKind] = {
     "FINISH_REASON_UNSPECIFIED": _R,
@@ -190,7 +190,7 @@ def _cost(response: types.GenerateContentResponse) -> float | None:
 
 
 def classify_api_error(exc: errors.APIError) -> ProviderFailure:
-    """Map a google.rpc.Status error (§1.6) to a :class:`ProviderFailure`."""
+    """Map a google.rpc.Status error (docs/providers.md, Gemini) to a :class:`ProviderFailure`."""
     body = exc.details.get("error", {}) if isinstance(exc.details, dict) else {}
     details = body.get("details") or []
     code = f"http_{exc.code}_{exc.status or ''}".rstrip("_")

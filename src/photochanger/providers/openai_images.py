@@ -107,7 +107,7 @@ def _cost(model: str, response: object) -> float | None:
 
 
 def classify_status_error(exc: openai.APIStatusError) -> ProviderFailure:
-    """Map an HTTP error (§2.3) to a :class:`ProviderFailure`."""
+    """Map an HTTP error (docs/providers.md, OpenAI) to a :class:`ProviderFailure`."""
     code = exc.code or ""
     message = (exc.message or "")[:500]
     name = f"http_{exc.status_code}" + (f"_{code}" if code else "")

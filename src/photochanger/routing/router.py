@@ -14,8 +14,9 @@ For one photo, in order (every rule reads time from the deadline's :class:`~phot
 3. **Retries** by failure class: ``no_image`` at once; ``server_error`` and
    ``unexpected_response`` after a jittered 0.1–0.5 s back-off; ``rate_limited`` after its hint if
    it fits; a refused key or exhausted quota with the next key; content blocks, configuration
-   errors and (with a later route) timeouts move on. With a later route at most
-   ``TRIES_BEFORE_FALLBACK`` tries per route.
+   errors and (with a later route) timeouts move on. A route whose circuit opens during the run is
+   not tried again. At most ``TRIES_BEFORE_FALLBACK`` tries on a route with a later route,
+   ``MAX_TRIES`` on the last one.
 4. **Hedging.** When a route's ``hedge_after`` passes without an answer and the next route may be
    hedged to, the next route starts beside it; the first success answers and the other attempt is
    cancelled (recorded as ``cancelled``; a hedge lost this way counts against the slow route's
@@ -56,7 +57,8 @@ Finisher = Callable[[ProviderImage], Awaitable[Any]]
 RESPONSE_MARGIN_SECONDS = 1.0  # kept back from the deadline to store and send the answer
 RETRY_HEADROOM_SECONDS = 2.0  # kept for a later route beyond its typical latency
 BACKOFF_SECONDS = (0.1, 0.5)  # jittered back-off after a server error or an unexpected answer
-TRIES_BEFORE_FALLBACK = 3
+TRIES_BEFORE_FALLBACK = 3  # tries on a route before a later route is tried
+MAX_TRIES = 8  # tries on the last route (NO_IMAGE is stochastic: worth several quick tries)
 
 
 @dataclass(frozen=True)
@@ -231,10 +233,16 @@ class _Run:
                 if ctx.keyring.usable(keys):
                     continue  # another key: not a failure of the route
             full_timeout = kind is FailureKind.TIMEOUT and budget >= route.attempt_timeout - 0.05
-            await ctx.health.record(route.key, outcome, outage=kind.is_outage, full_timeout=full_timeout)
+            state = await ctx.health.record(route.key, outcome, outage=kind.is_outage, full_timeout=full_timeout)
             tries += 1
             wait = self.retry_wait(outcome, capped)
-            if wait is None or (has_later and (kind is FailureKind.TIMEOUT or tries >= TRIES_BEFORE_FALLBACK)):
+            if (
+                wait is None
+                or not state.admits_guests()
+                or tries >= (TRIES_BEFORE_FALLBACK if has_later else MAX_TRIES)
+            ):
+                return outcome  # no retry for this class, the route's circuit just opened, or enough tries
+            if has_later and kind is FailureKind.TIMEOUT:
                 return outcome
             needed = wait + route.typical + RESPONSE_MARGIN_SECONDS + reserve
             if self.remaining() < needed:
