@@ -8,7 +8,7 @@ from photochanger.db import Database
 from photochanger.media.storage import MediaStore
 from photochanger.providers.base import Provider
 from photochanger.providers.registry import build_providers
-from photochanger.routing.admission import Admission, DatabasePermitStore
+from photochanger.routing.admission import Admission, DatabasePermitStore, MemoryPermitStore
 from photochanger.routing.breaker import BreakerPolicy
 from photochanger.routing.health import DatabaseStateStore, KeyRing, RouteHealth
 from photochanger.routing.latency import LatencyBook
@@ -33,13 +33,16 @@ class AppContext:
     def create(cls, config: Config, clock: Clock = SYSTEM_CLOCK) -> "AppContext":
         """Build everything from ``config`` (no I/O until used)."""
         db = Database(config.resolved_database_url)
+        # PostgreSQL: places are leased rows shared by every process. SQLite serves one process:
+        # counting in memory spares two write transactions (each an fsync) per photo.
+        permits = DatabasePermitStore(db) if db.engine.dialect.name == "postgresql" else MemoryPermitStore()
         policy = BreakerPolicy(config.route_failure_threshold, config.route_probe_interval_seconds)
         return cls(
             config=config,
             db=db,
             store=MediaStore(config.resolved_media_root),
             providers=build_providers(config),
-            admission=Admission(DatabasePermitStore(db), clock),
+            admission=Admission(permits, clock),
             health=RouteHealth(DatabaseStateStore(db), policy, clock),
             latency=LatencyBook(db, clock),
             keyring=KeyRing(clock, config.key_aside_seconds),

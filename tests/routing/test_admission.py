@@ -78,3 +78,27 @@ async def test_places_are_shared_by_processes_through_the_database(service):
                 pass
     async with second.hold(limits, "job-c", Deadline.after(5), typical=1.0) as admitted:
         assert admitted.queue_seconds < 1.0  # released by the first: no wait
+
+
+class SlowStore(MemoryPermitStore):
+    """Places taken in 10 ms, like a database round trip."""
+
+    async def try_acquire(self, limits, job_id, now, expires_at):
+        await asyncio.sleep(0.01)
+        return await super().try_acquire(limits, job_id, now, expires_at)
+
+
+@pytest.mark.looptime
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_burst_below_the_limits_is_never_refused_while_places_are_being_taken():
+    clock = Clock()
+    admission = Admission(SlowStore(), clock)
+    limits = {"slot:slot-003": 64, "provider:gemini": 32}
+
+    async def photo(name: str) -> float:
+        async with admission.hold(limits, name, Deadline.after(10, clock=clock), typical=8.0) as admitted:
+            await asyncio.sleep(5)
+        return admitted.queue_seconds
+
+    waits = await asyncio.gather(*(photo(f"p{n}") for n in range(25)))
+    assert max(waits) == pytest.approx(0.25)  # 25 round trips of 10 ms, in arrival order

@@ -121,6 +121,7 @@ class Admission:
         self.poll = poll
         self._seq = itertools.count()
         self._waiters: list[_Waiter] = []
+        self._full: set[str] = set()  # scopes last found full (cleared by the next acquisition)
 
     def waiting(self, scope: str) -> int:
         """Requests of this process waiting for ``scope``."""
@@ -154,18 +155,24 @@ class Admission:
         permits: list[str] | None = None
         try:
             while permits is None:
+                full: str | None = None
                 if self._may_try(waiter):
                     got = await self.store.try_acquire(limits, job_id, self.clock.now(), expires)
                     if isinstance(got, list):
                         permits = got
+                        self._full.difference_update(limits)
                         break
                     full = got
-                else:
-                    full = next(iter(sorted(waiter.scopes)))
-                ahead = self._ahead(waiter, full)
-                expected = math.ceil(ahead / max(1, limits[full])) * typical
-                if expected + typical + margin > deadline.remaining():
-                    raise LimitReached(full.split(":", 1)[0], max(1, math.ceil(expected or typical)))
+                    self._full.add(full)
+                else:  # not our turn yet: only a scope known to be full can make the wait too long
+                    full = next((scope for scope in sorted(waiter.scopes) if scope in self._full), None)
+                if full is not None:
+                    ahead = self._ahead(waiter, full)
+                    expected = math.ceil(ahead / max(1, limits[full])) * typical
+                    if expected + typical + margin > deadline.remaining():
+                        raise LimitReached(full.split(":", 1)[0], max(1, math.ceil(expected or typical)))
+                elif typical + margin > deadline.remaining():
+                    raise LimitReached(sorted(waiter.scopes)[0].split(":", 1)[0], max(1, math.ceil(typical)))
                 waiter.wake.clear()
                 try:
                     await asyncio.wait_for(waiter.wake.wait(), timeout=self.poll)
