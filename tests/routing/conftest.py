@@ -10,7 +10,14 @@ from pydantic import BaseModel
 
 from photochanger.clock import Clock
 from photochanger.deadline import Deadline
-from photochanger.providers.base import FailureKind, InputImage, ProviderFailure, ProviderImage, ProviderRequest
+from photochanger.providers.base import (
+    FailureKind,
+    InputImage,
+    ProviderFailure,
+    ProviderImage,
+    ProviderRequest,
+    ProviderSettings,
+)
 from photochanger.routing.breaker import BreakerPolicy
 from photochanger.routing.health import KeyRing, MemoryStateStore, RouteHealth
 from photochanger.routing.router import Route, RunContext
@@ -20,7 +27,7 @@ from photochanger.routing.router import Route, RunContext
 pytestmark = [pytest.mark.looptime, pytest.mark.asyncio(loop_scope="function")]
 
 
-class NoSettings(BaseModel):
+class NoSettings(ProviderSettings):
     """Settings of the scripted provider."""
 
 

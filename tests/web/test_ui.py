@@ -114,8 +114,16 @@ def test_slot_editor_saves_uploads_a_template_and_runs_a_test(page, tmp_path):
     page.wait_for_function("document.querySelector('#test-result').naturalWidth > 0")
     assert "Attempts: local" in page.inner_text("#test-output")
     shot(page, "03-slot-editor")
-    page.select_option("#provider", "gemini")  # Gemini needs a prompt: the API's error shows at the field
-    page.fill("#prompt", "")
+    page.select_option("#provider", "gemini")  # fields come from the provider catalogue's JSON Schema
+    models = page.locator("#setting-model option").all_inner_texts()
+    assert models == [
+        "gemini-2.5-flash-image",
+        "gemini-3-pro-image-preview",
+        "gemini-3-pro-image",
+        "gemini-3.1-flash-image",
+    ]
+    assert page.locator("#setting-image_size option").count() == 5 and page.locator("#hedging").count() == 1
+    page.fill("#prompt", "")  # Gemini needs a prompt: the API's error shows at the field
     page.click("button:has-text('Save')")
     page.wait_for_selector("#prompt-error:has-text('needs a prompt')")
     messages = []
@@ -196,3 +204,32 @@ def test_russian_on_a_phone(page):
     shot(page, "11-dashboard-ru-phone")
     page.select_option("#lang", "en")
     page.wait_for_selector("nav >> text=Dashboard")
+
+
+def test_a_failing_route_shows_a_banner_and_warm_up_reports_every_route(page, ui_server, fake_gemini):
+    slot = {
+        "provider": "gemini",
+        "prompt": "Put them on a beach",
+        "settings": {"model": "gemini-3-pro-image"},
+        "fallbacks": [{"provider": "local", "settings": {"look": "warm"}}],
+        "is_active": True,
+    }
+    assert ui_server.api.put("/api/slots/slot-004", json=slot).status_code == 200
+    try:
+        fake_gemini.reset(default="error_503")
+        assert ui_server.post("slot-004").headers["x-photochanger-fallback"] == "route"  # the circuit opens
+        login(page)
+        page.wait_for_selector("#route-health li[data-route='gemini:gemini-3-pro-image']")
+        banner = page.inner_text("#route-health")
+        assert "failing" in banner and "slot-004" in banner and "server_error" in banner
+        shot(page, "12-dashboard-route-failing")
+        fake_gemini.reset()
+        page.click("#warmup")
+        page.wait_for_selector("#warmup-results table", timeout=60000)
+        results = page.inner_text("#warmup-results")
+        assert "gemini:gemini-3-pro-image" in results and "local:-" in results and "failed" not in results
+        page.wait_for_selector("#route-health li[data-route='gemini:gemini-3-pro-image']", state="detached")
+        shot(page, "13-dashboard-warm-up")
+    finally:
+        fake_gemini.reset()
+        ui_server.api.put("/api/slots/slot-004", json={"is_active": False, "fallbacks": []})

@@ -1,7 +1,7 @@
 """The provider interface: photo + templates + prompt + settings + time budget → image bytes.
 
 A provider either returns a :class:`ProviderImage` or raises :class:`ProviderFailure` whose
-:class:`FailureKind` tells the runner whether to retry (``docs/providers.md``).
+:class:`FailureKind` tells the router whether to retry (``docs/providers.md``).
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,19 @@ class InputImage:
     role: str = "photo"
 
 
-S = TypeVar("S", bound=BaseModel)
-S_contra = TypeVar("S_contra", bound=BaseModel, contravariant=True)
+class ProviderSettings(BaseModel):
+    """What every provider's slot settings share: unknown keys are refused, and an optional cap
+    on one attempt in seconds (default: what the route's recent latency justifies)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempt_timeout_seconds: float | None = Field(
+        None, ge=5, le=60, description="Cap per attempt in seconds; default: 1.5 × the route's recent p95."
+    )
+
+
+S = TypeVar("S", bound=ProviderSettings)
+S_contra = TypeVar("S_contra", bound=ProviderSettings, contravariant=True)
 
 
 @dataclass(frozen=True)
@@ -108,7 +119,7 @@ class Provider(Protocol[S_contra]):
     ``requires_public_url`` a missing ``PUBLIC_BASE_URL``."""
 
     name: ClassVar[str]
-    settings_model: ClassVar[type[BaseModel]]
+    settings_model: ClassVar[type[ProviderSettings]]
     requires_prompt: ClassVar[bool]
     requires_public_url: ClassVar[bool] = False
 

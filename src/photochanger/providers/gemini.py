@@ -4,7 +4,7 @@ Protocol: ``POST {base}/v1beta/models/{model}:generateContent`` with ``x-goog-ap
 the photo, the templates, then the prompt; ``responseModalities: ["IMAGE"]``. The image is the last
 non-thought ``inlineData`` part. Classification of every ``finishReason``/``blockReason`` and HTTP
 error follows ``docs/providers.md`` (Gemini). SDK retries stay off: the
-runner owns retries under the request deadline.
+router owns retries under the request deadline.
 """
 
 import re
@@ -15,9 +15,9 @@ import httpx
 import httpx2
 from google import genai
 from google.genai import errors, types
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest
+from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest, ProviderSettings
 from photochanger.providers.pricing import estimate
 
 Model = Literal["gemini-2.5-flash-image", "gemini-3-pro-image-preview", "gemini-3-pro-image", "gemini-3.1-flash-image"]
@@ -75,17 +75,12 @@ TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
 TIMEOUT_ERRORS = (httpx.TimeoutException, httpx2.TimeoutException)
 
 
-class GeminiSettings(BaseModel):
+class GeminiSettings(ProviderSettings):
     """Slot settings for Gemini. ``image_size`` only on models that take it (uppercase K)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     model: Model = "gemini-2.5-flash-image"
     aspect_ratio: Literal[*ALL_RATIOS] | None = Field(None, description="allowed values depend on the model")
     image_size: Literal["512", "1K", "2K", "4K"] | None = Field(None, description="3-Pro and 3.1 only")
-    attempt_timeout_seconds: float | None = Field(
-        None, ge=5, le=60, description="Cap per attempt; default: whatever the deadline leaves."
-    )
 
     @model_validator(mode="after")
     def _fits_model(self) -> "GeminiSettings":

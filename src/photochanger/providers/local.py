@@ -12,20 +12,25 @@ import io
 from typing import ClassVar, Literal
 
 from PIL import Image, ImageEnhance, ImageOps
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import model_validator
 
 from photochanger.imaging import encode
 from photochanger.providers import segmentation
-from photochanger.providers.base import FailureKind, InputImage, ProviderFailure, ProviderImage, ProviderRequest
+from photochanger.providers.base import (
+    FailureKind,
+    InputImage,
+    ProviderFailure,
+    ProviderImage,
+    ProviderRequest,
+    ProviderSettings,
+)
 
 Look = Literal["none", "bw", "sepia", "warm", "vivid"]
 
 
-class LocalSettings(BaseModel):
+class LocalSettings(ProviderSettings):
     """``look``: colour treatment; ``overlay``: composite the slot's ``template`` images;
     ``background``: replace what is not a person with the slot's ``background`` image."""
-
-    model_config = ConfigDict(extra="forbid")
 
     look: Look = "none"
     overlay: bool = True

@@ -2,7 +2,7 @@
 
 Protocol: ``docs/providers.md`` (OpenAI): multipart with the photo first, then templates,
 each as ``image[]`` with its real MIME type (``application/octet-stream`` is refused). SDK retries
-are off (``max_retries=0``); the runner owns retries under the deadline. Failure classes: same document.
+are off (``max_retries=0``); the router owns retries under the deadline. Failure classes: same document.
 """
 
 import base64
@@ -10,19 +10,17 @@ import re
 from typing import ClassVar, Literal
 
 import openai
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import model_validator
 
 from photochanger.imaging import EXTENSION_BY_MIME
-from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest
+from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest, ProviderSettings
 from photochanger.providers.pricing import estimate
 
 TYPICAL_LATENCY_SECONDS = {"gpt-image-1.5": 20.0, "gpt-image-1": 25.0, "gpt-image-1-mini": 12.0}
 
 
-class OpenAISettings(BaseModel):
+class OpenAISettings(ProviderSettings):
     """Slot settings for OpenAI image edits (``input_fidelity`` is not available on ``-mini``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     model: Literal["gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini"] = "gpt-image-1.5"
     size: Literal["1024x1024", "1536x1024", "1024x1536", "auto"] = "auto"
@@ -30,7 +28,6 @@ class OpenAISettings(BaseModel):
     input_fidelity: Literal["high", "low"] | None = None
     output_format: Literal["jpeg", "png", "webp"] = "jpeg"
     background: Literal["transparent", "opaque", "auto"] | None = None
-    attempt_timeout_seconds: float | None = Field(None, ge=5, le=60)
 
     @model_validator(mode="after")
     def _consistent(self) -> "OpenAISettings":

@@ -5,10 +5,10 @@ needs a prompt or a public URL, its models with list prices, and its settings as
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from photochanger.config import Config
-from photochanger.providers.base import Provider
+from photochanger.providers.base import Provider, ProviderSettings
 from photochanger.providers.gemini import MODELS as GEMINI_MODELS
 from photochanger.providers.gemini import GeminiProvider
 from photochanger.providers.local import LocalProvider
@@ -25,7 +25,7 @@ class CatalogueEntry:
 
     name: str
     cls: type
-    settings_model: type[BaseModel]
+    settings_model: type[ProviderSettings]
     key_setting: str | None
     requires_prompt: bool
     requires_public_url: bool
@@ -91,7 +91,9 @@ def environment_keys(config: Config, provider: str) -> str | None:
     return getattr(config, setting) if setting else None
 
 
-def validate_settings(provider: str, settings: dict, prompt: str, public_base_url: str | None = None) -> BaseModel:
+def validate_settings(
+    provider: str, settings: dict, prompt: str, public_base_url: str | None = None
+) -> ProviderSettings:
     """The validated settings model of ``provider``. Raises :class:`InvalidSettings` for an unknown
     provider, an unknown key, a bad value, a missing prompt where the provider needs one, or no
     ``public_base_url`` for a provider that fetches its inputs by URL."""

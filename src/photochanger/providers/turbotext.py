@@ -15,9 +15,16 @@ from typing import ClassVar, Literal
 from urllib.parse import urljoin
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from photochanger.providers.base import FailureKind, InputImage, ProviderFailure, ProviderImage, ProviderRequest
+from photochanger.providers.base import (
+    FailureKind,
+    InputImage,
+    ProviderFailure,
+    ProviderImage,
+    ProviderRequest,
+    ProviderSettings,
+)
 
 DEFAULT_BASE_URL = "https://www.turbotext.ru/api_ai"
 POLL_INTERVAL_SECONDS = 2.0
@@ -27,12 +34,10 @@ CREATE_RETRY_DELAY_SECONDS = 2.0
 CREATE_RETRY_MIN_SECONDS = 10.0
 
 
-class TurbotextSettings(BaseModel):
+class TurbotextSettings(ProviderSettings):
     """``method``: ``generate_image2image`` (photo + prompt), ``mix_images`` (photo in the style of
     the slot's first ``style``/``template`` image) or ``deepfake_photo`` (the slot's ``face`` image
     put on the photo)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     method: Literal["generate_image2image", "mix_images", "deepfake_photo"] = "generate_image2image"
     strength: int | None = Field(None, ge=0, le=80)
@@ -41,7 +46,6 @@ class TurbotextSettings(BaseModel):
     negative_prompt: str | None = Field(None, max_length=600)
     original_language: str | None = Field(None, max_length=8)
     face_restore: bool = True
-    attempt_timeout_seconds: float | None = Field(None, ge=5, le=60)
 
 
 def _template(request: ProviderRequest, roles: tuple[str, ...]) -> InputImage:

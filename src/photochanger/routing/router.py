@@ -33,7 +33,6 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from pydantic import BaseModel
 
 from photochanger.clock import Clock
 from photochanger.deadline import Deadline
@@ -46,6 +45,7 @@ from photochanger.providers.base import (
     ProviderFailure,
     ProviderImage,
     ProviderRequest,
+    ProviderSettings,
 )
 from photochanger.routing.breaker import BreakerState
 from photochanger.routing.health import KeyRing, RouteHealth
@@ -69,7 +69,7 @@ class Route:
 
     index: int
     provider: Provider
-    settings: BaseModel
+    settings: ProviderSettings
     prompt: str
     typical: float
     attempt_timeout: float
@@ -96,7 +96,7 @@ class RunFailed(Exception):
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunOutcome:
     """The finished output, the provider's image, the route that made it, every attempt, and the
     seconds spent in attempts (``provider_ms`` in milliseconds)."""
 
@@ -306,7 +306,7 @@ class _Run:
 
 
 def _has_override(route: Route) -> bool:
-    return bool(getattr(route.settings, "attempt_timeout_seconds", None))
+    return bool(route.settings.attempt_timeout_seconds)
 
 
 def _reserve(later: Sequence[Route]) -> float:
@@ -316,7 +316,7 @@ def _reserve(later: Sequence[Route]) -> float:
 
 async def run_routes(
     routes: Sequence[Route], ctx: RunContext, states: dict[str, BreakerState] | None = None
-) -> RunResult:
+) -> RunOutcome:
     """Try ``routes`` as the module docstring says, with the circuits ``states`` (default: read
     from ``ctx.health``). Raises :class:`RunFailed` with the deciding failure."""
     run = _Run(ctx)
@@ -352,7 +352,7 @@ async def run_routes(
             outcome = await run.run_route(route, reserve, bool(later))
             position += 1
         if isinstance(outcome, _Success):
-            return RunResult(outcome.output, outcome.image, outcome.route, run.attempts, int(run.spent * 1000))
+            return RunOutcome(outcome.output, outcome.image, outcome.route, run.attempts, int(run.spent * 1000))
         last = outcome
     raise RunFailed(
         last or ProviderFailure(FailureKind.TIMEOUT, "deadline", "no route fits the time left"), run.attempts

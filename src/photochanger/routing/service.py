@@ -58,7 +58,7 @@ async def build_routes(ctx: "AppContext", slot: SlotView) -> list[Route]:
     stats = await ctx.latency.stats([r.key for r in routes])
     timed = []
     for position, route in enumerate(routes):
-        override = getattr(route.settings, "attempt_timeout_seconds", None)
+        override = route.settings.attempt_timeout_seconds
         when = timing(stats[route.key], route.typical, ctx.config.attempt_timeout_floor_seconds, override)
         following = routes[position + 1].provider.name if position + 1 < len(routes) else None
         hedges = (
