@@ -23,6 +23,7 @@ from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import SECRET_KEYS
 from photochanger.slots import service as slots
 from photochanger.slots.schemas import SlotUpdate
+from photochanger.urls import ingest_url
 
 app = typer.Typer(
     help="PhotoChanger: photobooth gateway to generative image AI.",
@@ -101,7 +102,7 @@ def serve(
     generated, first_admin = asyncio.run(prepare())
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = (config.public_base_url or f"http://{shown_host}:{port}").rstrip("/")
-    typer.echo(f"Ingest URL:      {base}/api/ingest/slot-001   (slots slot-001 … slot-015)")
+    typer.echo(f"Ingest URL:      {ingest_url(base, 'slot-001')}   (slots slot-001 … slot-015)")
     if generated:
         typer.echo(f"Ingest password: {generated}   (generated now and shown once; see `photochanger settings show`)")
     else:

@@ -180,8 +180,9 @@ class RouteHealth:
         """Apply an attempt's outcome (``failure`` None = success); ``outage`` and ``full_timeout``
         as in :func:`photochanger.routing.breaker.after_failure`. Returns the new state."""
         known = self._known.get(route_key)
-        if failure is None and known is not None and known.state == "closed" and known.failures == 0:
-            return known
+        answered = failure is None or not outage  # a success, or an answer such as NO_IMAGE
+        if answered and known is not None and known.state == "closed" and known.failures == 0:
+            return known  # nothing changes: no database round trip
         now = self.clock.now()
         if failure is None:
             transition = partial(after_success, now=now)
