@@ -179,10 +179,7 @@ class RouteHealth:
     ) -> BreakerState:
         """Apply an attempt's outcome (``failure`` None = success); ``outage`` and ``full_timeout``
         as in :func:`photochanger.routing.breaker.after_failure`. Returns the new state."""
-        known = self._known.get(route_key)
         answered = failure is None or not outage  # a success, or an answer such as NO_IMAGE
-        if answered and known is not None and known.state == "closed" and known.failures == 0:
-            return known  # nothing changes: no database round trip
         now = self.clock.now()
         if failure is None:
             transition = partial(after_success, now=now)
@@ -192,13 +189,18 @@ class RouteHealth:
                 after_failure, now=now, policy=self.policy, reason=reason, outage=outage, full_timeout=full_timeout
             )
         lock = self._locks.setdefault(route_key, asyncio.Lock())
-        try:
-            async with lock:
+        async with lock:  # one change of a route at a time from this process
+            known = self._known.get(route_key)
+            if known is not None and known.state == "closed" and known.failures == 0 and answered:
+                return known  # nothing changes: no database round trip
+            if known is not None and known.state == "open" and not answered:
+                return known  # already open (e.g. the rest of a wave that timed out together)
+            try:
                 old, new = await self.store.change(route_key, transition)
-        except Exception:  # bookkeeping must never cost a guest the photo
-            log.exception("routing.record_failed", route=route_key)
-            return known or BreakerState(route_key)
-        self._known[route_key] = new
+            except Exception:  # bookkeeping must never cost a guest the photo
+                log.exception("routing.record_failed", route=route_key)
+                return known or BreakerState(route_key)
+            self._known[route_key] = new
         if new.state != old.state:
             await self._notify(StateChange(old, new))
         return new
