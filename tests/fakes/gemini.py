@@ -9,7 +9,8 @@ Scenarios (a queue consumed one per request, then ``default``): ``success``, ``t
 image before the final one), ``wrong_mime`` (JPEG bytes labelled image/png), ``no_image``,
 ``text_only``, ``image_safety``, ``prompt_blocked``, ``rate_limited`` (429 + RetryInfo 1 s),
 ``rate_limited_long`` (60 s), ``quota_zero``, ``error_500``, ``error_503``, ``hang``, ``slow``
-(sleeps ``latency`` seconds then succeeds), ``garbage_<shape>`` (see ``tests/fakes/garbage.py``).
+(sleeps ``latency`` seconds then succeeds), ``people_removed`` (the faces cropped away),
+``garbage_<shape>`` (see ``tests/fakes/garbage.py``).
 ``latency`` also delays every other answer.
 """
 
@@ -131,16 +132,20 @@ class FakeGemini(ScriptedFake):
                 recorded.parts.append(("image", mime, data))
         return None
 
-    def _edited(self, recorded: RecordedRequest) -> bytes:
-        """An obviously edited PNG (inverted colours, ≤1024 px) of the first image of the request."""
+    def _edited(self, recorded: RecordedRequest, people: bool = True) -> bytes:
+        """An obviously edited PNG (sepia, ≤1024 px) of the first image of the request; with
+        ``people`` False, only its lower part is kept (the faces cropped away: people lost)."""
         source = next((p[2] for p in recorded.parts if p[0] == "image"), None)
-        if source not in self._cache:
+        if (source, people) not in self._cache:
             img = Image.open(io.BytesIO(source)).convert("RGB") if source else Image.new("RGB", (64, 64), "red")
             img.thumbnail((1024, 1024))
+            if not people:
+                img = img.crop((0, int(img.height * 0.55), img.width, img.height)).resize(img.size)
+            sepia = ImageOps.colorize(ImageOps.grayscale(img), black="#2b1d0e", white="#fff4e0", mid="#a8845a")
             buffer = io.BytesIO()
-            ImageOps.invert(img).save(buffer, "PNG", compress_level=1)
-            self._cache[source] = buffer.getvalue()
-        return self._cache[source]
+            sepia.save(buffer, "PNG", compress_level=1)
+            self._cache[(source, people)] = buffer.getvalue()
+        return self._cache[(source, people)]
 
     def _answer(self, scenario: str, model: str, recorded: RecordedRequest) -> JSONResponse:
         def candidate(parts: list | None, finish: str, **extra) -> JSONResponse:
@@ -159,6 +164,8 @@ class FakeGemini(ScriptedFake):
         def image_part(data: bytes, mime: str, **extra) -> dict:
             return {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}, **extra}
 
+        if scenario == "people_removed":
+            return candidate([image_part(self._edited(recorded, people=False), "image/png")], "STOP")
         if scenario in ("success", "slow"):
             return candidate(
                 [{"text": "Here is the edited photo"}, image_part(self._edited(recorded), "image/png")], "STOP"

@@ -7,7 +7,7 @@ param, code}}``, ``x-request-id`` on every answer, ``retry-after-ms`` on rate li
 
 Scenarios (a queue, then ``default``): ``success``, ``slow`` (after ``latency`` s), ``no_data``,
 ``moderation_blocked``, ``rate_limited``, ``insufficient_quota``, ``invalid_key``, ``error_500``,
-``error_503``, ``hang``, ``garbage_<shape>`` (see ``tests/fakes/garbage.py``).
+``error_503``, ``hang``, ``people_removed`` (faces cropped away), ``garbage_<shape>`` (see ``tests/fakes/garbage.py``).
 """
 
 import asyncio
@@ -107,11 +107,13 @@ class FakeOpenAI(ScriptedFake):
 
     def _answer(self, scenario: str, fields: dict, images: list) -> JSONResponse:
         request_id = {"x-request-id": f"req_{uuid.uuid4().hex[:12]}"}
-        if scenario in ("success", "slow", "no_data"):
+        if scenario in ("success", "slow", "no_data", "people_removed"):
             fmt, _mime = FORMATS[fields.get("output_format", "png")]
             with Image.open(io.BytesIO(images[0][2])) as img:
                 edited = ImageOps.mirror(img.convert("RGB"))
                 edited.thumbnail((1024, 1024))
+            if scenario == "people_removed":  # the faces cropped away
+                edited = edited.crop((0, int(edited.height * 0.55), edited.width, edited.height)).resize(edited.size)
             buffer = io.BytesIO()
             edited.save(buffer, fmt)
             data = [] if scenario == "no_data" else [{"b64_json": base64.b64encode(buffer.getvalue()).decode()}]

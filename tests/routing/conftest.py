@@ -20,7 +20,7 @@ from photochanger.providers.base import (
 )
 from photochanger.routing.breaker import BreakerPolicy
 from photochanger.routing.health import KeyRing, MemoryStateStore, RouteHealth
-from photochanger.routing.router import Route, RunContext
+from photochanger.routing.router import Finished, Route, RunContext
 
 #: Every test here runs on virtual time: sleeps and timeouts take no wall time, and the clock
 #: reads exact seconds.
@@ -97,10 +97,10 @@ class Harness:
         self.keys: dict[str, list[str]] = {}
 
     def context(self, seconds: float = 48.0) -> RunContext:
-        async def finish(image: ProviderImage) -> bytes:
+        async def finish(_route: Route, image: ProviderImage) -> Finished:
             if not image.data.startswith(b"IMAGE:"):
                 raise ValueError("not an image")
-            return image.data
+            return Finished(image.data)
 
         return RunContext(
             photo=InputImage(b"photo", "image/jpeg"),

@@ -3,7 +3,8 @@
 The one place that maps :class:`~photochanger.providers.base.FailureKind` to HTTP. Statuses:
 422 content block (the same photo would be blocked again), 503 when no provider could be asked
 (no usable key, quota, a rate limit longer than the deadline, every route's circuit open), 504 when
-the deadline ran out, 502 for every other provider failure.
+the deadline ran out, 502 ``people_lost`` when every answer lost the people of the photo, 502
+``provider_error`` for every other provider failure.
 """
 
 from photochanger.errors import ApiError
@@ -19,6 +20,7 @@ STATUS_BY_KIND: dict[FailureKind, tuple[int, str]] = {
     FailureKind.SERVER_ERROR: (502, "provider_error"),
     FailureKind.UNEXPECTED_RESPONSE: (502, "provider_error"),
     FailureKind.NO_IMAGE: (502, "provider_error"),
+    FailureKind.PEOPLE_LOST: (502, "people_lost"),
     FailureKind.CONFIG: (502, "provider_error"),
 }
 CIRCUIT_RETRY_AFTER_SECONDS = 30

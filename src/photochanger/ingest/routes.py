@@ -49,6 +49,10 @@ async def test_run(
     _: AdminSession,
     test_image: Annotated[UploadFile, File(description="the photo to test with")],
     slot_payload: Annotated[str | None, Form(description="JSON of unsaved slot fields (as PUT)")] = None,
+    sample_fields: Annotated[
+        str | None,
+        Form(description='JSON object of booth fields for the prompt\'s placeholders, e.g. {"name": "Anna"}'),
+    ] = None,
 ) -> RunResult:
     """Run the ingest pipeline on ``test_image`` (source ``ui_test``), optionally with unsaved
     changes; works on inactive slots."""
@@ -57,11 +61,18 @@ async def test_run(
         change = SlotUpdate.model_validate(json.loads(slot_payload)) if slot_payload else None
     except (json.JSONDecodeError, ValidationError) as exc:
         raise ApiError(422, "invalid_settings", f"slot_payload: {exc}") from None
+    try:
+        fields = json.loads(sample_fields) if sample_fields else {}
+        if not isinstance(fields, dict):
+            raise ValueError("not an object")
+    except ValueError as exc:
+        raise ApiError(422, "invalid_request", f"sample_fields must be a JSON object: {exc}") from None
     limit = ctx.config.max_upload_bytes
     data = await test_image.read(limit + 1)
     if len(data) > limit:
         raise ApiError(413, "payload_too_large", f"file is over the {limit} byte limit")
-    source = TestPhoto(slot_id, data, change, Origin("ui_test", _client_ip(request)))
+    fields = {str(k)[:64]: str(v) for k, v in fields.items()}
+    source = TestPhoto(slot_id, data, change, Origin("ui_test", _client_ip(request)), fields)
     return await _run_result(ctx, await service.run(ctx, source, str(request.base_url)))
 
 

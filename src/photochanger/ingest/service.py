@@ -18,10 +18,11 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import parse_qs
 
 import structlog
 
-from photochanger import urls
+from photochanger import faces, urls
 from photochanger.context import AppContext
 from photochanger.db import utcnow
 from photochanger.deadline import Deadline
@@ -43,11 +44,12 @@ from photochanger.jobs.models import Job
 from photochanger.jobs.schemas import JOB_ID, AttemptRecord, JobEnd, OriginalRecord, ResultRecord
 from photochanger.media import service as media
 from photochanger.metrics import INGEST_REJECTED_IN_FLIGHT, INGEST_REQUESTS, INGEST_SECONDS
-from photochanger.providers.base import InputImage, ProviderImage
+from photochanger.prompts import render
+from photochanger.providers.base import FailureKind, InputImage, ProviderFailure, ProviderImage
 from photochanger.providers.registry import InvalidSettings
 from photochanger.routing import service as routing
 from photochanger.routing.admission import LimitReached
-from photochanger.routing.router import RunContext, RunFailed, run_routes
+from photochanger.routing.router import Finished, Route, RunContext, RunFailed, run_routes
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots
@@ -87,6 +89,7 @@ class JobInProgress:
     queue_ms: int | None = None
     route_index: int | None = None
     fallback: str | None = None
+    prompt: str | None = None  # the prompt as sent (placeholders filled)
     degraded: ApiError | None = None  # why the original was returned instead of an edit
 
     def end(self, ctx: AppContext, **outcome: object) -> JobEnd:
@@ -102,6 +105,7 @@ class JobInProgress:
             total_ms=int((ctx.clock.monotonic() - self.start) * 1000),
             cost_usd=round(sum(costs), 6) if costs else None,
             client_fields=self.form.fields,
+            prompt=self.prompt,
             attempts=self.attempts,
             **outcome,  # type: ignore[arg-type]
         )
@@ -157,8 +161,9 @@ async def _resolve(ctx: AppContext, source: Source) -> tuple[SlotView, Job | Non
         INGEST_REQUESTS.labels("unknown", "slot_not_found").inc()  # URL text must not become a label
         raise ApiError(404, "slot_not_found", f"no slot {slot_id!r}; slots are slot-001 … slot-015") from None
     if isinstance(source, TestPhoto) and source.change is not None:
+        known = {*await slots.booth_fields(ctx.db, slot.id), *source.fields}
         try:
-            slot = slots.preview(slot, source.change, ctx.config.public_base_url)
+            slot = slots.preview(slot, source.change, ctx.config.public_base_url, known)
         except InvalidSettings as exc:
             raise ApiError(422, "invalid_settings", str(exc)) from exc
     return slot, past
@@ -204,6 +209,7 @@ async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, 
             await _record_original(ctx, job, path, kind or job.form.declared_mime)
             return path
         case TestPhoto():
+            job.form.fields = {k: v[:2048] for k, v in list(source.fields.items())[:64]}
             if len(source.photo) > limit:
                 raise ApiError(413, "payload_too_large", f"photo is over the {limit} byte limit")
             if not source.photo:
@@ -248,7 +254,8 @@ async def _generate(ctx: AppContext, job: JobInProgress, photo: EncodedImage, an
     """The edited image (in ``answer_mime``) from the first route that makes one, after waiting
     for a place in the in-flight limits; with ``on_failure: original`` a failure of every route
     returns the photo instead (recorded as ``degraded``)."""
-    slot = job.slot
+    slot = _with_prompts(job)
+    job.prompt = slot.prompt
     try:
         routes = await routing.build_routes(ctx, slot)
     except routing.InvalidRoute as exc:
@@ -260,8 +267,19 @@ async def _generate(ctx: AppContext, job: JobInProgress, photo: EncodedImage, an
         f"provider:{primary.provider.name}": job.runtime.provider_max_in_flight,
     }
 
-    async def finish(image: ProviderImage) -> EncodedImage:  # decode/convert inside the attempt
-        return await asyncio.to_thread(convert, image.data, answer_mime)
+    check = _people_check(slot) and any(r.provider.name != "local" for r in routes)
+    expected = await _count_faces(photo.data) if check else None
+
+    async def finish(route: Route, image: ProviderImage) -> Finished:  # inside the attempt: a bad answer fails it
+        converted = await asyncio.to_thread(convert, image.data, answer_mime)
+        if expected is None or route.provider.name == "local":  # local keeps the people by construction
+            return Finished(converted)
+        found = await _count_faces(converted.data)
+        if found is not None and _people_lost(expected, found, slot.people_tolerance):
+            counts = {"faces_expected": expected, "faces_found": found}
+            detail = f"the photo shows {expected} face(s), the answer {found}"
+            raise ProviderFailure(FailureKind.PEOPLE_LOST, "people_lost", detail, extra=counts)
+        return Finished(converted, expected, found)
 
     try:
         async with ctx.admission.hold(limits, job.job_id, job.deadline, primary.typical) as admitted:
@@ -309,7 +327,42 @@ async def _generate(ctx: AppContext, job: JobInProgress, photo: EncodedImage, an
     job.provider, job.route_index = outcome.route.provider.name, outcome.route.index
     job.model = outcome.image.model or outcome.route.model
     job.fallback = "route" if outcome.route.index else None
+    job.prompt = outcome.route.prompt
     return outcome.output
+
+
+def _with_prompts(job: JobInProgress) -> SlotView:
+    """The job's slot with its prompts (and each fallback's) filled from the booth's fields and
+    the URL's query parameters (:mod:`photochanger.prompts`)."""
+    slot = job.slot
+    query = {k: v[0] for k, v in parse_qs(job.origin.query_string).items()}
+    fields = job.form.fields
+    prompt = render(slot.prompt, fields, query)
+    fallbacks = [
+        f.model_copy(update={"prompt": render(f.prompt, fields, query)}) if f.prompt else f for f in slot.fallbacks
+    ]
+    return slot.model_copy(update={"prompt": prompt, "fallbacks": fallbacks})
+
+
+def _people_check(slot: SlotView) -> bool:
+    """Whether answers of this slot's AI routes are checked for lost people."""
+    return slot.people_check == "on" or (slot.people_check == "auto" and faces.available())
+
+
+def _people_lost(expected: int, found: int, tolerance: int) -> bool:
+    """An answer lost the people: none left of some, or a count off by more than ``tolerance``."""
+    if expected == 0:
+        return False  # nobody to lose (a landscape, a product shot)
+    return found == 0 or abs(found - expected) > tolerance
+
+
+async def _count_faces(data: bytes) -> int | None:
+    """Faces in an image, or None when the detector fails (the check is then skipped, never the photo)."""
+    try:
+        return await asyncio.to_thread(faces.count, data)
+    except Exception:
+        log.exception("people_check.failed")
+        return None
 
 
 async def _deliver(ctx: AppContext, job: JobInProgress, result: EncodedImage) -> ResultRecord:

@@ -46,12 +46,14 @@ class BoothUpload:
 
 @dataclass(frozen=True)
 class TestPhoto:
-    """An admin's test run: the photo's bytes and the unsaved slot ``change`` (None: as saved)."""
+    """An admin's test run: the photo's bytes, the unsaved slot ``change`` (None: as saved) and
+    sample booth ``fields`` for the prompt's placeholders."""
 
     slot_id: str
     photo: bytes
     change: SlotUpdate | None
     origin: Origin
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class Job(Base):
     provider_ms: Mapped[int | None] = mapped_column(Integer)
     total_ms: Mapped[int | None] = mapped_column(Integer)
     queue_ms: Mapped[int | None] = mapped_column(Integer)
+    prompt: Mapped[str | None] = mapped_column(Text)
     client_ip: Mapped[str | None] = mapped_column(String(64))
     client_fields: Mapped[dict] = mapped_column(JSON, default=dict)
     client_headers: Mapped[dict | None] = mapped_column(JSON)
@@ -84,3 +85,5 @@ class JobAttempt(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     latency_ms: Mapped[int] = mapped_column(Integer)
+    faces_expected: Mapped[int | None] = mapped_column(Integer)
+    faces_found: Mapped[int | None] = mapped_column(Integer)

@@ -111,3 +111,14 @@ async def latest_per_slot(session: AsyncSession, only_done: bool = False) -> dic
         select(ranked.c.slot_id, ranked.c.status, ranked.c.received_at, ranked.c.id).where(ranked.c.rn == 1)
     )
     return {slot_id: (status, at, job_id) for slot_id, status, at, job_id in rows}
+
+
+async def recent_client_input(session: AsyncSession, slot_id: str, limit: int) -> list[tuple[dict | None, str | None]]:
+    """``(client_fields, query_string)`` of the slot's newest ``limit`` booth uploads."""
+    rows = await session.execute(
+        select(Job.client_fields, Job.query_string)
+        .where(Job.slot_id == slot_id, Job.source == "ingest")
+        .order_by(Job.received_at.desc())
+        .limit(limit)
+    )
+    return [tuple(row) for row in rows]

@@ -30,6 +30,8 @@ class AttemptRecord:
     cost_usd: float | None
     started_at: datetime
     latency_ms: int
+    faces_expected: int | None = None
+    faces_found: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class JobEnd:
     total_ms: int | None = None
     cost_usd: float | None = None
     client_fields: dict | None = None
+    prompt: str | None = None
     attempts: Sequence[AttemptRecord] = field(default_factory=tuple)
     result: ResultRecord | None = None
 
@@ -97,6 +100,8 @@ class AttemptView(BaseModel):
     cost_usd: float | None
     started_at: datetime
     latency_ms: int
+    faces_expected: int | None = Field(None, description="faces in the photo (people check)")
+    faces_found: int | None = Field(None, description="faces in this attempt's answer (people check)")
 
 
 class JobSummary(BaseModel):
@@ -130,6 +135,7 @@ class JobDetail(JobSummary):
     finished_at: datetime | None
     provider_ms: int | None
     queue_ms: int | None = Field(None, description="time waiting for an in-flight place, ms")
+    prompt: str | None = Field(None, description="the prompt as sent, placeholders filled")
     client_ip: str | None
     client_fields: dict
     client_headers: dict | None

@@ -3,6 +3,7 @@
 import base64
 from dataclasses import asdict
 from datetime import datetime
+from urllib.parse import parse_qs
 
 from photochanger.db import Database, utcnow
 from photochanger.jobs import repository
@@ -78,6 +79,7 @@ async def finish(db: Database, job_id: str, end: JobEnd) -> None:
         "queue_ms": end.queue_ms,
         "total_ms": end.total_ms,
         "cost_usd": end.cost_usd,
+        "prompt": end.prompt,
         "attempts": sum(1 for a in end.attempts if a.outcome != "skipped"),
         "finished_at": utcnow(),
     }
@@ -152,3 +154,14 @@ async def latest_per_slot(db: Database, only_done: bool = False) -> dict[str, tu
     """Each slot's newest (``only_done``: newest successful) job: status, time, id."""
     async with db.transaction() as session:
         return await repository.latest_per_slot(session, only_done)
+
+
+async def recent_client_fields(db: Database, slot_id: str, jobs: int = 50) -> set[str]:
+    """Form fields and ``query.<parameter>`` names of the slot's last ``jobs`` booth uploads."""
+    async with db.transaction() as session:
+        rows = await repository.recent_client_input(session, slot_id, jobs)
+    names: set[str] = set()
+    for fields, query in rows:
+        names |= {k for k in (fields or {}) if k not in ("rerun_of",)}
+        names |= {f"query.{k}" for k in parse_qs(query or "")}
+    return names

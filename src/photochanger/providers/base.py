@@ -71,6 +71,7 @@ class FailureKind(StrEnum):
     """
 
     NO_IMAGE = "no_image"  # the model answered without an image (NO_IMAGE, text only): retry at once
+    PEOPLE_LOST = "people_lost"  # the answer lost (or added) people the photo had: retry at once
     SERVER_ERROR = "server_error"  # 5xx, connection refused/reset: short jittered back-off, then retry
     UNEXPECTED_RESPONSE = "unexpected_response"  # HTML, bad JSON/base64, undecodable image: like a 5xx
     RATE_LIMITED = "rate_limited"  # 429 with a retry hint: retry if the hint fits the deadline

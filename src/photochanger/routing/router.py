@@ -11,7 +11,7 @@ For one photo, in order (every rule reads time from the deadline's :class:`~phot
    attempt_timeout)``: ``reserve`` keeps room for the fastest later route, ``attempt_timeout``
    follows the route's recent latency (:mod:`photochanger.routing.latency`). The last route gets
    everything but the margin.
-3. **Retries** by failure class: ``no_image`` at once; ``server_error`` and
+3. **Retries** by failure class: ``no_image`` and ``people_lost`` at once; ``server_error`` and
    ``unexpected_response`` after a jittered 0.1–0.5 s back-off; ``rate_limited`` after its hint if
    it fits; a refused key or exhausted quota with the next key; content blocks, configuration
    errors and (with a later route) timeouts move on. A route whose circuit opens during the run is
@@ -53,7 +53,7 @@ from photochanger.routing.health import KeyRing, RouteHealth
 log = structlog.get_logger("photochanger.routing")
 
 Publisher = Callable[[InputImage], Awaitable[str]]
-Finisher = Callable[[ProviderImage], Awaitable[Any]]
+Finisher = Callable[["Route", ProviderImage], Awaitable["Finished"]]
 RESPONSE_MARGIN_SECONDS = 1.0  # kept back from the deadline to store and send the answer
 RETRY_HEADROOM_SECONDS = 2.0  # kept for a later route beyond its typical latency
 BACKOFF_SECONDS = (0.1, 0.5)  # jittered back-off after a server error or an unexpected answer
@@ -108,10 +108,24 @@ class RunOutcome:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """A usable answer after ``finish``: the output (e.g. the image converted for the booth) and,
+    when the people check ran, the faces expected (in the input) and found (in the answer)."""
+
+    output: Any
+    faces_expected: int | None = None
+    faces_found: int | None = None
+
+
+@dataclass(frozen=True)
 class _Success:
     route: Route
     image: ProviderImage
-    output: Any
+    finished: Finished
+
+    @property
+    def output(self) -> Any:
+        return self.finished.output
 
 
 @dataclass
@@ -172,7 +186,7 @@ class _Run:
                     image = await route.provider.generate(request)
                 if not isinstance(image, ProviderImage) or not image.data:
                     raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, "empty_image", "answer without image bytes")
-                outcome = _Success(route, image, await ctx.finish(image))
+                outcome = _Success(route, image, await ctx.finish(route, image))
             except TimeoutError:
                 outcome = ProviderFailure(FailureKind.TIMEOUT, "timeout", f"no answer within {budget:.1f} s")
             except ProviderFailure as exc:
@@ -192,22 +206,33 @@ class _Run:
         elapsed = self.clock.monotonic() - start
         self.spent += elapsed
         model = route.model
+        faces: tuple[int | None, int | None] = (None, None)
         if outcome == "cancelled":
             label, fields = "cancelled", (None, "cancelled", "lost a hedge; stopped", None, None)
         elif isinstance(outcome, _Success):
             image = outcome.image
             label, fields = "success", (None, None, None, image.request_id, image.cost_usd)
+            faces = (outcome.finished.faces_expected, outcome.finished.faces_found)
             model = image.model or model
             if self.ctx.on_success:
                 self.ctx.on_success(route, elapsed, image.cost_usd)
         else:
             label = "timeout" if outcome.kind is FailureKind.TIMEOUT else "failed"
             fields = (str(outcome.kind), outcome.code, outcome.detail[:1000] or None, outcome.request_id, None)
+            faces = (outcome.extra.get("faces_expected"), outcome.extra.get("faces_found"))
         PROVIDER_ATTEMPT_SECONDS.labels(route.provider.name, label).observe(elapsed)
         ROUTE_ATTEMPT_SECONDS.labels(route.key, label).observe(elapsed)
         self.attempts.append(
             AttemptRecord(
-                route.index, route.key, route.provider.name, model, label, *fields, started_at, int(elapsed * 1000)
+                route.index,
+                route.key,
+                route.provider.name,
+                model,
+                label,
+                *fields,
+                started_at,
+                int(elapsed * 1000),
+                *faces,
             )
         )
 
@@ -259,7 +284,7 @@ class _Run:
     def retry_wait(self, failure: ProviderFailure, capped: bool) -> float | None:
         """Seconds to wait before retrying the same route, or None to move on."""
         kind = failure.kind
-        if kind is FailureKind.NO_IMAGE:
+        if kind in (FailureKind.NO_IMAGE, FailureKind.PEOPLE_LOST):
             return 0.0
         if kind in (FailureKind.SERVER_ERROR, FailureKind.UNEXPECTED_RESPONSE):
             return self.ctx.rng.uniform(*BACKOFF_SECONDS)

@@ -20,7 +20,7 @@ from photochanger.providers.registry import InvalidSettings, validate_settings
 from photochanger.routing import repository
 from photochanger.routing.health import StateChange
 from photochanger.routing.latency import timing
-from photochanger.routing.router import Route, RunContext, probe
+from photochanger.routing.router import Finished, Route, RunContext, probe
 from photochanger.routing.schemas import DegradedSlot, RouteHealthView, RoutesOverview, WarmupResult
 from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots
@@ -201,8 +201,8 @@ async def warmup(ctx: "AppContext") -> list[WarmupResult]:
     async def one(slot: SlotView, route: Route, templates: list[InputImage]) -> WarmupResult:
         keys = await settings_service.provider_keys(ctx.db, ctx.config, route.provider.name)
 
-        async def finish(image: ProviderImage):
-            return await asyncio.to_thread(convert, image.data, "image/jpeg")
+        async def finish(_route: Route, image: ProviderImage) -> Finished:
+            return Finished(await asyncio.to_thread(convert, image.data, "image/jpeg"))
 
         run_ctx = RunContext(
             photo=photo,

@@ -27,6 +27,8 @@ class Slot(Base):
     fallbacks: Mapped[list] = mapped_column(JSON, default=list)
     on_failure: Mapped[str] = mapped_column(String(16), default="error")
     hedging: Mapped[str] = mapped_column(String(8), default="auto")
+    people_check: Mapped[str] = mapped_column(String(8), default="auto")
+    people_tolerance: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SlotTemplate(Base):

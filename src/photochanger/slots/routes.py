@@ -65,6 +65,8 @@ async def get_slot(slot_id: str, request: Request, response: Response, _: AdminS
     return SlotDetail(
         **slot.model_dump(),
         ingest_url=ingest_url(base, slot.id),
+        booth_fields=await service.booth_fields(ctx.db, slot.id),
+        people_check_available=service.people_check_available(),
         recent_results=[jobs.summary(job, base) for job in recent],
     )
 

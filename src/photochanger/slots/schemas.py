@@ -21,6 +21,11 @@ class RouteConfig(BaseModel):
 
 OnFailure = Literal["error", "original"]
 Hedging = Literal["auto", "on", "off"]
+PeopleCheck = Literal["auto", "on", "off"]
+PEOPLE_HELP = (
+    "compare the faces in each AI answer with the photo's and retry or fall back when people were lost; "
+    "auto: on for Gemini, OpenAI and Turbotext routes when the local-ai extra is installed"
+)
 HEDGING_HELP = (
     "auto: start the next route beside a slow primary only when it is the free local provider; "
     "on: also when it is a paid route (a hedge can bill both); off: never"
@@ -57,6 +62,8 @@ class SlotView(BaseModel):
     fallbacks: list[RouteConfig] = []
     on_failure: OnFailure = "error"
     hedging: Hedging = "auto"
+    people_check: PeopleCheck = "auto"
+    people_tolerance: int = 0
     version: int
     updated_at: datetime
     updated_by: str | None = None
@@ -78,6 +85,10 @@ class SlotUpdate(BaseModel):
     fallbacks: list[RouteConfig] | None = Field(None, max_length=4, description="ordered fallback routes")
     on_failure: OnFailure | None = Field(None, description="error: JSON error; original: 200 with the photo")
     hedging: Hedging | None = Field(None, description=HEDGING_HELP)
+    people_check: PeopleCheck | None = Field(None, description=PEOPLE_HELP)
+    people_tolerance: int | None = Field(
+        None, ge=0, le=5, description="how many faces an answer may differ from the photo by (0: exactly)"
+    )
 
 
 class SlotSummary(BaseModel):
@@ -98,9 +109,12 @@ class SlotSummary(BaseModel):
 
 
 class SlotDetail(SlotView):
-    """A slot with its ingest URL and most recent results (``JobSummary`` rows)."""
+    """A slot with its ingest URL, most recent results (``JobSummary`` rows), the fields its
+    prompt may name (``booth_fields``) and whether the people check can run here."""
 
     ingest_url: str
+    booth_fields: list[str] = []
+    people_check_available: bool = False
     recent_results: list = []
 
 

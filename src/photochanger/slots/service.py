@@ -2,13 +2,16 @@
 
 import asyncio
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from photochanger import urls
+from photochanger import faces, urls
 from photochanger.db import Database, utcnow
 from photochanger.imaging import EXTENSION_BY_MIME, check_image_bytes
+from photochanger.jobs import service as jobs
 from photochanger.media.storage import MediaStore
+from photochanger.prompts import BOOTH_FIELDS, unknown_fields
 from photochanger.providers.registry import CATALOGUE, PROVIDER_CLASSES, InvalidSettings, validate_settings
 from photochanger.slots import repository
 from photochanger.slots.models import SlotAudit, SlotTemplate
@@ -34,11 +37,29 @@ class VersionConflict(Exception):
         self.current = current
 
 
-def _apply(current: SlotView, change: SlotUpdate, public_base_url: str | None) -> dict:
-    """The validated new values of ``change`` over ``current`` (raises ``InvalidSettings``)."""
+def _check_prompt(prompt: str, known: Iterable[str], where: str) -> None:
+    unknown = unknown_fields(prompt, known)
+    if unknown:
+        fields = ", ".join(f"{{{f}}}" for f in sorted(known))
+        raise InvalidSettings(
+            f"{where}prompt names {', '.join(f'{{{u}}}' for u in unknown)}, which the booth has not sent; "
+            f"give a default like {{{unknown[0]}|text}} or use one of: {fields}"
+        )
+
+
+def _apply(
+    current: SlotView, change: SlotUpdate, public_base_url: str | None, known_fields: Iterable[str] = BOOTH_FIELDS
+) -> dict:
+    """The validated new values of ``change`` over ``current`` (raises ``InvalidSettings``):
+    provider settings, prompt placeholders (``known_fields``: what the booth sends), people check."""
     values = change.model_dump(exclude_unset=True)
     provider = values.get("provider", current.provider)
     prompt = values.get("prompt", current.prompt)
+    known = set(known_fields)
+    if "prompt" in values:
+        _check_prompt(prompt, known, "")
+    if values.get("people_check") == "on" and not faces.available():
+        raise InvalidSettings(faces.INSTALL_HINT)
     settings = values.get("settings", current.settings if provider == current.provider else {})
     values["settings"] = validate_settings(provider, settings, prompt, public_base_url).model_dump(
         exclude_defaults=True
@@ -51,6 +72,8 @@ def _apply(current: SlotView, change: SlotUpdate, public_base_url: str | None) -
                 checked = validate_settings(
                     route["provider"], route["settings"], route["prompt"] or prompt, public_base_url
                 )
+                if route["prompt"]:
+                    _check_prompt(route["prompt"], known, "")
             except InvalidSettings as exc:
                 raise InvalidSettings(f"fallback {n}: {exc}") from None
             routes.append({**route, "settings": checked.model_dump(exclude_defaults=True)})
@@ -58,9 +81,17 @@ def _apply(current: SlotView, change: SlotUpdate, public_base_url: str | None) -
     return values
 
 
-def preview(current: SlotView, change: SlotUpdate, public_base_url: str | None) -> SlotView:
+def preview(
+    current: SlotView, change: SlotUpdate, public_base_url: str | None, known_fields: Iterable[str] = BOOTH_FIELDS
+) -> SlotView:
     """``current`` with ``change`` applied and validated, not saved (for test runs of unsaved forms)."""
-    return current.model_copy(update=_apply(current, change, public_base_url))
+    return current.model_copy(update=_apply(current, change, public_base_url, known_fields))
+
+
+async def booth_fields(db: Database, slot_id: str) -> list[str]:
+    """Fields a prompt of ``slot_id`` may name: DSLR Remote Pro's own, and every form field and
+    ``query.<parameter>`` the booth sent to this slot in its last 50 uploads."""
+    return sorted(set(BOOTH_FIELDS) | set(await jobs.recent_client_fields(db, slot_id)))
 
 
 def summary(
@@ -118,6 +149,7 @@ async def update_slot(
     Raises :class:`SlotNotFound`, :class:`VersionConflict` (``expected_version`` given and stale;
     the row is locked while compared) and ``photochanger.providers.registry.InvalidSettings``.
     """
+    known = await booth_fields(db, slot_id)
     async with db.transaction() as session:
         slot = await repository.get(session, slot_id, for_update=True)
         if slot is None:
@@ -125,7 +157,7 @@ async def update_slot(
         if expected_version is not None and slot.version != expected_version:
             raise VersionConflict(slot.version)
         current = SlotView.model_validate(slot)
-        values = _apply(current, change, public_base_url)
+        values = _apply(current, change, public_base_url, known)
         before = current.model_dump(mode="json")
         diff = {k: {"before": before[k], "after": v} for k, v in values.items() if before[k] != v}
         for key, value in values.items():
@@ -204,3 +236,8 @@ async def load_templates(db: Database, store: MediaStore, slot_id: str) -> list[
 def provider_catalogue() -> list[ProviderDescription]:
     """Every provider a slot can use (see :mod:`photochanger.providers.registry`)."""
     return [ProviderDescription(**entry.describe()) for entry in CATALOGUE.values()]
+
+
+def people_check_available() -> bool:
+    """True when the face detector of the people check is installed (the local-ai extra)."""
+    return faces.available()

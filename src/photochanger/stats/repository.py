@@ -97,6 +97,7 @@ async def hedges(session: AsyncSession, since: datetime) -> tuple[list[tuple[str
     reported cost of a successful attempt per route key (to estimate what the lost ones cost)."""
     lost = await session.execute(
         select(Job.slot_id, JobAttempt.route_key, func.count())
+        .select_from(JobAttempt)
         .join(Job, Job.id == JobAttempt.job_id)
         .where(Job.received_at >= since, JobAttempt.outcome == "cancelled")
         .group_by(Job.slot_id, JobAttempt.route_key)
@@ -112,3 +113,15 @@ async def hedges(session: AsyncSession, since: datetime) -> tuple[list[tuple[str
         )
         costs = {key: float(value) for key, value in mean if value is not None}
     return rows, costs
+
+
+async def people_lost(session: AsyncSession, since: datetime) -> list[tuple[str, int]]:
+    """``(slot_id, attempts)`` of answers refused by the people check."""
+    rows = await session.execute(
+        select(Job.slot_id, func.count())
+        .select_from(JobAttempt)
+        .join(Job, Job.id == JobAttempt.job_id)
+        .where(Job.received_at >= since, JobAttempt.failure_class == "people_lost")
+        .group_by(Job.slot_id)
+    )
+    return [tuple(row) for row in rows]

@@ -15,7 +15,8 @@ DEFAULT_BUCKET = {"1h": "5m", "24h": "1h", "7d": "6h"}
 class SlotStats(BaseModel):
     """Figures of one slot (or of all, in ``totals``). ``hedges_lost``: attempts cancelled because
     a hedged route answered first; ``estimated_hedge_cost_usd``: what those may have been billed
-    (the route's mean reported cost per success), included in ``estimated_cost_usd``."""
+    (the route's mean reported cost per success), included in ``estimated_cost_usd``;
+    ``people_lost``: AI answers refused because they lost the photo's people."""
 
     jobs: int = 0
     done: int = 0
@@ -31,6 +32,7 @@ class SlotStats(BaseModel):
     retries: int = 0
     fallbacks: int = 0
     hedges_lost: int = 0
+    people_lost: int = 0
     estimated_hedge_cost_usd: float = 0.0
     estimated_cost_usd: float = 0.0
     storage_bytes: int = 0

@@ -28,6 +28,7 @@ async def overview(db: Database, window: Window) -> Overview:
         counts = await repository.counts_by_slot(session, since)
         failures = await repository.failures_by_reason(session, since)
         hedges, hedge_costs = await repository.hedges(session, since)
+        lost_people = await repository.people_lost(session, since)
         latencies = []
         for column, name in ((Job.total_ms, "total"), (Job.provider_ms, "provider")):
             for group in (Job.slot_id, None):
@@ -51,6 +52,9 @@ async def overview(db: Database, window: Window) -> Overview:
             stats[key].hedges_lost += count
             stats[key].estimated_hedge_cost_usd = round(stats[key].estimated_hedge_cost_usd + extra, 6)
             stats[key].estimated_cost_usd = round(stats[key].estimated_cost_usd + extra, 6)
+    for slot_id, count in lost_people:
+        for key in (slot_id, TOTAL):
+            stats[key].people_lost += count
     for slot_id, reason, count in failures:
         for key in (slot_id, TOTAL):
             stats[key].failed += count
