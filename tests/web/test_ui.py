@@ -123,6 +123,7 @@ def test_slot_editor_saves_uploads_a_template_and_runs_a_test(page, tmp_path):
         "gemini-3.1-flash-image",
     ]
     assert page.locator("#setting-image_size option").count() == 5 and page.locator("#hedging").count() == 1
+    assert page.locator("#people_check").count() == 1 and "{name}" in page.inner_text("form")
     page.fill("#prompt", "")  # Gemini needs a prompt: the API's error shows at the field
     page.click("button:has-text('Save')")
     page.wait_for_selector("#prompt-error:has-text('needs a prompt')")

@@ -63,9 +63,10 @@ export async function renderDetail(main, jobId) {
     h("p", {}, h("span", { class: `pill ${job.status}` }, job.status), ` ${job.failure_reason || ""} ${job.failure_detail || ""}`),
     h("div", { class: "side-by-side" }, h("figure", {}, original, h("figcaption", {}, t("original"))),
       job.result_url ? h("figure", {}, h("img", { src: job.result_url, alt: t("result") }), h("figcaption", {}, h("a", { href: `/r/${job.id}`, target: "_blank", rel: "noopener" }, t("open")))) : h("div", {})),
+    job.prompt ? h("p", { id: "job-prompt" }, h("strong", {}, `${t("prompt")}: `), job.prompt) : null,
     h("h2", {}, t("attempts")),
-    h("div", { class: "table-wrap" }, h("table", { id: "attempts" }, h("thead", {}, h("tr", {}, ["#", "route", t("provider"), t("model"), t("outcome"), "code", "ms", "USD"].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, job.attempt_log.map((a) => h("tr", {}, [a.number, a.route_index, a.provider, a.model || "—", a.outcome, a.failure_code || "", a.latency_ms, a.cost_usd ?? ""].map((c) => h("td", {}, c))))))),
+    h("div", { class: "table-wrap" }, h("table", { id: "attempts" }, h("thead", {}, h("tr", {}, ["#", "route", t("provider"), t("model"), t("outcome"), "code", "ms", "USD", t("faces")].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, job.attempt_log.map((a) => h("tr", {}, [a.number, a.route_index, a.provider, a.model || "—", a.outcome, a.failure_code || "", a.latency_ms, a.cost_usd ?? "", a.faces_expected == null ? "" : `${a.faces_expected} → ${a.faces_found ?? "?"}`].map((c) => h("td", {}, c))))))),
     h("h2", {}, t("client_fields")), h("pre", { class: "mono card" }, JSON.stringify(job.client_fields, null, 2)),
     h("p", { class: "muted" }, `${t("received")}: ${when(job.received_at)} · ${job.client_ip || ""} · ${job.input_width || "?"}×${job.input_height || "?"} · ${job.total_ms ?? "—"} ms`));
 }

@@ -58,6 +58,11 @@ export async function render(main, slotId) {
   const prompt = h("textarea", { id: "prompt" }, slot.prompt);
   const settingsBox = h("div", { id: "provider-settings" }, settingInputs(slot.provider, slot.settings));
   provider.addEventListener("change", () => settingsBox.replaceChildren(...settingInputs(provider.value, {})));
+  const peopleCheck = h("select", { id: "people_check" }, ["auto", "on", "off"].map((v) => h("option", {
+    value: v, selected: v === (slot.people_check || "auto"), disabled: v === "on" && !slot.people_check_available,
+  }, t(`people_${v}`))));
+  const tolerance = h("input", { id: "people_tolerance", type: "number", min: 0, max: 5, value: slot.people_tolerance ?? 0 });
+  const fieldsHint = t("prompt_fields", { fields: (slot.booth_fields || []).map((f) => `{${f}}`).join(", ") });
   const hedging = h("select", { id: "hedging" }, ["auto", "on", "off"].map((v) => h("option", { value: v, selected: v === (slot.hedging || "auto") }, t(`hedging_${v}`))));
   const hedgeCost = h("p", { class: "muted", id: "hedge-cost" });
   api("/api/stats/overview?window=24h").then((o) => {
@@ -81,7 +86,8 @@ export async function render(main, slotId) {
 
   const payload = () => {
     const change = { display_name: name.value, is_active: active.checked, provider: provider.value, prompt: prompt.value,
-      settings: readSettings(settingsBox), on_failure: onFailure.value, hedging: hedging.value,
+      settings: readSettings(settingsBox), on_failure: onFailure.value, hedging: hedging.value, people_check: peopleCheck.value,
+      people_tolerance: Number(tolerance.value || 0),
       upload_limit_bytes: uploadLimit.value ? Math.round(Number(uploadLimit.value) * 1048576) : null,
       max_in_flight: inFlight.value ? Number(inFlight.value) : null };
     change.fallbacks = [...fallbacks.querySelectorAll(".fallback")].map((row) => row.read());
@@ -112,8 +118,10 @@ export async function render(main, slotId) {
     }
   } },
   field(t("name"), name), h("div", { class: "field row" }, active, h("label", { for: "is_active" }, t("active"))),
-  field(t("provider"), provider), field(t("prompt"), prompt), h("h2", {}, t("settings_hint")), settingsBox,
+  field(t("provider"), provider), field(t("prompt"), prompt, fieldsHint), h("h2", {}, t("settings_hint")), settingsBox,
   h("h2", {}, t("fallbacks")), fallbacks, h("button", { type: "button", onclick: () => addFallback() }, t("add_fallback")),
+  field(t("people_check"), peopleCheck, slot.people_check_available ? t("people_hint") : t("people_unavailable")),
+  field(t("people_tolerance"), tolerance),
   field(t("hedging"), hedging, t("hedging_hint")), hedgeCost, field(t("on_failure"), onFailure), field(t("upload_limit"), uploadLimit), field(t("max_in_flight"), inFlight), general, saveButton);
 
   main.append(h("h1", {}, `${slot.display_name} (${slot.id})`), h("p", {}, h("code", {}, slot.ingest_url)), form,
@@ -156,12 +164,16 @@ function testSection(slotId, payload) {
   const camera = h("input", { type: "file", id: "test-camera", accept: "image/*", capture: "environment" });
   const progress = h("p", { role: "status", id: "test-progress" });
   const output = h("div", { id: "test-output" });
+  const samples = h("textarea", { id: "sample-fields", rows: 2, class: "mono", placeholder: "name=Anna\nteam=Spartak" });
   const run = h("button", { class: "primary", type: "button", id: "run-test", onclick: async () => {
     const file = photo.files[0] || camera.files[0];
     if (!file) { photo.focus(); return; }
     const form = new FormData();
     form.append("test_image", file);
     try { form.append("slot_payload", JSON.stringify(payload())); } catch { /* unsaved JSON error: test the saved slot */ }
+    const values = Object.fromEntries(samples.value.split("\n").map((line) => line.split("=")).filter((kv) => kv.length > 1 && kv[0].trim())
+      .map(([k, ...v]) => [k.trim(), v.join("=").trim()]));
+    form.append("sample_fields", JSON.stringify(values));
     run.disabled = true;
     output.replaceChildren();
     const started = Date.now();
@@ -172,7 +184,7 @@ function testSection(slotId, payload) {
         h("figure", {}, h("img", { src: URL.createObjectURL(file), alt: t("original") }), h("figcaption", {}, t("original"))),
         h("figure", {}, h("img", { src: result.result_url, alt: t("result"), id: "test-result" }), h("figcaption", {}, t("result")))),
       h("p", {}, `${t("duration")}: ${(result.duration_ms / 1000).toFixed(1)} s · ${t("attempts")}: `,
-        result.attempts.map((a) => `${a.provider}${a.model ? `/${a.model}` : ""} ${a.outcome} (${a.latency_ms} ms)`).join(", ")));
+        result.attempts.map((a) => `${a.provider}${a.model ? `/${a.model}` : ""} ${a.outcome}${a.failure_class ? ` ${a.failure_class}` : ""} (${a.latency_ms} ms${a.faces_expected == null ? "" : `, ${t("faces")} ${a.faces_expected} → ${a.faces_found}`})`).join(", ")));
     } catch (exc) {
       output.append(h("p", { class: "field-error", role: "alert" }, `${exc.body?.failure_reason || t("error")}: ${exc.message}`));
     } finally {
@@ -181,7 +193,7 @@ function testSection(slotId, payload) {
       run.disabled = false;
     }
   } }, t("run_test"));
-  return h("section", { class: "card" }, h("h2", {}, t("test")), field(t("test_photo"), photo), field(t("camera"), camera), run, progress, output);
+  return h("section", { class: "card" }, h("h2", {}, t("test")), field(t("test_photo"), photo), field(t("camera"), camera), field(t("sample_fields"), samples, t("sample_fields_hint")), run, progress, output);
 }
 
 function recentSection(results) {
