@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 INSTALL_HINT = "the people check needs the local-ai extra: pip install 'photochanger[local-ai]'"
-DETECT_SIDE = 1024  # pixels: photos are scaled to this long side before detection
+DETECT_SIDE = 768  # pixels: photos are scaled to this long side (the detector itself works at 192 px)
 MIN_CONFIDENCE = 0.5
 _local = threading.local()
 
@@ -57,7 +57,8 @@ def detect(data: bytes) -> list[Face]:
     import numpy as np
 
     with Image.open(io.BytesIO(data)) as img:
-        img.draft("RGB", (DETECT_SIDE, DETECT_SIDE))
+        scale = min(1.0, DETECT_SIDE / max(img.size))
+        img.draft("RGB", (round(img.width * scale), round(img.height * scale)))  # JPEG: decode at 1/2, 1/4…
         rgb = img.convert("RGB")
     rgb.thumbnail((DETECT_SIDE, DETECT_SIDE))
     result = _detector().process(np.asarray(rgb))
