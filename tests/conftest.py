@@ -192,6 +192,7 @@ class Service:
         max_in_flight: int | None = None,
         fallbacks: list | None = None,
         on_failure: str = "error",
+        hedging: str = "auto",
     ) -> None:
         """Configure every field of ``slot_id`` (so tests do not inherit each other's changes)."""
         change = SlotUpdate(
@@ -203,6 +204,7 @@ class Service:
             max_in_flight=max_in_flight,
             fallbacks=fallbacks or [],
             on_failure=on_failure,
+            hedging=hedging,
         )
         await slots_service.update_slot(self.db, slot_id, change, public_base_url=self.base_url)
 

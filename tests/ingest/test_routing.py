@@ -12,7 +12,7 @@ LOCAL = [{"provider": "local", "settings": {"look": "vivid"}}]
 
 async def test_hanging_primary_falls_back_to_local_within_the_deadline(svc, fake_gemini):
     await svc.setting("sync_response_seconds", 10)
-    await svc.slot("slot-002", "gemini", prompt=PROMPT, fallbacks=LOCAL)
+    await svc.slot("slot-002", "gemini", prompt=PROMPT, fallbacks=LOCAL, hedging="off")  # the timeout path
     fake_gemini.reset(default="hang")
     r = svc.post("slot-002")
     assert r.status == 200 and r.elapsed < 10 and r.headers["x-photochanger-fallback"] == "route"
