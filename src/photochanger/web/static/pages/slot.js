@@ -22,7 +22,9 @@ function fieldSpec(prop) {
 
 function settingInputs(provider, values) {
   const schema = CATALOGUE[provider]?.settings_schema || { properties: {} };
-  return Object.entries(schema.properties).map(([name, prop]) => {
+  const entries = Object.entries(schema.properties);  // the shared per-attempt cap goes last
+  entries.sort(([a], [b]) => (a === "attempt_timeout_seconds") - (b === "attempt_timeout_seconds"));
+  return entries.map(([name, prop]) => {
     const id = `setting-${name}`;
     const spec = fieldSpec(prop);
     let input;
