@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from photochanger.auth import service as auth
 from photochanger.auth.routes import router as auth_router
 from photochanger.config import Config
 from photochanger.context import AppContext
@@ -46,6 +47,7 @@ async def maintenance(ctx: AppContext) -> None:
                 log.warning("jobs.interrupted", count=recovered)
             await purge_provider_media(ctx.db, ctx.store)
             await routing.purge_expired_permits(ctx)
+            await auth.prune_login_failures(ctx.db)
             if time.monotonic() >= next_cleanup:
                 report = await purge_expired(ctx.db, ctx.store)
                 next_cleanup = time.monotonic() + ctx.config.cleanup_interval_seconds

@@ -88,3 +88,39 @@ def test_login_logs_have_no_password(service):
     service.login(ADMIN_USER, "not-the-password-xyz")
     log = service.log_path.read_text()
     assert '"auth.login.failure"' in log and "not-the-password-xyz" not in log and ADMIN_PASSWORD not in log
+
+
+def test_parallel_guesses_are_counted_before_any_password_check(service):
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = f"t{uuid.uuid4().hex[:8]}"
+    service.cli("admin", "create", user, "--password", "right-password-3")
+    with ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(lambda _: service.login(user, "wrong", ip="10.7.0.1").status_code, range(40)))
+    assert codes.count(401) <= 10 and set(codes) <= {401, 429}  # at most 10 checked, however parallel
+
+
+def test_a_login_flood_with_random_usernames_neither_blocks_booths_nor_checks_unbounded(service):
+    from concurrent.futures import ThreadPoolExecutor
+
+    flood_ip = f"10.6.{uuid.uuid4().int % 250}.1"
+    local = {
+        "provider": "local",
+        "settings": {},
+        "prompt": "",
+        "is_active": True,
+        "fallbacks": [],
+        "on_failure": "error",
+    }
+    assert service.api.put("/api/slots/slot-001", json=local).status_code == 200
+
+    def guess(n: int) -> int:
+        return service.login(f"nobody{n}-{uuid.uuid4().hex[:6]}", "x" * 12, ip=flood_ip).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        flood = pool.map(guess, range(80))
+        booth = [service.post("slot-001") for _ in range(5)]  # the seeded local slot, beside the flood
+        codes = list(flood)
+    assert set(codes) <= {401, 429} and codes.count(401) <= 30  # per-IP limit before any hashing
+    assert [r.status for r in booth] == [200] * 5
+    assert max(r.elapsed for r in booth) < 5  # the event loop keeps serving booths

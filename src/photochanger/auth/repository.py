@@ -29,20 +29,33 @@ async def add_admin(session: AsyncSession, admin: Admin) -> None:
     await session.flush()
 
 
-async def recent_failures(session: AsyncSession, username: str, ip: str, limit: int) -> list[datetime]:
-    """Times of the ``limit`` most recent failed logins of this pair, newest first."""
-    rows = await session.scalars(
-        select(LoginFailure.at)
-        .where(LoginFailure.username == username, LoginFailure.ip == ip)
-        .order_by(LoginFailure.at.desc())
-        .limit(limit)
-    )
-    return list(rows)
+async def add_failure(session: AsyncSession, username: str, ip: str, at: datetime) -> int:
+    """Record a failed (or not yet checked) login; returns its id."""
+    failure = LoginFailure(username=username, ip=ip, at=at)
+    session.add(failure)
+    await session.flush()
+    return failure.id
 
 
-async def add_failure(session: AsyncSession, username: str, ip: str, at: datetime) -> None:
-    """Record a failed login."""
-    session.add(LoginFailure(username=username, ip=ip, at=at))
+async def remove_failure(session: AsyncSession, failure_id: int) -> None:
+    """Forget one recorded attempt."""
+    await session.execute(delete(LoginFailure).where(LoginFailure.id == failure_id))
+
+
+async def failures_since(
+    session: AsyncSession, ip: str, since: datetime, username: str | None = None
+) -> list[datetime]:
+    """Times of the failed logins from ``ip`` (of ``username`` only, if given) since ``since``, oldest first."""
+    query = select(LoginFailure.at).where(LoginFailure.ip == ip, LoginFailure.at >= since)
+    if username is not None:
+        query = query.where(LoginFailure.username == username)
+    return list(await session.scalars(query.order_by(LoginFailure.at)))
+
+
+async def prune_failures(session: AsyncSession, before: datetime) -> int:
+    """Forget failed logins older than ``before``; returns how many."""
+    result = await session.execute(delete(LoginFailure).where(LoginFailure.at < before))
+    return result.rowcount or 0
 
 
 async def clear_failures(session: AsyncSession, username: str, ip: str, older_than: datetime | None = None) -> None:

@@ -38,6 +38,10 @@ async def login(body: LoginRequest, request: Request) -> TokenResponse:
                 f"too many failed logins; retry in {exc.retry_after} s",
                 headers={"Retry-After": str(exc.retry_after)},
             ) from None
+        if exc.reason == "busy":
+            raise ApiError(
+                429, "login_busy", "too many logins at once; retry in a second", headers={"Retry-After": "1"}
+            ) from None
         raise ApiError(401, "invalid_credentials", "wrong username or password") from None
 
 

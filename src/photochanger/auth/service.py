@@ -5,6 +5,7 @@ Throttling: 10 failed logins of one username from one IP within 15 minutes block
 the real admin out of their own IP. All state is in the database (shared by every process).
 """
 
+import asyncio
 import re
 import secrets
 import uuid
@@ -25,8 +26,11 @@ from photochanger.db import Database, utcnow
 log = structlog.get_logger("photochanger.auth")
 HASHER = PasswordHasher()
 DUMMY_HASH = HASHER.hash("timing-equaliser")  # verified for unknown users so timing does not tell
-MAX_FAILURES = 10
+MAX_FAILURES = 10  # per (username, IP) within BLOCK
+MAX_IP_FAILURES = 30  # per IP, any username, within BLOCK: a flood of random usernames
 BLOCK = timedelta(minutes=15)
+HASH_WORKERS = 2  # argon2 runs in at most this many worker threads, never on the event loop
+HASH_QUEUE = 16  # logins waiting for a worker; more are refused at once (429 login_busy)
 MIN_PASSWORD_LENGTH = 8
 ALGORITHM = "HS256"
 
@@ -120,33 +124,91 @@ async def list_admins(db: Database) -> list[AdminView]:
 
 
 async def login(db: Database, secret: str, ttl: timedelta, username: str, password: str, ip: str) -> TokenResponse:
-    """Check credentials (throttled per username and IP) and issue a token.
+    """Check credentials and issue a token.
 
-    Raises :class:`AuthError` ``throttled`` (with ``retry_after`` seconds) or ``invalid_credentials``.
+    Throttling comes before any hashing and is exact under concurrency: the attempt is recorded as
+    a failure *first* (one short transaction) and counted with the others, so 40 parallel guesses
+    get at most ``MAX_FAILURES`` password checks per (username, IP) and ``MAX_IP_FAILURES`` per IP.
+    argon2 runs in a bounded pool of worker threads (:func:`_verify_off_loop`), so a flood of logins
+    never blocks the event loop that serves the booths.
+
+    Raises :class:`AuthError` ``throttled`` or ``busy`` (with ``retry_after`` seconds) or
+    ``invalid_credentials``.
     """
     now = utcnow()
+    since = now - BLOCK
     async with db.transaction() as session:
-        failures = await repository.recent_failures(session, username, ip, MAX_FAILURES)
+        attempt = await repository.add_failure(session, username, ip, now)
+        pair = await repository.failures_since(session, ip, since, username)
+        from_ip = await repository.failures_since(session, ip, since)
         admin = await repository.get_admin(session, username)
-    if len(failures) >= MAX_FAILURES and failures[-1] > now - BLOCK:
-        retry_after = int((failures[0] + BLOCK - now).total_seconds()) + 1
+    if len(pair) > MAX_FAILURES or len(from_ip) > MAX_IP_FAILURES:
+        async with db.transaction() as session:
+            await repository.remove_failure(session, attempt)  # refused unchecked: not a guess
+        oldest = pair[0] if len(pair) > MAX_FAILURES else from_ip[0]
+        retry_after = max(1, int((oldest + BLOCK - now).total_seconds()) + 1)
         log.warning("auth.login.failure", username=username, ip=ip, reason="throttled")
         raise AuthError("throttled", retry_after)
-    valid = _verify(admin.password_hash if admin else DUMMY_HASH, password) and admin is not None
+    try:
+        valid = await _verify_off_loop(admin.password_hash if admin else DUMMY_HASH, password) and admin is not None
+    except AuthError:
+        async with db.transaction() as session:
+            await repository.remove_failure(session, attempt)
+        raise
     if not valid or not admin.is_active:
         reason = "disabled" if valid else "invalid_credentials"
-        async with db.transaction() as session:
-            await repository.add_failure(session, username, ip, now)
         log.warning("auth.login.failure", username=username, ip=ip, reason=reason)
-        raise AuthError("invalid_credentials")
+        raise AuthError("invalid_credentials")  # the recorded attempt stays: a failure
+    rehash = HASHER.check_needs_rehash(admin.password_hash)
+    new_hash = await _hash_off_loop(password) if rehash else None
     async with db.transaction() as session:
         await repository.clear_failures(session, username, ip, older_than=now - 2 * BLOCK)
         stored = await repository.get_admin(session, username)
         stored.last_login_at = now
-        if HASHER.check_needs_rehash(stored.password_hash):
-            stored.password_hash = HASHER.hash(password)
+        if new_hash:
+            stored.password_hash = new_hash
     log.info("auth.login.success", username=username, ip=ip)
     return issue_token(secret, username, ttl)
+
+
+class _HashPool:
+    """At most ``HASH_WORKERS`` argon2 computations at once in worker threads, at most
+    ``HASH_QUEUE`` waiting; beyond that a login is refused at once instead of queueing forever."""
+
+    def __init__(self) -> None:
+        self.waiting = 0
+        self._slots: asyncio.Semaphore | None = None
+
+    async def run(self, fn, *args):
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(HASH_WORKERS)
+        if self.waiting >= HASH_QUEUE:
+            raise AuthError("busy", 1)
+        self.waiting += 1
+        try:
+            async with self._slots:
+                return await asyncio.to_thread(fn, *args)
+        finally:
+            self.waiting -= 1
+
+
+_POOL = _HashPool()
+
+
+async def _verify_off_loop(password_hash: str, password: str) -> bool:
+    """argon2 verification in the bounded worker pool."""
+    return await _POOL.run(_verify, password_hash, password)
+
+
+async def _hash_off_loop(password: str) -> str:
+    """argon2 hashing in the bounded worker pool."""
+    return await _POOL.run(HASHER.hash, password)
+
+
+async def prune_login_failures(db: Database) -> int:
+    """Forget failed logins older than twice the block time (run by the maintenance loop)."""
+    async with db.transaction() as session:
+        return await repository.prune_failures(session, utcnow() - 2 * BLOCK)
 
 
 def _verify(password_hash: str, password: str) -> bool:
