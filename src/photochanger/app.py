@@ -25,6 +25,7 @@ from photochanger.media.service import purge_expired, purge_provider_media
 from photochanger.results.routes import router as results_router
 from photochanger.routing import service as routing
 from photochanger.routing.routes import router as routing_router
+from photochanger.security import SecurityHeaders
 from photochanger.settings import service as settings_service
 from photochanger.settings.routes import router as settings_router
 from photochanger.slots.routes import catalogue_router
@@ -89,6 +90,7 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     app = FastAPI(title="PhotoChanger", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
     routers = (
         ingest_router,

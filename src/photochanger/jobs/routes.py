@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse
 
 from photochanger.auth.dependencies import AdminSession
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
+from photochanger.imaging import sniff_mime
 from photochanger.jobs import service
 from photochanger.jobs.schemas import (
     JOB_ID,
@@ -75,7 +76,11 @@ async def get_original(job_id: str, request: Request, _: AdminSession) -> FileRe
     path = ctx.store.path(job.input_path) if job and job.input_path else None
     if path is None or not path.is_file():
         raise ApiError(404, "original_not_found", "no stored original for this job")
-    return FileResponse(path, media_type=job.input_mime or "application/octet-stream")
+    with path.open("rb") as head:
+        kind = sniff_mime(head.read(16))  # never the client's declared type: an HTML "photo" stays inert
+    if kind is None:
+        return FileResponse(path, media_type="application/octet-stream", filename=f"{job.id}.bin")
+    return FileResponse(path, media_type=kind)
 
 
 @router.get("/ingest/last", response_model=list[IngestRequestView])
