@@ -5,6 +5,7 @@
 import io
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,17 @@ def login(page) -> None:
     page.wait_for_selector("#slots .slot-card")
 
 
+def image_loaded(page, selector: str, seconds: float = 15) -> None:
+    """Wait until the image at ``selector`` has decoded. Polls from Python: Playwright's
+    ``wait_for_function`` evaluates a string in the page, which the pages' CSP (no eval) refuses."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if page.locator(selector).evaluate("img => img.complete && img.naturalWidth > 0"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{selector} did not load")
+
+
 def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
@@ -111,7 +123,7 @@ def test_slot_editor_saves_uploads_a_template_and_runs_a_test(page, tmp_path):
     page.set_input_files("#test-file", str(PHOTOS / "astronaut.jpg"))
     page.click("#run-test")
     page.wait_for_selector("#test-result", timeout=30000)
-    page.wait_for_function("document.querySelector('#test-result').naturalWidth > 0")
+    image_loaded(page, "#test-result")
     assert "Attempts: local" in page.inner_text("#test-output")
     shot(page, "03-slot-editor")
     page.select_option("#provider", "gemini")  # fields come from the provider catalogue's JSON Schema
@@ -149,7 +161,7 @@ def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, b
     shot(page, "04-jobs")
     page.click(f"#jobs-body a[href='#/jobs/{job_id}']")
     page.wait_for_selector("#attempts td:has-text('local')")
-    page.wait_for_function("document.querySelector('#job-original').naturalWidth > 0")
+    image_loaded(page, "#job-original")
     shot(page, "05-job-detail")
     page.goto("/ui/#/gallery")
     page.fill("#share-minutes", "5")
@@ -163,7 +175,7 @@ def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, b
     shot(public, "07-public-gallery")
     public.click(f"#photos a[href='/r/{job_id}']")
     public.wait_for_selector("#download")
-    public.wait_for_function("document.querySelector('.qr').naturalWidth > 0")
+    image_loaded(public, ".qr")
     shot(public, "08-result-page")
     page.click("#stop-sharing")
     page.wait_for_selector("#share-state:has-text('Not shared')")

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.auth.models import Admin, LoginFailure, RevokedToken
@@ -27,6 +27,13 @@ async def add_admin(session: AsyncSession, admin: Admin) -> None:
     """Insert an admin (``IntegrityError`` on flush if the name is taken)."""
     session.add(admin)
     await session.flush()
+
+
+async def lock_login_ip(session: AsyncSession, ip: str) -> None:
+    """Serialise login bookkeeping of one IP until the transaction ends (PostgreSQL advisory lock;
+    SQLite has a single writer), so concurrent attempts count each other."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"login:{ip}"})
 
 
 async def add_failure(session: AsyncSession, username: str, ip: str, at: datetime) -> int:

@@ -138,6 +138,7 @@ async def login(db: Database, secret: str, ttl: timedelta, username: str, passwo
     now = utcnow()
     since = now - BLOCK
     async with db.transaction() as session:
+        await repository.lock_login_ip(session, ip)
         attempt = await repository.add_failure(session, username, ip, now)
         pair = await repository.failures_since(session, ip, since, username)
         from_ip = await repository.failures_since(session, ip, since)
