@@ -3,13 +3,20 @@
 
 Overhead = request wall time − provider time recorded on the job (``provider_ms``): upload,
 checks, decode/normalise, storage, re-encode and response. Prints p50/p95/p99 of overhead and of
-wall time, throughput, errors and the server's peak RSS (VmHWM).
+wall time, throughput, errors, the server's CPU per photo (user + system time of the server
+process from ``/proc/PID/stat`` over the run ÷ photos), its idle RSS before the run and its peak
+RSS (VmHWM).
 
-Usage: python -m bench.ingest_overhead [--clients 30] [--requests 5] [--latency 2.0]
+``--uplink-mbit R`` models a studio uplink of R Mbit/s shared by all requests to the provider
+(the fake holds each request body for bytes × 8 / R on one link). Then "beyond compute" = wall
+time − the fake's fixed latency is printed: what the guest waits for besides the model itself.
+
+Usage: python -m bench.ingest_overhead [--clients 30] [--requests 5] [--latency 2.0] [--uplink-mbit 10]
 """
 
 import argparse
 import asyncio
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,12 +25,18 @@ from bench.support import percentile, running_service
 from tests.conftest import PHOTOS
 
 
-def peak_rss_mb(pid: int) -> float:
-    """Peak resident set size of ``pid`` in MiB (Linux ``VmHWM``)."""
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """Peak (``VmHWM``) or current (``VmRSS``) resident set size of ``pid`` in MiB (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` in seconds (``/proc/PID/stat`` fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def main() -> None:
@@ -31,13 +44,22 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=30)
     parser.add_argument("--requests", type=int, default=5, help="per client")
     parser.add_argument("--latency", type=float, default=2.0, help="fake Gemini latency, seconds")
+    parser.add_argument("--uplink-mbit", type=float, default=None, help="shared uplink to the provider, Mbit/s")
+    parser.add_argument("--photo", default="astronaut_dslr_4500x3000.jpg", help="file in tests/fixtures/photos")
+    parser.add_argument("--default-limits", action="store_true", help="keep the default in-flight limits")
     args = parser.parse_args()
+    limits = {} if args.default_limits else {"PROVIDER_MAX_IN_FLIGHT": str(args.clients * 2)}
 
-    async with running_service("bench", PROVIDER_MAX_IN_FLIGHT=str(args.clients * 2)) as (service, fake):
+    async with running_service("bench", **limits) as (service, fake):
         fake.reset(latency=args.latency)
-        await service.slot("slot-001", "gemini", prompt="Replace the background with a beach", max_in_flight=64)
-        photo = (PHOTOS / "astronaut_dslr_4500x3000.jpg").read_bytes()
+        slot_limit = {} if args.default_limits else {"max_in_flight": 64}
+        await service.slot("slot-001", "gemini", prompt="Replace the background with a beach", **slot_limit)
+        photo_path = PHOTOS / args.photo
+        photo = photo_path.read_bytes()
+        idle_rss = rss_mb(service.proc.pid, "VmRSS")
         service.post("slot-001", photo)  # warm-up (fake caches its answer image)
+        fake.uplink_mbit = args.uplink_mbit
+        cpu_before = cpu_seconds(service.proc.pid)
 
         def client(_: int) -> list[tuple[int, float, str | None]]:
             out = []
@@ -50,6 +72,7 @@ async def main() -> None:
         with ThreadPoolExecutor(args.clients) as pool:
             results = [r for batch in pool.map(client, range(args.clients)) for r in batch]
         wall = time.monotonic() - started
+        cpu = cpu_seconds(service.proc.pid) - cpu_before
         ok = [(elapsed, job_id) for status, elapsed, job_id in results if status == 200]
         overhead = []
         for elapsed, job_id in ok:
@@ -58,7 +81,8 @@ async def main() -> None:
         elapsed_all = [e for e, _ in ok]
         print(
             f"requests {len(results)}  ok {len(ok)}  errors {len(results) - len(ok)}  "
-            f"clients {args.clients}  provider latency {args.latency:.1f} s  photo {len(photo) / 1e6:.1f} MB 4500x3000"
+            f"clients {args.clients}  provider latency {args.latency:.1f} s  photo {len(photo) / 1e6:.1f} MB "
+            f"{photo_path.name}  uplink {args.uplink_mbit or 'unlimited'} Mbit/s"
         )
         print(
             f"overhead ms  p50 {percentile(overhead, 50) * 1000:.0f}  p95 {percentile(overhead, 95) * 1000:.0f}  "
@@ -68,8 +92,17 @@ async def main() -> None:
             f"wall ms      p50 {percentile(elapsed_all, 50) * 1000:.0f}  p95 {percentile(elapsed_all, 95) * 1000:.0f}  "
             f"p99 {percentile(elapsed_all, 99) * 1000:.0f}"
         )
+        beyond = [e - args.latency for e in elapsed_all]
+        print(
+            f"beyond compute ms  p50 {percentile(beyond, 50) * 1000:.0f}  p99 {percentile(beyond, 99) * 1000:.0f}"
+            f"  (wall − fake latency; upload to provider, queueing and gateway work)"
+        )
+        sent = [len(p[2]) for r in fake.requests for p in r.parts if p[0] == "image"]
+        if sent:
+            print(f"sent to provider  {sum(sent) / len(sent) / 1e3:.0f} kB image per request")
         print(f"throughput   {len(ok) / wall:.1f} photos/s over {wall:.1f} s")
-        print(f"server peak RSS {peak_rss_mb(service.proc.pid):.0f} MiB")
+        print(f"server CPU   {cpu / max(1, len(results)) * 1000:.0f} ms per photo ({cpu:.1f} s for {len(results)})")
+        print(f"server RSS   idle {idle_rss:.0f} MiB  peak {rss_mb(service.proc.pid):.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ import io
 import pytest
 from PIL import Image
 
-from photochanger.imaging import UnsupportedImage, check_and_normalise, convert, sniff_mime
+import struct
+
+from photochanger.imaging import UnsupportedImage, check_answer, convert, prepare, sniff_mime
 from tests.conftest import PHOTOS
 
 
@@ -23,23 +25,109 @@ def test_sniff_recognises_only_jpeg_png_webp():
 
 
 def test_dslr_frame_is_checked_and_downscaled(tmp_path):
-    checked = check_and_normalise(PHOTOS / "astronaut_dslr_4500x3000.jpg", 2048)
+    checked = prepare(PHOTOS / "astronaut_dslr_4500x3000.jpg", 2048)
     assert (checked.mime, checked.width, checked.height) == ("image/jpeg", 4500, 3000)
-    assert checked.normalised.mime == "image/jpeg"
-    assert (checked.normalised.width, checked.normalised.height) == (2048, 1365)
+    assert checked.copy.mime == "image/jpeg"
+    assert (checked.copy.width, checked.copy.height) == (2048, 1365)
+
+
+def test_copy_at_each_model_size_and_full_size():
+    path = PHOTOS / "astronaut_dslr_4500x3000.jpg"
+    assert (prepare(path, 1024).copy.width, prepare(path, 1536).copy.width) == (1024, 1536)
+    assert (prepare(path, None).copy.width, prepare(path, 8192).copy.width) == (4500, 4500)  # never enlarged
+
+
+def test_scaled_decode_within_five_percent_is_sent_as_it_is(tmp_path):
+    path = tmp_path / "wide.jpg"
+    Image.new("RGB", (4400, 2000), (90, 120, 200)).save(path, "JPEG")
+    assert prepare(path, 1080).copy.width == 1100  # DCT 1/4 decode: 1100 px is within 5 % of 1080
+
+
+def test_inspect_sees_the_decoded_photo_once():
+    seen = []
+    prepare(PHOTOS / "astronaut_dslr_4500x3000.jpg", 1024, inspect=lambda img: seen.append(img.size) or 7)
+    assert seen == [(1125, 750)]  # the 1/4 DCT-scaled decode, not 13.5 MP
+
+
+def test_pixel_limit_refuses_before_decoding(tmp_path):
+    path = tmp_path / "big.png"
+    Image.new("L", (9000, 6000)).save(path, "PNG")  # 54 MP of zeros: a few kB on disk
+    with pytest.raises(UnsupportedImage, match="pixel limit"):
+        prepare(path, 1024)
+
+
+def test_jpeg_whose_header_claims_more_pixels_than_its_data_holds_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(buffer, "JPEG")
+    data = buffer.getvalue()
+    sof = data.index(b"\xff\xc0")
+    path = tmp_path / "liar.jpg"
+    path.write_bytes(data[: sof + 5] + struct.pack(">HH", 5000, 5000) + data[sof + 9 :])
+    with pytest.raises(UnsupportedImage, match="truncated or forged"):
+        prepare(path, 1024)
+
+
+def test_truncated_jpeg_is_refused(tmp_path):
+    path = tmp_path / "cut.jpg"
+    path.write_bytes((PHOTOS / "astronaut.jpg").read_bytes()[:20000])
+    with pytest.raises(UnsupportedImage, match="truncated"):
+        prepare(path, 1024)
+
+
+def test_sixteen_bit_greyscale_is_scaled_not_clipped(tmp_path):
+    path = tmp_path / "grey16.png"
+    ramp = Image.linear_gradient("L").resize((256, 64)).convert("I")
+    ramp.point(lambda v: v * 257).convert("I;16").save(path, "PNG")
+    copy = Image.open(io.BytesIO(prepare(path, 1024).copy.data))
+    assert copy.getpixel((0, 0))[0] < 10 and 100 < copy.getpixel((128, 32))[0] < 160  # mid-grey stays mid-grey
+
+
+def _sample(mode: str) -> Image.Image:
+    img = Image.linear_gradient("L").resize((96, 64))
+    return img.convert("I").convert("I;16") if mode == "I;16" else img.convert(mode)
+
+
+def _writable() -> list[tuple[str, str]]:
+    """Every (mode, format) pair Pillow can write: what a booth or a provider could send."""
+    pairs = []
+    for mode in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16", "CMYK", "YCbCr", "F"):
+        for fmt in ("JPEG", "PNG", "WEBP"):
+            try:
+                _sample(mode).save(io.BytesIO(), fmt)
+            except (OSError, KeyError, ValueError):
+                continue
+            pairs.append((mode, fmt))
+    return pairs
+
+
+@pytest.mark.parametrize(("mode", "fmt"), _writable())
+def test_every_mode_round_trips(tmp_path, mode, fmt):
+    path = tmp_path / f"photo.{fmt.lower()}"
+    _sample(mode).save(path, fmt)
+    back = Image.open(io.BytesIO(prepare(path, 1024).copy.data))
+    assert back.size == (96, 64) and back.mode in ("RGB", "RGBA")
+    assert check_answer(path.read_bytes(), "image/jpeg").image.mime == "image/jpeg"
+
+
+def test_answer_decoded_once_then_converted_or_passed_through():
+    png = (PHOTOS / "camera.png").read_bytes()
+    seen = []
+    answer = check_answer(png, "image/jpeg", inspect=lambda img: seen.append(img.mode) or 2)
+    assert answer.image.mime == "image/jpeg" and answer.inspected == 2 and len(seen) == 1
+    assert check_answer(png, "image/png").image.data is png
 
 
 def test_transparent_png_stays_png_for_providers(tmp_path):
     path = tmp_path / "cutout.png"
     path.write_bytes(_png("RGBA"))
-    assert check_and_normalise(path, 2048).normalised.mime == "image/png"
+    assert prepare(path, 2048).copy.mime == "image/png"
 
 
 def test_signature_must_match_the_decoded_format(tmp_path):
     path = tmp_path / "liar.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + (PHOTOS / "astronaut.jpg").read_bytes())
     with pytest.raises(UnsupportedImage):
-        check_and_normalise(path, 2048)
+        prepare(path, 2048)
 
 
 def test_convert_passes_same_format_through_untouched():

@@ -40,7 +40,12 @@ class Config(BaseSettings):
     max_upload_mb: float = Field(20, gt=0, description="Default ingest upload limit, per slot overridable.")
     slot_max_in_flight: int = Field(4, ge=1, description="Default in-flight ingests per slot.")
     provider_max_in_flight: int = Field(32, ge=1, description="In-flight ingests per provider (seed only).")
-    provider_image_max_side: int = Field(2048, ge=256, le=8192, description="Long side (px) sent to providers.")
+    provider_image_max_side: int | None = Field(
+        None, ge=256, le=8192, description="Long side (px) sent to every route; default: per model (docs/providers.md)."
+    )
+    max_image_pixels: int = Field(
+        50_000_000, ge=1_000_000, le=200_000_000, description="Uploads with more pixels are refused (415) undecoded."
+    )
     route_failure_threshold: int = Field(
         3, ge=1, description="Outage failures in a row (5xx, bad answers) that open a route's circuit."
     )

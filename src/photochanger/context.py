@@ -12,12 +12,16 @@ from photochanger.routing.admission import Admission, DatabasePermitStore, Memor
 from photochanger.routing.breaker import BreakerPolicy
 from photochanger.routing.health import DatabaseStateStore, KeyRing, RouteHealth
 from photochanger.routing.latency import LatencyBook
+from photochanger.workers import WorkerPool, cpu_workers
+
+IMAGE_QUEUE = 256  # image jobs waiting for a worker thread; more are refused (503 server_busy)
 
 
 @dataclass
 class AppContext:
     """Configuration, database, media store, providers, admission to the in-flight limits, route
-    health (circuits in the database), latency history, key ring, and the clock they all read."""
+    health (circuits in the database), latency history, key ring, the bounded pool of threads for
+    image work (decode, encode, face detection: one per CPU), and the clock they all read."""
 
     config: Config
     db: Database
@@ -27,6 +31,7 @@ class AppContext:
     health: RouteHealth
     latency: LatencyBook
     keyring: KeyRing
+    images: WorkerPool
     clock: Clock = field(default=SYSTEM_CLOCK)
 
     @classmethod
@@ -46,5 +51,6 @@ class AppContext:
             health=RouteHealth(DatabaseStateStore(db), policy, clock),
             latency=LatencyBook(db, clock),
             keyring=KeyRing(clock, config.key_aside_seconds),
+            images=WorkerPool("images", cpu_workers(), IMAGE_QUEUE),
             clock=clock,
         )

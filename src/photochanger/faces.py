@@ -52,16 +52,25 @@ def _detector():
 def detect(data: bytes) -> list[Face]:
     """The faces in an encoded image (JPEG, PNG, WebP). Raises ``RuntimeError`` with the install
     hint when mediapipe is missing, ``OSError`` when the bytes do not decode."""
+    with Image.open(io.BytesIO(data)) as img:
+        scale = min(1.0, DETECT_SIDE / max(img.size))
+        img.draft("RGB", (round(img.width * scale), round(img.height * scale)))  # JPEG: decode at 1/2, 1/4…
+        return detect_image(img.convert("RGB"))
+
+
+def detect_image(img: Image.Image) -> list[Face]:
+    """The faces in a decoded image (any mode; scaled to :data:`DETECT_SIDE` here, never
+    modified). Raises ``RuntimeError`` with the install hint when mediapipe is missing."""
     if not available():
         raise RuntimeError(INSTALL_HINT)
     import numpy as np
 
-    with Image.open(io.BytesIO(data)) as img:
-        scale = min(1.0, DETECT_SIDE / max(img.size))
-        img.draft("RGB", (round(img.width * scale), round(img.height * scale)))  # JPEG: decode at 1/2, 1/4…
-        rgb = img.convert("RGB")
-    rgb.thumbnail((DETECT_SIDE, DETECT_SIDE))
-    result = _detector().process(np.asarray(rgb))
+    small = img.convert("RGB") if img.mode != "RGB" else img
+    if max(small.size) > DETECT_SIDE:
+        scale = DETECT_SIDE / max(small.size)
+        size = (max(1, round(small.width * scale)), max(1, round(small.height * scale)))
+        small = small.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    result = _detector().process(np.asarray(small))
     faces = []
     for detection in result.detections or []:
         box = detection.location_data.relative_bounding_box
@@ -70,5 +79,10 @@ def detect(data: bytes) -> list[Face]:
 
 
 def count(data: bytes) -> int:
-    """How many faces the image shows."""
+    """How many faces the encoded image shows."""
     return len(detect(data))
+
+
+def count_image(img: Image.Image) -> int:
+    """How many faces the decoded image shows."""
+    return len(detect_image(img))

@@ -1,20 +1,34 @@
-"""Image checks and conversions with Pillow. CPU-bound: call from a worker thread.
+"""Image checks and conversions with Pillow. CPU-bound: call from a worker pool
+(:mod:`photochanger.workers`), never on the event loop.
 
 Accepted formats: JPEG, PNG, WebP, identified by magic bytes (JPEG ``FF D8 FF``, PNG
 ``89 50 4E 47 0D 0A 1A 0A``, WebP ``RIFF....WEBP``) and confirmed by a real decode.
+
+Memory is bounded before any pixel is decoded: the header's width × height must be within the
+pixel limit (default :data:`DEFAULT_MAX_PIXELS`), so a 4 KB WebP that claims 100 MP is refused
+with no allocation; a JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that still covers
+the size asked for, so a 4500 × 3000 photo for a 1024 px provider copy allocates 1125 × 750
+pixels, not 13.5 MP. A file whose data ends early (truncated, or a tiny JPEG whose header claims
+10000 × 10000) is refused: the decoder must consume real data for every row.
 """
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 EXTENSION_BY_MIME = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 OUTPUT_QUALITY = 95  # JPEG/WebP quality of results returned to the booth
 PROVIDER_JPEG_QUALITY = 92  # quality of the normalised photo sent to providers
-DEFAULT_MAX_PIXELS = 100_000_000  # larger images are refused as decompression bombs
+DEFAULT_MAX_PIXELS = 50_000_000  # 50 MP: above every booth camera's frame (a 45 MP DSLR is 8192 × 5464)
+SKIP_RESAMPLE_WITHIN = 1.05  # a scaled decode at most 5 % over the target side is sent as it is
+MIN_BYTES_PER_MEGAPIXEL = 2_000  # less compressed data than this per MP cannot be a real photo's
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # never fill a truncated image with grey
 
 
 class UnsupportedImage(ValueError):
@@ -43,57 +57,143 @@ class EncodedImage:
 
 
 @dataclass(frozen=True)
-class CheckedUpload:
-    """An upload that passed the checks: its own MIME/size, and the normalised provider copy."""
+class PreparedPhoto:
+    """An upload that passed the checks: its own MIME type and size (pixels, as stored), the
+    provider copy, and what ``inspect`` (e.g. a face count) said of the decoded photo."""
 
     mime: str
     width: int
     height: int
-    normalised: EncodedImage
+    copy: EncodedImage
+    inspected: object = None
+
+
+@dataclass(frozen=True)
+class CheckedAnswer:
+    """A provider's answer decoded once: the image for the booth (in the MIME type asked for) and
+    what ``inspect`` said of the decoded answer."""
+
+    image: EncodedImage
+    inspected: object = None
 
 
 def _open_checked(source: Path | bytes, max_pixels: int) -> tuple[Image.Image, str]:
-    head = source[:16] if isinstance(source, bytes) else source.open("rb").read(16)
+    """Open (header only) and check signature, format and the pixel limit."""
+    if isinstance(source, bytes):
+        head, size = source[:16], len(source)
+    else:
+        with source.open("rb") as file:
+            head = file.read(16)
+        size = source.stat().st_size
     mime = sniff_mime(head)
     if mime is None:
         raise UnsupportedImage("not a JPEG, PNG or WebP image")
     try:
         img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except (OSError, Image.DecompressionBombError) as exc:
-        raise UnsupportedImage(f"cannot decode image: {exc}") from exc
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise UnsupportedImage(f"cannot decode image: {_no_paths(exc)}") from exc
     if MIME_BY_FORMAT.get(img.format or "") != mime:
+        img.close()
         raise UnsupportedImage("image content does not match its signature")
-    if img.width * img.height > max_pixels:
-        raise UnsupportedImage(f"image has {img.width}x{img.height} pixels, over the {max_pixels} limit")
+    pixels = img.width * img.height
+    if pixels > max_pixels:
+        img.close()
+        raise UnsupportedImage(f"image has {img.width}x{img.height} pixels, over the {max_pixels} pixel limit")
+    if mime == "image/jpeg" and size < MIN_BYTES_PER_MEGAPIXEL * pixels / 1e6:
+        img.close()
+        raise UnsupportedImage(f"{size} bytes cannot hold a {img.width}x{img.height} JPEG: truncated or forged")
     return img, mime
+
+
+def _no_paths(exc: BaseException) -> str:
+    """An exception's text without file system paths (error details reach clients)."""
+    text = str(exc)
+    return text.split(" '/")[0].split(' "/')[0] if "/" in text else text
 
 
 def _decode(img: Image.Image) -> None:
     try:
         img.load()
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise UnsupportedImage(f"image data is truncated or corrupt: {exc}") from exc
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise UnsupportedImage(f"image data is truncated or corrupt: {_no_paths(exc)}") from exc
 
 
-def check_and_normalise(path: Path, max_side: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> CheckedUpload:
-    """Verify the upload at ``path`` by decoding it, and produce the provider copy.
+def _display_mode(img: Image.Image) -> Image.Image:
+    """``img`` as RGB (or RGBA when it has transparency), every Pillow mode handled: 16-bit and
+    32-bit greyscale are scaled into 8 bits (not clipped), CMYK/YCbCr/LAB/P/1/L converted."""
+    if img.mode in SIXTEEN_BIT_MODES:
+        wide = img.convert("I")
+        high = wide.getextrema()[1]
+        top = 255 if high <= 255 else 65535  # 8-bit data stored wide, else 16 bit
+        img = wide.point(lambda v: v * (255 / top)).convert("L")
+    elif img.mode == "F":
+        img = img.point(lambda v: v * 255).convert("L")
+    if has_alpha(img):
+        return img if img.mode == "RGBA" else img.convert("RGBA")
+    return img if img.mode == "RGB" else img.convert("RGB")
 
-    The copy has EXIF orientation applied and its long side at most ``max_side`` pixels; JPEG
-    uploads are decoded at a reduced DCT scale (draft mode) when that still covers ``max_side``.
-    Images with transparency are sent as PNG, others as JPEG. Raises :class:`UnsupportedImage`.
-    """
+
+def _scaled_decode(img: Image.Image, side: int | None) -> Image.Image:
+    """Decode ``img`` (JPEG: at the smallest DCT scale covering ``side``), apply its EXIF
+    orientation and bring it to RGB/RGBA."""
+    if side is not None and img.format == "JPEG" and max(img.size) > side:
+        scale = max(img.size) / side
+        mode = img.mode if img.mode in ("RGB", "L", "CMYK") else "RGB"
+        img.draft(mode, (int(img.width / scale), int(img.height / scale)))
+    _decode(img)
+    oriented = ImageOps.exif_transpose(img)
+    return _display_mode(oriented)
+
+
+def _fit(img: Image.Image, side: int | None) -> Image.Image:
+    """``img`` with its long side at most ``side`` pixels: unchanged when within
+    :data:`SKIP_RESAMPLE_WITHIN` of it, else a bicubic resample (after a box reduction for large
+    factors, Pillow's ``reducing_gap``)."""
+    if side is None or max(img.size) <= side * SKIP_RESAMPLE_WITHIN:
+        return img
+    img.thumbnail((side, side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    return img
+
+
+def prepare(
+    path: Path,
+    side: int | None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    inspect: Callable[[Image.Image], object] | None = None,
+) -> PreparedPhoto:
+    """Check the upload at ``path`` by decoding it and make the provider copy: EXIF orientation
+    applied, long side ``side`` pixels (None: the photo's own size; never enlarged), JPEG at
+    quality 92, or PNG when the photo has transparency. ``inspect`` is called with the decoded
+    photo (e.g. to count faces) so the photo is decoded once. Raises :class:`UnsupportedImage`."""
     img, mime = _open_checked(path, max_pixels)
     with img:
         width, height = img.size
-        if img.format == "JPEG":
-            scale = max(width, height) / max_side
-            if scale > 1:
-                img.draft("RGB", (int(width / scale), int(height / scale)))
+        decoded = _scaled_decode(img, side)
+        inspected = inspect(decoded) if inspect is not None else None
+        fitted = _fit(decoded, side)
+        copy = encode(fitted, _provider_mime(fitted), PROVIDER_JPEG_QUALITY)
+        return PreparedPhoto(mime, width, height, copy, inspected)
+
+
+def check_answer(
+    data: bytes,
+    mime: str,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    inspect: Callable[[Image.Image], object] | None = None,
+) -> CheckedAnswer:
+    """Decode a provider's answer once: verify it, let ``inspect`` see it, and return it as
+    ``mime`` — the same bytes when it already is (no second lossy generation), else re-encoded
+    (JPEG/WebP at quality 95). Raises :class:`UnsupportedImage`."""
+    img, sniffed = _open_checked(data, max_pixels)
+    with img:
         _decode(img)
-        normalised = ImageOps.exif_transpose(img)
-        normalised.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        provider_copy = encode(normalised, _provider_mime(normalised), PROVIDER_JPEG_QUALITY)
-        return CheckedUpload(mime, width, height, provider_copy)
+        if inspect is None and sniffed == mime:
+            return CheckedAnswer(EncodedImage(data, sniffed, img.width, img.height))
+        display = _display_mode(img)
+        inspected = inspect(display) if inspect is not None else None
+        if sniffed == mime:
+            return CheckedAnswer(EncodedImage(data, sniffed, img.width, img.height), inspected)
+        return CheckedAnswer(encode(display, mime), inspected)
 
 
 def check_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> EncodedImage:
@@ -105,13 +205,8 @@ def check_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Enco
 
 
 def convert(data: bytes, mime: str) -> EncodedImage:
-    """Return ``data`` as ``mime``: unchanged if it already is (no second lossy generation),
-    else decoded and re-encoded (JPEG/WebP at quality 95). Raises :class:`UnsupportedImage`."""
-    checked = check_image_bytes(data)
-    if checked.mime == mime:
-        return checked
-    with Image.open(io.BytesIO(data)) as img:
-        return encode(img, mime)
+    """``data`` verified and as ``mime`` (see :func:`check_answer`). Raises :class:`UnsupportedImage`."""
+    return check_answer(data, mime).image
 
 
 def encode(img: Image.Image, mime: str, quality: int = OUTPUT_QUALITY) -> EncodedImage:
@@ -135,7 +230,7 @@ def encode(img: Image.Image, mime: str, quality: int = OUTPUT_QUALITY) -> Encode
 
 def has_alpha(img: Image.Image) -> bool:
     """True if ``img`` has a transparency channel or palette transparency."""
-    return img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+    return img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
 
 
 def _provider_mime(img: Image.Image) -> str:
@@ -144,7 +239,7 @@ def _provider_mime(img: Image.Image) -> str:
 
 def _flatten(img: Image.Image) -> Image.Image:
     if not has_alpha(img):
-        return img.convert("RGB") if img.mode != "RGB" else img
+        return _display_mode(img) if img.mode != "RGB" else img
     rgba = img.convert("RGBA")
     background = Image.new("RGB", rgba.size, (255, 255, 255))
     background.paste(rgba, mask=rgba.getchannel("A"))

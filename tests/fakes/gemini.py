@@ -18,6 +18,7 @@ import asyncio
 import base64
 import binascii
 import io
+import json
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps
@@ -88,7 +89,9 @@ class FakeGemini(ScriptedFake):
         if key not in self.api_keys:
             info = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}
             return _status(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [info])
-        body = await request.json()
+        raw = await request.body()
+        await self.transmit(len(raw))
+        body = json.loads(raw)
         recorded = RecordedRequest(version, model, dict(request.headers), body)
         self.record(recorded)
         problem = self._validate(version, body, recorded)

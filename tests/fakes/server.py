@@ -1,5 +1,6 @@
 """Run an ASGI app with uvicorn on 127.0.0.1 in a background thread (for fake providers)."""
 
+import asyncio
 import random
 import threading
 import time
@@ -36,7 +37,11 @@ class ThreadedServer:
 
 class ScriptedFake:
     """Base of the provider fakes: answers follow a queue of scenario names, then ``default`` (or a
-    random ``mix`` of scenario → weight); ``latency`` seconds delay every answer; requests are recorded."""
+    random ``mix`` of scenario → weight); ``latency`` seconds delay every answer; requests are recorded.
+
+    ``uplink_mbit`` (None: unlimited) models the studio's uplink to the provider: one shared link of
+    that many megabits per second, so each request body arrives ``bytes × 8 / rate`` seconds after
+    the link is free (concurrent uploads queue behind each other, as on a real uplink)."""
 
     def __init__(self, app) -> None:
         self.requests: list = []
@@ -44,6 +49,8 @@ class ScriptedFake:
         self.default = "success"
         self.latency = 0.0
         self.mix: dict[str, float] | None = None
+        self.uplink_mbit: float | None = None
+        self._link_free_at = 0.0
         self._lock = threading.Lock()
         self._server = ThreadedServer(app)
         self.url = ""
@@ -61,6 +68,16 @@ class ScriptedFake:
             self.requests.clear()
             self.script = deque(scenarios)
             self.default, self.latency, self.mix = default, latency, None
+
+    async def transmit(self, size: int) -> None:
+        """Hold a request body of ``size`` bytes for its time on the shared uplink (if modelled)."""
+        if self.uplink_mbit is None:
+            return
+        with self._lock:
+            now = time.monotonic()
+            self._link_free_at = max(now, self._link_free_at) + size * 8 / (self.uplink_mbit * 1e6)
+            wait = self._link_free_at - now
+        await asyncio.sleep(wait)
 
     def record(self, request: object) -> None:
         with self._lock:

@@ -5,7 +5,6 @@ Throttling: 10 failed logins of one username from one IP within 15 minutes block
 the real admin out of their own IP. All state is in the database (shared by every process).
 """
 
-import asyncio
 import re
 import secrets
 import uuid
@@ -22,6 +21,7 @@ from photochanger.auth import repository
 from photochanger.auth.models import Admin
 from photochanger.auth.schemas import USERNAME_PATTERN, AdminView, TokenResponse
 from photochanger.db import Database, utcnow
+from photochanger.workers import PoolBusy, WorkerPool
 
 log = structlog.get_logger("photochanger.auth")
 HASHER = PasswordHasher()
@@ -172,38 +172,24 @@ async def login(db: Database, secret: str, ttl: timedelta, username: str, passwo
     return issue_token(secret, username, ttl)
 
 
-class _HashPool:
-    """At most ``HASH_WORKERS`` argon2 computations at once in worker threads, at most
-    ``HASH_QUEUE`` waiting; beyond that a login is refused at once instead of queueing forever."""
-
-    def __init__(self) -> None:
-        self.waiting = 0
-        self._slots: asyncio.Semaphore | None = None
-
-    async def run(self, fn, *args):
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(HASH_WORKERS)
-        if self.waiting >= HASH_QUEUE:
-            raise AuthError("busy", 1)
-        self.waiting += 1
-        try:
-            async with self._slots:
-                return await asyncio.to_thread(fn, *args)
-        finally:
-            self.waiting -= 1
+_POOL = WorkerPool("argon2", HASH_WORKERS, HASH_QUEUE)
 
 
-_POOL = _HashPool()
+async def _run_off_loop(fn, *args):
+    try:
+        return await _POOL.run(fn, *args)
+    except PoolBusy as busy:
+        raise AuthError("busy", busy.retry_after) from None
 
 
 async def _verify_off_loop(password_hash: str, password: str) -> bool:
     """argon2 verification in the bounded worker pool."""
-    return await _POOL.run(_verify, password_hash, password)
+    return await _run_off_loop(_verify, password_hash, password)
 
 
 async def _hash_off_loop(password: str) -> str:
     """argon2 hashing in the bounded worker pool."""
-    return await _POOL.run(HASHER.hash, password)
+    return await _run_off_loop(HASHER.hash, password)
 
 
 async def prune_login_failures(db: Database) -> int:

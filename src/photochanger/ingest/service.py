@@ -30,9 +30,10 @@ from photochanger.errors import ApiError
 from photochanger.imaging import (
     EXTENSION_BY_MIME,
     EncodedImage,
+    PreparedPhoto,
     UnsupportedImage,
-    check_and_normalise,
-    convert,
+    check_answer,
+    prepare,
     sniff_mime,
 )
 from photochanger.ingest import upload as booth
@@ -54,6 +55,7 @@ from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots
 from photochanger.slots.schemas import SlotView
+from photochanger.workers import PoolBusy
 
 log = structlog.get_logger("photochanger.ingest")
 
@@ -119,8 +121,14 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
     bound = log.bind(job_id=job.job_id, slot_id=slot.id, source=source.origin.source)
     try:
         input_path = await _obtain_original(ctx, job, source, past)
-        photo, answer_mime = await _check(ctx, job, input_path)
-        result = await _generate(ctx, job, photo, answer_mime)
+        slot = _with_prompts(job)
+        try:
+            routes = await routing.build_routes(ctx, slot)
+        except routing.InvalidRoute as exc:
+            raise ApiError(502, "provider_error", f"slot configuration is invalid: {exc}") from exc
+        check = _people_check(slot) and any(r.provider.name != "local" for r in routes)
+        photo = await _check(ctx, job, input_path, routes[0].input_side, check)
+        result = await _generate(ctx, job, slot, routes, input_path, photo)
         stored = await _deliver(ctx, job, result)
         await jobs.finish(ctx.db, job.job_id, _done(ctx, job, stored))
     except ApiError as error:
@@ -237,49 +245,85 @@ async def _record_original(ctx: AppContext, job: JobInProgress, path: str, mime:
     await jobs.record_original(ctx.db, job.job_id, original)
 
 
-async def _check(ctx: AppContext, job: JobInProgress, input_path: str) -> tuple[EncodedImage, str]:
-    """Decode and normalise the original (EXIF orientation, provider size); returns the provider
-    copy and the MIME type the booth gets its answer in. 415 ``unsupported_media_type``."""
+async def _on_images(ctx: AppContext, job: JobInProgress, fn, *args):
+    """``fn(*args)`` in the bounded image pool, its wait bounded by the job's deadline: 503
+    ``server_busy`` when too many photos already wait for a CPU, 504 when the deadline passes
+    first (no decode starts for a photo nobody waits for)."""
     try:
-        checked = await asyncio.to_thread(
-            check_and_normalise, ctx.store.path(input_path), ctx.config.provider_image_max_side
+        return await ctx.images.run(fn, *args, deadline=job.deadline)
+    except PoolBusy as busy:
+        headers = {"Retry-After": str(busy.retry_after)}
+        raise ApiError(503, "server_busy", "too many photos wait for image work", headers=headers) from None
+    except TimeoutError:
+        detail = "the deadline passed while waiting for image work"
+        raise ApiError(504, "server_busy", detail, status="timeout") from None
+
+
+async def _check(
+    ctx: AppContext, job: JobInProgress, input_path: str, side: int | None, faces_too: bool
+) -> PreparedPhoto:
+    """Decode the original once, within the deadline and the image pool: check it, count its faces
+    (people check) and make the primary route's copy (EXIF orientation, the model's size).
+    415 ``unsupported_media_type``."""
+    inspect = _faces_or_none if faces_too else None
+    try:
+        prepared = await _on_images(
+            ctx, job, prepare, ctx.store.path(input_path), side, ctx.config.max_image_pixels, inspect
         )
     except UnsupportedImage as exc:
         raise ApiError(415, "unsupported_media_type", f"{exc}; send a JPEG, PNG or WebP photo") from exc
-    await jobs.record_input_size(ctx.db, job.job_id, checked.width, checked.height)
-    return checked.normalised, checked.mime
+    await jobs.record_input_size(ctx.db, job.job_id, prepared.width, prepared.height)
+    return prepared
 
 
-async def _generate(ctx: AppContext, job: JobInProgress, photo: EncodedImage, answer_mime: str) -> EncodedImage:
-    """The edited image (in ``answer_mime``) from the first route that makes one, after waiting
-    for a place in the in-flight limits; with ``on_failure: original`` a failure of every route
-    returns the photo instead (recorded as ``degraded``)."""
-    slot = _with_prompts(job)
-    job.prompt = slot.prompt
+def _faces_or_none(img) -> int | None:
+    """Faces in a decoded image, or None when the detector fails (the check is then skipped,
+    never the photo). Runs in the image pool."""
     try:
-        routes = await routing.build_routes(ctx, slot)
-    except routing.InvalidRoute as exc:
-        raise ApiError(502, "provider_error", f"slot configuration is invalid: {exc}") from exc
+        return faces.count_image(img)
+    except Exception:
+        log.exception("people_check.failed")
+        return None
+
+
+async def _generate(
+    ctx: AppContext, job: JobInProgress, slot: SlotView, routes: list[Route], input_path: str, prepared: PreparedPhoto
+) -> EncodedImage:
+    """The edited image (in the upload's MIME type) from the first route that makes one, after
+    waiting for a place in the in-flight limits; with ``on_failure: original`` a failure of every
+    route returns the booth's own photo instead (recorded as ``degraded``)."""
+    job.prompt = slot.prompt
     primary = routes[0]
+    answer_mime, photo = prepared.mime, prepared.copy
+    copies = {primary.input_side: InputImage(photo.data, photo.mime)}
     job.provider, job.model = primary.provider.name, primary.model
     limits = {
         f"slot:{slot.id}": slot.max_in_flight or job.runtime.slot_max_in_flight,
         f"provider:{primary.provider.name}": job.runtime.provider_max_in_flight,
     }
 
-    check = _people_check(slot) and any(r.provider.name != "local" for r in routes)
-    expected = await _count_faces(photo.data) if check else None
+    expected = prepared.inspected
+    max_pixels = ctx.config.max_image_pixels
 
     async def finish(route: Route, image: ProviderImage) -> Finished:  # inside the attempt: a bad answer fails it
-        converted = await asyncio.to_thread(convert, image.data, answer_mime)
-        if expected is None or route.provider.name == "local":  # local keeps the people by construction
+        counting = expected is not None and route.provider.name != "local"  # local keeps the people by construction
+        checked = await _on_images(ctx, job, check_answer, image.data, answer_mime, max_pixels,
+                                   _faces_or_none if counting else None)  # fmt: skip
+        converted, found = checked.image, checked.inspected
+        if not counting:
             return Finished(converted)
-        found = await _count_faces(converted.data)
         if found is not None and _people_lost(expected, found, slot.people_tolerance):
             counts = {"faces_expected": expected, "faces_found": found}
             detail = f"the photo shows {expected} face(s), the answer {found}"
             raise ProviderFailure(FailureKind.PEOPLE_LOST, "people_lost", detail, extra=counts)
         return Finished(converted, expected, found)
+
+    async def photo_for(route: Route) -> InputImage:
+        """The photo copy at ``route``'s size (a fallback that works from another size)."""
+        if route.input_side not in copies:
+            other = await _on_images(ctx, job, prepare, ctx.store.path(input_path), route.input_side, max_pixels)
+            copies[route.input_side] = InputImage(other.copy.data, other.copy.mime)
+        return copies[route.input_side]
 
     try:
         async with ctx.admission.hold(limits, job.job_id, job.deadline, primary.typical) as admitted:
@@ -296,7 +340,8 @@ async def _generate(ctx: AppContext, job: JobInProgress, photo: EncodedImage, an
             outcome = await run_routes(
                 routes,
                 RunContext(
-                    photo=InputImage(photo.data, photo.mime),
+                    photo=copies[primary.input_side],
+                    photo_for=photo_for,
                     templates=templates,
                     deadline=job.deadline,
                     health=ctx.health,
@@ -322,7 +367,8 @@ async def _generate(ctx: AppContext, job: JobInProgress, photo: EncodedImage, an
         if slot.on_failure != "original":
             raise error from None
         job.fallback, job.degraded = "original", error
-        return await asyncio.to_thread(convert, photo.data, answer_mime)
+        data = await asyncio.to_thread(ctx.store.read, input_path)  # the booth's own bytes: no decode, no loss
+        return EncodedImage(data, answer_mime, prepared.width, prepared.height)
     job.attempts, job.provider_ms = outcome.attempts, outcome.provider_ms
     job.provider, job.route_index = outcome.route.provider.name, outcome.route.index
     job.model = outcome.image.model or outcome.route.model
@@ -354,15 +400,6 @@ def _people_lost(expected: int, found: int, tolerance: int) -> bool:
     if expected == 0:
         return False  # nobody to lose (a landscape, a product shot)
     return found == 0 or abs(found - expected) > tolerance
-
-
-async def _count_faces(data: bytes) -> int | None:
-    """Faces in an image, or None when the detector fails (the check is then skipped, never the photo)."""
-    try:
-        return await asyncio.to_thread(faces.count, data)
-    except Exception:
-        log.exception("people_check.failed")
-        return None
 
 
 async def _deliver(ctx: AppContext, job: JobInProgress, result: EncodedImage) -> ResultRecord:

@@ -30,6 +30,9 @@ class ProviderSettings(BaseModel):
     attempt_timeout_seconds: float | None = Field(
         None, ge=5, le=60, description="Cap per attempt in seconds; default: 1.5 × the route's recent p95."
     )
+    input_max_side: int | None = Field(
+        None, ge=256, le=8192, description="Long side (px) of the photo sent; default: what the model works from."
+    )
 
 
 S = TypeVar("S", bound=ProviderSettings)
@@ -129,6 +132,11 @@ class Provider(Protocol[S_contra]):
 
     def typical_latency(self, settings: S_contra) -> float:
         """Expected seconds for one attempt (p50), used to decide if a retry still fits."""
+
+    def input_side(self, settings: S_contra) -> int | None:
+        """Long side in pixels of the photo copy this model works from (None: the photo's own
+        size). Larger copies cost upload time and input tokens and buy nothing; the table and its
+        sources are in ``docs/providers.md`` (photo sizes)."""
 
     async def generate(self, request: ProviderRequest[S_contra]) -> ProviderImage:
         """Run one attempt. Raises :class:`ProviderFailure`; may be cancelled at the deadline."""

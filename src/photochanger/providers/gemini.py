@@ -42,6 +42,10 @@ MODELS: dict[str, ModelCaps] = {
     # extra ratios and the 512 size are reported, unverified (docs/providers.md)
     "gemini-3.1-flash-image": ModelCaps(ALL_RATIOS, ("512", *PRO_SIZES), 8.0),
 }
+# Long side (px) of the photo each output size works from (docs/providers.md, photo sizes): the
+# models answer about 1 MP at the default/1K size (2.5-flash 1024×1024, 864×1184 at 3:4), ~4 MP
+# at 2K (1792×2400) and more at 4K; a larger photo only adds input tiles of 768 px.
+INPUT_SIDE = {None: 1024, "512": 768, "1K": 1024, "2K": 2048, "4K": 4096}
 
 # finishReason of a candidate without an image → how to handle it (docs/providers.md, failure classes).
 _R, _C, _X = FailureKind.NO_IMAGE, FailureKind.CONTENT_REJECTED, FailureKind.CONFIG
@@ -111,6 +115,9 @@ class GeminiProvider:
 
     def typical_latency(self, settings: GeminiSettings) -> float:
         return MODELS[settings.model].typical_latency
+
+    def input_side(self, settings: GeminiSettings) -> int | None:
+        return INPUT_SIDE[settings.image_size]
 
     def _sdk(self, api_key: str | None) -> genai.Client:
         if not api_key:

@@ -30,7 +30,8 @@ Look = Literal["none", "bw", "sepia", "warm", "vivid"]
 
 class LocalSettings(ProviderSettings):
     """``look``: colour treatment; ``overlay``: composite the slot's ``template`` images;
-    ``background``: replace what is not a person with the slot's ``background`` image."""
+    ``background``: replace what is not a person with the slot's ``background`` image. The result
+    has the photo's own size unless ``input_max_side`` caps its long side (pixels)."""
 
     look: Look = "none"
     overlay: bool = True
@@ -106,6 +107,9 @@ class LocalProvider:
 
     def typical_latency(self, settings: LocalSettings) -> float:
         return 1.5 if settings.background else 0.5
+
+    def input_side(self, settings: LocalSettings) -> int | None:
+        return None  # the photo's own size: prints stay sharp
 
     async def generate(self, request: ProviderRequest[LocalSettings]) -> ProviderImage:
         return ProviderImage(await asyncio.to_thread(render, request), model=None)

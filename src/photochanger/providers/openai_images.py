@@ -17,6 +17,7 @@ from photochanger.providers.base import FailureKind, ProviderFailure, ProviderIm
 from photochanger.providers.pricing import estimate
 
 TYPICAL_LATENCY_SECONDS = {"gpt-image-1.5": 20.0, "gpt-image-1": 25.0, "gpt-image-1-mini": 12.0}
+INPUT_SIDE = 1536  # gpt-image answers at most 1536 px (sizes 1024x1024, 1536x1024, 1024x1536)
 
 
 class OpenAISettings(ProviderSettings):
@@ -55,6 +56,9 @@ class OpenAIProvider:
 
     def typical_latency(self, settings: OpenAISettings) -> float:
         return TYPICAL_LATENCY_SECONDS[settings.model]
+
+    def input_side(self, settings: OpenAISettings) -> int | None:
+        return INPUT_SIDE
 
     def _sdk(self, api_key: str | None) -> openai.AsyncOpenAI:
         if not api_key:

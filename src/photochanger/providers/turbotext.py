@@ -32,6 +32,7 @@ HTTP_TIMEOUT_SECONDS = 15.0
 QUOTA_ERRORS = ("LIMIT",)
 CREATE_RETRY_DELAY_SECONDS = 2.0
 CREATE_RETRY_MIN_SECONDS = 10.0
+INPUT_SIDE = 1536  # undocumented upstream; its results come back at about this size, and it fetches over the internet
 
 
 class TurbotextSettings(ProviderSettings):
@@ -73,6 +74,9 @@ class TurbotextProvider:
 
     def typical_latency(self, settings: TurbotextSettings) -> float:
         return 15.0
+
+    def input_side(self, settings: TurbotextSettings) -> int | None:
+        return INPUT_SIDE
 
     async def _fields(self, request: ProviderRequest[TurbotextSettings], settings: TurbotextSettings) -> dict[str, str]:
         if request.publish is None:

@@ -1,6 +1,5 @@
 """Finding a job's downloadable result: 404 if there is none, 410 once past its TTL."""
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +39,7 @@ async def thumbnail(ctx: AppContext, job_id: str) -> Path:
     relative = thumbnail_path(job.result_path)
     path = ctx.store.path(relative)
     if not path.is_file():
-        await asyncio.to_thread(_make_thumbnail, ctx.store, result.path, relative)
+        await ctx.images.run(_make_thumbnail, ctx.store, result.path, relative)
     return path
 
 

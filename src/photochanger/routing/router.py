@@ -74,6 +74,7 @@ class Route:
     typical: float
     attempt_timeout: float
     hedge_after: float | None = None
+    input_side: int | None = None  # long side (px) of the photo copy this route is sent; None: full size
 
     @property
     def model(self) -> str | None:
@@ -132,7 +133,9 @@ class _Success:
 class RunContext:
     """What one run needs besides its routes: the inputs, the deadline, route health, keys, how to
     finish an answer (decode/convert; raising means the answer is unusable) and the optional
-    publisher for providers that fetch inputs by URL. ``rng`` draws back-off jitter."""
+    publisher for providers that fetch inputs by URL. ``photo`` is the copy for the routes whose
+    ``input_side`` it was made at; ``photo_for`` makes (and caches) the copy for a route that
+    wants another size. ``rng`` draws back-off jitter."""
 
     photo: InputImage
     templates: Sequence[InputImage]
@@ -144,6 +147,7 @@ class RunContext:
     publish: Publisher | None = None
     rng: random.Random = field(default_factory=random.Random)
     on_success: Callable[[Route, float, float | None], None] | None = None
+    photo_for: Callable[[Route], Awaitable[InputImage]] | None = None
 
 
 class _Run:
@@ -178,11 +182,14 @@ class _Run:
         """One provider call under ``budget`` seconds, classified whatever happens; recorded."""
         started_at, start = self.clock.now(), self.clock.monotonic()
         ctx = self.ctx
-        request = ProviderRequest(ctx.photo, ctx.templates, route.prompt, route.settings, budget, api_key, ctx.publish)
         outcome: _Success | ProviderFailure
         try:
             try:
                 async with asyncio.timeout(budget):
+                    photo = await ctx.photo_for(route) if ctx.photo_for is not None else ctx.photo
+                    request = ProviderRequest(
+                        photo, ctx.templates, route.prompt, route.settings, budget, api_key, ctx.publish
+                    )
                     image = await route.provider.generate(request)
                 if not isinstance(image, ProviderImage) or not image.data:
                     raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, "empty_image", "answer without image bytes")

@@ -54,7 +54,8 @@ async def build_routes(ctx: "AppContext", slot: SlotView) -> list[Route]:
         except InvalidSettings as exc:
             raise InvalidRoute(str(exc)) from exc
         provider = ctx.providers[name]
-        routes.append(Route(index, provider, checked, prompt, provider.typical_latency(checked), 0.0))
+        side = checked.input_max_side or ctx.config.provider_image_max_side or provider.input_side(checked)
+        routes.append(Route(index, provider, checked, prompt, provider.typical_latency(checked), 0.0, input_side=side))
     stats = await ctx.latency.stats([r.key for r in routes])
     timed = []
     for position, route in enumerate(routes):
@@ -202,7 +203,7 @@ async def warmup(ctx: "AppContext") -> list[WarmupResult]:
         keys = await settings_service.provider_keys(ctx.db, ctx.config, route.provider.name)
 
         async def finish(_route: Route, image: ProviderImage) -> Finished:
-            return Finished(await asyncio.to_thread(convert, image.data, "image/jpeg"))
+            return Finished(await ctx.images.run(convert, image.data, "image/jpeg"))
 
         run_ctx = RunContext(
             photo=photo,
