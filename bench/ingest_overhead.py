@@ -47,13 +47,20 @@ async def main() -> None:
     parser.add_argument("--uplink-mbit", type=float, default=None, help="shared uplink to the provider, Mbit/s")
     parser.add_argument("--photo", default="astronaut_dslr_4500x3000.jpg", help="file in tests/fixtures/photos")
     parser.add_argument("--default-limits", action="store_true", help="keep the default in-flight limits")
+    parser.add_argument("--people-check", default="auto", choices=("auto", "on", "off"), help="slot people check")
     args = parser.parse_args()
     limits = {} if args.default_limits else {"PROVIDER_MAX_IN_FLIGHT": str(args.clients * 2)}
 
     async with running_service("bench", **limits) as (service, fake):
         fake.reset(latency=args.latency)
         slot_limit = {} if args.default_limits else {"max_in_flight": 64}
-        await service.slot("slot-001", "gemini", prompt="Replace the background with a beach", **slot_limit)
+        await service.slot(
+            "slot-001",
+            "gemini",
+            prompt="Replace the background with a beach",
+            people_check=args.people_check,
+            **slot_limit,
+        )
         photo_path = PHOTOS / args.photo
         photo = photo_path.read_bytes()
         idle_rss = rss_mb(service.proc.pid, "VmRSS")
@@ -82,7 +89,7 @@ async def main() -> None:
         print(
             f"requests {len(results)}  ok {len(ok)}  errors {len(results) - len(ok)}  "
             f"clients {args.clients}  provider latency {args.latency:.1f} s  photo {len(photo) / 1e6:.1f} MB "
-            f"{photo_path.name}  uplink {args.uplink_mbit or 'unlimited'} Mbit/s"
+            f"{photo_path.name}  uplink {args.uplink_mbit or 'unlimited'} Mbit/s  people check {args.people_check}"
         )
         print(
             f"overhead ms  p50 {percentile(overhead, 50) * 1000:.0f}  p95 {percentile(overhead, 95) * 1000:.0f}  "

@@ -193,6 +193,7 @@ class Service:
         fallbacks: list | None = None,
         on_failure: str = "error",
         hedging: str = "auto",
+        people_check: str = "auto",
     ) -> None:
         """Configure every field of ``slot_id`` (so tests do not inherit each other's changes)."""
         change = SlotUpdate(
@@ -205,6 +206,7 @@ class Service:
             fallbacks=fallbacks or [],
             on_failure=on_failure,
             hedging=hedging,
+            people_check=people_check,
         )
         await slots_service.update_slot(self.db, slot_id, change, public_base_url=self.base_url)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 INSTALL_HINT = "the people check needs the local-ai extra: pip install 'photochanger[local-ai]'"
-DETECT_SIDE = 768  # pixels: photos are scaled to this long side (the detector itself works at 192 px)
+DETECT_SIDE = 768  # pixels: larger photos are box-reduced towards this long side (the detector works at 192 px)
 MIN_CONFIDENCE = 0.5
 _local = threading.local()
 
@@ -66,10 +66,9 @@ def detect_image(img: Image.Image) -> list[Face]:
     import numpy as np
 
     small = img.convert("RGB") if img.mode != "RGB" else img
-    if max(small.size) > DETECT_SIDE:
-        scale = DETECT_SIDE / max(small.size)
-        size = (max(1, round(small.width * scale)), max(1, round(small.height * scale)))
-        small = small.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    factor = max(small.size) // DETECT_SIDE
+    if factor >= 2:  # an integer box reduction costs ~1 ms; MediaPipe's own resize does the rest
+        small = small.reduce(factor)
     result = _detector().process(np.asarray(small))
     faces = []
     for detection in result.detections or []:

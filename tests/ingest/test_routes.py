@@ -192,7 +192,7 @@ async def test_exif_orientation_is_applied_before_the_provider(svc, fake_gemini)
     assert r.status == 200, r.body[:300]
     sent = next(p for p in fake_gemini.requests[0].parts if p[0] == "image")
     assert sent[1] == "image/jpeg"
-    assert Image.open(io.BytesIO(sent[2])).size == (683, 1024)  # gemini-2.5-flash-image works from 1024 px
+    assert Image.open(io.BytesIO(sent[2])).size == (750, 1125)  # gemini-2.5-flash-image: 1024 px + DCT 1/4
 
 
 async def test_a_full_slot_queues_the_next_photo_instead_of_refusing_it(svc, fake_gemini):

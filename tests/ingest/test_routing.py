@@ -1,9 +1,5 @@
 """Fallback routes, on_failure original, cooldown and API keys, seen from the booth."""
 
-import io
-
-from PIL import Image
-
 from tests.conftest import PHOTOS
 
 PROMPT = "Keep the people; put them on a beach"

@@ -9,16 +9,18 @@ router owns retries under the request deadline.
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import httpx
 import httpx2
-from google import genai
-from google.genai import errors, types
 from pydantic import Field, model_validator
 
 from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest, ProviderSettings
 from photochanger.providers.pricing import estimate
+
+if TYPE_CHECKING:  # the SDK (~50 MB of modules) is imported on the first Gemini call, not at start
+    from google import genai
+    from google.genai import errors, types
 
 Model = Literal["gemini-2.5-flash-image", "gemini-3-pro-image-preview", "gemini-3-pro-image", "gemini-3.1-flash-image"]
 RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
@@ -119,15 +121,20 @@ class GeminiProvider:
     def input_side(self, settings: GeminiSettings) -> int | None:
         return INPUT_SIDE[settings.image_size]
 
-    def _sdk(self, api_key: str | None) -> genai.Client:
+    def _sdk(self, api_key: str | None) -> "genai.Client":
         if not api_key:
             raise ProviderFailure(FailureKind.UNAVAILABLE, "no_api_key", "no Gemini API key is configured")
+        from google import genai
+        from google.genai import types
+
         if api_key not in self._clients:
             options = types.HttpOptions(base_url=self._base_url, api_version="v1beta")
             self._clients[api_key] = genai.Client(api_key=api_key, http_options=options)
         return self._clients[api_key]
 
     async def generate(self, request: ProviderRequest[GeminiSettings]) -> ProviderImage:
+        from google.genai import errors, types
+
         settings = request.settings
         client = self._sdk(request.api_key)
         parts = [types.Part.from_bytes(data=image.data, mime_type=image.mime) for image in request.templates]
@@ -153,7 +160,7 @@ class GeminiProvider:
         return extract_image(response)
 
 
-def extract_image(response: types.GenerateContentResponse) -> ProviderImage:
+def extract_image(response: "types.GenerateContentResponse") -> ProviderImage:
     """The last non-thought image of the first candidate, or a classified :class:`ProviderFailure`."""
     request_id = response.response_id
     if not response.candidates:
@@ -176,7 +183,7 @@ def extract_image(response: types.GenerateContentResponse) -> ProviderImage:
     raise ProviderFailure(kind, code, detail, request_id=request_id)
 
 
-def _cost(response: types.GenerateContentResponse) -> float | None:
+def _cost(response: "types.GenerateContentResponse") -> float | None:
     usage = response.usage_metadata
     if usage is None:
         return None
@@ -191,7 +198,7 @@ def _cost(response: types.GenerateContentResponse) -> float | None:
     )
 
 
-def classify_api_error(exc: errors.APIError) -> ProviderFailure:
+def classify_api_error(exc: "errors.APIError") -> ProviderFailure:
     """Map a google.rpc.Status error (docs/providers.md, Gemini) to a :class:`ProviderFailure`."""
     body = exc.details.get("error", {}) if isinstance(exc.details, dict) else {}
     details = body.get("details") or []

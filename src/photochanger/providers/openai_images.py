@@ -7,14 +7,16 @@ are off (``max_retries=0``); the router owns retries under the deadline. Failure
 
 import base64
 import re
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-import openai
 from pydantic import model_validator
 
 from photochanger.imaging import EXTENSION_BY_MIME
 from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest, ProviderSettings
 from photochanger.providers.pricing import estimate
+
+if TYPE_CHECKING:  # the SDK (~40 MB of modules) is imported on the first OpenAI call, not at start
+    import openai
 
 TYPICAL_LATENCY_SECONDS = {"gpt-image-1.5": 20.0, "gpt-image-1": 25.0, "gpt-image-1-mini": 12.0}
 INPUT_SIDE = 1536  # gpt-image answers at most 1536 px (sizes 1024x1024, 1536x1024, 1024x1536)
@@ -60,14 +62,18 @@ class OpenAIProvider:
     def input_side(self, settings: OpenAISettings) -> int | None:
         return INPUT_SIDE
 
-    def _sdk(self, api_key: str | None) -> openai.AsyncOpenAI:
+    def _sdk(self, api_key: str | None) -> "openai.AsyncOpenAI":
         if not api_key:
             raise ProviderFailure(FailureKind.UNAVAILABLE, "no_api_key", "no OpenAI API key is configured")
+        import openai
+
         if api_key not in self._clients:
             self._clients[api_key] = openai.AsyncOpenAI(api_key=api_key, base_url=self._base_url, max_retries=0)
         return self._clients[api_key]
 
     async def generate(self, request: ProviderRequest[OpenAISettings]) -> ProviderImage:
+        import openai
+
         settings = request.settings
         images = [request.photo, *request.templates]
         files = [(f"image{n}{EXTENSION_BY_MIME.get(i.mime, '.png')}", i.data, i.mime) for n, i in enumerate(images)]
@@ -107,7 +113,7 @@ def _cost(model: str, response: object) -> float | None:
     return estimate(model, text_in, image_in, usage.output_tokens or 0)
 
 
-def classify_status_error(exc: openai.APIStatusError) -> ProviderFailure:
+def classify_status_error(exc: "openai.APIStatusError") -> ProviderFailure:
     """Map an HTTP error (docs/providers.md, OpenAI) to a :class:`ProviderFailure`."""
     code = exc.code or ""
     message = (exc.message or "")[:500]
@@ -129,7 +135,7 @@ def classify_status_error(exc: openai.APIStatusError) -> ProviderFailure:
     return ProviderFailure(kind, name, message, retry_after=retry_after, request_id=exc.request_id)
 
 
-def _retry_after(exc: openai.APIStatusError) -> float | None:
+def _retry_after(exc: "openai.APIStatusError") -> float | None:
     headers = exc.response.headers
     if headers.get("retry-after-ms"):
         return float(headers["retry-after-ms"]) / 1000
