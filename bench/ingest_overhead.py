@@ -54,13 +54,10 @@ async def main() -> None:
     async with running_service("bench", **limits) as (service, fake):
         fake.reset(latency=args.latency)
         slot_limit = {} if args.default_limits else {"max_in_flight": 64}
-        await service.slot(
-            "slot-001",
-            "gemini",
-            prompt="Replace the background with a beach",
-            people_check=args.people_check,
-            **slot_limit,
-        )
+        slots = [f"slot-{n:03d}" for n in range(1, min(args.clients, 15) + 1)]  # booths spread over the 15 slots
+        for slot in slots:
+            prompt = "Replace the background with a beach"
+            await service.slot(slot, "gemini", prompt=prompt, people_check=args.people_check, **slot_limit)
         photo_path = PHOTOS / args.photo
         photo = photo_path.read_bytes()
         idle_rss = rss_mb(service.proc.pid, "VmRSS")
@@ -68,10 +65,10 @@ async def main() -> None:
         fake.uplink_mbit = args.uplink_mbit
         cpu_before = cpu_seconds(service.proc.pid)
 
-        def client(_: int) -> list[tuple[int, float, str | None]]:
+        def client(number: int) -> list[tuple[int, float, str | None]]:
             out = []
             for _ in range(args.requests):
-                response = service.post("slot-001", photo)
+                response = service.post(slots[number % len(slots)], photo)
                 out.append((response.status, response.elapsed, response.headers.get("x-job-id")))
             return out
 
