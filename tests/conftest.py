@@ -96,6 +96,7 @@ class Service:
             "PHOTOCHANGER_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
             "PHOTOCHANGER_CLEANUP_INTERVAL_SECONDS": "3600",
             "PHOTOCHANGER_ROUTE_PROBE_INTERVAL_SECONDS": "5",
+            "PHOTOCHANGER_FORWARDED_ALLOW_IPS": "127.0.0.1",  # tests play clients from many IPs via a local proxy
         }
         self.db = Database(database_url)
         self.proc: subprocess.Popen | None = None

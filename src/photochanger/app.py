@@ -88,7 +88,8 @@ def create_app(config: Config | None = None) -> FastAPI:
                 await task
             await ctx.db.dispose()
 
-    app = FastAPI(title="PhotoChanger", version="0.1.0", lifespan=lifespan)
+    docs = "/docs" if config.api_docs else None  # Swagger UI loads from a CDN: off unless asked for
+    app = FastAPI(title="PhotoChanger", version="0.1.0", lifespan=lifespan, docs_url=docs, redoc_url=None)
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")

@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -24,6 +26,8 @@ from photochanger.settings.schemas import SECRET_KEYS
 from photochanger.slots import service as slots
 from photochanger.slots.schemas import SlotUpdate
 from photochanger.urls import ingest_url
+
+FIRST_START_FILE = "first-start-credentials.txt"  # in DATA_DIR, 0600
 
 app = typer.Typer(
     help="PhotoChanger: photobooth gateway to generative image AI.",
@@ -103,12 +107,20 @@ def serve(
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = (config.public_base_url or f"http://{shown_host}:{port}").rstrip("/")
     typer.echo(f"Ingest URL:      {ingest_url(base, 'slot-001')}   (slots slot-001 … slot-015)")
+    typer.echo(f"Admin UI:        {base}/ui/")
+    secrets_shown = []
     if generated:
-        typer.echo(f"Ingest password: {generated}   (generated now and shown once; see `photochanger settings show`)")
-    else:
-        typer.echo("Ingest password: run `photochanger settings show` to see it")
+        secrets_shown.append(f"Ingest password: {generated}   (see `photochanger settings show`)")
     if first_admin:
-        typer.echo(f"Admin login:     {first_admin[0]} / {first_admin[1]}   (created now and shown once)")
+        secrets_shown.append(f"Admin login:     {first_admin[0]} / {first_admin[1]}")
+    if secrets_shown:
+        path = _write_private(config.data_dir / FIRST_START_FILE, "\n".join(secrets_shown) + "\n")
+        if sys.stdout.isatty():  # a terminal: show them; a service's stdout is a permanent log
+            for line in secrets_shown:
+                typer.echo(line)
+        typer.echo(f"First-start credentials: written to {path} (mode 0600); delete it once noted")
+    if not generated:
+        typer.echo("Ingest password: run `photochanger settings show` to see it")
     uvicorn.run(
         create_app(config),
         host=host,
@@ -116,9 +128,18 @@ def serve(
         log_config=None,
         loop="uvloop",
         http="httptools",
-        proxy_headers=True,
-        forwarded_allow_ips=config.forwarded_allow_ips,
+        proxy_headers=bool(config.forwarded_allow_ips),  # default: X-Forwarded-For trusted from no one
+        forwarded_allow_ips=config.forwarded_allow_ips or None,
     )
+
+
+def _write_private(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` readable by the owner only (0600), replacing an older file."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    return path.resolve()
 
 
 @app.command()

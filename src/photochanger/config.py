@@ -60,7 +60,18 @@ class Config(BaseSettings):
     jwt_secret: str | None = Field(None, description="HS256 signing key; default generated into DATA_DIR.")
     secret_key: str | None = Field(None, description="Fernet key for stored provider keys; default generated.")
     token_ttl_hours: int = Field(168, ge=1, le=24 * 90, description="Admin session (JWT) lifetime.")
-    forwarded_allow_ips: str = Field("127.0.0.1", description="Proxies trusted for X-Forwarded-For.")
+    forwarded_allow_ips: str = Field(
+        "", description="Proxies trusted for X-Forwarded-For (comma-separated IPs/networks); default none."
+    )
+    api_docs: bool = Field(False, description="Serve the interactive API docs at /docs (loads Swagger UI from a CDN).")
+    metrics_token: str | None = Field(None, description="When set, /metrics needs 'Authorization: Bearer <token>'.")
+    upload_idle_seconds: float = Field(
+        30, ge=1, le=300, description="A booth upload that sends no byte for this long is dropped (408)."
+    )
+    min_free_disk_mb: int = Field(200, ge=0, description="/readyz fails when the media disk has less free space.")
+    ingest_password_failures: int = Field(
+        20, ge=1, description="Wrong ingest passwords per client IP in 5 minutes before it is refused (429)."
+    )
     gemini_api_key: str | None = None
     gemini_base_url: str | None = Field(None, description="Override of https://generativelanguage.googleapis.com.")
     openai_api_key: str | None = None

@@ -4,6 +4,8 @@ Transactions are short and explicit: callers open ``async with db.transaction() 
 the queries of one step and never across a provider call or any other network wait.
 """
 
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -80,4 +82,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA database_list")
+    files = [row[2] for row in cursor.fetchall() if row[2]]
     cursor.close()
+    for name in files:  # it holds the ingest password and admin hashes: owner only
+        for path in (name, f"{name}-wal", f"{name}-shm"):
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o600)

@@ -234,7 +234,7 @@ async def test_in_flight_limit_gives_429_when_the_wait_cannot_fit(svc, fake_gemi
 async def test_health_and_metrics(svc):
     assert httpx.get(f"{svc.base_url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{svc.base_url}/readyz").json()
-    assert ready == {"status": "ok", "checks": {"database": "ok", "media": "ok"}}
+    assert ready == {"status": "ok", "checks": {"database": "ok", "media": "ok", "disk": "ok"}}
     await svc.slot("slot-001", "local")
     svc.post("slot-001")
     metrics = httpx.get(f"{svc.base_url}/metrics").text

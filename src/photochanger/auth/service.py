@@ -206,9 +206,11 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def issue_token(secret: str, username: str, ttl: timedelta) -> TokenResponse:
-    """A JWT (HS256) with ``sub``, ``iat``, ``exp`` and a random ``jti``."""
+    """A JWT (HS256) with ``sub``, ``iat`` (seconds with microseconds: RFC 7519 NumericDate allows
+    fractions, so a token issued just before a password change in the same second is revoked),
+    ``exp`` and a random ``jti``."""
     now = utcnow()
-    claims = {"sub": username, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
+    claims = {"sub": username, "iat": now.timestamp(), "exp": now + ttl, "jti": uuid.uuid4().hex}
     return TokenResponse(
         access_token=jwt.encode(claims, secret, algorithm=ALGORITHM), expires_in=int(ttl.total_seconds())
     )
@@ -226,7 +228,7 @@ async def authenticate(db: Database, secret: str, token: str) -> Session:
         admin = await repository.get_admin(session, claims["sub"])
     if admin is None or not admin.is_active:
         raise AuthError("disabled")
-    if revoked or claims["iat"] < int(admin.password_changed_at.timestamp()):
+    if revoked or claims["iat"] < admin.password_changed_at.timestamp():
         raise AuthError("revoked")
     return Session(admin.username, claims["jti"], datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo))
 

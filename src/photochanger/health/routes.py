@@ -1,9 +1,12 @@
 """``/healthz`` (process alive), ``/readyz`` (database and media usable), ``/metrics``."""
 
+import hmac
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from photochanger.errors import ApiError
 from photochanger.health.service import readiness
 
 router = APIRouter(tags=["health"])
@@ -17,13 +20,20 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """200 when the database answers and the media folder is writable, else 503 with the checks."""
+    """200 when the database accepts a write, the media folder accepts a file and its disk has
+    ``MIN_FREE_DISK_MB`` free, else 503 with each check's outcome."""
     checks = await readiness(request.app.state.ctx)
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse({"status": "ok" if ready else "error", "checks": checks}, status_code=200 if ready else 503)
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-async def metrics() -> Response:
-    """Prometheus text exposition."""
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition; with ``METRICS_TOKEN`` set only for ``Authorization: Bearer <token>``
+    (401 ``invalid_token`` otherwise)."""
+    token = request.app.state.ctx.config.metrics_token
+    if token is not None:
+        sent = request.headers.get("authorization", "").removeprefix("Bearer ").encode()
+        if not hmac.compare_digest(sent, token.encode()):
+            raise ApiError(401, "invalid_token", "/metrics needs the METRICS_TOKEN bearer token")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -15,12 +15,14 @@ Raises :class:`ApiError` for every answer but success.
 
 import asyncio
 import hashlib
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 
 from photochanger import faces, urls
 from photochanger.context import AppContext
@@ -117,6 +119,8 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
     """Process one photo from ``source`` end to end; ``base_url`` is the request's (for links when
     ``PUBLIC_BASE_URL`` is unset)."""
     slot, past = await _resolve(ctx, source)
+    if isinstance(source, BoothUpload):
+        _refuse_guessing(ctx, slot, source.origin.client_ip)
     job = await _open_job(ctx, slot, source.origin)
     bound = log.bind(job_id=job.job_id, slot_id=slot.id, source=source.origin.source)
     try:
@@ -130,13 +134,24 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
         photo = await _check(ctx, job, input_path, routes[0].input_side, check)
         result = await _generate(ctx, job, slot, routes, input_path, photo)
         stored = await _deliver(ctx, job, result)
-        await jobs.finish(ctx.db, job.job_id, _done(ctx, job, stored))
+        try:
+            await jobs.finish(ctx.db, job.job_id, _done(ctx, job, stored))
+        except Exception:  # the edited (billed) image still goes to the guest; the row stays pending
+            bound.exception("ingest.bookkeeping_failed")  # → interrupted by recovery, with its original
     except ApiError as error:
         error.job_id = job.job_id
+        if error.failure_reason == "invalid_password" and ctx.password_failures.failed(source.origin.client_ip):
+            bound.warning("ingest.password_throttled", client_ip=source.origin.client_ip)  # once per block
         await _record_failure(ctx, job, error)
         bound.info("ingest.failed", failure_reason=error.failure_reason, http_status=error.http_status,
                    detail=error.detail, attempts=len(job.attempts))  # fmt: skip
         raise
+    except DBAPIError as exc:  # the database failed mid-way (locked past its timeout, read-only, full)
+        bound.exception("ingest.database_failed")
+        error = _storage_unavailable("the database takes no writes")
+        error.job_id = job.job_id
+        await _record_failure(ctx, job, error)
+        raise error from exc
     except Exception as exc:
         bound.exception("ingest.crashed")
         error = ApiError(500, "internal_error", f"unexpected error: {type(exc).__name__}", job_id=job.job_id)
@@ -149,6 +164,16 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
                attempts=len(job.attempts), result_bytes=len(result.data))  # fmt: skip
     base = urls.public_base(ctx.config.public_base_url, base_url)
     return IngestSuccess(job.job_id, result, urls.result_url(base, job.job_id), job.fallback)
+
+
+def _refuse_guessing(ctx: AppContext, slot: SlotView, client_ip: str) -> None:
+    """429 ``rate_limited`` (no job row, no password check) for a client IP over the limit of
+    wrong ingest passwords; counted in ``photochanger_ingest_requests_total`` only."""
+    retry_after = ctx.password_failures.retry_after(client_ip)
+    if retry_after is not None:
+        INGEST_REQUESTS.labels(slot.id, "password_throttled").inc()
+        detail = "too many wrong passwords from this address; wait before trying again"
+        raise ApiError(429, "rate_limited", detail, headers={"Retry-After": str(retry_after)})
 
 
 async def _resolve(ctx: AppContext, source: Source) -> tuple[SlotView, Job | None]:
@@ -178,15 +203,27 @@ async def _resolve(ctx: AppContext, source: Source) -> tuple[SlotView, Job | Non
 
 
 async def _open_job(ctx: AppContext, slot: SlotView, origin: Origin) -> JobInProgress:
-    """Insert the ``pending`` row; the deadline starts now."""
+    """Insert the ``pending`` row; the deadline starts now. 503 ``storage_unavailable`` when the
+    database takes no write (locked past its busy timeout, read-only, full)."""
     start, received_at = ctx.clock.monotonic(), utcnow()
     runtime = await settings_service.load(ctx.db)
     deadline = Deadline.after(runtime.sync_response_seconds, start, ctx.clock)
     job = JobInProgress(uuid.uuid4().hex, slot, origin, start, received_at, runtime, deadline)
+    try:
+        await _open_row(ctx, job, origin, runtime, received_at)
+    except DBAPIError as exc:
+        log.exception("ingest.job_not_opened", slot_id=slot.id)
+        raise _storage_unavailable("the database takes no writes") from exc
+    return job
+
+
+async def _open_row(
+    ctx: AppContext, job: JobInProgress, origin: Origin, runtime: RuntimeSettings, received_at: datetime
+) -> None:
     await jobs.open_job(
         ctx.db,
         job_id=job.job_id,
-        slot_id=slot.id,
+        slot_id=job.slot.id,
         source=origin.source,
         received_at=received_at,
         deadline_at=received_at + timedelta(seconds=runtime.sync_response_seconds),
@@ -194,7 +231,11 @@ async def _open_job(ctx: AppContext, slot: SlotView, origin: Origin) -> JobInPro
         query_string=origin.query_string[:2000] or None,
         client_headers=origin.safe_headers(),
     )
-    return job
+
+
+def _storage_unavailable(what: str) -> ApiError:
+    """503 ``storage_unavailable`` with ``Retry-After``: the photo cannot be accepted and kept."""
+    return ApiError(503, "storage_unavailable", f"{what}; retry shortly", headers={"Retry-After": "30"})
 
 
 async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, past: Job | None) -> str:
@@ -205,15 +246,19 @@ async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, 
             if not job.slot.is_active:
                 raise ApiError(403, "slot_disabled", f"{job.slot.id} is not active")
             booth.refuse_declared_size(source, limit)
-            temp = ctx.store.temp_path()
+            idle = ctx.config.upload_idle_seconds
             try:
-                await booth.receive(source, job.form, temp, limit, job.runtime.ingest_password)
-                with temp.open("rb") as head:
-                    kind = sniff_mime(head.read(16))
-                path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
-                await asyncio.to_thread(ctx.store.commit, temp, path)
-            finally:
-                temp.unlink(missing_ok=True)
+                temp = ctx.store.temp_path()
+                try:
+                    await booth.receive(source, job.form, temp, limit, job.runtime.ingest_password, idle)
+                    with temp.open("rb") as head:
+                        kind = sniff_mime(head.read(16))
+                    path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
+                    await asyncio.to_thread(ctx.store.commit, temp, path)
+                finally:
+                    temp.unlink(missing_ok=True)
+            except OSError as exc:  # disk full, read-only, folder gone: never a bare 500
+                raise _storage_unavailable(f"the photo could not be stored ({os.strerror(exc.errno or 5)})") from exc
             await _record_original(ctx, job, path, kind or job.form.declared_mime)
             return path
         case TestPhoto():
@@ -233,7 +278,10 @@ async def _keep(ctx: AppContext, job: JobInProgress, data: bytes) -> str:
     """Store an in-memory original (test runs, reruns) and record it."""
     kind = sniff_mime(data[:16])
     path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
-    await asyncio.to_thread(ctx.store.write, path, data)
+    try:
+        await asyncio.to_thread(ctx.store.write, path, data)
+    except OSError as exc:
+        raise _storage_unavailable(f"the photo could not be stored ({os.strerror(exc.errno or 5)})") from exc
     job.form.file_bytes, job.form.sha256 = len(data), hashlib.sha256(data).hexdigest()
     await _record_original(ctx, job, path, kind)
     return path
@@ -242,7 +290,10 @@ async def _keep(ctx: AppContext, job: JobInProgress, data: bytes) -> str:
 async def _record_original(ctx: AppContext, job: JobInProgress, path: str, mime: str | None) -> None:
     expires_at = job.received_at + timedelta(hours=job.runtime.result_ttl_hours)
     original = OriginalRecord(path, mime, job.form.file_bytes, job.form.sha256, job.form.fields, expires_at)
-    await jobs.record_original(ctx.db, job.job_id, original)
+    try:
+        await jobs.record_original(ctx.db, job.job_id, original)
+    except DBAPIError:  # the photo is on disk and goes on; the guest is not made to wait for a row
+        log.exception("ingest.original_not_recorded", job_id=job.job_id, path=path)
 
 
 async def _on_images(ctx: AppContext, job: JobInProgress, fn, *args):
@@ -402,14 +453,19 @@ def _people_lost(expected: int, found: int, tolerance: int) -> bool:
     return found == 0 or abs(found - expected) > tolerance
 
 
-async def _deliver(ctx: AppContext, job: JobInProgress, result: EncodedImage) -> ResultRecord:
-    """Store the result as ``results/<job>.<ext>`` (atomically)."""
+async def _deliver(ctx: AppContext, job: JobInProgress, result: EncodedImage) -> ResultRecord | None:
+    """Store the result as ``results/<job>.<ext>`` (atomically). When the media disk refuses it
+    (full, read-only) the guest still gets the image: None, logged, no download link later."""
     path = f"results/{job.job_id}{EXTENSION_BY_MIME[result.mime]}"
-    await asyncio.to_thread(ctx.store.write, path, result.data)
+    try:
+        await asyncio.to_thread(ctx.store.write, path, result.data)
+    except OSError as exc:
+        log.error("ingest.result_not_stored", job_id=job.job_id, error=os.strerror(exc.errno or 5))
+        return None
     return ResultRecord(path, result.mime, len(result.data), result.width, result.height)
 
 
-def _done(ctx: AppContext, job: JobInProgress, stored: ResultRecord) -> JobEnd:
+def _done(ctx: AppContext, job: JobInProgress, stored: ResultRecord | None) -> JobEnd:
     degraded = job.degraded
     return job.end(
         ctx,
@@ -432,4 +488,7 @@ async def _record_failure(ctx: AppContext, job: JobInProgress, error: ApiError) 
         failure_reason=error.failure_reason,
         failure_detail=error.detail,
     )
-    await jobs.finish(ctx.db, job.job_id, end)
+    try:
+        await jobs.finish(ctx.db, job.job_id, end)
+    except Exception:  # the booth still gets its clean error; recovery marks the row interrupted
+        log.exception("ingest.bookkeeping_failed", job_id=job.job_id)

@@ -2,6 +2,7 @@
 moment its part ends, size limits while streaming. Raises :class:`ApiError` with the stable
 ``failure_reason`` of each refusal (401, 400, 413)."""
 
+import asyncio
 import hmac
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,16 +24,38 @@ def refuse_declared_size(upload: BoothUpload, limit: int) -> None:
         raise ApiError(413, "payload_too_large", detail)
 
 
-async def receive(upload: BoothUpload, form: ReceivedForm, temp: Path, limit: int, password: str) -> None:
+class UploadIdle(Exception):
+    """The client sent no byte for the idle limit."""
+
+
+async def _with_idle_limit(body: AsyncIterator[bytes], idle: float) -> AsyncIterator[bytes]:
+    """``body``'s chunks; :class:`UploadIdle` when the next one takes longer than ``idle`` seconds
+    (a client that stops mid-upload is dropped instead of holding a connection and a temp file)."""
+    iterator = aiter(body)
+    while True:
+        try:
+            async with asyncio.timeout(idle):
+                chunk = await anext(iterator)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise UploadIdle from None
+        yield chunk
+
+
+async def receive(
+    upload: BoothUpload, form: ReceivedForm, temp: Path, limit: int, password: str, idle: float = 30.0
+) -> None:
     """Stream the form into ``form`` (text fields) and ``temp`` (the photo, at most ``limit``
-    bytes), checking the ingest ``password`` in constant time."""
+    bytes), checking the ingest ``password`` in constant time. 408 ``upload_timeout`` when the
+    client sends nothing for ``idle`` seconds."""
     expected = password.encode()
 
     def check_password(value: str) -> bool:
         return hmac.compare_digest(value.encode(), expected)
 
     try:
-        await read_form(form, upload.body, upload.content_type, temp, limit, check_password)
+        await read_form(form, _with_idle_limit(upload.body, idle), upload.content_type, temp, limit, check_password)
     except PasswordRejected:
         await _drain(upload.body, limit + FORM_OVERHEAD_BYTES)
         raise ApiError(401, "invalid_password", "wrong ingest password") from None
@@ -42,6 +65,8 @@ async def receive(upload: BoothUpload, form: ReceivedForm, temp: Path, limit: in
         raise ApiError(400, "invalid_request", str(exc)) from None
     except ClientDisconnect:
         raise ApiError(400, "client_disconnected", "the client went away during the upload") from None
+    except UploadIdle:
+        raise ApiError(408, "upload_timeout", f"no upload data for {idle:g} s") from None
     if form.password is None:
         raise ApiError(401, "invalid_password", "the password field is missing")
     if form.file_field is None:

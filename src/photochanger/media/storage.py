@@ -32,8 +32,11 @@ class MediaStore:
         return resolved
 
     def temp_path(self) -> Path:
-        """A fresh, unused path in ``tmp/`` (same file system as the targets, so renames are atomic)."""
-        return self.root / "tmp" / f"{uuid.uuid4().hex}.part"
+        """A fresh, unused path in ``tmp/`` (same file system as the targets, so renames are atomic);
+        ``tmp/`` is recreated if someone deleted it."""
+        folder = self.root / "tmp"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{uuid.uuid4().hex}.part"
 
     def commit(self, temp: Path, relative: str) -> int:
         """Flush ``temp`` to disk and move it to ``relative`` atomically. Returns its size in bytes."""
