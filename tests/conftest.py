@@ -97,6 +97,7 @@ class Service:
             "PHOTOCHANGER_CLEANUP_INTERVAL_SECONDS": "3600",
             "PHOTOCHANGER_ROUTE_PROBE_INTERVAL_SECONDS": "5",
             "PHOTOCHANGER_FORWARDED_ALLOW_IPS": "127.0.0.1",  # tests play clients from many IPs via a local proxy
+            "PHOTOCHANGER_UPLOAD_IDLE_SECONDS": "3",
         }
         self.db = Database(database_url)
         self.proc: subprocess.Popen | None = None
@@ -160,6 +161,7 @@ class Service:
         path: str = "/api/ingest/",
         query: str = "",
         expect: bool = True,
+        client_ip: str | None = None,
     ) -> BoothResponse:
         """POST like DSLR Remote Pro 3.30 (the shared booth_post tool's wire format)."""
         data = photo.read_bytes() if isinstance(photo, Path) else photo
@@ -168,7 +170,8 @@ class Service:
             body = _drop_field(body, ctype, "password")
         start = time.monotonic()
         url = f"{self.base_url}{path}{slot_id}" + (f"?{query}" if query else "")
-        response = booth_post.post(url, body, ctype, expect=expect, timeout=90)
+        headers = {"X-Forwarded-For": client_ip} if client_ip else None  # trusted from loopback in tests
+        response = booth_post.post(url, body, ctype, expect=expect, timeout=90, headers=headers)
         content = response.read()
         headers = {k.lower(): v for k, v in response.getheaders()}
         return BoothResponse(response.status, headers, content, time.monotonic() - start)

@@ -52,16 +52,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+LOCK_TIMEOUT_SECONDS = 5  # like SQLite's busy timeout below
+
+
 class Database:
     """One async engine and its session factory.
 
     ``url`` is an SQLAlchemy async URL (``sqlite+aiosqlite:///…`` or ``postgresql+asyncpg://…``).
-    SQLite runs in WAL mode with a 5 s busy timeout so readers never wait for the one writer.
+    SQLite runs in WAL mode with a 5 s busy timeout so readers never wait for the one writer;
+    PostgreSQL sessions wait at most :data:`LOCK_TIMEOUT_SECONDS` for a row, table or advisory lock
+    (``lock_timeout``), so a table locked by someone else fails a request within the deadline
+    (503 ``storage_unavailable``) instead of holding it open.
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        options: dict = {}
+        if url.startswith("postgresql+asyncpg"):
+            options["connect_args"] = {"server_settings": {"lock_timeout": f"{LOCK_TIMEOUT_SECONDS * 1000}"}}
+        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -44,7 +44,7 @@ def build(photo: bytes, filename: str, mime: str, password: str, extra: dict):
     return f"multipart/form-data; boundary={boundary}", bytes(out)
 
 
-def post(url, body, ctype, expect=True, timeout=70.0):
+def post(url, body, ctype, expect=True, timeout=70.0, headers=None):
     u = urlsplit(url)
     path = u.path + ("?" + u.query if u.query else "")
     conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=timeout)
@@ -52,6 +52,8 @@ def post(url, body, ctype, expect=True, timeout=70.0):
     conn.putheader("Host", u.netloc)
     conn.putheader("Content-Type", ctype)
     conn.putheader("Content-Length", str(len(body)))
+    for name, value in (headers or {}).items():
+        conn.putheader(name, value)
     if expect:
         conn.putheader("Expect", "100-continue")
     conn.endheaders()

@@ -120,7 +120,7 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
     ``PUBLIC_BASE_URL`` is unset)."""
     slot, past = await _resolve(ctx, source)
     if isinstance(source, BoothUpload):
-        _refuse_guessing(ctx, slot, source.origin.client_ip)
+        _refuse_guessing(ctx, slot, source.origin.client_ip or "unknown")
     job = await _open_job(ctx, slot, source.origin)
     bound = log.bind(job_id=job.job_id, slot_id=slot.id, source=source.origin.source)
     try:
@@ -140,7 +140,8 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
             bound.exception("ingest.bookkeeping_failed")  # → interrupted by recovery, with its original
     except ApiError as error:
         error.job_id = job.job_id
-        if error.failure_reason == "invalid_password" and ctx.password_failures.failed(source.origin.client_ip):
+        guesser = source.origin.client_ip or "unknown"
+        if error.failure_reason == "invalid_password" and ctx.password_failures.failed(guesser):
             bound.warning("ingest.password_throttled", client_ip=source.origin.client_ip)  # once per block
         await _record_failure(ctx, job, error)
         bound.info("ingest.failed", failure_reason=error.failure_reason, http_status=error.http_status,
