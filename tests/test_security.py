@@ -3,6 +3,8 @@ only as the image type their bytes show (never the client's declared type)."""
 
 import httpx
 
+from tests.conftest import Service
+
 
 def test_every_response_has_nosniff_and_pages_a_strict_csp(service):
     for path in ("/ui/", "/gallery", "/healthz", "/api/slots"):
@@ -25,3 +27,29 @@ async def test_a_non_image_original_is_served_as_an_inert_download(svc):
     assert original.headers["content-disposition"].startswith("attachment")
     photo = svc.post("slot-013")
     assert svc.api.get(f"/api/jobs/{photo.headers['x-job-id']}/original").headers["content-type"] == "image/jpeg"
+
+
+def test_docs_off_metrics_token_and_first_start_secrets_kept_out_of_logs(fake_gemini, tmp_path):
+    """A fresh install: Swagger UI (third-party scripts) is off, /metrics needs its token, and the
+    generated first-start credentials go to a 0600 file, not into a non-terminal stdout."""
+    server = Service(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}", tmp_path, fake_gemini, name="fresh")
+    del server.env["PHOTOCHANGER_INGEST_PASSWORD"]  # generated on first start
+    server.env["PHOTOCHANGER_METRICS_TOKEN"] = "metrics-token-0123456789"
+    server.start()
+    try:
+        assert httpx.get(f"{server.base_url}/docs").status_code == 404
+        assert httpx.get(f"{server.base_url}/openapi.json").status_code == 200
+        denied = httpx.get(f"{server.base_url}/metrics")
+        assert denied.status_code == 401 and denied.json()["failure_reason"] == "invalid_token"
+        allowed = httpx.get(f"{server.base_url}/metrics", headers={"Authorization": "Bearer metrics-token-0123456789"})
+        assert allowed.status_code == 200 and "photochanger_ingest" in allowed.text
+        secrets = tmp_path / "first-start-credentials.txt"
+        assert secrets.stat().st_mode & 0o777 == 0o600
+        text = secrets.read_text()
+        password = text.split("Ingest password: ")[1].split()[0]
+        admin_password = text.split("Admin login:     admin / ")[1].split()[0]
+        log = server.log_path.read_text()
+        assert password not in log and admin_password not in log and str(secrets) in log
+        assert (tmp_path / "fresh.db").stat().st_mode & 0o777 == 0o600
+    finally:
+        server.stop()

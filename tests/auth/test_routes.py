@@ -124,3 +124,12 @@ def test_a_login_flood_with_random_usernames_neither_blocks_booths_nor_checks_un
     assert set(codes) <= {401, 429} and codes.count(401) <= 30  # per-IP limit before any hashing
     assert [r.status for r in booth] == [200] * 5
     assert max(r.elapsed for r in booth) < 5  # the event loop keeps serving booths
+
+
+async def test_a_token_issued_in_the_same_second_as_a_password_change_is_revoked(service):
+    user = f"t{uuid.uuid4().hex[:8]}"
+    await auth.create_admin(service.db, user, "first-password")
+    token = service.login(user, "first-password").json()["access_token"]
+    await auth.set_password(service.db, user, "second-password")  # well within the same second
+    answer = httpx.get(f"{service.base_url}/api/slots", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401  # iat and the change compared at full precision, not whole seconds
