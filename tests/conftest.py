@@ -98,6 +98,7 @@ class Service:
             "PHOTOCHANGER_ROUTE_PROBE_INTERVAL_SECONDS": "5",
             "PHOTOCHANGER_FORWARDED_ALLOW_IPS": "127.0.0.1",  # tests play clients from many IPs via a local proxy
             "PHOTOCHANGER_UPLOAD_IDLE_SECONDS": "3",
+            "PHOTOCHANGER_MAX_UNAUTHENTICATED_UPLOADS": "24",
         }
         self.db = Database(database_url)
         self.proc: subprocess.Popen | None = None

@@ -69,6 +69,9 @@ class Config(BaseSettings):
         30, ge=1, le=300, description="A booth upload that sends no byte for this long is dropped (408)."
     )
     min_free_disk_mb: int = Field(200, ge=0, description="/readyz fails when the media disk has less free space.")
+    max_unauthenticated_uploads: int = Field(
+        64, ge=1, description="Uploads streaming before their password is verified; more get 503 server_busy."
+    )
     ingest_password_failures: int = Field(
         20, ge=1, description="Wrong ingest passwords per client IP in 5 minutes before it is refused (429)."
     )

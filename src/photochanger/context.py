@@ -12,7 +12,7 @@ from photochanger.routing.admission import Admission, DatabasePermitStore, Memor
 from photochanger.routing.breaker import BreakerPolicy
 from photochanger.routing.health import DatabaseStateStore, KeyRing, RouteHealth
 from photochanger.routing.latency import LatencyBook
-from photochanger.throttle import FailureWindow
+from photochanger.throttle import ConcurrencyGate, FailureWindow
 from photochanger.workers import WorkerPool, cpu_workers
 
 PASSWORD_WINDOW_SECONDS = 300  # wrong ingest passwords are counted over 5 minutes
@@ -23,8 +23,8 @@ IMAGE_QUEUE = 256  # image jobs waiting for a worker thread; more are refused (5
 class AppContext:
     """Configuration, database, media store, providers, admission to the in-flight limits, route
     health (circuits in the database), latency history, key ring, the bounded pool of threads for
-    image work (decode, encode, face detection: one per CPU), wrong ingest passwords per client IP,
-    and the clock they all read."""
+    image work (decode, encode, face detection: one per CPU), wrong ingest passwords per client
+    IP, uploads not yet authenticated, and the clock they all read."""
 
     config: Config
     db: Database
@@ -36,6 +36,7 @@ class AppContext:
     keyring: KeyRing
     images: WorkerPool
     password_failures: FailureWindow
+    unauthenticated_uploads: ConcurrencyGate
     clock: Clock = field(default=SYSTEM_CLOCK)
 
     @classmethod
@@ -57,5 +58,6 @@ class AppContext:
             keyring=KeyRing(clock, config.key_aside_seconds),
             images=WorkerPool("images", cpu_workers(), IMAGE_QUEUE),
             password_failures=FailureWindow(clock, config.ingest_password_failures, PASSWORD_WINDOW_SECONDS),
+            unauthenticated_uploads=ConcurrencyGate(config.max_unauthenticated_uploads),
             clock=clock,
         )

@@ -1,4 +1,7 @@
-"""A sliding-window failure counter per key (client IP), on an injected clock.
+"""Limits on what clients without credentials may cost: :class:`FailureWindow` (wrong ingest
+passwords per client IP) and :class:`ConcurrencyGate` (uploads not yet authenticated).
+
+A sliding-window failure counter per key (client IP), on an injected clock.
 
 Used for wrong ingest passwords: after ``limit`` failures within ``window`` seconds a key is
 blocked until its oldest counted failure leaves the window; while blocked nothing is checked and
@@ -48,3 +51,25 @@ class FailureWindow:
         while times and times[0] <= cutoff:
             times.popleft()
         return times
+
+
+class ConcurrencyGate:
+    """At most ``limit`` holders at once; :meth:`enter` refuses (False) beyond that instead of
+    waiting. Used for uploads still streaming before their password is verified, so clients
+    without the password can hold at most ``limit`` connections and temp files (each capped at
+    the upload limit)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.holders = 0
+
+    def enter(self) -> bool:
+        """Take a place; False when all ``limit`` are taken."""
+        if self.holders >= self.limit:
+            return False
+        self.holders += 1
+        return True
+
+    def leave(self) -> None:
+        """Give a place back (once per successful :meth:`enter`)."""
+        self.holders -= 1

@@ -243,3 +243,26 @@ async def test_password_guessing_is_throttled_per_client_ip_without_job_rows(hos
     assert int(blocked.headers["retry-after"]) > 200 and blocked.json()["job_id"] is None  # no row per guess
     assert hostile.post(SLOT, client_ip=guesser).status == 429  # no password checked at all while blocked
     assert hostile.post(SLOT, client_ip=neighbour).status == 200  # other booths carry on
+
+
+async def test_clients_without_the_password_hold_a_bounded_number_of_uploads(hostile):
+    ctype, body = _form([PHOTO, PASSWORD])  # the photo first: its bytes arrive before any password
+    head = (
+        f"POST /api/ingest/{SLOT} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    stalled = []
+    try:
+        for _ in range(24):  # PHOTOCHANGER_MAX_UNAUTHENTICATED_UPLOADS in the test server
+            sock = socket.create_connection(("127.0.0.1", hostile.port))
+            sock.sendall(head.encode() + body[: len(body) // 2])
+            stalled.append(sock)
+        time.sleep(0.5)
+        refused = hostile.post(SLOT)
+        assert refused.status == 503 and refused.json()["failure_reason"] == "server_busy"
+        assert refused.headers["retry-after"] == "5"
+    finally:
+        for sock in stalled:
+            sock.close()
+    time.sleep(0.5)
+    assert hostile.post(SLOT).status == 200  # places come back when those clients go
+    assert not _leftovers(hostile)

@@ -251,7 +251,9 @@ async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, 
             try:
                 temp = ctx.store.temp_path()
                 try:
-                    await booth.receive(source, job.form, temp, limit, job.runtime.ingest_password, idle)
+                    await booth.receive(
+                        source, job.form, temp, limit, job.runtime.ingest_password, idle, ctx.unauthenticated_uploads
+                    )
                     with temp.open("rb") as head:
                         kind = sniff_mime(head.read(16))
                     path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"

@@ -4,7 +4,7 @@ moment its part ends, size limits while streaming. Raises :class:`ApiError` with
 
 import asyncio
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from starlette.requests import ClientDisconnect
@@ -12,6 +12,7 @@ from starlette.requests import ClientDisconnect
 from photochanger.errors import ApiError
 from photochanger.ingest.multipart import FormError, PasswordRejected, ReceivedForm, UploadTooLarge, read_form
 from photochanger.ingest.sources import BoothUpload
+from photochanger.throttle import ConcurrencyGate
 
 FORM_OVERHEAD_BYTES = 64 * 1024  # allowance for the text fields around the photo
 
@@ -44,20 +45,55 @@ async def _with_idle_limit(body: AsyncIterator[bytes], idle: float) -> AsyncIter
 
 
 async def receive(
-    upload: BoothUpload, form: ReceivedForm, temp: Path, limit: int, password: str, idle: float = 30.0
+    upload: BoothUpload,
+    form: ReceivedForm,
+    temp: Path,
+    limit: int,
+    password: str,
+    idle: float = 30.0,
+    gate: ConcurrencyGate | None = None,
 ) -> None:
     """Stream the form into ``form`` (text fields) and ``temp`` (the photo, at most ``limit``
     bytes), checking the ingest ``password`` in constant time. 408 ``upload_timeout`` when the
-    client sends nothing for ``idle`` seconds."""
+    client sends nothing for ``idle`` seconds; 503 ``server_busy`` when ``gate``'s places for
+    uploads not yet authenticated are all taken (a place is given back the moment the password
+    part checks out)."""
     expected = password.encode()
+    if gate is not None and not gate.enter():
+        detail = "too many uploads in progress before their password was checked"
+        raise ApiError(503, "server_busy", detail, headers={"Retry-After": "5"})
+    holding = gate is not None
+
+    def leave_gate() -> None:
+        nonlocal holding
+        if holding:
+            holding = False
+            gate.leave()  # type: ignore[union-attr]
 
     def check_password(value: str) -> bool:
-        return hmac.compare_digest(value.encode(), expected)
+        valid = hmac.compare_digest(value.encode(), expected)
+        if valid:
+            leave_gate()
+        return valid
 
+    try:
+        await _receive(upload, form, temp, limit, idle, check_password)
+    finally:
+        leave_gate()
+
+
+async def _receive(
+    upload: BoothUpload,
+    form: ReceivedForm,
+    temp: Path,
+    limit: int,
+    idle: float,
+    check_password: Callable[[str], bool],
+) -> None:
     try:
         await read_form(form, _with_idle_limit(upload.body, idle), upload.content_type, temp, limit, check_password)
     except PasswordRejected:
-        await _drain(upload.body, limit + FORM_OVERHEAD_BYTES)
+        await _drain(_with_idle_limit(upload.body, idle), limit + FORM_OVERHEAD_BYTES)
         raise ApiError(401, "invalid_password", "wrong ingest password") from None
     except UploadTooLarge:
         raise ApiError(413, "payload_too_large", f"photo is over the {limit} byte limit") from None
@@ -84,5 +120,5 @@ async def _drain(body: AsyncIterator[bytes], cap: int) -> None:
             seen += len(chunk)
             if seen > cap:
                 return
-    except ClientDisconnect:
+    except (ClientDisconnect, UploadIdle):
         return
