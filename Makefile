@@ -4,7 +4,7 @@ VENV   := .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench lint duplicates clean
+.PHONY: run test test-pythons bench lint duplicates clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: $(VENV)/.run-installed
 test: lint
 	$(VENV)/bin/pytest
 
+## test-pythons: install on Python 3.12 and 3.13 (fresh venvs) and run the booth's end-to-end tests there
+test-pythons:
+	scripts/test-other-pythons
+
 ## bench: gateway overhead under 30 concurrent booths (prints p50/p95/p99, throughput, RSS)
 bench: $(VENV)/.dev-installed
 	$(VENV)/bin/python -m bench.ingest_overhead
@@ -37,4 +41,4 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) .venv-3.* var
