@@ -41,3 +41,40 @@ async def test_public_gallery_rate_limit_per_ip(svc):
         assert other.status_code == 200
     finally:
         svc.api.delete("/api/gallery/share")
+
+
+async def test_a_hidden_photo_leaves_the_gallery_and_its_links_and_deleted_media_is_gone(svc):
+    await svc.slot("slot-015", "local")
+    kept, hidden = (svc.post("slot-015").headers["x-job-id"] for _ in range(2))
+    svc.api.post("/api/gallery/share", json={"minutes": 5})
+    try:
+
+        def listed() -> list[str]:
+            ip = f"10.8.{uuid.uuid4().int % 250}.2"
+            items = httpx.get(f"{svc.base_url}/api/public/gallery", headers={"X-Forwarded-For": ip}).json()["items"]
+            return [item["result_url"].rsplit("/", 1)[1] for item in items]
+
+        assert {kept, hidden} <= set(listed())
+        assert svc.api.patch(f"/api/jobs/{hidden}", json={"hidden": True}).status_code == 204
+        assert hidden not in listed() and kept in listed()  # gone from the gallery at once
+        for path in (
+            f"/public/results/{hidden}",
+            f"/public/results/{hidden}/thumbnail",
+            f"/public/results/{hidden}/qr.svg",
+        ):
+            answer = httpx.get(f"{svc.base_url}{path}")
+            assert answer.status_code == 404 and answer.json()["failure_reason"] == "result_not_found", path
+        assert svc.api.get(f"/api/jobs/{hidden}").json()["hidden_at"] is not None
+        assert svc.api.patch(f"/api/jobs/{hidden}", json={"hidden": False}).status_code == 204
+        assert hidden in listed() and httpx.get(f"{svc.base_url}/public/results/{hidden}").status_code == 200
+
+        job = await svc.job(kept)
+        assert svc.api.delete(f"/api/jobs/{kept}/media").status_code == 204
+        assert not (svc.media / job.input_path).exists() and not (svc.media / job.result_path).exists()
+        gone = httpx.get(f"{svc.base_url}/public/results/{kept}")
+        assert gone.status_code == 410 and gone.json()["failure_reason"] == "result_expired"
+        assert kept not in listed() and svc.api.get(f"/api/jobs/{kept}").json()["status"] == "done"  # row kept
+        assert svc.api.patch("/api/jobs/" + "0" * 32, json={"hidden": True}).status_code == 404
+        assert svc.api.delete("/api/jobs/" + "0" * 32 + "/media").status_code == 404
+    finally:
+        svc.api.delete("/api/gallery/share")

@@ -42,8 +42,8 @@ async def test_booth_photo_comes_back_edited_as_jpeg(svc):
     assert job.result_bytes == len(r.body) and job.total_ms >= job.provider_ms >= 0
     assert abs(job.result_expires_at - (job.received_at + timedelta(hours=168))) < timedelta(seconds=1)
     assert (svc.media / job.input_path).read_bytes() == DSLR.read_bytes()
-    assert r.headers["x-result-url"] == f"{svc.base_url}/public/results/{job.id}"
-    assert httpx.get(r.headers["x-result-url"]).content == r.body
+    assert r.headers["x-result-url"] == f"{svc.base_url}/r/{job.id}"  # the take-home page, not the raw file
+    assert httpx.get(r.headers["x-result-url"].replace("/r/", "/public/results/")).content == r.body
 
 
 async def test_alias_route_and_file_field_name(svc):

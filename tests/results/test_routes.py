@@ -20,10 +20,10 @@ async def _expire(svc, job_id: str) -> None:
 async def test_result_inline_and_as_download(svc):
     await svc.slot("slot-001", "local", settings={"look": "warm"})
     r = svc.post("slot-001", PHOTOS / "astronaut.jpg")
-    inline = httpx.get(r.headers["x-result-url"])
+    inline = httpx.get(r.headers["x-result-url"].replace("/r/", "/public/results/"))
     assert inline.status_code == 200 and inline.content == r.body
     assert inline.headers["content-type"] == "image/jpeg" and inline.headers["content-disposition"].startswith("inline")
-    download = httpx.get(r.headers["x-result-url"], params={"download": "1"})
+    download = httpx.get(r.headers["x-result-url"].replace("/r/", "/public/results/"), params={"download": "1"})
     disposition = download.headers["content-disposition"]
     assert disposition.startswith("attachment") and 'filename="photochanger-slot-001-' in disposition
     assert disposition.endswith('.jpg"') and r.headers["x-job-id"][:8] in disposition
@@ -44,7 +44,7 @@ async def test_expired_result_is_410_even_while_the_file_exists(svc):
     r = svc.post("slot-001")
     job_id = r.headers["x-job-id"]
     await _expire(svc, job_id)
-    gone = httpx.get(r.headers["x-result-url"])
+    gone = httpx.get(r.headers["x-result-url"].replace("/r/", "/public/results/"))
     assert gone.status_code == 410 and gone.json()["failure_reason"] == "result_expired"
     assert (svc.media / (await svc.job(job_id)).result_path).exists()
 
@@ -67,4 +67,4 @@ async def test_cleanup_dry_run_reports_and_real_run_deletes(svc):
     assert real.returncode == 0 and "removed" in real.stdout
     assert not any(f.exists() for f in files) and not stale.exists()
     assert (await svc.job(job_id)).media_purged_at is not None
-    assert httpx.get(r.headers["x-result-url"]).status_code == 410
+    assert httpx.get(r.headers["x-result-url"].replace("/r/", "/public/results/")).status_code == 410

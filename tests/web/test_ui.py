@@ -167,6 +167,8 @@ def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, b
     page.fill("#share-minutes", "5")
     page.click("#share")
     page.wait_for_selector("#share-state:has-text('Shared')")
+    image_loaded(page, f"figure[data-job='{job_id}'] img")  # photos, not "[object HTMLElement]" text
+    assert "[object" not in page.inner_text("main")
     shot(page, "06-gallery")
     guest = browser.new_context(base_url=ui_server.base_url, viewport={"width": 390, "height": 844}, locale="en-US")
     public = guest.new_page()
@@ -177,6 +179,16 @@ def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, b
     public.wait_for_selector("#download")
     image_loaded(public, ".qr")
     shot(public, "08-result-page")
+    page.click(f"figure[data-job='{job_id}'] .hide-photo")  # moderation: hide it from guests
+    page.wait_for_selector(f"figure[data-job='{job_id}'] .hidden-photo")
+    public.goto("/gallery")
+    public.wait_for_load_state("networkidle")
+    assert public.locator(f"#photos a[href='/r/{job_id}']").count() == 0
+    public.goto(f"/r/{job_id}")
+    public.wait_for_selector("#unavailable:has-text('not available')")  # a friendly page, not the photo
+    shot(public, "08b-hidden-result-page")
+    page.click(f"figure[data-job='{job_id}'] .hide-photo")  # and show it again
+    page.wait_for_selector(f"figure[data-job='{job_id}'] img")
     page.click("#stop-sharing")
     page.wait_for_selector("#share-state:has-text('Not shared')")
     public.goto("/gallery")

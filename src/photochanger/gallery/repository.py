@@ -14,11 +14,34 @@ async def recent_results(session: AsyncSession, now: datetime, limit: int) -> li
     """``(job_id, received_at)`` of booth results still downloadable, newest first."""
     rows = await session.execute(
         select(Job.id, Job.received_at)
-        .where(Job.status == "done", Job.source == "ingest", Job.media_purged_at.is_(None), Job.result_expires_at > now)
+        .where(
+            Job.status == "done",
+            Job.source == "ingest",
+            Job.media_purged_at.is_(None),
+            Job.hidden_at.is_(None),
+            Job.result_expires_at > now,
+        )
         .order_by(Job.received_at.desc())
         .limit(limit)
     )
     return [tuple(row) for row in rows]
+
+
+async def set_hidden(session: AsyncSession, job_id: str, at: datetime | None) -> bool:
+    """Hide (``at``) or show (None) a job's result to guests; False if there is no such job."""
+    done = await session.execute(update(Job).where(Job.id == job_id).values(hidden_at=at))
+    return done.rowcount == 1
+
+
+async def media_of(session: AsyncSession, job_id: str) -> tuple[str | None, str | None] | None:
+    """``(input_path, result_path)`` of a job, or None if there is no such job."""
+    row = (await session.execute(select(Job.input_path, Job.result_path).where(Job.id == job_id))).first()
+    return (row[0], row[1]) if row else None
+
+
+async def mark_media_deleted(session: AsyncSession, job_id: str, at: datetime) -> None:
+    """Record that the job's files are gone (its links then answer 410)."""
+    await session.execute(update(Job).where(Job.id == job_id).values(media_purged_at=at))
 
 
 async def hit(session: AsyncSession, key: str, window_start: datetime) -> int:

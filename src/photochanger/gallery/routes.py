@@ -5,10 +5,33 @@ from fastapi import APIRouter, Request, Response
 from photochanger.auth.dependencies import AdminSession
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.gallery import service
-from photochanger.gallery.schemas import PublicGallery, ShareRequest, ShareState
+from photochanger.gallery.schemas import Moderation, PublicGallery, ShareRequest, ShareState
 from photochanger.results.service import public_base
 
 router = APIRouter(prefix="/api", tags=["gallery"], responses=ERROR_RESPONSES)
+
+
+@router.patch("/jobs/{job_id}", status_code=204, responses=error_docs(404))
+async def moderate(job_id: str, body: Moderation, request: Request, _: AdminSession) -> Response:
+    """Hide a photo from guests (``{"hidden": true}``: it leaves the public gallery and its public
+    links answer 404) or show it again (``false``)."""
+    try:
+        await service.set_hidden(request.app.state.ctx.db, job_id, body.hidden)
+    except service.JobNotFound:
+        raise ApiError(404, "job_not_found", "no such job") from None
+    return Response(status_code=204)
+
+
+@router.delete("/jobs/{job_id}/media", status_code=204, responses=error_docs(404))
+async def delete_media(job_id: str, request: Request, _: AdminSession) -> Response:
+    """Delete a photo's files on a guest's request (original, result, thumbnail); the job row stays
+    for statistics and its public links answer 410 ``result_expired``."""
+    ctx = request.app.state.ctx
+    try:
+        await service.delete_media(ctx.db, ctx.store, job_id)
+    except service.JobNotFound:
+        raise ApiError(404, "job_not_found", "no such job") from None
+    return Response(status_code=204)
 
 
 @router.get("/gallery/share", response_model=ShareState)

@@ -5,6 +5,12 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 
+class Moderation(BaseModel):
+    """``PATCH /api/jobs/{job_id}``: ``hidden`` true hides the result from guests, false shows it."""
+
+    hidden: bool
+
+
 class ShareRequest(BaseModel):
     """``POST /api/gallery/share``."""
 

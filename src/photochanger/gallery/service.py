@@ -1,12 +1,15 @@
-"""Sharing the gallery: the open-until time lives in the database (survives restarts, holds across
-processes); guests' requests are counted per IP in the database (30 per minute)."""
+"""Sharing the gallery and moderating it: the open-until time lives in the database (survives
+restarts, holds across processes); guests' requests are counted per IP in the database (30 per
+minute); an admin hides a result or deletes a photo's files."""
 
+import asyncio
 import time
 from datetime import datetime, timedelta
 
 from photochanger.db import Database, utcnow
 from photochanger.gallery import repository
 from photochanger.gallery.schemas import GalleryItem, PublicGallery, ShareState
+from photochanger.media.storage import MediaStore, thumbnail_path
 from photochanger.settings import repository as settings_repository
 from photochanger.urls import result_url, thumbnail_url
 
@@ -45,7 +48,10 @@ async def state(db: Database, base: str) -> ShareState:
 
 
 async def share(db: Database, base: str, minutes: int) -> ShareState:
-    """Open the gallery for ``minutes`` from now (replacing any earlier end)."""
+    """Open the gallery for ``minutes`` from now (replacing any earlier end); the listing is read
+    afresh."""
+    global _cache
+    _cache = None
     async with db.transaction() as session:
         await settings_repository.put(session, SHARED_UNTIL, (utcnow() + timedelta(minutes=minutes)).isoformat())
     return await state(db, base)
@@ -79,3 +85,38 @@ async def public_listing(db: Database, base: str, client_ip: str) -> PublicGalle
         for job_id, at in _cache[2]
     ]
     return PublicGallery(shared_until=until, items=items)
+
+
+class JobNotFound(LookupError):
+    """No job with that id."""
+
+
+async def set_hidden(db: Database, job_id: str, hidden: bool) -> None:
+    """Hide a result from guests (it leaves the public gallery at once; its public links answer
+    404 ``result_not_found``) or show it again. Raises :class:`JobNotFound`."""
+    global _cache
+    async with db.transaction() as session:
+        if not await repository.set_hidden(session, job_id, utcnow() if hidden else None):
+            raise JobNotFound(job_id)
+    _cache = None  # this process's listing; another process's cache lives at most CACHE_SECONDS
+
+
+async def delete_media(db: Database, store: MediaStore, job_id: str) -> int:
+    """Delete a job's photo files on a guest's request: the original, the result and its
+    thumbnail. The row stays (statistics); public links answer 410 ``result_expired``. Files go
+    first, then the row is marked, so a crash in between only repeats work. Returns the bytes
+    freed. Raises :class:`JobNotFound`."""
+    global _cache
+    async with db.transaction() as session:
+        media = await repository.media_of(session, job_id)
+    if media is None:
+        raise JobNotFound(job_id)
+    input_path, result_path = media
+    paths = [input_path, result_path, thumbnail_path(result_path) if result_path else None]
+    freed = 0
+    for relative in filter(None, paths):
+        freed += await asyncio.to_thread(store.delete, relative)
+    async with db.transaction() as session:
+        await repository.mark_media_deleted(session, job_id, utcnow())
+    _cache = None
+    return freed

@@ -31,7 +31,7 @@ async def ingest(slot_id: str, request: Request) -> Response:
     origin = Origin("ingest", _client_ip(request), request.url.query, dict(request.headers))
     upload = BoothUpload(slot_id, request.headers.get("content-type", ""), content_length, request.stream(), origin)
     success = await service.run(request.app.state.ctx, upload, str(request.base_url))
-    headers = {"Cache-Control": "no-store", "X-Job-Id": success.job_id, "X-Result-Url": success.result_url}
+    headers = {"Cache-Control": "no-store", "X-Job-Id": success.job_id, "X-Result-Url": success.take_home_url}
     if success.fallback:
         headers["X-PhotoChanger-Fallback"] = success.fallback
     return Response(success.image.data, media_type=success.image.mime, headers=headers)

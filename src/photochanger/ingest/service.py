@@ -64,12 +64,13 @@ log = structlog.get_logger("photochanger.ingest")
 
 @dataclass(frozen=True)
 class IngestSuccess:
-    """The edited image for the booth, and where it can be downloaded later. ``fallback``:
+    """The edited image for the booth, and where it can be seen and downloaded later. ``fallback``:
     ``route`` or ``original`` when the primary route did not make it."""
 
     job_id: str
     image: EncodedImage
-    result_url: str
+    result_url: str  # the raw image
+    take_home_url: str  # the guest's page: photo, Download, QR
     fallback: str | None = None
 
 
@@ -164,7 +165,9 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
     bound.info("ingest.done", total_ms=int(elapsed * 1000), provider_ms=job.provider_ms, queue_ms=job.queue_ms,
                attempts=len(job.attempts), result_bytes=len(result.data))  # fmt: skip
     base = urls.public_base(ctx.config.public_base_url, base_url)
-    return IngestSuccess(job.job_id, result, urls.result_url(base, job.job_id), job.fallback)
+    return IngestSuccess(
+        job.job_id, result, urls.result_url(base, job.job_id), urls.take_home_url(base, job.job_id), job.fallback
+    )
 
 
 def _refuse_guessing(ctx: AppContext, slot: SlotView, client_ip: str) -> None:

@@ -60,6 +60,7 @@ class Job(Base):
     result_height: Mapped[int | None] = mapped_column(Integer)
     result_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     media_purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    hidden_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # hidden from guests by an admin
 
 
 class JobAttempt(Base):

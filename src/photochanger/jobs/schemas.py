@@ -122,6 +122,8 @@ class JobSummary(BaseModel):
     total_ms: int | None
     result_url: str | None = None
     thumbnail_url: str | None = None
+    hidden_at: datetime | None = Field(None, description="when an admin hid the result from guests")
+    media_purged_at: datetime | None = Field(None, description="when the photo's files were deleted")
 
 
 class JobDetail(JobSummary):
@@ -150,7 +152,6 @@ class JobDetail(JobSummary):
     result_width: int | None
     result_height: int | None
     result_expires_at: datetime | None
-    media_purged_at: datetime | None
     original_url: str | None = None
     attempt_log: list[AttemptView] = Field(default_factory=list)
 

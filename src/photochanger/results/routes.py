@@ -10,6 +10,8 @@ from photochanger.media.service import published
 from photochanger.results.service import find_result, public_base, thumbnail
 from photochanger.urls import take_home_url
 
+REVALIDATE = "private, no-cache"  # ETag-revalidated each time: hiding or deleting a photo applies at once
+
 router = APIRouter(
     tags=["results"],
     responses={code: ERROR_RESPONSES[code] for code in (404, 500)}
@@ -35,7 +37,7 @@ async def get_result(job_id: str, request: Request, download: bool = False) -> F
         media_type=result.mime,
         filename=result.filename,
         content_disposition_type="attachment" if download else "inline",
-        headers={"Cache-Control": "private, max-age=300"},
+        headers={"Cache-Control": REVALIDATE},
     )
 
 
@@ -45,7 +47,7 @@ async def get_result(job_id: str, request: Request, download: bool = False) -> F
 async def get_thumbnail(job_id: str, request: Request) -> FileResponse:
     """A JPEG thumbnail (at most 320 px) of the result."""
     path = await thumbnail(request.app.state.ctx, job_id)
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": REVALIDATE})
 
 
 @router.get(
@@ -72,4 +74,4 @@ async def result_qr(job_id: str, request: Request) -> Response:
     await find_result(ctx, job_id)  # 404 / 410 like the image itself
     page = take_home_url(public_base(ctx, str(request.base_url)), job_id)
     svg = qrcode.make(page, image_factory=SvgPathImage, border=2).to_string()
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"})
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": REVALIDATE})

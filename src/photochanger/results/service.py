@@ -50,14 +50,15 @@ def _make_thumbnail(store: MediaStore, source: Path, relative: str) -> None:
 
 
 async def find_result(ctx: AppContext, job_id: str) -> ResultFile:
-    """The result of ``job_id``. Raises :class:`ApiError` 404 ``result_not_found`` or 410
+    """The result of ``job_id``. Raises :class:`ApiError` 404 ``result_not_found`` (also when an
+    admin hid it) or 410
     ``result_expired`` (past ``result_expires_at`` even if the file is still there)."""
     not_found = ApiError(
         404, "result_not_found", "no result for this job", job_id=job_id if JOB_ID.match(job_id) else None
     )
     job = await jobs.get(ctx.db, job_id) if JOB_ID.match(job_id) else None
-    if job is None or job.result_path is None or job.result_mime is None:
-        raise not_found
+    if job is None or job.result_path is None or job.result_mime is None or job.hidden_at is not None:
+        raise not_found  # a hidden photo is not there for guests
     if job.media_purged_at is not None or (job.result_expires_at and job.result_expires_at <= utcnow()):
         raise ApiError(410, "result_expired", "this result has expired", job_id=job_id)
     path = ctx.store.path(job.result_path)

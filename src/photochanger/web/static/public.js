@@ -28,9 +28,10 @@ async function result() {
   document.getElementById("title").textContent = t("your_photo");
   const content = document.getElementById("content");
   const image = `/public/results/${id}`;
-  const response = await fetch(image);
+  const response = await fetch(image, { cache: "no-cache" });
   if (!response.ok) {
-    content.textContent = response.status === 410 ? "⌛ 410" : `${t("error")} ${response.status}`;
+    const message = { 404: "photo_unavailable", 410: "photo_expired" }[response.status];
+    content.replaceChildren(h("p", { id: "unavailable", class: "muted" }, message ? t(message) : `${t("error")} ${response.status}`));
     return;
   }
   content.replaceChildren(

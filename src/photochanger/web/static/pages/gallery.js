@@ -1,4 +1,5 @@
-// Gallery (admin): recent booth results by slot, and sharing the public gallery with a countdown.
+// Gallery (admin): recent booth results by slot (hide from guests, delete on request), and sharing
+// the public gallery with a countdown.
 import { api } from "../api.js";
 import { copy, field, h, toast } from "../dom.js";
 import { t } from "../i18n.js";
@@ -20,15 +21,42 @@ export async function render(main) {
     timer = setInterval(tick, 1000);
   };
   show(await api("/api/gallery/share"));
-  const jobs = (await api("/api/jobs?status=done&source=ingest&limit=60")).items;
+  const jobs = (await api("/api/jobs?status=done&source=ingest&limit=60")).items.filter((j) => !j.media_purged_at);
   const bySlot = Object.groupBy ? Object.groupBy(jobs, (j) => j.slot_id) : jobs.reduce((acc, j) => ((acc[j.slot_id] ||= []).push(j), acc), {});
   main.append(h("h1", {}, t("gallery")),
     h("section", { class: "card" }, field(t("share_for"), minutes), h("div", { class: "row" },
       h("button", { class: "primary", type: "button", id: "share", onclick: async () => show(await api("/api/gallery/share", { method: "POST", json: { minutes: Number(minutes.value) } })) }, t("share")),
       h("button", { type: "button", id: "stop-sharing", onclick: async () => { await api("/api/gallery/share", { method: "DELETE" }); show(await api("/api/gallery/share")); } }, t("stop_sharing"))),
     state, h("div", {}, `${t("public_link")}: `, link)),
-    Object.keys(bySlot).length ? Object.entries(bySlot).map(([slot, items]) => h("section", {}, h("h2", {}, slot),
-      h("div", { class: "gallery-grid" }, items.map((job) => h("a", { href: `/r/${job.id}`, target: "_blank", rel: "noopener" }, h("img", { src: job.thumbnail_url, alt: `${slot} ${job.received_at}`, loading: "lazy" }))))))
-      : h("p", { class: "muted" }, t("no_results")));
+    // h() flattens the list of sections (Element.append would print "[object HTMLElement]")
+    h("div", { id: "gallery-slots" }, Object.keys(bySlot).length
+      ? Object.entries(bySlot).map(([slot, items]) => h("section", {}, h("h2", {}, slot),
+        h("div", { class: "gallery-grid" }, items.map((job) => photo(job, slot)))))
+      : h("p", { class: "muted" }, t("no_results"))));
   return { leave: () => clearInterval(timer) };
+}
+
+function photo(job, slot) {
+  const box = h("figure", { class: "gallery-item", dataset: { job: job.id } });
+  const draw = () => {
+    const hidden = Boolean(job.hidden_at);
+    const picture = hidden
+      ? h("div", { class: "placeholder hidden-photo" }, t("hidden"))
+      : h("a", { href: `/r/${job.id}`, target: "_blank", rel: "noopener" }, h("img", { src: job.thumbnail_url, alt: `${slot} ${job.received_at}`, loading: "lazy" }));
+    const toggle = h("button", { type: "button", class: "hide-photo", onclick: async () => {
+      await api(`/api/jobs/${job.id}`, { method: "PATCH", json: { hidden: !hidden } });
+      job.hidden_at = hidden ? null : new Date().toISOString();
+      draw();
+      toast(t(hidden ? "photo_shown" : "photo_hidden"));
+    } }, t(hidden ? "show_photo" : "hide_photo"));
+    const remove = h("button", { type: "button", class: "delete-photo danger", onclick: async () => {
+      if (!confirm(t("confirm_delete_photo"))) return;
+      await api(`/api/jobs/${job.id}/media`, { method: "DELETE" });
+      box.remove();
+      toast(t("photo_deleted"));
+    } }, t("delete_photo"));
+    box.replaceChildren(picture, h("figcaption", { class: "row" }, toggle, remove));
+  };
+  draw();
+  return box;
 }
