@@ -53,3 +53,10 @@ def test_docs_off_metrics_token_and_first_start_secrets_kept_out_of_logs(fake_ge
         assert (tmp_path / "fresh.db").stat().st_mode & 0o777 == 0o600
     finally:
         server.stop()
+
+
+def test_an_ingest_url_opened_in_a_browser_explains_itself(service):
+    page = httpx.get(f"{service.base_url}/api/ingest/slot-001")
+    assert page.status_code == 405 and page.headers["allow"] == "POST"
+    assert page.headers["content-type"].startswith("text/html") and "booth" in page.text and "/ui/" in page.text
+    assert "<script" not in httpx.get(f"{service.base_url}/api/ingest/<script>").text

@@ -37,8 +37,35 @@ async def test_bw_is_grey():
     assert red == green == blue
 
 
-async def test_frame_overlay_is_stretched_to_the_photo_and_keeps_the_centre():
-    plain, framed = await _run(), await _run([_frame()])
+def _border_widths(img: Image.Image) -> tuple[int, int, int, int]:
+    """Red border thickness (left, top, right, bottom) along the middle row and column."""
+
+    def red(xy) -> bool:
+        r, g, b = img.getpixel(xy)
+        return r > 180 and g < 90 and b < 90
+
+    mid_x, mid_y = img.width // 2, img.height // 2
+    left = next(x for x in range(img.width) if not red((x, mid_y)))
+    right = next(x for x in range(img.width) if not red((img.width - 1 - x, mid_y)))
+    top = next(y for y in range(img.height) if not red((mid_x, y)))
+    bottom = next(y for y in range(img.height) if not red((mid_x, img.height - 1 - y)))
+    return left, top, right, bottom
+
+
+async def test_a_frame_keeps_its_proportions_on_a_photo_of_another_shape():
+    framed = await _run([_frame((300, 200))])  # a 3:2 frame, 20 px border, on a square photo
+    assert framed.size == (512, 341)  # the photo is cut (centred) to 3:2, not the frame stretched
+    widths = _border_widths(framed)
+    assert max(widths) - min(widths) <= 2 and 30 <= widths[0] <= 38  # 20 px × 512/300, equal all round
+    extended = await _run([_frame((300, 200))], frame_fit="extend")
+    assert extended.size == (768, 512) and extended.getpixel((60, 256))[1] > 240  # white margin, no crop
+    stretched = await _run([_frame((300, 200))], frame_fit="stretch")
+    left, top, _, _ = _border_widths(stretched)
+    assert stretched.size == (512, 512) and top > left + 10  # the old distortion, on request only
+
+
+async def test_frame_overlay_keeps_the_centre():
+    plain, framed = await _run(), await _run([_frame((400, 400))])
     assert framed.size == plain.size == (512, 512)
     red, green, blue = framed.getpixel((3, 256))
     assert red > 200 and green < 60 and blue < 60

@@ -12,7 +12,7 @@ import io
 from typing import ClassVar, Literal
 
 from PIL import Image, ImageEnhance, ImageOps
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from photochanger.imaging import encode
 from photochanger.providers import segmentation
@@ -26,16 +26,24 @@ from photochanger.providers.base import (
 )
 
 Look = Literal["none", "bw", "sepia", "warm", "vivid"]
+FrameFit = Literal["crop", "extend", "stretch"]
 
 
 class LocalSettings(ProviderSettings):
     """``look``: colour treatment; ``overlay``: composite the slot's ``template`` images;
-    ``background``: replace what is not a person with the slot's ``background`` image. The result
-    has the photo's own size unless ``input_max_side`` caps its long side (pixels)."""
+    ``background``: replace what is not a person with the slot's ``background`` image;
+    ``frame_fit``: how a frame whose proportions differ from the photo's is fitted (never
+    distorted unless ``stretch``). The result has the photo's own size (cropped or extended to the
+    frame's proportions) unless ``input_max_side`` caps its long side (pixels)."""
 
     look: Look = "none"
     overlay: bool = True
     background: bool = False
+    frame_fit: FrameFit = Field(
+        "crop",
+        description="crop: the photo is cut (centred) to the frame's proportions; extend: white margins "
+        "added instead; stretch: the frame is stretched to the photo (distorts it)",
+    )
 
     @model_validator(mode="after")
     def _segmenter_installed(self) -> "LocalSettings":
@@ -67,10 +75,24 @@ def apply_look(img: Image.Image, look: Look) -> Image.Image:
     return img
 
 
-def overlay(img: Image.Image, template: InputImage) -> Image.Image:
-    """Composite ``template`` (alpha respected) over ``img``, stretched to ``img``'s size."""
+def overlay(img: Image.Image, template: InputImage, fit: FrameFit = "crop") -> Image.Image:
+    """Composite ``template`` (alpha respected) over ``img``. ``crop``: ``img`` is cut, centred,
+    to the frame's aspect ratio (keeping as many pixels as that allows) and the frame scaled
+    uniformly onto it; ``extend``: ``img`` is padded with white to the frame's aspect ratio;
+    ``stretch``: the frame is resized to ``img``'s size whatever its proportions."""
     with Image.open(io.BytesIO(template.data)) as frame:
-        layer = frame.convert("RGBA").resize(img.size, Image.Resampling.LANCZOS)
+        layer = frame.convert("RGBA")
+    if fit != "stretch":
+        ratio = layer.width / layer.height
+        if fit == "crop":
+            width = min(img.width, round(img.height * ratio))
+            size = (width, min(img.height, round(width / ratio)))
+            img = ImageOps.fit(img, size, Image.Resampling.LANCZOS)
+        else:
+            width = max(img.width, round(img.height * ratio))
+            size = (width, max(img.height, round(width / ratio)))
+            img = ImageOps.pad(img, size, Image.Resampling.LANCZOS, color="white")
+    layer = layer.resize(img.size, Image.Resampling.LANCZOS)
     base = img.convert("RGBA")
     base.alpha_composite(layer)
     return base.convert("RGB")
@@ -90,7 +112,7 @@ def render(request: ProviderRequest[LocalSettings]) -> bytes:
     if settings.overlay:
         for template in request.templates:
             if template.role == "template":
-                img = overlay(img, template)
+                img = overlay(img, template, settings.frame_fit)
     return encode(img, "image/jpeg").data
 
 
