@@ -34,7 +34,9 @@ async def test_overview_matches_the_jobs(svc, fake_gemini):
     s13 = [j for j in jobs if j.slot_id == "slot-013"]
     slot = overview["slots"]["slot-013"]
     assert slot["jobs"] == len(s13) and slot["failed_by_reason"].get("unsupported_media_type", 0) >= 1
-    assert slot["success_rate"] == round(sum(j.status == "done" for j in s13) / len(s13), 4)
+    photos = [j for j in s13 if j.source == "ingest" and j.provider is not None]  # the junk upload is no photo
+    assert slot["success_rate"] == round(sum(j.status == "done" for j in photos) / len(photos), 4)
+    assert slot["rejected"] == sum(j.provider is None and j.status != "done" for j in s13) >= 1
     s14 = overview["slots"]["slot-014"]
     assert s14["retried_jobs"] >= 1 and s14["retries"] >= 1 and s14["failed_by_reason"]["content_rejected"] >= 1
     assert totals["storage_bytes"] == sum(

@@ -93,7 +93,8 @@ def test_login_errors_then_dashboard_with_copyable_ingest_url(page, ui_server):
     page.wait_for_selector("#login-error:has-text('Wrong username or password')")
     shot(page, "01-login-error")
     login(page)
-    assert page.locator("#slots .slot-card").count() == 15
+    cards, inactive = page.locator("#slots .slot-card").count(), page.locator("#inactive-slots li").count()
+    assert cards >= 1 and cards + inactive == 15  # inactive slots collapsed into one list
     page.click("[data-slot=slot-001] button:has-text('Copy')")
     assert page.evaluate("navigator.clipboard.readText()") == f"{ui_server.base_url}/api/ingest/slot-001"
     page.click("text=Show")
@@ -216,6 +217,18 @@ def test_settings_and_statistics_pages(page):
     page.dispatch_event("#sync_response_seconds", "input")
     page.click("#save-settings")
     page.wait_for_selector(".toast:has-text('Saved')")
+
+
+def test_the_dashboard_is_live_and_a_second_tab_shares_the_session(page, ui_server):
+    login(page)
+    r = ui_server.post("slot-001", PHOTOS / "astronaut.jpg")
+    assert r.status == 200
+    job_id = r.headers["x-job-id"]
+    page.wait_for_selector(f"[data-slot=slot-001] a[href$='/{job_id}']", timeout=9000)  # no reload: ≤ 5 s polling
+    second = page.context.new_page()
+    second.goto(f"{ui_server.base_url}/ui/#/jobs")
+    second.wait_for_selector(f"#jobs-body a[href='#/jobs/{job_id}']")  # logged in already
+    second.close()
 
 
 def test_russian_on_a_phone(page):

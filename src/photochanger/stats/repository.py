@@ -13,7 +13,11 @@ FAILED = ("failed", "timeout", "interrupted")
 
 
 async def counts_by_slot(session: AsyncSession, since: datetime) -> list[tuple]:
-    """Per slot: ``(slot_id, jobs, done, timeouts, retried_jobs, retries, stored_bytes, fallbacks, cost)``."""
+    """Per slot: ``(slot_id, jobs, done, timeouts, retried_jobs, retries, stored_bytes, fallbacks, cost,
+    booth_photos, booth_done, rejected)``. ``booth_photos``: booth uploads that reached a provider
+    (wrong passwords, bad files and test runs are not guests' photos); ``rejected``: requests that
+    failed before any provider was chosen."""
+    booth = and_(Job.source == "ingest", Job.provider.is_not(None))
     stored = case(
         (Job.media_purged_at.is_(None), func.coalesce(Job.input_bytes, 0) + func.coalesce(Job.result_bytes, 0)), else_=0
     )
@@ -28,6 +32,9 @@ async def counts_by_slot(session: AsyncSession, since: datetime) -> list[tuple]:
             func.sum(stored),
             func.sum(case((Job.fallback.is_not(None), 1), else_=0)),
             func.sum(func.coalesce(Job.cost_usd, 0.0)),
+            func.sum(case((booth, 1), else_=0)),
+            func.sum(case((and_(booth, Job.status == "done"), 1), else_=0)),
+            func.sum(case((and_(Job.provider.is_(None), Job.status.in_(FAILED)), 1), else_=0)),
         )
         .where(Job.received_at >= since)
         .group_by(Job.slot_id)

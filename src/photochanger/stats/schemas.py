@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 Window = Literal["1h", "24h", "7d"]
 Bucket = Literal["5m", "15m", "1h", "6h", "1d"]
@@ -23,7 +23,10 @@ class SlotStats(BaseModel):
     failed: int = 0
     timeouts: int = 0
     failed_by_reason: dict[str, int] = {}
-    success_rate: float | None = None
+    success_rate: float | None = Field(
+        None, description="booth photos answered with an image ÷ booth photos that reached a provider (0–1)"
+    )
+    rejected: int = Field(0, description="requests refused before any provider: wrong password, bad file, …")
     p50_total_ms: int | None = None
     p95_total_ms: int | None = None
     p50_provider_ms: int | None = None

@@ -35,9 +35,13 @@ async def overview(db: Database, window: Window) -> Overview:
                 rows = await repository.percentiles(session, since, column, group)
                 latencies += [(TOTAL if group is None else grp, name, p, v) for grp, p, v in rows]
     stats: dict[str, SlotStats] = defaultdict(SlotStats)
-    for slot_id, jobs, done, timeouts, retried, retries, stored, fallbacks, cost in counts:
+    booth: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for slot_id, jobs, done, timeouts, retried, retries, stored, fallbacks, cost, photos, ok, rejected in counts:
         for key in (slot_id, TOTAL):
             s = stats[key]
+            booth[key][0] += int(photos or 0)
+            booth[key][1] += int(ok or 0)
+            s.rejected += int(rejected or 0)
             s.jobs += jobs
             s.done += int(done or 0)
             s.timeouts += int(timeouts or 0)
@@ -63,8 +67,9 @@ async def overview(db: Database, window: Window) -> Overview:
             )
     for key, name, percent, value in latencies:
         setattr(stats[key], f"p{percent}_{name}_ms", int(value))
-    for s in stats.values():
-        s.success_rate = round(s.done / s.jobs, 4) if s.jobs else None
+    for key, s in stats.items():
+        photos, ok = booth[key]
+        s.success_rate = round(ok / photos, 4) if photos else None
     totals = stats.pop(TOTAL, SlotStats())
     return Overview(window=window, since=since, totals=totals, slots=dict(sorted(stats.items())))
 

@@ -1,4 +1,5 @@
-// JSON API client: bearer token in sessionStorage, errors as ApiError with the server's body.
+// JSON API client: bearer token in localStorage (every tab of the admin shares the session; logging
+// out in one tab logs out all), errors as ApiError with the server's body.
 const TOKEN = "photochanger.token";
 
 export class ApiError extends Error {
@@ -11,9 +12,13 @@ export class ApiError extends Error {
 }
 
 export const auth = {
-  get token() { return sessionStorage.getItem(TOKEN); },
-  set token(value) { value ? sessionStorage.setItem(TOKEN, value) : sessionStorage.removeItem(TOKEN); },
+  get token() { return localStorage.getItem(TOKEN); },
+  set token(value) { value ? localStorage.setItem(TOKEN, value) : localStorage.removeItem(TOKEN); },
 };
+
+window.addEventListener("storage", (event) => {  // another tab logged in or out
+  if (event.key === TOKEN && !event.newValue) location.hash = "#/login";
+});
 
 export async function api(path, { method = "GET", json, form, headers = {}, raw = false } = {}) {
   const options = { method, headers: { ...headers } };

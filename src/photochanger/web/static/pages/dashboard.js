@@ -1,9 +1,12 @@
-// Dashboard: route health (a red banner while a provider route fails, refreshed every 10 s, and
-// the warm-up an operator runs before the doors open), then the 15 slots with provider, state,
-// last result, today's success and the ingest URL.
+// Dashboard, the live operations view (refreshes itself every 5 s): route health (a red banner
+// while a provider route fails, and the warm-up an operator runs before the doors open), then the
+// active slots with provider, last result, today's success and the ingest URL; inactive slots
+// collapsed into one compact list.
 import { api } from "../api.js";
 import { copy, h, toast, when } from "../dom.js";
 import { t } from "../i18n.js";
+
+const LIVE_MS = 5000;
 
 export async function render(main) {
   const [slots, overview, settings] = await Promise.all([
@@ -26,11 +29,26 @@ export async function render(main) {
       warmupButton.disabled = false;
     }
   } }, t("warm_up"));
+  const grid = h("div", { class: "grid", id: "slots" });
+  const inactive = h("div", { id: "inactive-slots" });
+  const drawSlots = (list, stats) => {
+    grid.replaceChildren(...list.filter((s) => s.is_active).map((slot) => card(slot, stats.slots[slot.id])));
+    const off = list.filter((s) => !s.is_active);
+    inactive.replaceChildren(off.length ? h("details", { class: "card" }, h("summary", {}, t("inactive_slots", { count: off.length })),
+      h("ul", { class: "compact" }, off.map((slot) => h("li", {}, h("a", { href: `#/slots/${slot.id}` }, `${slot.id} · ${slot.display_name}`), ` — ${slot.provider}`)))) : "");
+  };
+  drawSlots(slots, overview);
   async function refresh() {
     try { health.replaceChildren(...banner(await api("/api/routes"))); } catch { /* next refresh will tell */ }
   }
+  async function refreshSlots() {
+    try {
+      const [list, stats] = await Promise.all([api("/api/slots"), api("/api/stats/overview?window=24h")]);
+      drawSlots(list, stats);
+    } catch { /* next refresh will tell */ }
+  }
   await refresh();
-  const timer = setInterval(refresh, 10000);
+  const timer = setInterval(() => { refresh(); refreshSlots(); }, LIVE_MS);
   main.append(
     h("h1", {}, t("dashboard")),
     health,
@@ -42,8 +60,9 @@ export async function render(main) {
         e.target.textContent = visible ? t("hide") : t("show");
       } }, t("show")),
       h("button", { type: "button", onclick: async () => { await copy(settings.ingest_password); toast(t("copied")); } }, t("copy"))),
-    h("h2", { class: "sr-only" }, "Slots"),
-    h("div", { class: "grid", id: "slots" }, slots.map((slot) => card(slot, overview.slots[slot.id]))),
+    h("h2", { class: "sr-only" }, t("slots")),
+    grid,
+    inactive,
   );
   return { leave: () => clearInterval(timer) };
 }
@@ -82,7 +101,7 @@ function card(slot, stats) {
     slot.last_result_thumbnail_url
       ? h("a", { href: slot.last_result_url, target: "_blank", rel: "noopener" }, h("img", { class: "thumb", src: slot.last_result_thumbnail_url, alt: `${t("result")} ${slot.display_name}`, loading: "lazy" }))
       : h("div", { class: "thumb muted placeholder" }, t("no_results")),
-    h("p", { class: "muted" }, `${t("last_job")}: `, slot.last_job_status ? h("span", { class: `pill ${slot.last_job_status}` }, slot.last_job_status) : t("no_jobs"),
+    h("p", { class: "muted" }, `${t("last_job")}: `, slot.last_job_status ? h("span", { class: `pill ${slot.last_job_status}` }, t(`status_${slot.last_job_status}`)) : t("no_jobs"),
       ` ${slot.last_job_at ? when(slot.last_job_at) : ""}`),
     h("p", { class: "muted" }, `${t("success_today")}: ${rate === null || rate === undefined ? "—" : `${Math.round(rate * 100)} %`}`),
     h("div", { class: "row" }, h("code", { class: "ingest-url" }, slot.ingest_url),
