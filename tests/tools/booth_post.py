@@ -48,7 +48,7 @@ def post(url, body, ctype, expect=True, timeout=70.0, headers=None):
     u = urlsplit(url)
     path = u.path + ("?" + u.query if u.query else "")
     conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=timeout)
-    conn.putrequest("POST", path, skip_accept_encoding=True)
+    conn.putrequest("POST", path, skip_host=True, skip_accept_encoding=True)  # one Host header, as the booth sends
     conn.putheader("Host", u.netloc)
     conn.putheader("Content-Type", ctype)
     conn.putheader("Content-Length", str(len(body)))
