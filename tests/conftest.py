@@ -125,10 +125,11 @@ class Service:
             [sys.executable, "-m", "photochanger", *args], env=self.env, capture_output=True, text=True, timeout=60
         )
 
-    def start(self) -> None:
+    def start(self, *extra: str) -> None:
+        """Run ``photochanger serve`` (plus ``extra`` options) and wait until ``/readyz`` is 200."""
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "photochanger", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "photochanger", "serve", "--port", str(self.port), *extra],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

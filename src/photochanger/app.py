@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 
 import structlog
@@ -19,6 +18,7 @@ from photochanger.health.routes import router as health_router
 from photochanger.ingest.routes import router as ingest_router
 from photochanger.jobs import service as jobs
 from photochanger.jobs.routes import router as jobs_router
+from photochanger.leases import service as leases
 from photochanger.logs import configure_logging
 from photochanger.media.routes import router as media_router
 from photochanger.media.service import purge_expired, purge_provider_media
@@ -40,18 +40,21 @@ RECOVERY_INTERVAL_SECONDS = 30
 
 async def maintenance(ctx: AppContext) -> None:
     """Forever: mark dead pending jobs ``interrupted`` (every 30 s) and purge expired media
-    (every ``cleanup_interval_seconds``). Errors are logged and the loop goes on."""
-    next_cleanup = 0.0
+    (every ``cleanup_interval_seconds``). Every server process runs this loop, but each period
+    only the one that claims the lease (``maintenance``, ``media_cleanup``) does the work. Errors are logged and the
+    loop goes on."""
     while True:
         try:
+            if not await leases.claim(ctx.db, "maintenance", RECOVERY_INTERVAL_SECONDS - 1):
+                await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
+                continue
             if recovered := await jobs.recover_interrupted(ctx.db):
                 log.warning("jobs.interrupted", count=recovered)
             await purge_provider_media(ctx.db, ctx.store)
             await routing.purge_expired_permits(ctx)
             await auth.prune_login_failures(ctx.db)
-            if time.monotonic() >= next_cleanup:
+            if await leases.claim(ctx.db, "media_cleanup", ctx.config.cleanup_interval_seconds):
                 report = await purge_expired(ctx.db, ctx.store)
-                next_cleanup = time.monotonic() + ctx.config.cleanup_interval_seconds
                 if report.files or report.temp_files:
                     log.info(
                         "media.cleanup",

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -90,9 +91,14 @@ def _print(data: object) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for the booth's LAN).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes on this port (PostgreSQL only; /metrics sums them).")
+    ] = 1,
 ) -> None:
     """Migrate the database, seed settings, print the ingest URL and run the server."""
     config = _config()
+    if workers > 1 and not config.resolved_database_url.startswith("postgresql"):
+        _fail("--workers needs PostgreSQL: on SQLite in-flight places are counted in one process's memory")
     config.ensure_data_dir()
     upgrade(config.resolved_database_url)
 
@@ -121,8 +127,15 @@ def serve(
         typer.echo(f"First-start credentials: written to {path} (mode 0600); delete it once noted")
     if not generated:
         typer.echo("Ingest password: run `photochanger settings show` to see it")
+    if workers > 1:  # each worker builds the app from the same environment; metrics summed via files
+        metrics_dir = config.data_dir.resolve() / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     uvicorn.run(
-        create_app(config),
+        create_app(config) if workers == 1 else "photochanger.app:create_app",
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=port,
         log_config=None,

@@ -1,6 +1,21 @@
-"""Prometheus metrics (exposed at ``GET /metrics``). Durations in seconds."""
+"""Prometheus metrics (exposed at ``GET /metrics``). Durations in seconds.
 
-from prometheus_client import Counter, Gauge, Histogram
+With ``photochanger serve --workers N`` every worker writes its samples to files in
+``PROMETHEUS_MULTIPROC_DIR`` (set by ``serve``) and ``/metrics`` adds them up across workers
+(prometheus-client's multiprocess mode); with one process the default registry is used.
+"""
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 12, 20, 30, 45, 60)
 
@@ -35,9 +50,20 @@ ROUTE_STATE = Gauge(
     "photochanger_route_circuit_state",
     "Circuit of each route as this process last saw it: 0 closed, 1 half-open, 2 open.",
     ["route"],
+    multiprocess_mode="mostrecent",
 )
 INGEST_QUEUE_SECONDS = Histogram(
     "photochanger_ingest_queue_seconds",
     "Time an ingest waited for an in-flight place (slot and provider limits).",
     buckets=(0, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 12, 20, 30),
 )
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text exposition of every metric (summed over workers in multiprocess mode) and its
+    content type."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST

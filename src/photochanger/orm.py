@@ -4,6 +4,7 @@ from photochanger.auth.models import Admin, LoginFailure, RevokedToken
 from photochanger.db import Base
 from photochanger.gallery.models import RateLimitBucket
 from photochanger.jobs.models import Job, JobAttempt
+from photochanger.leases.models import Lease
 from photochanger.media.models import ProviderMedia
 from photochanger.routing.models import InFlightPermit, RouteStateRow
 from photochanger.settings.models import AppSetting
@@ -16,6 +17,7 @@ __all__ = [
     "InFlightPermit",
     "Job",
     "JobAttempt",
+    "Lease",
     "LoginFailure",
     "ProviderMedia",
     "RateLimitBucket",

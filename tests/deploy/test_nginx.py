@@ -5,13 +5,10 @@ two server processes on one PostgreSQL, driven with DSLR Remote Pro's exact requ
 import shutil
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy import make_url
 
 from tests.conftest import PG_URL, PHOTOS, Service, free_port
 from tests.tools import booth_post
@@ -30,17 +27,6 @@ def _render(site: str, port: int, upstreams: list[int]) -> str:
     _, _, rest = rest.partition("    keepalive")
     site = f"{head}upstream photochanger {{\n{servers}    keepalive{rest}"
     return site.replace("listen 80;", f"listen 127.0.0.1:{port};")
-
-
-@pytest.fixture
-async def pg_database():
-    name = f"photochanger_deploy_{uuid.uuid4().hex[:10]}"
-    admin = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
 
 
 @pytest.fixture

@@ -4,10 +4,11 @@ import hmac
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from photochanger.errors import ApiError
 from photochanger.health.service import readiness
+from photochanger.metrics import exposition
 
 router = APIRouter(tags=["health"])
 
@@ -36,4 +37,5 @@ async def metrics(request: Request) -> Response:
         sent = request.headers.get("authorization", "").removeprefix("Bearer ").encode()
         if not hmac.compare_digest(sent, token.encode()):
             raise ApiError(401, "invalid_token", "/metrics needs the METRICS_TOKEN bearer token")
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
