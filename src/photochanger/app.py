@@ -81,6 +81,11 @@ def create_app(config: Config | None = None) -> FastAPI:
         app.state.ctx = ctx
         routing.install_listeners(ctx)
         await settings_service.seed(ctx.db, config)
+        try:  # at once, whoever holds the maintenance lease: a restart after a crash recovers its jobs
+            if recovered := await jobs.recover_interrupted(ctx.db):
+                log.warning("jobs.interrupted", count=recovered)
+        except Exception:
+            log.exception("maintenance.failed")
         task = asyncio.create_task(maintenance(ctx))
         log.info("app.started", database=ctx.db.engine.dialect.name, media_root=str(ctx.store.root))
         try:
