@@ -5,6 +5,18 @@ const TEXTS = {
     gallery: "Gallery", logout: "Log out", language: "Language", login: "Log in", username: "Username",
     password: "Password", wrong_login: "Wrong username or password.", throttled: "Too many attempts. Try again in {s} s.",
     ingest_url: "Ingest URL", copy: "Copy", copied: "Copied", show: "Show", hide: "Hide", ingest_password: "Ingest password",
+    reason_slot_not_found: "no such slot", reason_slot_disabled: "slot switched off",
+    reason_payload_too_large: "photo too large", reason_invalid_password: "wrong password",
+    reason_rate_limited: "too many at once", reason_invalid_request: "malformed upload",
+    reason_upload_timeout: "upload stalled", reason_unsupported_media_type: "not a JPEG/PNG/WebP photo",
+    reason_content_rejected: "blocked by the provider's safety filter", reason_provider_error: "provider failed",
+    reason_people_lost: "the edit lost the people",
+    reason_provider_unavailable: "provider unavailable (key, quota or outage)",
+    reason_provider_timeout: "no answer in time", reason_storage_unavailable: "disk or database unavailable",
+    reason_server_busy: "server busy", reason_client_disconnected: "the booth went away",
+    reason_internal_error: "internal error", reason_interrupted: "interrupted by a restart",
+    reason_invalid_settings: "invalid slot settings", reason_original_expired: "original photo expired",
+    reason_circuit_open: "route known to be failing",
     status_pending: "in progress", status_done: "done", status_failed: "failed", status_timeout: "timed out",
     status_interrupted: "interrupted", inactive_slots: "Inactive slots ({count})", rejected: "Refused requests",
     active: "Active", inactive: "Inactive", last_job: "Last job", success_today: "Success today", edit: "Edit",
@@ -56,6 +68,18 @@ const TEXTS = {
     gallery: "Галерея", logout: "Выйти", language: "Язык", login: "Войти", username: "Логин",
     password: "Пароль", wrong_login: "Неверный логин или пароль.", throttled: "Слишком много попыток. Повторите через {s} с.",
     ingest_url: "Адрес для фотобудки", copy: "Копировать", copied: "Скопировано", show: "Показать", hide: "Скрыть",
+    reason_slot_not_found: "нет такого слота", reason_slot_disabled: "слот выключен",
+    reason_payload_too_large: "фото слишком большое", reason_invalid_password: "неверный пароль",
+    reason_rate_limited: "слишком много одновременно", reason_invalid_request: "ошибка в запросе",
+    reason_upload_timeout: "загрузка зависла", reason_unsupported_media_type: "не фото JPEG/PNG/WebP",
+    reason_content_rejected: "заблокировано фильтром провайдера", reason_provider_error: "ошибка провайдера",
+    reason_people_lost: "на результате пропали люди",
+    reason_provider_unavailable: "провайдер недоступен (ключ, квота или сбой)",
+    reason_provider_timeout: "нет ответа вовремя", reason_storage_unavailable: "диск или база недоступны",
+    reason_server_busy: "сервер перегружен", reason_client_disconnected: "фотобудка отключилась",
+    reason_internal_error: "внутренняя ошибка", reason_interrupted: "прервано перезапуском",
+    reason_invalid_settings: "неверные настройки слота", reason_original_expired: "исходное фото удалено по сроку",
+    reason_circuit_open: "маршрут заведомо неисправен",
     status_pending: "в работе", status_done: "готово", status_failed: "ошибка", status_timeout: "истекло время",
     status_interrupted: "прервано", inactive_slots: "Выключенные слоты ({count})", rejected: "Отклонённые запросы",
     ingest_password: "Пароль фотобудки", active: "Включён", inactive: "Выключен", last_job: "Последнее задание",
@@ -111,6 +135,11 @@ if (!TEXTS[lang]) lang = "en";
 export function t(key, values = {}) {
   const text = TEXTS[lang][key] ?? TEXTS.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
+}
+
+/** A failure_reason as a sentence in the current language (the code itself when unknown). */
+export function reason(code) {
+  return code ? (TEXTS[lang][`reason_${code}`] ?? TEXTS.en[`reason_${code}`] ?? code) : "";
 }
 
 export function setLang(value) {

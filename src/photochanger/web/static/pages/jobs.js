@@ -1,7 +1,7 @@
 // Jobs: filterable list with "load more", job detail, and the booth's last requests.
 import { api, authorisedImage } from "../api.js";
 import { field, h, when } from "../dom.js";
-import { t } from "../i18n.js";
+import { reason, t } from "../i18n.js";
 
 const STATUSES = ["", "pending", "done", "failed", "timeout", "interrupted"];
 const SOURCES = ["", "ingest", "ui_test", "rerun"];
@@ -40,7 +40,7 @@ export async function renderList(main) {
     h("tbody", {}, requests.map((r) => h("tr", {}, h("td", {}, when(r.received_at)), h("td", {}, r.slot_id),
       h("td", {}, h("code", {}, JSON.stringify(r.client_fields))), h("td", {}, h("code", {}, JSON.stringify(r.client_headers || {}))),
       h("td", {}, r.input_bytes ? `${(r.input_bytes / 1024).toFixed(0)} KB ${r.input_mime || ""}` : "—"),
-      h("td", {}, h("span", { class: `pill ${r.status}` }, t(`status_${r.status}`)), ` ${r.http_status || ""} ${r.failure_reason || ""}`)))))));
+      h("td", {}, h("span", { class: `pill ${r.status}` }, t(`status_${r.status}`)), ` ${r.http_status || ""} ${reason(r.failure_reason)}`)))))));
 }
 
 function duration(ms) {
@@ -50,7 +50,7 @@ function duration(ms) {
 
 function row(job) {
   return h("tr", {}, h("td", {}, when(job.received_at)), h("td", {}, job.slot_id), h("td", {}, job.source),
-    h("td", {}, h("span", { class: `pill ${job.status}` }, t(`status_${job.status}`)), job.failure_reason ? ` ${job.failure_reason}` : ""),
+    h("td", {}, h("span", { class: `pill ${job.status}` }, t(`status_${job.status}`)), job.failure_reason ? h("span", { title: job.failure_reason }, ` ${reason(job.failure_reason)}`) : ""),
     h("td", {}, job.provider || "—"), h("td", {}, duration(job.total_ms)),
     h("td", {}, h("a", { href: `#/jobs/${job.id}` }, t("details"))));
 }
@@ -60,7 +60,7 @@ export async function renderDetail(main, jobId) {
   const original = h("img", { alt: t("original"), id: "job-original" });
   if (job.original_url) authorisedImage(job.original_url).then((url) => { original.src = url; });
   main.append(h("h1", {}, `${t("jobs")} · ${job.slot_id}`),
-    h("p", {}, h("span", { class: `pill ${job.status}` }, t(`status_${job.status}`)), ` ${job.failure_reason || ""} ${job.failure_detail || ""}`),
+    h("p", {}, h("span", { class: `pill ${job.status}` }, t(`status_${job.status}`)), ` ${reason(job.failure_reason)} `, job.failure_detail ? h("small", { class: "muted" }, job.failure_detail) : ""),
     h("div", { class: "side-by-side" }, h("figure", {}, original, h("figcaption", {}, t("original"))),
       job.result_url ? h("figure", {}, h("img", { src: job.result_url, alt: t("result") }), h("figcaption", {}, h("a", { href: `/r/${job.id}`, target: "_blank", rel: "noopener" }, t("open")))) : h("div", {})),
     job.prompt ? h("p", { id: "job-prompt" }, h("strong", {}, `${t("prompt")}: `), job.prompt) : null,

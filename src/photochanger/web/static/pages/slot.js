@@ -1,7 +1,7 @@
 // Slot editor: fields follow the provider; templates by drag and drop; a test run from a photo.
 import { api, authorisedImage } from "../api.js";
 import { field, h, toast } from "../dom.js";
-import { t } from "../i18n.js";
+import { reason, t } from "../i18n.js";
 
 // The provider catalogue (GET /api/providers): each provider's settings as JSON Schema; the
 // fields below are built from it, and the server validates again on save.
@@ -188,7 +188,7 @@ function testSection(slotId, payload) {
       h("p", {}, `${t("duration")}: ${(result.duration_ms / 1000).toFixed(1)} s · ${t("attempts")}: `,
         result.attempts.map((a) => `${a.provider}${a.model ? `/${a.model}` : ""} ${a.outcome}${a.failure_class ? ` ${a.failure_class}` : ""} (${a.latency_ms} ms${a.faces_expected == null ? "" : `, ${t("faces")} ${a.faces_expected} → ${a.faces_found}`})`).join(", ")));
     } catch (exc) {
-      output.append(h("p", { class: "field-error", role: "alert" }, `${exc.body?.failure_reason || t("error")}: ${exc.message}`));
+      output.append(h("p", { class: "field-error", role: "alert" }, `${exc.body?.failure_reason ? reason(exc.body.failure_reason) : t("error")}: ${exc.message}`));
     } finally {
       clearInterval(tick);
       progress.textContent = "";
