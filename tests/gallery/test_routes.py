@@ -12,7 +12,7 @@ async def test_gallery_is_closed_until_shared_and_lists_booth_results(svc):
     assert closed.status_code == 403 and closed.json()["failure_reason"] == "gallery_not_shared"
     await svc.slot("slot-015", "local")
     job_id = svc.post("slot-015").headers["x-job-id"]
-    state = svc.api.post("/api/gallery/share", json={"minutes": 1}).json()
+    state = svc.api.post("/api/gallery/share", json={"minutes": 1, "include_earlier": True}).json()
     assert state["active"] is True and state["public_url"].endswith("/gallery")
     assert svc.api.post("/api/gallery/share", json={"minutes": 0}).status_code == 422
     listing = httpx.get(
@@ -45,8 +45,8 @@ async def test_public_gallery_rate_limit_per_ip(svc):
 
 async def test_a_hidden_photo_leaves_the_gallery_and_its_links_and_deleted_media_is_gone(svc):
     await svc.slot("slot-015", "local")
+    svc.api.post("/api/gallery/share", json={"minutes": 5})  # from now on
     kept, hidden = (svc.post("slot-015").headers["x-job-id"] for _ in range(2))
-    svc.api.post("/api/gallery/share", json={"minutes": 5})
     try:
 
         def listed() -> list[str]:
@@ -76,5 +76,24 @@ async def test_a_hidden_photo_leaves_the_gallery_and_its_links_and_deleted_media
         assert kept not in listed() and svc.api.get(f"/api/jobs/{kept}").json()["status"] == "done"  # row kept
         assert svc.api.patch("/api/jobs/" + "0" * 32, json={"hidden": True}).status_code == 404
         assert svc.api.delete("/api/jobs/" + "0" * 32 + "/media").status_code == 404
+    finally:
+        svc.api.delete("/api/gallery/share")
+
+
+async def test_sharing_chosen_slots_from_now_on_keeps_earlier_and_other_photos_private(svc):
+    await svc.slot("slot-002", "local")
+    await svc.slot("slot-003", "local")
+    earlier = svc.post("slot-002").headers["x-job-id"]  # "last week's event"
+    state = svc.api.post("/api/gallery/share", json={"minutes": 5, "slots": ["slot-002"], "title": "Anna & Ivan"})
+    assert state.status_code == 200 and state.json()["slots"] == ["slot-002"] and state.json()["since"]
+    try:
+        fresh = svc.post("slot-002").headers["x-job-id"]
+        other = svc.post("slot-003").headers["x-job-id"]
+        ip = f"10.9.{uuid.uuid4().int % 250}.3"
+        gallery = httpx.get(f"{svc.base_url}/api/public/gallery", headers={"X-Forwarded-For": ip}).json()
+        listed = {item["result_url"].rsplit("/", 1)[1] for item in gallery["items"]}
+        assert fresh in listed and earlier not in listed and other not in listed
+        assert gallery["title"] == "Anna & Ivan"
+        assert svc.api.post("/api/gallery/share", json={"minutes": 5, "slots": ["slot-016"]}).status_code == 422
     finally:
         svc.api.delete("/api/gallery/share")

@@ -166,6 +166,7 @@ def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, b
     shot(page, "05-job-detail")
     page.goto("/ui/#/gallery")
     page.fill("#share-minutes", "5")
+    page.check("#share-earlier")  # the photo was taken before sharing
     page.click("#share")
     page.wait_for_selector("#share-state:has-text('Shared')")
     image_loaded(page, f"figure[data-job='{job_id}'] img")  # photos, not "[object HTMLElement]" text

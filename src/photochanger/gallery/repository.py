@@ -10,19 +10,24 @@ from photochanger.gallery.models import RateLimitBucket
 from photochanger.jobs.models import Job
 
 
-async def recent_results(session: AsyncSession, now: datetime, limit: int) -> list[tuple[str, datetime]]:
-    """``(job_id, received_at)`` of booth results still downloadable, newest first."""
+async def recent_results(
+    session: AsyncSession, now: datetime, limit: int, slots: list[str] | None = None, since: datetime | None = None
+) -> list[tuple[str, datetime]]:
+    """``(job_id, received_at)`` of booth results still downloadable and not hidden, of ``slots``
+    (None: all) received from ``since`` (None: any time), newest first."""
+    conditions = [
+        Job.status == "done",
+        Job.source == "ingest",
+        Job.media_purged_at.is_(None),
+        Job.hidden_at.is_(None),
+        Job.result_expires_at > now,
+    ]
+    if slots is not None:
+        conditions.append(Job.slot_id.in_(slots))
+    if since is not None:
+        conditions.append(Job.received_at >= since)
     rows = await session.execute(
-        select(Job.id, Job.received_at)
-        .where(
-            Job.status == "done",
-            Job.source == "ingest",
-            Job.media_purged_at.is_(None),
-            Job.hidden_at.is_(None),
-            Job.result_expires_at > now,
-        )
-        .order_by(Job.received_at.desc())
-        .limit(limit)
+        select(Job.id, Job.received_at).where(*conditions).order_by(Job.received_at.desc()).limit(limit)
     )
     return [tuple(row) for row in rows]
 

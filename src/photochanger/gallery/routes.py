@@ -43,9 +43,10 @@ async def share_state(request: Request, _: AdminSession) -> ShareState:
 
 @router.post("/gallery/share", response_model=ShareState)
 async def share(body: ShareRequest, request: Request, _: AdminSession) -> ShareState:
-    """Open the public gallery for ``minutes`` (1–1440, default 15)."""
+    """Open the public gallery for ``minutes`` (1–1440, default 15), for ``slots`` (default all),
+    with photos from now on unless ``include_earlier``, titled ``title``."""
     ctx = request.app.state.ctx
-    return await service.share(ctx.db, public_base(ctx, str(request.base_url)), body.minutes)
+    return await service.share(ctx.db, public_base(ctx, str(request.base_url)), body)
 
 
 @router.delete("/gallery/share", status_code=204)

@@ -1,6 +1,7 @@
 """Gallery shapes."""
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -11,18 +12,29 @@ class Moderation(BaseModel):
     hidden: bool
 
 
+SlotId = Annotated[str, Field(pattern=r"^slot-0(0[1-9]|1[0-5])$")]
+
+
 class ShareRequest(BaseModel):
-    """``POST /api/gallery/share``."""
+    """``POST /api/gallery/share``: open for ``minutes``; only ``slots`` (None: every slot); only
+    photos taken from now on unless ``include_earlier`` (last week's event stays private); an
+    optional ``title`` shown to guests."""
 
     minutes: int = Field(15, ge=1, le=1440)
+    slots: list[SlotId] | None = Field(None, min_length=1, max_length=15)
+    include_earlier: bool = False
+    title: str | None = Field(None, max_length=80)
 
 
 class ShareState(BaseModel):
-    """Whether the public gallery is open, until when, and its address."""
+    """Whether the public gallery is open, until when, its address, and what it shows."""
 
     active: bool
     shared_until: datetime | None
     public_url: str
+    slots: list[str] | None = None
+    since: datetime | None = None
+    title: str | None = None
 
 
 class GalleryItem(BaseModel):
@@ -37,4 +49,5 @@ class PublicGallery(BaseModel):
     """``GET /api/public/gallery``: newest first."""
 
     shared_until: datetime
+    title: str | None = None
     items: list[GalleryItem]

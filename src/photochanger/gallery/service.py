@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 
 from photochanger.db import Database, utcnow
 from photochanger.gallery import repository
-from photochanger.gallery.schemas import GalleryItem, PublicGallery, ShareState
+from photochanger.gallery.schemas import GalleryItem, PublicGallery, ShareRequest, ShareState
 from photochanger.media.storage import MediaStore, thumbnail_path
 from photochanger.settings import repository as settings_repository
 from photochanger.urls import result_url, thumbnail_url
 
 SHARED_UNTIL = "gallery_shared_until"
+SHARE_SCOPE = "gallery_share_scope"  # {"slots": [...] | None, "since": iso | None, "title": str | None}
 REQUESTS_PER_MINUTE = 30
 CACHE_SECONDS = 30
 ITEMS = 60
@@ -31,7 +32,7 @@ class TooManyRequests(Exception):
         self.retry_after = retry_after
 
 
-_cache: tuple[float, str, list[tuple[str, datetime]]] | None = None  # (monotonic time, base, rows)
+_cache: tuple[float, str, list[tuple[str, datetime]], str | None] | None = None  # (time, base, rows, title)
 
 
 async def _shared_until(db: Database) -> datetime | None:
@@ -41,19 +42,39 @@ async def _shared_until(db: Database) -> datetime | None:
     return until if until and until > utcnow() else None
 
 
+async def _scope(db: Database) -> dict:
+    async with db.transaction() as session:
+        return await settings_repository.get(session, SHARE_SCOPE) or {}
+
+
 async def state(db: Database, base: str) -> ShareState:
     """The current sharing state."""
     until = await _shared_until(db)
-    return ShareState(active=until is not None, shared_until=until, public_url=f"{base}/gallery")
+    scope = await _scope(db) if until else {}
+    return ShareState(
+        active=until is not None,
+        shared_until=until,
+        public_url=f"{base}/gallery",
+        slots=scope.get("slots"),
+        since=datetime.fromisoformat(scope["since"]) if scope.get("since") else None,
+        title=scope.get("title"),
+    )
 
 
-async def share(db: Database, base: str, minutes: int) -> ShareState:
-    """Open the gallery for ``minutes`` from now (replacing any earlier end); the listing is read
-    afresh."""
+async def share(db: Database, base: str, request: ShareRequest) -> ShareState:
+    """Open the gallery for ``request.minutes`` from now (replacing any earlier sharing) for its
+    slots, from now on unless it includes earlier photos; the listing is read afresh."""
     global _cache
     _cache = None
+    now = utcnow()
+    scope = {
+        "slots": sorted(set(request.slots)) if request.slots else None,
+        "since": None if request.include_earlier else now.isoformat(),
+        "title": request.title or None,
+    }
     async with db.transaction() as session:
-        await settings_repository.put(session, SHARED_UNTIL, (utcnow() + timedelta(minutes=minutes)).isoformat())
+        await settings_repository.put(session, SHARED_UNTIL, (now + timedelta(minutes=request.minutes)).isoformat())
+        await settings_repository.put(session, SHARE_SCOPE, scope)
     return await state(db, base)
 
 
@@ -61,6 +82,7 @@ async def stop(db: Database) -> None:
     """Close the gallery now."""
     async with db.transaction() as session:
         await settings_repository.remove(session, SHARED_UNTIL)
+        await settings_repository.remove(session, SHARE_SCOPE)
 
 
 async def public_listing(db: Database, base: str, client_ip: str) -> PublicGallery:
@@ -79,12 +101,15 @@ async def public_listing(db: Database, base: str, client_ip: str) -> PublicGalle
         raise TooManyRequests(60 - now.second)
     if _cache is None or _cache[1] != base or time.monotonic() - _cache[0] > CACHE_SECONDS:
         async with db.transaction() as session:
-            _cache = (time.monotonic(), base, await repository.recent_results(session, now, ITEMS))
+            scope = await settings_repository.get(session, SHARE_SCOPE) or {}
+            since = datetime.fromisoformat(scope["since"]) if scope.get("since") else None
+            rows = await repository.recent_results(session, now, ITEMS, scope.get("slots"), since)
+            _cache = (time.monotonic(), base, rows, scope.get("title"))
     items = [
         GalleryItem(result_url=result_url(base, job_id), thumbnail_url=thumbnail_url(base, job_id), taken_at=at)
         for job_id, at in _cache[2]
     ]
-    return PublicGallery(shared_until=until, items=items)
+    return PublicGallery(shared_until=until, title=_cache[3], items=items)
 
 
 class JobNotFound(LookupError):

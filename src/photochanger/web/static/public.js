@@ -14,6 +14,7 @@ async function gallery() {
     photos.replaceChildren();
   } else {
     const body = await response.json();
+    document.getElementById("title").textContent = body.title || t("guest_gallery");
     state.textContent = "";
     photos.replaceChildren(...body.items.map((item) => {
       const id = item.result_url.split("/").pop();

@@ -6,6 +6,14 @@ import { t } from "../i18n.js";
 
 export async function render(main) {
   const minutes = h("input", { id: "share-minutes", type: "number", min: 1, max: 1440, value: 15 });
+  const title = h("input", { id: "share-title", maxlength: 80, placeholder: t("guest_gallery") });
+  const earlier = h("input", { id: "share-earlier", type: "checkbox" });
+  const slotBoxes = Array.from({ length: 15 }, (_, i) => `slot-${String(i + 1).padStart(3, "0")}`)
+    .map((id) => h("label", { class: "check" }, h("input", { type: "checkbox", value: id, class: "share-slot" }), ` ${id}`));
+  const shareBody = () => {
+    const chosen = slotBoxes.map((l) => l.firstChild).filter((box) => box.checked).map((box) => box.value);
+    return { minutes: Number(minutes.value), title: title.value.trim() || null, include_earlier: earlier.checked, slots: chosen.length ? chosen : null };
+  };
   const state = h("p", { id: "share-state", role: "status" });
   const link = h("p", {});
   let timer = null;
@@ -15,7 +23,8 @@ export async function render(main) {
       h("button", { type: "button", onclick: async () => { await copy(share.public_url); toast(t("copied")); } }, t("copy")));
     const tick = () => {
       const left = share.active ? Math.max(0, new Date(share.shared_until) - Date.now()) : 0;
-      state.textContent = left ? t("shared_until", { left: `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}` }) : t("not_shared");
+      const scope = share.active ? ` · ${share.slots ? share.slots.join(", ") : t("all_slots")} · ${share.since ? t("photos_since", { time: new Date(share.since).toLocaleTimeString() }) : t("all_photos")}` : "";
+      state.textContent = left ? t("shared_until", { left: `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}` }) + scope : t("not_shared");
     };
     tick();
     timer = setInterval(tick, 1000);
@@ -24,8 +33,11 @@ export async function render(main) {
   const jobs = (await api("/api/jobs?status=done&source=ingest&limit=60")).items.filter((j) => !j.media_purged_at);
   const bySlot = Object.groupBy ? Object.groupBy(jobs, (j) => j.slot_id) : jobs.reduce((acc, j) => ((acc[j.slot_id] ||= []).push(j), acc), {});
   main.append(h("h1", {}, t("gallery")),
-    h("section", { class: "card" }, field(t("share_for"), minutes), h("div", { class: "row" },
-      h("button", { class: "primary", type: "button", id: "share", onclick: async () => show(await api("/api/gallery/share", { method: "POST", json: { minutes: Number(minutes.value) } })) }, t("share")),
+    h("section", { class: "card" }, field(t("share_for"), minutes), field(t("gallery_title"), title),
+      h("fieldset", { class: "slot-choice" }, h("legend", {}, t("share_slots")), slotBoxes),
+      h("label", { class: "check" }, earlier, ` ${t("include_earlier")}`),
+      h("div", { class: "row" },
+      h("button", { class: "primary", type: "button", id: "share", onclick: async () => show(await api("/api/gallery/share", { method: "POST", json: shareBody() })) }, t("share")),
       h("button", { type: "button", id: "stop-sharing", onclick: async () => { await api("/api/gallery/share", { method: "DELETE" }); show(await api("/api/gallery/share")); } }, t("stop_sharing"))),
     state, h("div", {}, `${t("public_link")}: `, link)),
     // h() flattens the list of sections (Element.append would print "[object HTMLElement]")
