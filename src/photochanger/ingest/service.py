@@ -95,6 +95,7 @@ class JobInProgress:
     route_index: int | None = None
     fallback: str | None = None
     prompt: str | None = None  # the prompt as sent (placeholders filled)
+    input_size: tuple[int, int] | None = None  # the original's pixels, recorded with the job's end
     degraded: ApiError | None = None  # why the original was returned instead of an edit
 
     def end(self, ctx: AppContext, **outcome: object) -> JobEnd:
@@ -111,6 +112,7 @@ class JobInProgress:
             cost_usd=round(sum(costs), 6) if costs else None,
             client_fields=self.form.fields,
             prompt=self.prompt,
+            input_size=self.input_size,
             attempts=self.attempts,
             **outcome,  # type: ignore[arg-type]
         )
@@ -329,7 +331,7 @@ async def _check(
         )
     except UnsupportedImage as exc:
         raise ApiError(415, "unsupported_media_type", f"{exc}; send a JPEG, PNG or WebP photo") from exc
-    await jobs.record_input_size(ctx.db, job.job_id, prepared.width, prepared.height)
+    job.input_size = (prepared.width, prepared.height)  # written with the job's end: one transaction fewer
     return prepared
 
 

@@ -80,6 +80,7 @@ class JobEnd:
     prompt: str | None = None
     attempts: Sequence[AttemptRecord] = field(default_factory=tuple)
     result: ResultRecord | None = None
+    input_size: tuple[int, int] | None = None  # the original's width × height in pixels, once decoded
 
 
 class AttemptView(BaseModel):

@@ -57,12 +57,6 @@ async def record_original(db: Database, job_id: str, original: OriginalRecord) -
         await repository.update_fields(session, job_id, values)
 
 
-async def record_input_size(db: Database, job_id: str, width: int, height: int) -> None:
-    """The original decoded: its size in pixels (after EXIF orientation)."""
-    async with db.transaction() as session:
-        await repository.update_fields(session, job_id, {"input_width": width, "input_height": height})
-
-
 async def finish(db: Database, job_id: str, end: JobEnd) -> None:
     """Write how the job ended and its attempts, atomically (one short transaction)."""
     rows = [JobAttempt(job_id=job_id, number=n, **asdict(a)) for n, a in enumerate(end.attempts, start=1)]
@@ -85,6 +79,8 @@ async def finish(db: Database, job_id: str, end: JobEnd) -> None:
     }
     if end.client_fields is not None:
         values["client_fields"] = end.client_fields
+    if end.input_size is not None:
+        values["input_width"], values["input_height"] = end.input_size
     if end.result is not None:
         values |= {
             "result_path": end.result.path,
