@@ -60,3 +60,10 @@ def test_an_ingest_url_opened_in_a_browser_explains_itself(service):
     assert page.status_code == 405 and page.headers["allow"] == "POST"
     assert page.headers["content-type"].startswith("text/html") and "booth" in page.text and "/ui/" in page.text
     assert "<script" not in httpx.get(f"{service.base_url}/api/ingest/<script>").text
+
+
+def test_gallery_qr_and_favicon_are_served(service):
+    qr = httpx.get(f"{service.base_url}/api/public/gallery/qr.svg")
+    assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml") and b"<svg" in qr.content
+    icon = httpx.get(f"{service.base_url}/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")

@@ -170,6 +170,7 @@ def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, b
     page.click("#share")
     page.wait_for_selector("#share-state:has-text('Shared')")
     image_loaded(page, f"figure[data-job='{job_id}'] img")  # photos, not "[object HTMLElement]" text
+    image_loaded(page, "#gallery-qr")  # for a second screen
     assert "[object" not in page.inner_text("main")
     shot(page, "06-gallery")
     guest = browser.new_context(base_url=ui_server.base_url, viewport={"width": 390, "height": 844}, locale="en-US")

@@ -6,7 +6,7 @@ from photochanger.auth.dependencies import AdminSession
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.gallery import service
 from photochanger.gallery.schemas import Moderation, PublicGallery, ShareRequest, ShareState
-from photochanger.results.service import public_base
+from photochanger.results.service import public_base, qr_svg
 
 router = APIRouter(prefix="/api", tags=["gallery"], responses=ERROR_RESPONSES)
 
@@ -54,6 +54,14 @@ async def stop_sharing(request: Request, _: AdminSession) -> Response:
     """Close the public gallery now."""
     await service.stop(request.app.state.ctx.db)
     return Response(status_code=204)
+
+
+@router.get("/public/gallery/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
+async def gallery_qr(request: Request) -> Response:
+    """A QR code (SVG) of the public gallery's address, for a second screen at the event."""
+    ctx = request.app.state.ctx
+    svg = qr_svg(f"{public_base(ctx, str(request.base_url))}/gallery")
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/public/gallery", response_model=PublicGallery, responses=error_docs(403, 429))

@@ -1,13 +1,11 @@
 """``GET /public/results/{job_id}``: the result image, inline or as a download."""
 
-import qrcode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
-from qrcode.image.svg import SvgPathImage
 
 from photochanger.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from photochanger.media.service import published
-from photochanger.results.service import find_result, public_base, thumbnail
+from photochanger.results.service import find_result, public_base, qr_svg, thumbnail
 from photochanger.urls import take_home_url
 
 REVALIDATE = "private, no-cache"  # ETag-revalidated each time: hiding or deleting a photo applies at once
@@ -73,5 +71,4 @@ async def result_qr(job_id: str, request: Request) -> Response:
     ctx = request.app.state.ctx
     await find_result(ctx, job_id)  # 404 / 410 like the image itself
     page = take_home_url(public_base(ctx, str(request.base_url)), job_id)
-    svg = qrcode.make(page, image_factory=SvgPathImage, border=2).to_string()
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": REVALIDATE})
+    return Response(qr_svg(page), media_type="image/svg+xml", headers={"Cache-Control": REVALIDATE})

@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+import qrcode
 from PIL import Image
+from qrcode.image.svg import SvgPathImage
 
 from photochanger import urls
 from photochanger.context import AppContext
@@ -24,6 +26,11 @@ class ResultFile:
     path: Path
     mime: str
     filename: str
+
+
+def qr_svg(text: str) -> str:
+    """A QR code of ``text`` as an SVG document (the ``qrcode`` library, 2-module quiet border)."""
+    return qrcode.make(text, image_factory=SvgPathImage, border=2).to_string().decode()
 
 
 def public_base(ctx: AppContext, request_base: str) -> str:

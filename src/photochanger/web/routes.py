@@ -35,6 +35,12 @@ async def ingest_in_a_browser(slot_id: str) -> HTMLResponse:
     return HTMLResponse(page, status_code=405, headers={"Allow": "POST"})
 
 
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    """The icon (SVG) for browsers that ask for ``/favicon.ico``."""
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
+
 @router.get("/gallery")
 async def gallery() -> FileResponse:
     """The public gallery page for guests (shows results while sharing is on)."""

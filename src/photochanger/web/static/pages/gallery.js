@@ -39,7 +39,8 @@ export async function render(main) {
       h("div", { class: "row" },
       h("button", { class: "primary", type: "button", id: "share", onclick: async () => show(await api("/api/gallery/share", { method: "POST", json: shareBody() })) }, t("share")),
       h("button", { type: "button", id: "stop-sharing", onclick: async () => { await api("/api/gallery/share", { method: "DELETE" }); show(await api("/api/gallery/share")); } }, t("stop_sharing"))),
-    state, h("div", {}, `${t("public_link")}: `, link)),
+    state, h("div", {}, `${t("public_link")}: `, link),
+    h("figure", {}, h("img", { class: "qr", id: "gallery-qr", src: "/api/public/gallery/qr.svg", alt: t("gallery_qr") }), h("figcaption", {}, t("gallery_qr")))),
     // h() flattens the list of sections (Element.append would print "[object HTMLElement]")
     h("div", { id: "gallery-slots" }, Object.keys(bySlot).length
       ? Object.entries(bySlot).map(([slot, items]) => h("section", {}, h("h2", {}, slot),
