@@ -9,7 +9,6 @@ from a worker thread.
 """
 
 import importlib.util
-import io
 import threading
 from dataclasses import dataclass
 
@@ -49,15 +48,6 @@ def _detector():
     return _local.detector
 
 
-def detect(data: bytes) -> list[Face]:
-    """The faces in an encoded image (JPEG, PNG, WebP). Raises ``RuntimeError`` with the install
-    hint when mediapipe is missing, ``OSError`` when the bytes do not decode."""
-    with Image.open(io.BytesIO(data)) as img:
-        scale = min(1.0, DETECT_SIDE / max(img.size))
-        img.draft("RGB", (round(img.width * scale), round(img.height * scale)))  # JPEG: decode at 1/2, 1/4…
-        return detect_image(img.convert("RGB"))
-
-
 def detect_image(img: Image.Image) -> list[Face]:
     """The faces in a decoded image (any mode; scaled to :data:`DETECT_SIDE` here, never
     modified). Raises ``RuntimeError`` with the install hint when mediapipe is missing."""
@@ -75,11 +65,6 @@ def detect_image(img: Image.Image) -> list[Face]:
         box = detection.location_data.relative_bounding_box
         faces.append(Face(box.xmin, box.ymin, box.width, box.height, float(detection.score[0])))
     return faces
-
-
-def count(data: bytes) -> int:
-    """How many faces the encoded image shows."""
-    return len(detect(data))
 
 
 def count_image(img: Image.Image) -> int:

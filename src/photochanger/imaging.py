@@ -191,13 +191,10 @@ def check_answer(
     img, sniffed = _open_checked(data, max_pixels)
     with img:
         _decode(img)
-        if inspect is None and sniffed == mime:
-            return CheckedAnswer(EncodedImage(data, sniffed, img.width, img.height))
-        display = _display_mode(img)
+        display = _display_mode(img) if inspect is not None or sniffed != mime else img
         inspected = inspect(display) if inspect is not None else None
-        if sniffed == mime:
-            return CheckedAnswer(EncodedImage(data, sniffed, img.width, img.height), inspected)
-        return CheckedAnswer(encode(display, mime), inspected)
+        same = EncodedImage(data, sniffed, img.width, img.height) if sniffed == mime else None
+        return CheckedAnswer(same or encode(display, mime), inspected)
 
 
 def check_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> EncodedImage:

@@ -1,9 +1,8 @@
 """Limits on what clients without credentials may cost: :class:`FailureWindow` (wrong ingest
 passwords per client IP) and :class:`ConcurrencyGate` (uploads not yet authenticated).
 
-A sliding-window failure counter per key (client IP), on an injected clock.
-
-Used for wrong ingest passwords: after ``limit`` failures within ``window`` seconds a key is
+:class:`FailureWindow` is a sliding-window failure counter per key, on an injected clock. Used for
+wrong ingest passwords: after ``limit`` failures within ``window`` seconds a key is
 blocked until its oldest counted failure leaves the window; while blocked nothing is checked and
 nothing is written (no job row per guess), so a guessing client costs neither CPU nor database
 rows. In memory, per process: on several processes each holds its own window, so the effective

@@ -239,6 +239,11 @@ async def _open_row(
     )
 
 
+def _os_reason(exc: OSError) -> str:
+    """The system's words for a file error ("No space left on device"), never its path."""
+    return os.strerror(exc.errno or 5)  # 5: EIO when the error carries no number
+
+
 def _storage_unavailable(what: str) -> ApiError:
     """503 ``storage_unavailable`` with ``Retry-After``: the photo cannot be accepted and kept."""
     return ApiError(503, "storage_unavailable", f"{what}; retry shortly", headers={"Retry-After": "30"})
@@ -266,7 +271,7 @@ async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, 
                 finally:
                     temp.unlink(missing_ok=True)
             except OSError as exc:  # disk full, read-only, folder gone: never a bare 500
-                raise _storage_unavailable(f"the photo could not be stored ({os.strerror(exc.errno or 5)})") from exc
+                raise _storage_unavailable(f"the photo could not be stored ({_os_reason(exc)})") from exc
             await _record_original(ctx, job, path, kind or job.form.declared_mime)
             return path
         case TestPhoto():
@@ -289,7 +294,7 @@ async def _keep(ctx: AppContext, job: JobInProgress, data: bytes) -> str:
     try:
         await asyncio.to_thread(ctx.store.write, path, data)
     except OSError as exc:
-        raise _storage_unavailable(f"the photo could not be stored ({os.strerror(exc.errno or 5)})") from exc
+        raise _storage_unavailable(f"the photo could not be stored ({_os_reason(exc)})") from exc
     job.form.file_bytes, job.form.sha256 = len(data), hashlib.sha256(data).hexdigest()
     await _record_original(ctx, job, path, kind)
     return path
@@ -468,7 +473,7 @@ async def _deliver(ctx: AppContext, job: JobInProgress, result: EncodedImage) ->
     try:
         await asyncio.to_thread(ctx.store.write, path, result.data)
     except OSError as exc:
-        log.error("ingest.result_not_stored", job_id=job.job_id, error=os.strerror(exc.errno or 5))
+        log.error("ingest.result_not_stored", job_id=job.job_id, error=_os_reason(exc))
         return None
     return ResultRecord(path, result.mime, len(result.data), result.width, result.height)
 
