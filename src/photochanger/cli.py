@@ -56,7 +56,7 @@ def _run(work: Callable[[AppContext], Awaitable[T]]) -> T:
     async def main() -> T:
         ctx = AppContext.create(config)
         try:
-            ctx.store.ensure()
+            await ctx.store.ensure()
             await settings_service.seed(ctx.db, config)
             return await work(ctx)
         finally:

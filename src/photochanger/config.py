@@ -30,7 +30,18 @@ class Config(BaseSettings):
 
     data_dir: Path = Field(Path("./var"), description="Holds the SQLite file and, by default, media/.")
     database_url: str | None = Field(None, description="SQLAlchemy async URL; default sqlite+aiosqlite in DATA_DIR.")
-    media_root: Path | None = Field(None, description="Uploads and results; default DATA_DIR/media.")
+    media_root: Path | None = Field(
+        None, description="Media folder (and, with MEDIA_URL, the scratch folder of uploads); default DATA_DIR/media."
+    )
+    media_url: str | None = Field(
+        None, description="s3://bucket/prefix: keep originals, results and templates in S3-compatible storage."
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="Endpoint of a non-AWS S3 store (SeaweedFS, MinIO…), e.g. http://127.0.0.1:8333."
+    )
+    s3_presign_seconds: int = Field(
+        0, ge=0, le=3600, description="With MEDIA_URL: >0 redirects result downloads to presigned URLs valid this long."
+    )
     public_base_url: str | None = Field(
         None, description="Absolute base for X-Result-Url, e.g. https://booth.example.com."
     )
@@ -94,6 +105,15 @@ class Config(BaseSettings):
                 f"INGEST_PASSWORD must be {MIN_INGEST_PASSWORD}–128 characters without leading or trailing spaces"
             )
         _refuse_placeholder(value, "INGEST_PASSWORD")
+        return value
+
+    @field_validator("media_url")
+    @classmethod
+    def _media_url_rules(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith("s3://") or len(value) <= len("s3://") or value[5] == "/":
+            raise ValueError("MEDIA_URL must look like s3://bucket or s3://bucket/prefix")
         return value
 
     @field_validator("jwt_secret")

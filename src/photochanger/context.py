@@ -5,13 +5,13 @@ from dataclasses import dataclass, field
 from photochanger.clock import SYSTEM_CLOCK, Clock
 from photochanger.config import Config
 from photochanger.db import Database
-from photochanger.media.storage import MediaStore
 from photochanger.providers.base import Provider
 from photochanger.providers.registry import build_providers
 from photochanger.routing.admission import Admission, DatabasePermitStore, MemoryPermitStore
 from photochanger.routing.breaker import BreakerPolicy
 from photochanger.routing.health import DatabaseStateStore, KeyRing, RouteHealth
 from photochanger.routing.latency import LatencyBook
+from photochanger.storage import MediaStore, open_store
 from photochanger.throttle import ConcurrencyGate, FailureWindow
 from photochanger.workers import WorkerPool, cpu_workers
 
@@ -50,7 +50,7 @@ class AppContext:
         return cls(
             config=config,
             db=db,
-            store=MediaStore(config.resolved_media_root),
+            store=open_store(config),
             providers=build_providers(config),
             admission=Admission(permits, clock),
             health=RouteHealth(DatabaseStateStore(db), policy, clock),

@@ -57,6 +57,12 @@ class ApiError(Exception):
         self.status = status
         self.headers = headers or {}
 
+    @classmethod
+    def storage_unavailable(cls, what: str = "media storage cannot be reached") -> "ApiError":
+        """503 ``storage_unavailable`` with ``Retry-After: 30``: the database or the media store
+        takes no write or cannot be reached (``what`` says which and why)."""
+        return cls(503, "storage_unavailable", f"{what}; retry shortly", headers={"Retry-After": "30"})
+
     def body(self) -> dict[str, str | None]:
         """The JSON body of this error."""
         return {

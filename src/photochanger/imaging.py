@@ -160,16 +160,16 @@ def _fit(img: Image.Image, side: int | None) -> Image.Image:
 
 
 def prepare(
-    path: Path,
+    source: Path | bytes,
     side: int | None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     inspect: Callable[[Image.Image], object] | None = None,
 ) -> PreparedPhoto:
-    """Check the upload at ``path`` by decoding it and make the provider copy: EXIF orientation
+    """Check the upload (a file or its bytes) by decoding it and make the provider copy: EXIF orientation
     applied, long side ``side`` pixels (None: the photo's own size; never enlarged), JPEG at
     quality 92, or PNG when the photo has transparency. ``inspect`` is called with the decoded
     photo (e.g. to count faces) so the photo is decoded once. Raises :class:`UnsupportedImage`."""
-    img, mime = _open_checked(path, max_pixels)
+    img, mime = _open_checked(source, max_pixels)
     with img:
         width, height = img.size
         decoded = _scaled_decode(img, side)

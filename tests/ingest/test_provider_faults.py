@@ -30,11 +30,11 @@ async def test_gemini_success_wire_format_and_jpeg_answer(svc, fake_gemini):
 
 
 async def test_templates_follow_the_photo_and_precede_the_prompt(svc, fake_gemini):
-    from photochanger.media.storage import MediaStore
     from photochanger.slots import service as slots
+    from photochanger.storage import FolderStore
 
     await svc.slot("slot-005", "gemini", prompt=PROMPT)
-    store = MediaStore(svc.media)
+    store = FolderStore(svc.media)
     template = await slots.add_template(svc.db, store, "slot-005", (PHOTOS / "camera.png").read_bytes(), "background")
     try:
         fake_gemini.reset("thought")  # a thought image first; the final image must be used

@@ -10,9 +10,9 @@ from sqlalchemy import update
 
 from photochanger.db import utcnow
 from photochanger.media.models import ProviderMedia
-from photochanger.media.storage import MediaStore
 from photochanger.providers.registry import InvalidSettings, validate_settings
 from photochanger.slots import service as slots
+from photochanger.storage import FolderStore
 from tests.conftest import PHOTOS
 
 
@@ -58,7 +58,7 @@ async def test_public_input_link_is_gone_after_the_deadline(svc, fake_turbotext)
 
 async def test_mix_images_sends_the_style_template_too(svc, fake_turbotext):
     await svc.slot("slot-007", "turbotext", settings={"method": "mix_images"})
-    store = MediaStore(svc.media)
+    store = FolderStore(svc.media)
     template = await slots.add_template(svc.db, store, "slot-007", (PHOTOS / "camera.png").read_bytes(), "style")
     try:
         fake_turbotext.reset(reconnects=1, placement="data")

@@ -2,15 +2,14 @@
 restarts, holds across processes); guests' requests are counted per IP in the database (30 per
 minute); an admin hides a result or deletes a photo's files."""
 
-import asyncio
 import time
 from datetime import datetime, timedelta
 
 from photochanger.db import Database, utcnow
 from photochanger.gallery import repository
 from photochanger.gallery.schemas import GalleryItem, PublicGallery, ShareRequest, ShareState
-from photochanger.media.storage import MediaStore, thumbnail_path
 from photochanger.settings import repository as settings_repository
+from photochanger.storage import MediaStore, thumbnail_path
 from photochanger.urls import result_url, thumbnail_url
 
 SHARED_UNTIL = "gallery_shared_until"
@@ -140,7 +139,7 @@ async def delete_media(db: Database, store: MediaStore, job_id: str) -> int:
     paths = [input_path, result_path, thumbnail_path(result_path) if result_path else None]
     freed = 0
     for relative in filter(None, paths):
-        freed += await asyncio.to_thread(store.delete, relative)
+        freed += await store.delete(relative)
     async with db.transaction() as session:
         await repository.mark_media_deleted(session, job_id, utcnow())
     _cache = None

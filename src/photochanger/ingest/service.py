@@ -19,6 +19,7 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import structlog
@@ -96,6 +97,10 @@ class JobInProgress:
     fallback: str | None = None
     prompt: str | None = None  # the prompt as sent (placeholders filled)
     input_size: tuple[int, int] | None = None  # the original's pixels, recorded with the job's end
+    original: Path | bytes = b""  # the original on this machine, to decode (whichever store keeps it)
+    scratch: Path | None = None  # the upload's spool file, deleted when the job ends
+    original: Path | bytes = b""  # the original on this machine, to decode (whichever store keeps it)
+    scratch: Path | None = None  # the upload's spool file, deleted when the job ends
     degraded: ApiError | None = None  # why the original was returned instead of an edit
 
     def end(self, ctx: AppContext, **outcome: object) -> JobEnd:
@@ -127,15 +132,15 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
     job = await _open_job(ctx, slot, source.origin)
     bound = log.bind(job_id=job.job_id, slot_id=slot.id, source=source.origin.source)
     try:
-        input_path = await _obtain_original(ctx, job, source, past)
+        await _obtain_original(ctx, job, source, past)
         slot = _with_prompts(job)
         try:
             routes = await routing.build_routes(ctx, slot)
         except routing.InvalidRoute as exc:
             raise ApiError(502, "provider_error", f"slot configuration is invalid: {exc}") from exc
         check = _people_check(slot) and any(r.provider.name != "local" for r in routes)
-        photo = await _check(ctx, job, input_path, routes[0].input_side, check)
-        result = await _generate(ctx, job, slot, routes, input_path, photo)
+        photo = await _check(ctx, job, routes[0].input_side, check)
+        result = await _generate(ctx, job, slot, routes, photo)
         stored = await _deliver(ctx, job, result)
         try:
             await jobs.finish(ctx.db, job.job_id, _done(ctx, job, stored))
@@ -152,7 +157,7 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
         raise
     except DBAPIError as exc:  # the database failed mid-way (locked past its timeout, read-only, full)
         bound.exception("ingest.database_failed")
-        error = _storage_unavailable("the database takes no writes")
+        error = ApiError.storage_unavailable("the database takes no writes")
         error.job_id = job.job_id
         await _record_failure(ctx, job, error)
         raise error from exc
@@ -161,6 +166,9 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
         error = ApiError(500, "internal_error", f"unexpected error: {type(exc).__name__}", job_id=job.job_id)
         await _record_failure(ctx, job, error)
         raise error from exc
+    finally:
+        if job.scratch is not None:
+            job.scratch.unlink(missing_ok=True)
     elapsed = ctx.clock.monotonic() - job.start
     INGEST_REQUESTS.labels(slot.id, "ok").inc()
     INGEST_SECONDS.labels("ok").observe(elapsed)
@@ -191,7 +199,11 @@ async def _resolve(ctx: AppContext, source: Source) -> tuple[SlotView, Job | Non
         past = await jobs.get(ctx.db, source.job_id) if JOB_ID.match(source.job_id) else None
         if past is None or past.input_path is None:
             raise ApiError(404, "job_not_found", "no job with a stored original")
-        if past.media_purged_at is not None or not ctx.store.path(past.input_path).is_file():
+        try:
+            kept = past.media_purged_at is None and await ctx.store.stat(past.input_path) is not None
+        except OSError as exc:
+            raise ApiError.storage_unavailable() from exc
+        if not kept:
             raise ApiError(410, "original_expired", "the original photo of this job has expired")
         slot_id = past.slot_id
     try:
@@ -219,7 +231,7 @@ async def _open_job(ctx: AppContext, slot: SlotView, origin: Origin) -> JobInPro
         await _open_row(ctx, job, origin, runtime, received_at)
     except DBAPIError as exc:
         log.exception("ingest.job_not_opened", slot_id=slot.id)
-        raise _storage_unavailable("the database takes no writes") from exc
+        raise ApiError.storage_unavailable("the database takes no writes") from exc
     return job
 
 
@@ -244,13 +256,9 @@ def _os_reason(exc: OSError) -> str:
     return os.strerror(exc.errno or 5)  # 5: EIO when the error carries no number
 
 
-def _storage_unavailable(what: str) -> ApiError:
-    """503 ``storage_unavailable`` with ``Retry-After``: the photo cannot be accepted and kept."""
-    return ApiError(503, "storage_unavailable", f"{what}; retry shortly", headers={"Retry-After": "30"})
-
-
 async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, past: Job | None) -> str:
-    """Keep the original as ``originals/<job>.<ext>`` and record it; returns that media path."""
+    """Keep the original as ``originals/<job>.<ext>``, record it and set ``job.original``; returns
+    its media path."""
     limit = job.slot.upload_limit_bytes or ctx.config.max_upload_bytes
     match source:
         case BoothUpload():
@@ -259,19 +267,16 @@ async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, 
             booth.refuse_declared_size(source, limit)
             idle = ctx.config.upload_idle_seconds
             try:
-                temp = ctx.store.temp_path()
-                try:
-                    await booth.receive(
-                        source, job.form, temp, limit, job.runtime.ingest_password, idle, ctx.unauthenticated_uploads
-                    )
-                    with temp.open("rb") as head:
-                        kind = sniff_mime(head.read(16))
-                    path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
-                    await asyncio.to_thread(ctx.store.commit, temp, path)
-                finally:
-                    temp.unlink(missing_ok=True)
+                temp = job.scratch = ctx.store.temp_path()  # deleted when the job ends
+                await booth.receive(
+                    source, job.form, temp, limit, job.runtime.ingest_password, idle, ctx.unauthenticated_uploads
+                )
+                with temp.open("rb") as head:
+                    kind = sniff_mime(head.read(16))
+                path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
+                job.original = await ctx.store.put_file(temp, path)
             except OSError as exc:  # disk full, read-only, folder gone: never a bare 500
-                raise _storage_unavailable(f"the photo could not be stored ({_os_reason(exc)})") from exc
+                raise ApiError.storage_unavailable(f"the photo could not be stored ({_os_reason(exc)})") from exc
             await _record_original(ctx, job, path, kind or job.form.declared_mime)
             return path
         case TestPhoto():
@@ -284,7 +289,11 @@ async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, 
         case Rerun():
             assert past is not None and past.input_path is not None
             job.form.fields = {"rerun_of": past.id}
-            return await _keep(ctx, job, await asyncio.to_thread(ctx.store.read, past.input_path))
+            try:
+                data = await ctx.store.get(past.input_path)
+            except OSError as exc:
+                raise ApiError.storage_unavailable(f"the original could not be read ({_os_reason(exc)})") from exc
+            return await _keep(ctx, job, data)
 
 
 async def _keep(ctx: AppContext, job: JobInProgress, data: bytes) -> str:
@@ -292,9 +301,10 @@ async def _keep(ctx: AppContext, job: JobInProgress, data: bytes) -> str:
     kind = sniff_mime(data[:16])
     path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
     try:
-        await asyncio.to_thread(ctx.store.write, path, data)
+        await ctx.store.put(path, data)
     except OSError as exc:
-        raise _storage_unavailable(f"the photo could not be stored ({_os_reason(exc)})") from exc
+        raise ApiError.storage_unavailable(f"the photo could not be stored ({_os_reason(exc)})") from exc
+    job.original = data
     job.form.file_bytes, job.form.sha256 = len(data), hashlib.sha256(data).hexdigest()
     await _record_original(ctx, job, path, kind)
     return path
@@ -323,17 +333,13 @@ async def _on_images(ctx: AppContext, job: JobInProgress, fn, *args):
         raise ApiError(504, "server_busy", detail, status="timeout") from None
 
 
-async def _check(
-    ctx: AppContext, job: JobInProgress, input_path: str, side: int | None, faces_too: bool
-) -> PreparedPhoto:
+async def _check(ctx: AppContext, job: JobInProgress, side: int | None, faces_too: bool) -> PreparedPhoto:
     """Decode the original once, within the deadline and the image pool: check it, count its faces
     (people check) and make the primary route's copy (EXIF orientation, the model's size).
     415 ``unsupported_media_type``."""
     inspect = _faces_or_none if faces_too else None
     try:
-        prepared = await _on_images(
-            ctx, job, prepare, ctx.store.path(input_path), side, ctx.config.max_image_pixels, inspect
-        )
+        prepared = await _on_images(ctx, job, prepare, job.original, side, ctx.config.max_image_pixels, inspect)
     except UnsupportedImage as exc:
         raise ApiError(415, "unsupported_media_type", f"{exc}; send a JPEG, PNG or WebP photo") from exc
     job.input_size = (prepared.width, prepared.height)  # written with the job's end: one transaction fewer
@@ -351,7 +357,7 @@ def _faces_or_none(img) -> int | None:
 
 
 async def _generate(
-    ctx: AppContext, job: JobInProgress, slot: SlotView, routes: list[Route], input_path: str, prepared: PreparedPhoto
+    ctx: AppContext, job: JobInProgress, slot: SlotView, routes: list[Route], prepared: PreparedPhoto
 ) -> EncodedImage:
     """The edited image (in the upload's MIME type) from the first route that makes one, after
     waiting for a place in the in-flight limits; with ``on_failure: original`` a failure of every
@@ -385,7 +391,7 @@ async def _generate(
     async def photo_for(route: Route) -> InputImage:
         """The photo copy at ``route``'s size (a fallback that works from another size)."""
         if route.input_side not in copies:
-            other = await _on_images(ctx, job, prepare, ctx.store.path(input_path), route.input_side, max_pixels)
+            other = await _on_images(ctx, job, prepare, job.original, route.input_side, max_pixels)
             copies[route.input_side] = InputImage(other.copy.data, other.copy.mime)
         return copies[route.input_side]
 
@@ -431,7 +437,8 @@ async def _generate(
         if slot.on_failure != "original":
             raise error from None
         job.fallback, job.degraded = "original", error
-        data = await asyncio.to_thread(ctx.store.read, input_path)  # the booth's own bytes: no decode, no loss
+        original = job.original  # the booth's own bytes: no decode, no loss
+        data = original if isinstance(original, bytes) else await asyncio.to_thread(original.read_bytes)
         return EncodedImage(data, answer_mime, prepared.width, prepared.height)
     job.attempts, job.provider_ms = outcome.attempts, outcome.provider_ms
     job.provider, job.route_index = outcome.route.provider.name, outcome.route.index
@@ -471,7 +478,7 @@ async def _deliver(ctx: AppContext, job: JobInProgress, result: EncodedImage) ->
     (full, read-only) the guest still gets the image: None, logged, no download link later."""
     path = f"results/{job.job_id}{EXTENSION_BY_MIME[result.mime]}"
     try:
-        await asyncio.to_thread(ctx.store.write, path, result.data)
+        await ctx.store.put(path, result.data)
     except OSError as exc:
         log.error("ingest.result_not_stored", job_id=job.job_id, error=_os_reason(exc))
         return None

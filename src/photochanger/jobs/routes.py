@@ -3,8 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Query, Request, Response
 
 from photochanger.auth.dependencies import AdminSession
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
@@ -19,6 +18,7 @@ from photochanger.jobs.schemas import (
     JobSource,
     JobStatus,
 )
+from photochanger.responses import stored_response
 from photochanger.urls import public_base
 
 router = APIRouter(prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -68,19 +68,30 @@ async def get_job(job_id: str, request: Request, _: AdminSession) -> JobDetail:
     return view
 
 
-@router.get("/jobs/{job_id}/original", response_class=FileResponse, responses=error_docs(404))
-async def get_original(job_id: str, request: Request, _: AdminSession) -> FileResponse:
+@router.get("/jobs/{job_id}/original", response_class=Response, responses=error_docs(404))
+async def get_original(job_id: str, request: Request, _: AdminSession) -> Response:
     """The photo as the booth sent it (admins only)."""
     ctx = request.app.state.ctx
     job = await service.get(ctx.db, job_id) if JOB_ID.match(job_id) else None
-    path = ctx.store.path(job.input_path) if job and job.input_path else None
-    if path is None or not path.is_file():
-        raise ApiError(404, "original_not_found", "no stored original for this job")
-    with path.open("rb") as head:
-        kind = sniff_mime(head.read(16))  # never the client's declared type: an HTML "photo" stays inert
-    if kind is None:
-        return FileResponse(path, media_type="application/octet-stream", filename=f"{job.id}.bin")
-    return FileResponse(path, media_type=kind)
+    missing = ApiError(404, "original_not_found", "no stored original for this job")
+    if job is None or job.input_path is None:
+        raise missing
+    try:
+        # never the client's declared type: an HTML "photo" stays inert
+        kind = sniff_mime(await ctx.store.read_prefix(job.input_path, 16))
+        return await stored_response(
+            request,
+            ctx.store,
+            job.input_path,
+            kind or "application/octet-stream",
+            cache_control="private, no-cache",
+            filename=None if kind else f"{job.id}.bin",
+            attachment=kind is None,
+        )
+    except FileNotFoundError:
+        raise missing from None
+    except OSError as exc:
+        raise ApiError.storage_unavailable() from exc
 
 
 @router.get("/ingest/last", response_model=list[IngestRequestView])

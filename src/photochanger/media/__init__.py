@@ -1,1 +1,2 @@
-"""Media files under MEDIA_ROOT: atomic writes, image checks and normalisation, cleanup."""
+"""Media lifecycle: inputs published for providers that fetch by URL, and cleanup of media past its TTL
+(the stores themselves are :mod:`photochanger.storage`)."""

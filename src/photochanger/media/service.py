@@ -6,7 +6,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from photochanger import urls
 from photochanger.db import Database, utcnow
@@ -14,8 +13,8 @@ from photochanger.imaging import EXTENSION_BY_MIME
 from photochanger.jobs import repository as jobs_repository
 from photochanger.media import repository as media_repository
 from photochanger.media.models import ProviderMedia
-from photochanger.media.storage import MediaStore, thumbnail_path
 from photochanger.providers.base import InputImage
+from photochanger.storage import MediaStore, thumbnail_path
 
 PROVIDER_MEDIA_GRACE = timedelta(minutes=5)  # published inputs outlive their deadline a little on disk
 TEMP_FILE_MAX_AGE_SECONDS = 3600  # an upload or write older than this is abandoned
@@ -38,7 +37,7 @@ async def publish(db: Database, store: MediaStore, data: bytes, mime: str, expir
     (``GET /public/provider-media/{token}``), valid until ``expires_at``."""
     token = secrets.token_urlsafe(32)
     relative = f"provider-media/{token}{EXTENSION_BY_MIME.get(mime, '.bin')}"
-    await asyncio.to_thread(store.write, relative, data)
+    await store.put(relative, data)
     async with db.transaction() as session:
         await media_repository.add(session, ProviderMedia(token=token, path=relative, mime=mime, expires_at=expires_at))
     return token
@@ -60,8 +59,8 @@ def publisher(
     return publish_image
 
 
-async def published(db: Database, store: MediaStore, token: str) -> tuple[Path, str]:
-    """The file and MIME type behind ``token``. Raises ``LookupError`` (unknown) or
+async def published(db: Database, token: str) -> tuple[str, str]:
+    """The media path and MIME type behind ``token``. Raises ``LookupError`` (unknown) or
     ``TimeoutError`` (past its deadline: the link is gone)."""
     async with db.transaction() as session:
         media = await media_repository.get(session, token) if len(token) <= 64 else None
@@ -69,7 +68,7 @@ async def published(db: Database, store: MediaStore, token: str) -> tuple[Path, 
         raise LookupError(token)
     if media.expires_at <= utcnow():
         raise TimeoutError(token)
-    return store.path(media.path), media.mime
+    return media.path, media.mime
 
 
 async def purge_provider_media(db: Database, store: MediaStore) -> int:
@@ -77,7 +76,7 @@ async def purge_provider_media(db: Database, store: MediaStore) -> int:
     async with db.transaction() as session:
         rows = await media_repository.expired(session, utcnow() - PROVIDER_MEDIA_GRACE)
     for row in rows:
-        store.delete(row.path)
+        await store.delete(row.path)
     if rows:
         async with db.transaction() as session:
             await media_repository.remove(session, [row.token for row in rows])
@@ -104,15 +103,25 @@ async def purge_expired(db: Database, store: MediaStore, *, dry_run: bool = Fals
             report.jobs += 1
             report.job_ids.append(job_id)
             for relative in filter(None, paths):
-                target = store.path(relative)
-                if target.exists():
+                found = await store.stat(relative)
+                if found is not None:
                     report.files += 1
-                    report.bytes += target.stat().st_size if dry_run else store.delete(relative)
+                    report.bytes += found.size if dry_run else await store.delete(relative)
         if not dry_run:
             async with db.transaction() as session:
                 await jobs_repository.mark_purged(session, [row[0] for row in rows], now)
-    for temp in store.stale_temp_files(time.time() - TEMP_FILE_MAX_AGE_SECONDS):
-        report.temp_files += 1
-        if not dry_run:
-            temp.unlink(missing_ok=True)
+    report.temp_files = await purge_stale_scratch(store, dry_run=dry_run)
     return report
+
+
+async def purge_stale_scratch(store: MediaStore, *, dry_run: bool = False) -> int:
+    """Delete uploads abandoned in this machine's scratch folder for over an hour (a crashed
+    process's); returns how many (would be) deleted."""
+
+    def purge() -> int:
+        stale = store.stale_temp_files(time.time() - TEMP_FILE_MAX_AGE_SECONDS)
+        for temp in stale if not dry_run else ():
+            temp.unlink(missing_ok=True)
+        return len(stale)
+
+    return await asyncio.to_thread(purge)

@@ -1,10 +1,10 @@
 """``GET /public/results/{job_id}``: the result image, inline or as a download."""
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
 
 from photochanger.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from photochanger.media.service import published
+from photochanger.responses import stored_response
 from photochanger.results.service import find_result, public_base, qr_svg, thumbnail
 from photochanger.urls import take_home_url
 
@@ -26,43 +26,63 @@ IMAGE = {
 }
 
 
-@router.get("/public/results/{job_id}", response_class=FileResponse, responses=IMAGE)
-async def get_result(job_id: str, request: Request, download: bool = False) -> FileResponse:
-    """The image (``?download=1``: as an attachment with a file name). 404 or 410 as JSON."""
-    result = await find_result(request.app.state.ctx, job_id)
-    return FileResponse(
-        result.path,
-        media_type=result.mime,
-        filename=result.filename,
-        content_disposition_type="attachment" if download else "inline",
-        headers={"Cache-Control": REVALIDATE},
-    )
+def _gone_meanwhile(job_id: str) -> ApiError:
+    return ApiError(404, "result_not_found", "no result for this job", job_id=job_id)
+
+
+@router.get("/public/results/{job_id}", response_class=Response, responses=IMAGE)
+async def get_result(job_id: str, request: Request, download: bool = False) -> Response:
+    """The image (``?download=1``: as an attachment with a file name), or with object storage and
+    ``S3_PRESIGN_SECONDS`` a 307 to a presigned URL. 404, 410 or 503 as JSON."""
+    ctx = request.app.state.ctx
+    result = await find_result(ctx, job_id)
+    try:
+        return await stored_response(
+            request,
+            ctx.store,
+            result.path,
+            result.mime,
+            cache_control=REVALIDATE,
+            found=result.found,
+            filename=result.filename,
+            attachment=download,
+            presign_seconds=ctx.config.s3_presign_seconds,
+        )
+    except FileNotFoundError:
+        raise _gone_meanwhile(job_id) from None
 
 
 @router.get(
-    "/public/results/{job_id}/thumbnail", response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}}
+    "/public/results/{job_id}/thumbnail", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}}
 )
-async def get_thumbnail(job_id: str, request: Request) -> FileResponse:
+async def get_thumbnail(job_id: str, request: Request) -> Response:
     """A JPEG thumbnail (at most 320 px) of the result."""
-    path = await thumbnail(request.app.state.ctx, job_id)
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": REVALIDATE})
+    ctx = request.app.state.ctx
+    try:
+        relative, found = await thumbnail(ctx, job_id)
+        return await stored_response(request, ctx.store, relative, "image/jpeg", cache_control=REVALIDATE, found=found)
+    except FileNotFoundError:
+        raise _gone_meanwhile(job_id) from None
+    except OSError as exc:
+        raise ApiError.storage_unavailable() from exc
 
 
 @router.get(
     "/public/provider-media/{token}",
-    response_class=FileResponse,
+    response_class=Response,
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
 )
-async def provider_media(token: str, request: Request) -> FileResponse:
-    """An input image published for a provider that fetches by URL; 410 once the job's deadline passed."""
+async def provider_media(token: str, request: Request) -> Response:
+    """An input image published for a provider that fetches by URL (streamed from whichever store
+    keeps it); 410 once the job's deadline passed."""
     ctx = request.app.state.ctx
     try:
-        path, mime = await published(ctx.db, ctx.store, token)
-    except LookupError:
+        path, mime = await published(ctx.db, token)
+        return await stored_response(request, ctx.store, path, mime, cache_control="no-store")
+    except (LookupError, FileNotFoundError):
         raise ApiError(404, "media_not_found", "no such media") from None
     except TimeoutError:
         raise ApiError(410, "media_expired", "this link has expired") from None
-    return FileResponse(path, media_type=mime, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/public/results/{job_id}/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})

@@ -1,7 +1,8 @@
 """Finding a job's downloadable result: 404 if there is none, 410 once past its TTL."""
 
+import errno
+import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import qrcode
 from PIL import Image
@@ -14,16 +15,18 @@ from photochanger.errors import ApiError
 from photochanger.imaging import EXTENSION_BY_MIME, encode
 from photochanger.jobs import service as jobs
 from photochanger.jobs.schemas import JOB_ID
-from photochanger.media.storage import MediaStore, thumbnail_path
+from photochanger.storage import StoredObject, thumbnail_path
 
 THUMBNAIL_SIDE = 320  # pixels
 
 
 @dataclass(frozen=True)
 class ResultFile:
-    """A result on disk with its MIME type and a download file name."""
+    """A stored result: its media path, what the store knows of it, its MIME type and a download
+    file name."""
 
-    path: Path
+    path: str
+    found: StoredObject
     mime: str
     filename: str
 
@@ -38,28 +41,32 @@ def public_base(ctx: AppContext, request_base: str) -> str:
     return urls.public_base(ctx.config.public_base_url, request_base)
 
 
-async def thumbnail(ctx: AppContext, job_id: str) -> Path:
-    """A JPEG of at most 320 px of the result, made once and cached beside it. Same errors as
-    :func:`find_result`."""
+async def thumbnail(ctx: AppContext, job_id: str) -> tuple[str, StoredObject]:
+    """A JPEG of at most 320 px of the result, made once (in the image pool) and kept beside it;
+    returns its media path and what the store knows of it. Same errors as :func:`find_result`,
+    and :class:`OSError` when the store fails."""
     result = await find_result(ctx, job_id)
-    job = await jobs.get(ctx.db, job_id)
-    relative = thumbnail_path(job.result_path)
-    path = ctx.store.path(relative)
-    if not path.is_file():
-        await ctx.images.run(_make_thumbnail, ctx.store, result.path, relative)
-    return path
+    relative = thumbnail_path(result.path)
+    found = await ctx.store.stat(relative)
+    if found is None:
+        data = await ctx.images.run(_make_thumbnail, await ctx.store.get(result.path))
+        await ctx.store.put(relative, data)
+        found = await ctx.store.stat(relative)
+        if found is None:
+            raise OSError(errno.EIO, "the thumbnail was not kept")
+    return relative, found
 
 
-def _make_thumbnail(store: MediaStore, source: Path, relative: str) -> None:
-    with Image.open(source) as img:
+def _make_thumbnail(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as img:
         img.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
-        store.write(relative, encode(img, "image/jpeg", quality=80).data)
+        return encode(img, "image/jpeg", quality=80).data
 
 
 async def find_result(ctx: AppContext, job_id: str) -> ResultFile:
     """The result of ``job_id``. Raises :class:`ApiError` 404 ``result_not_found`` (also when an
-    admin hid it) or 410
-    ``result_expired`` (past ``result_expires_at`` even if the file is still there)."""
+    admin hid it), 410 ``result_expired`` (past ``result_expires_at`` even if the file is still
+    there) or 503 ``storage_unavailable`` (the media store cannot be reached)."""
     not_found = ApiError(
         404, "result_not_found", "no result for this job", job_id=job_id if JOB_ID.match(job_id) else None
     )
@@ -68,9 +75,12 @@ async def find_result(ctx: AppContext, job_id: str) -> ResultFile:
         raise not_found  # a hidden photo is not there for guests
     if job.media_purged_at is not None or (job.result_expires_at and job.result_expires_at <= utcnow()):
         raise ApiError(410, "result_expired", "this result has expired", job_id=job_id)
-    path = ctx.store.path(job.result_path)
-    if not path.is_file():
+    try:
+        found = await ctx.store.stat(job.result_path)
+    except OSError as exc:
+        raise ApiError.storage_unavailable() from exc
+    if found is None:
         raise not_found
     stamp = job.received_at.strftime("%Y%m%d-%H%M%S")
     filename = f"photochanger-{job.slot_id}-{stamp}-{job.id[:8]}{EXTENSION_BY_MIME[job.result_mime]}"
-    return ResultFile(path, job.result_mime, filename)
+    return ResultFile(job.result_path, found, job.result_mime, filename)

@@ -3,13 +3,13 @@
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile
-from fastapi.responses import FileResponse
 
 from photochanger.auth.dependencies import AdminSession
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.imaging import UnsupportedImage
 from photochanger.jobs import service as jobs
 from photochanger.providers.registry import InvalidSettings
+from photochanger.responses import stored_response
 from photochanger.slots import service
 from photochanger.slots.schemas import (
     ProviderDescription,
@@ -125,19 +125,21 @@ async def add_template(
         raise _slot_not_found(slot_id) from None
     except UnsupportedImage as exc:
         raise ApiError(415, "unsupported_media_type", str(exc)) from None
+    except OSError as exc:
+        raise ApiError.storage_unavailable() from exc
     except ValueError as exc:
         raise ApiError(400, "invalid_request", str(exc)) from None
 
 
-@router.get("/{slot_id}/templates/{template_id}", response_class=FileResponse, responses=error_docs(404))
-async def get_template(slot_id: str, template_id: str, request: Request, _: AdminSession) -> FileResponse:
+@router.get("/{slot_id}/templates/{template_id}", response_class=Response, responses=error_docs(404))
+async def get_template(slot_id: str, template_id: str, request: Request, _: AdminSession) -> Response:
     """A template image (for previews in the slot editor)."""
     ctx = request.app.state.ctx
     try:
-        path, mime = await service.template_file(ctx.db, ctx.store, slot_id, template_id)
-    except service.SlotNotFound:
+        path, mime = await service.template_file(ctx.db, slot_id, template_id)
+        return await stored_response(request, ctx.store, path, mime, cache_control="private, no-cache")
+    except (service.SlotNotFound, FileNotFoundError):
         raise ApiError(404, "template_not_found", f"no template {template_id!r} on {slot_id!r}") from None
-    return FileResponse(path, media_type=mime)
 
 
 @router.delete("/{slot_id}/templates/{template_id}", status_code=204, responses=error_docs(404))

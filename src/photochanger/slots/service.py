@@ -4,13 +4,11 @@ import asyncio
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 
 from photochanger import faces, urls
 from photochanger.db import Database, utcnow
 from photochanger.imaging import EXTENSION_BY_MIME, check_image_bytes
 from photochanger.jobs import service as jobs
-from photochanger.media.storage import MediaStore
 from photochanger.prompts import BOOTH_FIELDS, unknown_fields
 from photochanger.providers.registry import CATALOGUE, PROVIDER_CLASSES, InvalidSettings, validate_settings
 from photochanger.slots import repository
@@ -23,6 +21,10 @@ from photochanger.slots.schemas import (
     SlotView,
     TemplateView,
 )
+from photochanger.storage import MediaStore
+
+TEMPLATE_CACHE_ENTRIES = 64  # template files kept in memory (each at most the upload limit)
+_template_bytes: dict[str, bytes] = {}  # media path → bytes; paths are never reused
 
 
 class SlotNotFound(LookupError):
@@ -186,7 +188,7 @@ async def add_template(db: Database, store: MediaStore, slot_id: str, data: byte
     async with db.transaction() as session:
         if await repository.get(session, slot_id) is None:
             raise SlotNotFound(slot_id)
-    await asyncio.to_thread(store.write, relative, data)
+    await store.put(relative, data)
     template = SlotTemplate(
         id=template_id,
         slot_id=slot_id,
@@ -202,7 +204,7 @@ async def add_template(db: Database, store: MediaStore, slot_id: str, data: byte
         async with db.transaction() as session:
             await repository.add_template(session, template)
     except Exception:
-        store.delete(relative)
+        await store.delete(relative)
         raise
     return TemplateView.model_validate(template)
 
@@ -213,24 +215,36 @@ async def remove_template(db: Database, store: MediaStore, slot_id: str, templat
         template = await repository.delete_template(session, slot_id, template_id)
     if template is None:
         raise SlotNotFound(f"{slot_id}/{template_id}")
-    store.delete(template.path)
+    _template_bytes.pop(template.path, None)
+    await store.delete(template.path)
 
 
-async def template_file(db: Database, store: MediaStore, slot_id: str, template_id: str) -> tuple[Path, str]:
-    """Path and MIME type of one template. Raises :class:`SlotNotFound`."""
+async def template_file(db: Database, slot_id: str, template_id: str) -> tuple[str, str]:
+    """Media path and MIME type of one template. Raises :class:`SlotNotFound`."""
     async with db.transaction() as session:
         rows = await repository.list_templates(session, slot_id)
     row = next((r for r in rows if r.id == template_id), None)
     if row is None:
         raise SlotNotFound(f"{slot_id}/{template_id}")
-    return store.path(row.path), row.mime
+    return row.path, row.mime
 
 
 async def load_templates(db: Database, store: MediaStore, slot_id: str) -> list[tuple[SlotTemplate, bytes]]:
-    """Template rows with their bytes, for a provider call."""
+    """Template rows with their bytes, for a provider call. A template's file never changes (a
+    new upload is a new path), so its bytes are kept in memory after the first read: no store
+    round trip per photo. Raises :class:`OSError` when the store fails."""
     async with db.transaction() as session:
         rows = await repository.list_templates(session, slot_id)
-    return [(row, await asyncio.to_thread(store.read, row.path)) for row in rows]
+    loaded = []
+    for row in rows:
+        data = _template_bytes.get(row.path)
+        if data is None:
+            data = await store.get(row.path)
+            while len(_template_bytes) >= TEMPLATE_CACHE_ENTRIES:
+                _template_bytes.pop(next(iter(_template_bytes)))  # the oldest first
+            _template_bytes[row.path] = data
+        loaded.append((row, data))
+    return loaded
 
 
 def provider_catalogue() -> list[ProviderDescription]:
