@@ -275,7 +275,8 @@ class ObjectStore(MediaStore):
             raise OSError(errno.EIO, f"object storage {what} failed: {type(exc).__name__}") from exc
 
     async def ensure(self) -> None:
-        return None  # the bucket is the operator's (created with its lifecycle and access policy)
+        # the bucket is the operator's (created with its lifecycle and access policy); only the scratch is ours
+        await asyncio.to_thread(self.scratch.mkdir, parents=True, exist_ok=True)
 
     async def put(self, relative: str, data: bytes) -> None:
         import obstore

@@ -21,8 +21,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """200 when the database accepts a write, the media folder accepts a file and its disk has
-    ``MIN_FREE_DISK_MB`` free, else 503 with each check's outcome."""
+    """200 when the database accepts a write, the media store (folder or bucket) accepts a file and
+    the scratch disk has ``MIN_FREE_DISK_MB`` free, else 503 with each check's outcome."""
     checks = await readiness(request.app.state.ctx)
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse({"status": "ok" if ready else "error", "checks": checks}, status_code=200 if ready else 503)
