@@ -58,13 +58,15 @@ class SeaweedFS:
     def start(self, binary: str) -> "SeaweedFS":
         """Start the server and wait (up to 60 s) until its S3 endpoint answers."""
         log = (self.root / "weed.log").open("ab")
+        ports = self.ports
+        args = [
+            "server", f"-dir={self.root}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-master.port={ports['master']}", f"-volume.port={ports['volume']}", f"-filer.port={ports['filer']}",
+            "-s3", f"-s3.port={ports['s3']}", "-s3.port.lance=0", "-s3.port.iceberg=0",
+            "-volume.max=16", "-master.volumeSizeLimitMB=256",
+        ]  # fmt: skip
         self.proc = subprocess.Popen(
-            [
-                binary, "server", f"-dir={self.root}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-                f"-master.port={self.ports['master']}", f"-volume.port={self.ports['volume']}",
-                f"-filer.port={self.ports['filer']}", "-s3", f"-s3.port={self.ports['s3']}",
-                "-s3.port.lance=0", "-s3.port.iceberg=0", "-volume.max=16", "-master.volumeSizeLimitMB=256",
-            ],  # fmt: skip
+            [binary, *args],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
