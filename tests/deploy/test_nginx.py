@@ -7,10 +7,7 @@ across both; a process killed mid-photo frees its place within the lease."""
 import concurrent.futures
 import http.client
 import secrets
-import shutil
-import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,23 +15,14 @@ from cryptography.fernet import Fernet
 
 from tests.conftest import INGEST_PASSWORD, PG_URL, PHOTOS, Service, free_port
 from tests.fakes.gemini import FakeGemini
-from tests.tools import booth_post
+from tests.tools import booth_post, nginx
+from tests.tools.nginx import Nginx
 
-CONFIG = Path(__file__).parents[2] / "deploy" / "nginx" / "photochanger.conf"
 PASSWORD = INGEST_PASSWORD
 pytestmark = [
-    pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (apt-get install nginx-light)"),
+    pytest.mark.skipif(not nginx.available(), reason="nginx is not installed (apt-get install nginx-light)"),
     pytest.mark.skipif(not PG_URL, reason="PHOTOCHANGER_TEST_POSTGRES_URL not set (two processes share PostgreSQL)"),
 ]
-
-
-def _render(site: str, port: int, upstreams: list[int]) -> str:
-    """The shipped site with this test's listen port and upstream processes."""
-    servers = "".join(f"    server 127.0.0.1:{p};\n" for p in upstreams)
-    head, _, rest = site.partition("upstream photochanger {\n")
-    _, _, rest = rest.partition("    keepalive")
-    site = f"{head}upstream photochanger {{\n{servers}    keepalive{rest}"
-    return site.replace("listen 80;", f"listen 127.0.0.1:{port};")
 
 
 @pytest.fixture
@@ -56,27 +44,9 @@ def behind_nginx(pg_database, fake_gemini, fake_turbotext, seaweedfs, tmp_path):
         server.env.update(shared)
         server.start()
         servers.append(server)
-    prefix = tmp_path / "nginx"
-    (prefix / "logs").mkdir(parents=True)
-    site = _render(CONFIG.read_text(), port, [s.port for s in servers])
-    (prefix / "nginx.conf").write_text(
-        "daemon off; worker_processes 1; pid nginx.pid; error_log logs/error.log;\n"
-        "events { worker_connections 256; }\n"
-        "http { access_log logs/access.log; client_body_temp_path body; proxy_temp_path proxy;\n"
-        f"{site}\n}}\n"
-    )
-    assert subprocess.run(["nginx", "-t", "-p", str(prefix), "-c", "nginx.conf"], capture_output=True).returncode == 0
-    proxy = subprocess.Popen(["nginx", "-p", str(prefix), "-c", "nginx.conf"], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{public}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    proxy = Nginx(tmp_path / "nginx", [s.port for s in servers], port).start()  # at the URL they were given
     yield servers[0], servers[1], public
-    proxy.terminate()
-    proxy.wait(timeout=10)
+    proxy.stop()
     for server in servers:
         server.stop()
 
