@@ -5,7 +5,6 @@ the scratch space, which is empty after each photo."""
 
 import asyncio
 import io
-import os
 from datetime import timedelta
 
 import httpx
@@ -38,9 +37,11 @@ async def on_s3(seaweedfs, fake_gemini, fake_openai, fake_turbotext, tmp_path_fa
     running.env.update(seaweedfs.env(url), PHOTOCHANGER_S3_PRESIGN_SECONDS=str(PRESIGN_SECONDS))
     await asyncio.to_thread(running.start)
     await auth_service.create_admin(running.db, ADMIN_USER, ADMIN_PASSWORD)
-    for key, value in seaweedfs.env(url).items():
-        os.environ.setdefault(key, value)  # for the test's own view of the bucket
-    running.bucket = ObjectStore(url, data_dir / "scratch", seaweedfs.endpoint)
+    with pytest.MonkeyPatch.context() as patch:  # the test's own view of the bucket: credentials only
+        for key, value in seaweedfs.env(url).items():
+            if key.startswith("AWS_"):
+                patch.setenv(key, value)
+        running.bucket = ObjectStore(url, data_dir / "scratch", seaweedfs.endpoint)
     yield running
     running.stop()
     await running.db.dispose()

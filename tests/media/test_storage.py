@@ -104,6 +104,7 @@ async def test_an_interrupted_s3_upload_leaves_no_object(seaweedfs, tmp_path, mo
 def test_the_configuration_selects_the_store(tmp_path, monkeypatch):
     from photochanger.config import Config
 
+    monkeypatch.delenv("PHOTOCHANGER_MEDIA_URL", raising=False)
     assert isinstance(open_store(Config(data_dir=tmp_path)), FolderStore)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")

@@ -157,7 +157,8 @@ def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, b
     page.select_option("#filter-source", "ingest")
     page.select_option("#filter-since", "1h")
     page.wait_for_selector(f"#jobs-body a[href='#/jobs/{job_id}']")
-    page.wait_for_selector("#last-requests td:has-text('DESKTOP-K968T3F')")
+    page.wait_for_selector("#last-requests dd:has-text('DESKTOP-K968T3F')", state="attached")  # a booth field
+    page.wait_for_selector(f"#last-requests a[href='#/jobs/{job_id}']")  # each request links to its job
     assert page.locator("#load-more").is_hidden()  # one page only
     shot(page, "04-jobs")
     page.click(f"#jobs-body a[href='#/jobs/{job_id}']")
@@ -273,3 +274,52 @@ def test_a_failing_route_shows_a_banner_and_warm_up_reports_every_route(page, ui
     finally:
         fake_gemini.reset()
         ui_server.api.put("/api/slots/slot-004", json={"is_active": False, "fallbacks": []})
+
+
+# What a Russian page must not show: English UI words, raw codes and English units. Data the booth
+# or an admin typed (fields, headers, prompts, model names) is excluded from the check.
+ENGLISH = re.compile(
+    r"\b(Dashboard|Jobs|Settings|Statistics|Gallery|Status|Source|Details|Received|Provider|Duration|Save"
+    r"|Skip to content|Outcome|Attempts|Original|Result|Share|Log out|ingest|ui_test|rerun"
+    r"|done|failed|pending|timeout|interrupted"
+    r"|success|cancelled|invalid_password|rate_limited|unsupported_media_type|retries|fallbacks|max|ms|s)\b"
+)
+DATA = "dl.pairs, code, pre, .mono, textarea, input, select, option, #job-prompt, td.model"
+PAGES = ["#/dashboard", "#/slots/slot-001", "#/jobs", "#/jobs/{job}", "#/settings", "#/stats", "#/gallery"]
+
+
+def test_every_page_in_russian_on_a_phone_has_no_english_and_no_sideways_scroll(browser, ui_server):
+    ok = ui_server.post("slot-001", PHOTOS / "astronaut.jpg")
+    assert ok.status == 200
+    assert ui_server.post("slot-001", PHOTOS / "astronaut.jpg", password="wrong-password").status == 401
+    context = browser.new_context(base_url=ui_server.base_url, locale="ru-RU", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        login(page)
+        page.select_option("#lang", "ru")
+        page.wait_for_selector("nav >> text=Слоты")
+        found = {}
+        for route in PAGES:
+            page.goto(f"/ui/{route.format(job=ok.headers['x-job-id'])}")
+            page.wait_for_selector("main h1")
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(300)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            text = page.evaluate(
+                "(skip) => { const copy = document.body.cloneNode(true);"
+                " copy.querySelectorAll(skip).forEach((el) => el.remove());"
+                " copy.querySelectorAll('details').forEach((el) => el.setAttribute('open', ''));"
+                " document.body.append(copy); copy.style.position = 'absolute';"
+                " const text = copy.innerText; copy.remove(); return text; }",
+                DATA,
+            )
+            english = sorted(set(ENGLISH.findall(text))) + (["[object"] if "[object" in page.inner_text("body") else [])
+            if wide > 391 or english:
+                found[route] = {"scroll_width": wide, "english": english}
+            shot(page, f"20-ru-phone-{route.strip('#/').replace('/', '-').replace('{job}', 'detail')}")
+        assert not found, found
+    finally:
+        context.close()
+    assert not errors, errors

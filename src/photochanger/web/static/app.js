@@ -42,6 +42,7 @@ async function route() {
   if (!location.hash || location.hash === "#/") { location.hash = "#/dashboard"; return; }
   current.leave();
   shownHash = location.hash;
+  document.querySelector(".skip").textContent = t("skip");
   renderNav();
   const main = document.getElementById("main");
   main.replaceChildren();
@@ -66,5 +67,9 @@ select.addEventListener("change", () => {
   route();
 });
 window.addEventListener("hashchange", route);
+document.querySelector(".skip").addEventListener("click", (event) => {  // the hash is the router's: focus, do not navigate
+  event.preventDefault();
+  document.getElementById("main").focus();
+});
 window.addEventListener("beforeunload", (event) => { if (current.dirty()) { event.preventDefault(); event.returnValue = ""; } });
 route();

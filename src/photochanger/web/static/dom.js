@@ -1,4 +1,6 @@
 // Tiny DOM helpers: h() builds elements, toast() announces results politely (aria-live).
+import { locale } from "./i18n.js";
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {
@@ -36,7 +38,7 @@ export async function copy(text) {
 }
 
 export function when(iso) {
-  return iso ? new Date(iso).toLocaleString() : "—";
+  return iso ? new Date(iso).toLocaleString(locale(), { dateStyle: "short", timeStyle: "medium" }) : "—";
 }
 
 export function field(label, input, hint) {

@@ -65,6 +65,22 @@ const TEXTS = {
     prompt_fields: "You can use what the booth sends: {fields}. A default: {name|our guest}. From the URL: {query.team}.",
     sample_fields: "Sample booth fields", sample_fields_hint: "One per line, e.g. name=Anna — used for the prompt's placeholders.",
     alerts: "Alerts", alert_webhook_url: "Alert webhook URL", alert_webhook_hint: "Receives a JSON POST when a provider route starts failing and when it recovers.",
+    skip: "Skip to content", source_ingest: "booth", source_ui_test: "test run", source_rerun: "rerun",
+    outcome_success: "success", outcome_failed: "failed", outcome_timeout: "timed out", outcome_cancelled: "cancelled (hedge lost)",
+    outcome_skipped: "skipped", http_code: "Code", cost: "Cost, USD", ms: "ms", s: "s", kb: "KB", refresh: "Refresh",
+    period_1h: "last hour", period_24h: "last 24 h", period_7d: "last 7 days", from_ip: "from {ip}", job_link: "Job",
+    no_requests: "No booth requests yet", retries: "Retries", fallbacks_used: "From fallbacks",
+    maximum: "Maximum",
+    setting_attempt_timeout_seconds: "Time limit per attempt (s)", setting_input_max_side: "Photo size sent (long side, px)",
+    setting_frame_fit: "Fitting the frame", setting_size: "Output size", setting_input_fidelity: "Faithfulness to the photo",
+    setting_output_format: "Output format", setting_scale: "Prompt weight", setting_seed: "Seed", setting_negative_prompt: "Negative prompt",
+    setting_original_language: "Prompt language", setting_face_restore: "Restore faces",
+    hint_attempt_timeout_seconds: "Empty: 1.5 × this route's recent p95. A later route answers when one attempt runs out.",
+    hint_input_max_side: "Empty: the size the model works from (see docs/providers.md).",
+    hint_frame_fit: "Crop: the photo is cut, centred, to the frame's proportions. Extend: white margins instead. Stretch: distorts the photo.",
+    hint_aspect_ratio: "Allowed values depend on the model.", hint_image_size: "3-Pro and 3.1 only.",
+    look_none: "none", look_bw: "black and white", look_sepia: "sepia", look_warm: "warm", look_vivid: "vivid",
+    frame_fit_crop: "crop to the frame", frame_fit_extend: "extend with margins", frame_fit_stretch: "stretch (distorts)",
   },
   ru: {
     app: "PhotoChanger", dashboard: "Слоты", jobs: "Задания", settings: "Настройки", stats: "Статистика",
@@ -131,6 +147,22 @@ const TEXTS = {
     prompt_fields: "Можно подставлять поля фотобудки: {fields}. Значение по умолчанию: {name|гость}. Из адреса: {query.team}.",
     sample_fields: "Пример полей фотобудки", sample_fields_hint: "По одному в строке, например name=Анна — для подстановок в промпт.",
     alerts: "Оповещения", alert_webhook_url: "Адрес вебхука для оповещений", alert_webhook_hint: "Получает JSON POST, когда маршрут провайдера начинает сбоить и когда восстанавливается.",
+    skip: "Перейти к содержимому", source_ingest: "фотобудка", source_ui_test: "проверка", source_rerun: "повтор",
+    outcome_success: "успех", outcome_failed: "ошибка", outcome_timeout: "истекло время", outcome_cancelled: "отменена (проиграла страховке)",
+    outcome_skipped: "пропущена", http_code: "Код", cost: "Стоимость, USD", ms: "мс", s: "с", kb: "КБ", refresh: "Обновить",
+    period_1h: "за час", period_24h: "за 24 ч", period_7d: "за 7 дней", from_ip: "с {ip}", job_link: "Задание",
+    no_requests: "Запросов от фотобудки пока нет", retries: "Повторы", fallbacks_used: "Запасным маршрутом",
+    maximum: "Максимум",
+    setting_attempt_timeout_seconds: "Лимит времени попытки (с)", setting_input_max_side: "Размер отправляемого фото (длинная сторона, пикс.)",
+    setting_frame_fit: "Как вписать рамку", setting_size: "Размер результата", setting_input_fidelity: "Близость к исходному фото",
+    setting_output_format: "Формат результата", setting_scale: "Вес промпта", setting_seed: "Зерно (seed)", setting_negative_prompt: "Негативный промпт",
+    setting_original_language: "Язык промпта", setting_face_restore: "Восстановление лиц",
+    hint_attempt_timeout_seconds: "Пусто: 1,5 × недавний p95 этого маршрута. Когда попытка исчерпала время, отвечает следующий маршрут.",
+    hint_input_max_side: "Пусто: размер, с которым работает модель (см. docs/providers.md).",
+    hint_frame_fit: "Обрезать: фото обрезается по центру под пропорции рамки. Дополнить: белые поля. Растянуть: искажает фото.",
+    hint_aspect_ratio: "Допустимые значения зависят от модели.", hint_image_size: "Только 3-Pro и 3.1.",
+    look_none: "без изменений", look_bw: "чёрно-белый", look_sepia: "сепия", look_warm: "тёплый", look_vivid: "яркий",
+    frame_fit_crop: "обрезать под рамку", frame_fit_extend: "дополнить полями", frame_fit_stretch: "растянуть (искажает)",
   },
 };
 
@@ -143,9 +175,26 @@ export function t(key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
 }
 
+/** The text of ``key`` in the current language (English when only that exists), else ``fallback``. */
+export function tOr(key, fallback) {
+  return key in TEXTS[lang] || key in TEXTS.en ? t(key) : fallback;
+}
+
 /** A failure_reason as a sentence in the current language (the code itself when unknown). */
 export function reason(code) {
   return code ? (TEXTS[lang][`reason_${code}`] ?? TEXTS.en[`reason_${code}`] ?? code) : "";
+}
+
+/** Milliseconds as "850 ms" / "2.4 s" (units and decimal mark of the current language). */
+export function duration(ms) {
+  if (ms === null || ms === undefined) return "—";
+  const number = (value, digits) => value.toLocaleString(locale(), { maximumFractionDigits: digits });
+  return ms < 1000 ? `${number(ms, 0)} ${t("ms")}` : `${number(ms / 1000, 1)} ${t("s")}`;
+}
+
+/** The BCP 47 locale for dates and numbers of the current language. */
+export function locale() {
+  return lang === "ru" ? "ru-RU" : "en-GB";
 }
 
 export function setLang(value) {

@@ -4,7 +4,7 @@
 // collapsed into one compact list.
 import { api } from "../api.js";
 import { copy, h, toast, when } from "../dom.js";
-import { t } from "../i18n.js";
+import { duration, t } from "../i18n.js";
 
 const LIVE_MS = 5000;
 
@@ -89,7 +89,7 @@ function warmupTable(results) {
     h("tbody", {}, results.map((r) => h("tr", { class: r.outcome === "success" ? "" : "bad" }, [
       r.slot_id, `${r.route_index ? `${t("fallback")} ${r.route_index}` : t("primary")}: ${r.route_key}`,
       h("span", { class: `pill ${r.outcome === "success" ? "done" : "failed"}` }, r.outcome),
-      `${(r.latency_ms / 1000).toFixed(1)} s`, r.failure_code ? `${r.failure_class || ""} ${r.failure_code}` : "",
+      duration(r.latency_ms), r.failure_code ? `${r.failure_class || ""} ${r.failure_code}` : "",
     ].map((c) => h("td", {}, c))))));
 }
 

@@ -2,7 +2,7 @@
 // the public gallery with a countdown.
 import { api } from "../api.js";
 import { copy, field, h, toast } from "../dom.js";
-import { t } from "../i18n.js";
+import { locale, t } from "../i18n.js";
 
 export async function render(main) {
   const minutes = h("input", { id: "share-minutes", type: "number", min: 1, max: 1440, value: 15 });
@@ -23,7 +23,7 @@ export async function render(main) {
       h("button", { type: "button", onclick: async () => { await copy(share.public_url); toast(t("copied")); } }, t("copy")));
     const tick = () => {
       const left = share.active ? Math.max(0, new Date(share.shared_until) - Date.now()) : 0;
-      const scope = share.active ? ` · ${share.slots ? share.slots.join(", ") : t("all_slots")} · ${share.since ? t("photos_since", { time: new Date(share.since).toLocaleTimeString() }) : t("all_photos")}` : "";
+      const scope = share.active ? ` · ${share.slots ? share.slots.join(", ") : t("all_slots")} · ${share.since ? t("photos_since", { time: new Date(share.since).toLocaleTimeString(locale()) }) : t("all_photos")}` : "";
       state.textContent = left ? t("shared_until", { left: `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}` }) + scope : t("not_shared");
     };
     tick();

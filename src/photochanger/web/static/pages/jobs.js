@@ -1,18 +1,19 @@
 // Jobs: filterable list with "load more", job detail, and the booth's last requests.
 import { api, authorisedImage } from "../api.js";
 import { field, h, when } from "../dom.js";
-import { reason, t } from "../i18n.js";
+import { duration, reason, t } from "../i18n.js";
 
 const STATUSES = ["", "pending", "done", "failed", "timeout", "interrupted"];
 const SOURCES = ["", "ingest", "ui_test", "rerun"];
-const option = (value, selected) => h("option", { value, selected: value === selected }, value || t("any"));
+const option = (value, selected, label = value) => h("option", { value, selected: value === selected }, value ? label : t("any"));
+const sourceName = (source) => t(`source_${source}`);
 
 export async function renderList(main) {
   const params = new URLSearchParams(location.hash.split("?")[1] || "");
   const slot = h("select", { id: "filter-slot" }, option("", ""), Array.from({ length: 15 }, (_, i) => option(`slot-${String(i + 1).padStart(3, "0")}`, params.get("slot_id") || "")));
-  const status = h("select", { id: "filter-status" }, STATUSES.map((s) => option(s, params.get("status") || "")));
-  const source = h("select", { id: "filter-source" }, SOURCES.map((s) => option(s, params.get("source") || "")));
-  const period = h("select", { id: "filter-since" }, ["", "1h", "24h", "7d"].map((p) => option(p, "")));
+  const status = h("select", { id: "filter-status" }, STATUSES.map((s) => option(s, params.get("status") || "", t(`status_${s}`))));
+  const source = h("select", { id: "filter-source" }, SOURCES.map((s) => option(s, params.get("source") || "", sourceName(s))));
+  const period = h("select", { id: "filter-since" }, ["", "1h", "24h", "7d"].map((p) => option(p, "", t(`period_${p}`))));
   const body = h("tbody", { id: "jobs-body" });
   const more = h("button", { type: "button", id: "load-more", hidden: true }, t("load_more"));
   let cursor = null;
@@ -35,21 +36,26 @@ export async function renderList(main) {
     h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, [t("received"), t("slot"), t("source"), t("status"), t("provider"), t("duration"), ""].map((c) => h("th", { scope: "col" }, c)))), body)),
     more, h("h2", {}, t("last_requests")), last);
   await load(true);
-  const requests = await api("/api/ingest/last?limit=10");
-  last.append(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, [t("received"), t("slot"), t("client_fields"), t("headers"), t("size"), t("outcome")].map((c) => h("th", { scope: "col" }, c)))),
-    h("tbody", {}, requests.map((r) => h("tr", {}, h("td", {}, when(r.received_at)), h("td", {}, r.slot_id),
-      h("td", {}, h("code", {}, JSON.stringify(r.client_fields))), h("td", {}, h("code", {}, JSON.stringify(r.client_headers || {}))),
-      h("td", {}, r.input_bytes ? `${(r.input_bytes / 1024).toFixed(0)} KB ${r.input_mime || ""}` : "—"),
-      h("td", {}, h("span", { class: `pill ${r.status}` }, t(`status_${r.status}`)), ` ${r.http_status || ""} ${reason(r.failure_reason)}`)))))));
+  const refresh = h("button", { type: "button", id: "refresh-requests", onclick: () => showRequests(last) }, t("refresh"));
+  last.before(refresh);
+  await showRequests(last);
 }
 
-function duration(ms) {
-  if (ms === null || ms === undefined) return "—";
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+/** The booth's last requests as it sent them: one card each, fields as "name: value" lines. */
+async function showRequests(box) {
+  const requests = await api("/api/ingest/last?limit=10");
+  const lines = (object) => h("dl", { class: "pairs" }, Object.entries(object || {}).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
+  box.replaceChildren(...(requests.length ? requests.map((r) => h("div", { class: "card request" },
+    h("div", { class: "row" }, h("span", { class: `pill ${r.status}` }, t(`status_${r.status}`)), r.http_status ? h("span", {}, `${t("http_code")} ${r.http_status}`) : null,
+      h("span", {}, reason(r.failure_reason)), h("a", { href: `#/jobs/${r.id}` }, t("details"))),
+    h("p", { class: "muted" }, `${when(r.received_at)} · ${r.slot_id} · ${r.client_ip ? t("from_ip", { ip: r.client_ip }) : ""}`,
+      r.input_bytes ? ` · ${Math.round(r.input_bytes / 1024).toLocaleString()} ${t("kb")} ${r.input_mime || ""}` : ""),
+    h("details", {}, h("summary", {}, t("client_fields")), lines(r.client_fields)),
+    h("details", {}, h("summary", {}, t("headers")), lines(r.client_headers)))) : [h("p", { class: "muted" }, t("no_requests"))]));
 }
 
 function row(job) {
-  return h("tr", {}, h("td", {}, when(job.received_at)), h("td", {}, job.slot_id), h("td", {}, job.source),
+  return h("tr", {}, h("td", {}, when(job.received_at)), h("td", {}, job.slot_id), h("td", {}, sourceName(job.source)),
     h("td", {}, h("span", { class: `pill ${job.status}` }, t(`status_${job.status}`)), job.failure_reason ? h("span", { title: job.failure_reason }, ` ${reason(job.failure_reason)}`) : ""),
     h("td", {}, job.provider || "—"), h("td", {}, duration(job.total_ms)),
     h("td", {}, h("a", { href: `#/jobs/${job.id}` }, t("details"))));
@@ -65,8 +71,8 @@ export async function renderDetail(main, jobId) {
       job.result_url ? h("figure", {}, h("img", { src: job.result_url, alt: t("result") }), h("figcaption", {}, h("a", { href: `/r/${job.id}`, target: "_blank", rel: "noopener" }, t("open")))) : h("div", {})),
     job.prompt ? h("p", { id: "job-prompt" }, h("strong", {}, `${t("prompt")}: `), job.prompt) : null,
     h("h2", {}, t("attempts")),
-    h("div", { class: "table-wrap" }, h("table", { id: "attempts" }, h("thead", {}, h("tr", {}, ["#", "route", t("provider"), t("model"), t("outcome"), "code", "ms", "USD", t("faces")].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, job.attempt_log.map((a) => h("tr", {}, [a.number, a.route_index, a.provider, a.model || "—", a.outcome, a.failure_code || "", a.latency_ms, a.cost_usd ?? "", a.faces_expected == null ? "" : `${a.faces_expected} → ${a.faces_found ?? "?"}`].map((c) => h("td", {}, c))))))),
-    h("h2", {}, t("client_fields")), h("pre", { class: "mono card" }, JSON.stringify(job.client_fields, null, 2)),
-    h("p", { class: "muted" }, `${t("received")}: ${when(job.received_at)} · ${job.client_ip || ""} · ${job.input_width || "?"}×${job.input_height || "?"} · ${job.total_ms ?? "—"} ms`));
+    h("div", { class: "table-wrap" }, h("table", { id: "attempts" }, h("thead", {}, h("tr", {}, ["#", t("route"), t("provider"), t("model"), t("outcome"), t("http_code"), t("duration"), t("cost"), t("faces")].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, job.attempt_log.map((a) => h("tr", {}, [a.number, a.route_index ? `${t("fallback")} ${a.route_index}` : t("primary"), a.provider, a.model || "—", t(`outcome_${a.outcome}`), a.failure_code || "", duration(a.latency_ms), a.cost_usd ?? "", a.faces_expected == null ? "" : `${a.faces_expected} → ${a.faces_found ?? "?"}`].map((c) => h("td", {}, c))))))),
+    h("h2", {}, t("client_fields")), h("dl", { class: "pairs card" }, Object.entries(job.client_fields || {}).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))])),
+    h("p", { class: "muted" }, `${t("received")}: ${when(job.received_at)} · ${sourceName(job.source)} · ${job.client_ip || ""} · ${job.input_width || "?"}×${job.input_height || "?"} · ${duration(job.total_ms)}`));
 }

@@ -8,8 +8,8 @@ export async function render(main) {
   let dirty = false;
   const mark = () => { dirty = true; };
   const password = h("input", { id: "ingest_password", type: "password", value: current.ingest_password, readonly: true });
-  const deadline = h("input", { id: "sync_response_seconds", type: "range", min: 10, max: 60, value: current.sync_response_seconds, oninput: () => { out.textContent = `${deadline.value} s`; mark(); } });
-  const out = h("output", { for: "sync_response_seconds" }, `${current.sync_response_seconds} s`);
+  const deadline = h("input", { id: "sync_response_seconds", type: "range", min: 10, max: 60, value: current.sync_response_seconds, oninput: () => { out.textContent = `${deadline.value} ${t("s")}`; mark(); } });
+  const out = h("output", { for: "sync_response_seconds" }, `${current.sync_response_seconds} ${t("s")}`);
   const ttl = h("input", { id: "result_ttl_hours", type: "number", min: 1, max: 720, value: current.result_ttl_hours, oninput: mark });
   const slotLimit = h("input", { id: "slot_max_in_flight", type: "number", min: 1, max: 64, value: current.slot_max_in_flight, oninput: mark });
   const providerLimit = h("input", { id: "provider_max_in_flight", type: "number", min: 1, max: 256, value: current.provider_max_in_flight, oninput: mark });

@@ -1,7 +1,7 @@
 // Slot editor: fields follow the provider; templates by drag and drop; a test run from a photo.
 import { api, authorisedImage } from "../api.js";
 import { field, h, toast } from "../dom.js";
-import { reason, t } from "../i18n.js";
+import { duration, lang, reason, t, tOr } from "../i18n.js";
 
 // The provider catalogue (GET /api/providers): each provider's settings as JSON Schema; the
 // fields below are built from it, and the server validates again on save.
@@ -30,14 +30,15 @@ function settingInputs(provider, values) {
     let input;
     if (spec.kind === "select") {
       const current = String(values[name] ?? prop.default ?? "");
-      input = h("select", { id, name }, spec.options.map((o) => h("option", { value: o, selected: current === o }, o || `— ${t("default")} —`)));
+      input = h("select", { id, name }, spec.options.map((o) => h("option", { value: o, selected: current === o }, o ? tOr(`${name}_${o}`, o) : `— ${t("default")} —`)));
     } else if (spec.kind === "checkbox") {
       input = h("input", { id, name, type: "checkbox", checked: values[name] ?? prop.default ?? false });
     } else {
       input = h("input", { id, name, type: spec.kind, value: values[name] ?? "", step: "any", min: spec.min, max: spec.max, placeholder: prop.default ?? "" });
     }
     input.dataset.kind = spec.kind;
-    return field(LABELS[name] ? t(LABELS[name]) : name.replaceAll("_", " "), input, prop.description);
+    const label = LABELS[name] ? t(LABELS[name]) : tOr(`setting_${name}`, name.replaceAll("_", " "));
+    return field(label, input, tOr(`hint_${name}`, lang === "en" ? prop.description : null));
   });
 }
 
@@ -185,7 +186,7 @@ function testSection(slotId, payload) {
       output.append(h("div", { class: "side-by-side" },
         h("figure", {}, h("img", { src: URL.createObjectURL(file), alt: t("original") }), h("figcaption", {}, t("original"))),
         h("figure", {}, h("img", { src: result.result_url, alt: t("result"), id: "test-result" }), h("figcaption", {}, t("result")))),
-      h("p", {}, `${t("duration")}: ${(result.duration_ms / 1000).toFixed(1)} s · ${t("attempts")}: `,
+      h("p", {}, `${t("duration")}: ${duration(result.duration_ms)} · ${t("attempts")}: `,
         result.attempts.map((a) => `${a.provider}${a.model ? `/${a.model}` : ""} ${a.outcome}${a.failure_class ? ` ${a.failure_class}` : ""} (${a.latency_ms} ms${a.faces_expected == null ? "" : `, ${t("faces")} ${a.faces_expected} → ${a.faces_found}`})`).join(", ")));
     } catch (exc) {
       output.append(h("p", { class: "field-error", role: "alert" }, `${exc.body?.failure_reason ? reason(exc.body.failure_reason) : t("error")}: ${exc.message}`));

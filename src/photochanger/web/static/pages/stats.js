@@ -1,14 +1,14 @@
 // Statistics: window selector, per-slot table, jobs-by-status bars, p95 line, failure reasons.
 import { api } from "../api.js";
 import { field, h } from "../dom.js";
-import { t } from "../i18n.js";
+import { duration, locale, reason, t } from "../i18n.js";
 
 const COLORS = { done: "#1a7f37", failed: "#b42318", timeout: "#9a6700", interrupted: "#6e7781", pending: "#0a58ca" };
 const SVG = "http://www.w3.org/2000/svg";
 const s = (tag, attrs) => { const el = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); return el; };
 
 export async function render(main) {
-  const windowSelect = h("select", { id: "stats-window" }, ["1h", "24h", "7d"].map((w) => h("option", { value: w, selected: w === "24h" }, w)));
+  const windowSelect = h("select", { id: "stats-window" }, ["1h", "24h", "7d"].map((w) => h("option", { value: w, selected: w === "24h" }, t(`period_${w}`))));
   const content = h("div", { id: "stats-content" });
   windowSelect.addEventListener("change", () => draw(content, windowSelect.value));
   main.append(h("h1", {}, t("stats")), field(t("window"), windowSelect), content);
@@ -21,18 +21,27 @@ async function draw(content, win) {
   const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 1000) / 10} %`);
   content.replaceChildren(
     h("div", { class: "grid" }, [[t("total"), tot.jobs], [t("done"), tot.done], [t("failed"), tot.failed], [t("timeouts"), tot.timeouts],
-      [t("success_rate"), pct(tot.success_rate)], ["p95", tot.p95_total_ms ? `${tot.p95_total_ms} ms` : "—"]].map(([k, v]) => h("div", { class: "card" }, h("div", { class: "muted" }, k), h("strong", {}, v)))),
-    h("h2", {}, t("jobs_over_time")), bars(series), legend(),
-    h("h2", {}, t("p95_latency")), line(series),
-    h("h2", {}, t("failures")), h("ul", { id: "failure-reasons" }, Object.entries(tot.failed_by_reason).map(([reason, n]) => h("li", {}, `${reason}: ${n}`)), Object.keys(tot.failed_by_reason).length ? null : h("li", {}, "—")),
+      [t("success_rate"), pct(tot.success_rate)], ["p95", duration(tot.p95_total_ms)]].map(([k, v]) => h("div", { class: "card" }, h("div", { class: "muted" }, k), h("strong", {}, v)))),
+    h("h2", {}, t("jobs_over_time")), bars(series), axis(series, win), legend(),
+    h("h2", {}, t("p95_latency")), line(series), axis(series, win),
+    h("h2", {}, t("failures")), h("ul", { id: "failure-reasons" }, Object.entries(tot.failed_by_reason).map(([code, n]) => h("li", {}, `${reason(code)}: ${n}`)), Object.keys(tot.failed_by_reason).length ? null : h("li", {}, "—")),
     h("div", { class: "table-wrap" }, h("table", { id: "slot-stats" },
-      h("thead", {}, h("tr", {}, [t("slot"), t("total"), t("done"), t("failed"), t("success_rate"), "p50 ms", "p95 ms", "retries", "fallbacks", t("hedges"), "USD"].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, Object.entries(overview.slots).map(([slot, st]) => h("tr", {}, [slot, st.jobs, st.done, st.failed, pct(st.success_rate), st.p50_total_ms ?? "—", st.p95_total_ms ?? "—", st.retries, st.fallbacks, st.hedges_lost, st.estimated_cost_usd.toFixed(3)].map((c) => h("td", {}, c))))))),
+      h("thead", {}, h("tr", {}, [t("slot"), t("total"), t("done"), t("failed"), t("success_rate"), "p50", "p95", t("retries"), t("fallbacks_used"), t("hedges"), t("cost")].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, Object.entries(overview.slots).map(([slot, st]) => h("tr", {}, [slot, st.jobs, st.done, st.failed, pct(st.success_rate), duration(st.p50_total_ms), duration(st.p95_total_ms), st.retries, st.fallbacks, st.hedges_lost, st.estimated_cost_usd.toFixed(3)].map((c) => h("td", {}, c))))))),
   );
 }
 
 function legend() {
-  return h("p", { class: "legend" }, Object.entries(COLORS).map(([status, color]) => h("span", {}, h("i", { style: `background:${color}` }), status)));
+  return h("p", { class: "legend" }, Object.entries(COLORS).map(([status, color]) => h("span", {}, h("i", { style: `background:${color}` }), t(`status_${status}`))));
+}
+
+/** Time labels under a chart (HTML, so the stretched SVG never distorts them): first, middle, last bucket. */
+function axis(series, win) {
+  const points = series.buckets;
+  if (!points.length) return h("div", { class: "axis" });
+  const label = (b) => new Date(b.start).toLocaleString(locale(), win === "7d" ? { day: "numeric", month: "short", hour: "2-digit" } : { hour: "2-digit", minute: "2-digit" });
+  const picks = points.length < 3 ? points : [points[0], points[Math.floor(points.length / 2)], points[points.length - 1]];
+  return h("div", { class: "axis" }, picks.map((b) => h("span", {}, label(b))));
 }
 
 function bars(series) {
@@ -48,7 +57,7 @@ function bars(series) {
       y -= height;
       const rect = s("rect", { x: 10 + i * width, y, width: Math.max(1, width - 2), height, fill: color });
       rect.append(s("title", {}), "");
-      rect.firstChild.textContent = `${new Date(b.start).toLocaleString()} ${status}: ${b.counts[status]}`;
+      rect.firstChild.textContent = `${new Date(b.start).toLocaleString(locale())} ${status}: ${b.counts[status]}`;
       svg.append(rect);
     }
   });
@@ -61,11 +70,12 @@ function line(series) {
   const points = series.buckets.map((b, i) => [i, b.p95_total_ms]).filter(([, v]) => v !== null);
   const max = Math.max(1, ...points.map(([, v]) => v));
   const step = 580 / Math.max(1, series.buckets.length - 1);
-  if (points.length) {
+  if (points.length === 1) {  // one bucket: a level line across the chart, not an invisible point
+    const y = 200 - (points[0][1] / max) * 180;
+    svg.append(s("line", { x1: 10, y1: y, x2: 590, y2: y, stroke: "#0a58ca", "stroke-width": 2, "vector-effect": "non-scaling-stroke" }));
+  } else if (points.length) {
     svg.append(s("polyline", { fill: "none", stroke: "#0a58ca", "stroke-width": 2, "vector-effect": "non-scaling-stroke", points: points.map(([i, v]) => `${10 + i * step},${200 - (v / max) * 180}`).join(" ") }));
   }
-  const label = s("text", { x: 12, y: 16, "font-size": 12, fill: "#57606a" });
-  label.textContent = `max ${max} ms`;
-  svg.append(label, s("line", { x1: 10, y1: 200, x2: 590, y2: 200, stroke: "#8c959f" }));
-  return svg;
+  svg.append(s("line", { x1: 10, y1: 200, x2: 590, y2: 200, stroke: "#8c959f" }));
+  return h("figure", { class: "chart-box" }, h("figcaption", { class: "muted" }, `${t("maximum")}: ${duration(points.length ? max : null)}`), svg);
 }
