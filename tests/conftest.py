@@ -145,7 +145,8 @@ class Service:
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("server did not become ready")
+        self.stop(kill=True)  # never leave a half-started server behind
+        raise RuntimeError(f"server did not become ready: {self.log_path.read_text()[-3000:]}")
 
     def stop(self, kill: bool = False) -> None:
         if self.proc and self.proc.poll() is None:

@@ -20,7 +20,7 @@ from photochanger.context import AppContext
 from photochanger.db import Database
 from photochanger.imaging import UnsupportedImage
 from photochanger.media.service import purge_expired
-from photochanger.migrations import upgrade
+from photochanger.migrations import MigrationFailed, upgrade, upgrade_in_child
 from photochanger.providers.registry import InvalidSettings
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import SECRET_KEYS
@@ -100,7 +100,10 @@ def serve(
     if workers > 1 and not config.resolved_database_url.startswith("postgresql"):
         _fail("--workers needs PostgreSQL: on SQLite in-flight places are counted in one process's memory")
     config.ensure_data_dir()
-    upgrade(config.resolved_database_url)
+    try:
+        upgrade_in_child(config.resolved_database_url)  # the server itself never loads Alembic
+    except MigrationFailed as exc:
+        _fail(f"the database could not be migrated: {exc}")
 
     async def prepare() -> tuple[str | None, tuple[str, str] | None]:
         ctx = AppContext.create(config)

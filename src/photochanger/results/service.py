@@ -4,9 +4,7 @@ import errno
 import io
 from dataclasses import dataclass
 
-import qrcode
 from PIL import Image
-from qrcode.image.svg import SvgPathImage
 
 from photochanger import urls
 from photochanger.context import AppContext
@@ -33,6 +31,9 @@ class ResultFile:
 
 def qr_svg(text: str) -> str:
     """A QR code of ``text`` as an SVG document (the ``qrcode`` library, 2-module quiet border)."""
+    import qrcode  # loaded on the first QR a guest asks for, not at start (~6 MiB)
+    from qrcode.image.svg import SvgPathImage
+
     return qrcode.make(text, image_factory=SvgPathImage, border=2).to_string().decode()
 
 
