@@ -56,3 +56,15 @@ def test_template_add_rejects_non_images(service, tmp_path):
     text.write_text("not an image")
     bad = service.cli("slot", "template", "add", "slot-010", str(text))
     assert bad.returncode == 2 and "not a JPEG, PNG or WebP" in bad.stderr
+
+
+def test_serve_warns_when_links_would_point_at_a_loopback_address(fake_gemini, tmp_path):
+    from tests.conftest import Service
+
+    server = Service(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", tmp_path, fake_gemini, name="loopback")
+    del server.env["PHOTOCHANGER_PUBLIC_BASE_URL"]
+    server.start()
+    server.stop()
+    started = server.log_path.read_text()
+    assert "Admin UI:        http://127.0.0.1:" in started
+    assert "set PHOTOCHANGER_PUBLIC_BASE_URL" in started  # guests' phones cannot open 127.0.0.1

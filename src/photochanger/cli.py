@@ -117,6 +117,11 @@ def serve(
     base = (config.public_base_url or f"http://{shown_host}:{port}").rstrip("/")
     typer.echo(f"Ingest URL:      {ingest_url(base, 'slot-001')}   (slots slot-001 … slot-015)")
     typer.echo(f"Admin UI:        {base}/ui/")
+    if not config.public_base_url and (shown_host.startswith("127.") or shown_host in ("localhost", "::1")):
+        typer.echo(
+            "Note: guests' phones cannot open links or QR codes on this loopback address; set "
+            "PHOTOCHANGER_PUBLIC_BASE_URL to the address guests reach (e.g. https://booth.example.com)."
+        )
     secrets_shown = []
     if generated:
         secrets_shown.append(f"Ingest password: {generated}   (see `photochanger settings show`)")

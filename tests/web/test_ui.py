@@ -99,6 +99,7 @@ def test_login_errors_then_dashboard_with_copyable_ingest_url(page, ui_server):
     assert page.evaluate("navigator.clipboard.readText()") == f"{ui_server.base_url}/api/ingest/slot-001"
     page.click("text=Show")
     assert page.inner_text("#ingest-password") == INGEST_PASSWORD
+    assert "PHOTOCHANGER_PUBLIC_BASE_URL" in page.inner_text("#loopback-warning")  # guests cannot open 127.0.0.1
     shot(page, "02-dashboard")
 
 
@@ -110,7 +111,7 @@ def _frame_png() -> bytes:
     return buffer.getvalue()
 
 
-def test_slot_editor_saves_uploads_a_template_and_runs_a_test(page, tmp_path):
+def test_slot_editor_saves_uploads_a_template_and_runs_a_test(page, tmp_path, ui_server):
     login(page)
     page.goto("/ui/#/slots/slot-001")
     page.wait_for_selector("#provider-settings")
@@ -121,9 +122,19 @@ def test_slot_editor_saves_uploads_a_template_and_runs_a_test(page, tmp_path):
     frame.write_bytes(_frame_png())
     page.set_input_files("#template-file", str(frame))
     page.wait_for_selector("#templates figure img[src^='blob:']")
+    assert page.locator("#prompt").is_hidden()  # local takes no prompt
+    page.click("button:has-text('Add fallback')")  # fallback routes are a form, not JSON
+    page.select_option("#fallback-1-provider", "local")
+    page.select_option("#fallback-1-look", "sepia")
+    assert page.locator("#fallback-1-prompt").is_hidden()
+    page.click("button:has-text('Save')")
+    page.wait_for_selector(".toast:has-text('Saved')")
+    slot = ui_server.api.get("/api/slots/slot-001").json()
+    assert slot["fallbacks"] == [{"provider": "local", "settings": {"look": "sepia"}, "prompt": None}]
     page.set_input_files("#test-file", str(PHOTOS / "astronaut.jpg"))
     page.click("#run-test")
-    page.wait_for_selector("#test-result", timeout=30000)
+    page.wait_for_selector("#test-result, #test-output .field-error", timeout=30000)
+    assert page.locator("#test-result").count(), page.inner_text("#test-output")
     image_loaded(page, "#test-result")
     assert "Attempts: local" in page.inner_text("#test-output")
     shot(page, "03-slot-editor")
@@ -145,6 +156,32 @@ def test_slot_editor_saves_uploads_a_template_and_runs_a_test(page, tmp_path):
     page.click("nav >> text=Jobs")
     page.wait_for_timeout(300)
     assert messages and "unsaved" in messages[0] and "#/slots/slot-001" in page.url
+    ui_server.api.put("/api/slots/slot-001", json={"fallbacks": []})
+
+
+def test_rerun_shows_its_result_and_a_template_is_removed_only_when_confirmed(page, ui_server, tmp_path):
+    ui_server.api.put("/api/slots/slot-002", json={"is_active": True, "provider": "local"})
+    assert ui_server.post("slot-002", PHOTOS / "astronaut.jpg").status == 200
+    login(page)
+    page.goto("/ui/#/slots/slot-002")
+    page.click("button.rerun >> nth=0")
+    image_loaded(page, ".rerun-result img")  # the new result, not just "Saved"
+    frame = tmp_path / "frame.png"
+    frame.write_bytes(_frame_png())
+    page.set_input_files("#template-file", str(frame))
+    page.wait_for_selector("#templates figure img.whole[src^='blob:']")  # the whole frame, on a checkerboard
+    answers = iter([False, True])
+    page.on("dialog", lambda dialog: dialog.accept() if next(answers) else dialog.dismiss())
+    page.click("#templates button.danger")
+    page.wait_for_timeout(300)
+    assert page.locator("#templates figure").count() == 1  # dismissed: still there
+    page.click("#templates button.danger")
+    page.wait_for_selector("#templates figure", state="detached")
+    page.goto("/ui/#/gallery")
+    page.fill("#share-minutes", "0")
+    page.click("#share")
+    page.wait_for_selector(".toast.error:has-text('must be at least 1')")  # a sentence, not "body.minutes: …"
+    assert "body." not in page.inner_text("#toast")
 
 
 def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, browser, ui_server):

@@ -87,7 +87,8 @@ def preview(
     current: SlotView, change: SlotUpdate, public_base_url: str | None, known_fields: Iterable[str] = BOOTH_FIELDS
 ) -> SlotView:
     """``current`` with ``change`` applied and validated, not saved (for test runs of unsaved forms)."""
-    return current.model_copy(update=_apply(current, change, public_base_url, known_fields))
+    changed = _apply(current, change, public_base_url, known_fields)  # stored shapes (fallbacks as dicts)
+    return SlotView.model_validate({**current.model_dump(), **changed})  # validated: typed like a read slot
 
 
 async def booth_fields(db: Database, slot_id: str) -> list[str]:

@@ -1,10 +1,12 @@
+import { humanError } from "./i18n.js";
+
 // JSON API client: bearer token in localStorage (every tab of the admin shares the session; logging
 // out in one tab logs out all), errors as ApiError with the server's body.
 const TOKEN = "photochanger.token";
 
 export class ApiError extends Error {
   constructor(status, body, headers) {
-    super(body?.detail || `HTTP ${status}`);
+    super(humanError(status, body));
     this.status = status;
     this.body = body || {};
     this.headers = headers;

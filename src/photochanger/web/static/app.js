@@ -1,6 +1,6 @@
 // The admin single-page app: hash routes, a page module per screen, unsaved-changes guard.
 import { api, auth } from "./api.js";
-import { h } from "./dom.js";
+import { h, toast } from "./dom.js";
 import { LANGUAGES, lang, setLang, t } from "./i18n.js";
 import * as dashboard from "./pages/dashboard.js";
 import * as galleryPage from "./pages/gallery.js";
@@ -67,6 +67,10 @@ select.addEventListener("change", () => {
   route();
 });
 window.addEventListener("hashchange", route);
+window.addEventListener("unhandledrejection", (event) => {  // no click ends in silence: say what went wrong
+  event.preventDefault();
+  toast(event.reason?.message || t("error"), "error");
+});
 document.querySelector(".skip").addEventListener("click", (event) => {  // the hash is the router's: focus, do not navigate
   event.preventDefault();
   document.getElementById("main").focus();

@@ -71,6 +71,16 @@ const TEXTS = {
     period_1h: "last hour", period_24h: "last 24 h", period_7d: "last 7 days", from_ip: "from {ip}", job_link: "Job",
     no_requests: "No booth requests yet", retries: "Retries", fallbacks_used: "From fallbacks",
     maximum: "Maximum",
+    v_ge: "must be at least {n}", v_le: "must be at most {n}", v_gt: "must be more than {n}", v_lt: "must be less than {n}",
+    v_required: "is required", v_int: "must be a whole number", v_number: "must be a number", v_long: "is too long",
+    v_short: "is too short", v_choice: "is not one of the allowed values", field_minutes: "Share for (minutes)",
+    field_result_ttl_hours: "Keep results (hours)", field_sync_response_seconds: "Answer deadline (s)",
+    field_slot_max_in_flight: "Default per slot", field_provider_max_in_flight: "Per provider", field_title: "Title",
+    field_people_tolerance: "Allowed difference in the number of faces", field_max_in_flight: "Photos in progress at once",
+    field_upload_limit_bytes: "Upload limit", field_display_name: "Name", field_prompt: "Prompt",
+    public_url_loopback: "Links and QR codes point at {host}, which guests' phones cannot open. Set PHOTOCHANGER_PUBLIC_BASE_URL to the address guests reach (e.g. https://booth.example.com) and restart.",
+    confirm_remove_template: "Remove this template image? Slots using it change at once.", rerun_done: "New result ready",
+    fallback_n: "Fallback {n}",
     setting_attempt_timeout_seconds: "Time limit per attempt (s)", setting_input_max_side: "Photo size sent (long side, px)",
     setting_frame_fit: "Fitting the frame", setting_size: "Output size", setting_input_fidelity: "Faithfulness to the photo",
     setting_output_format: "Output format", setting_scale: "Prompt weight", setting_seed: "Seed", setting_negative_prompt: "Negative prompt",
@@ -153,6 +163,16 @@ const TEXTS = {
     period_1h: "за час", period_24h: "за 24 ч", period_7d: "за 7 дней", from_ip: "с {ip}", job_link: "Задание",
     no_requests: "Запросов от фотобудки пока нет", retries: "Повторы", fallbacks_used: "Запасным маршрутом",
     maximum: "Максимум",
+    v_ge: "должно быть не меньше {n}", v_le: "должно быть не больше {n}", v_gt: "должно быть больше {n}", v_lt: "должно быть меньше {n}",
+    v_required: "обязательно", v_int: "должно быть целым числом", v_number: "должно быть числом", v_long: "слишком длинное",
+    v_short: "слишком короткое", v_choice: "не из допустимых значений", field_minutes: "Открыть на (минут)",
+    field_result_ttl_hours: "Хранить результаты (ч)", field_sync_response_seconds: "Срок ответа (с)",
+    field_slot_max_in_flight: "На слот по умолчанию", field_provider_max_in_flight: "На провайдера", field_title: "Заголовок",
+    field_people_tolerance: "Допустимая разница в числе лиц", field_max_in_flight: "Одновременно в обработке",
+    field_upload_limit_bytes: "Лимит загрузки", field_display_name: "Название", field_prompt: "Промпт",
+    public_url_loopback: "Ссылки и QR-коды ведут на {host}, который не открыть с телефонов гостей. Задайте PHOTOCHANGER_PUBLIC_BASE_URL — адрес, доступный гостям (например https://booth.example.com), и перезапустите.",
+    confirm_remove_template: "Удалить этот шаблон? Слоты, где он используется, изменятся сразу.", rerun_done: "Новый результат готов",
+    fallback_n: "Запасной {n}",
     setting_attempt_timeout_seconds: "Лимит времени попытки (с)", setting_input_max_side: "Размер отправляемого фото (длинная сторона, пикс.)",
     setting_frame_fit: "Как вписать рамку", setting_size: "Размер результата", setting_input_fidelity: "Близость к исходному фото",
     setting_output_format: "Формат результата", setting_scale: "Вес промпта", setting_seed: "Зерно (seed)", setting_negative_prompt: "Негативный промпт",
@@ -178,6 +198,41 @@ export function t(key, values = {}) {
 /** The text of ``key`` in the current language (English when only that exists), else ``fallback``. */
 export function tOr(key, fallback) {
   return key in TEXTS[lang] || key in TEXTS.en ? t(key) : fallback;
+}
+
+const VALIDATION = [
+  [/greater than or equal to (\S+)/, "v_ge"], [/less than or equal to (\S+)/, "v_le"], [/greater than (\S+)/, "v_gt"],
+  [/less than (\S+)/, "v_lt"], [/Field required/, "v_required"], [/valid integer/, "v_int"], [/valid number/, "v_number"],
+  [/at most \d+ character/, "v_long"], [/at least \d+ character/, "v_short"], [/Input should be '/, "v_choice"],
+];
+
+/** An API error as a sentence for people: a known failure_reason in words; each
+ * "body.field: pydantic message" of a 422 as "Field label must be at least 1" (the server's own
+ * words when no rule matches). */
+export function humanError(status, body) {
+  const detail = body?.detail || `HTTP ${status}`;
+  if (body?.failure_reason !== "invalid_request" && body?.failure_reason !== "invalid_settings") {
+    const words = body?.failure_reason ? reason(body.failure_reason) : "";
+    return words && words !== body.failure_reason ? `${words[0].toUpperCase()}${words.slice(1)}.` : detail;
+  }
+  return detail.split("; ").map((problem) => {
+    const match = problem.match(/^(?:body|query|path)\.([\w.]+): (.*)$/);
+    if (!match) return problem;
+    const name = match[1].split(".").pop();
+    const label = tOr(`field_${name}`, name.replaceAll("_", " "));
+    for (const [pattern, key] of VALIDATION) {
+      const found = match[2].match(pattern);
+      if (found) return `${label}: ${t(key, { n: found[1] ?? "" })}`;
+    }
+    return `${label}: ${match[2]}`;
+  }).join("; ");
+}
+
+/** The host the page was reached on when it is a loopback address (links built from it will not
+ * open on a guest's phone), else null. */
+export function loopbackHost(url = location.href) {
+  const host = new URL(url).hostname;
+  return ["127.0.0.1", "localhost", "[::1]", "::1"].includes(host) || host.startsWith("127.") ? host : null;
 }
 
 /** A failure_reason as a sentence in the current language (the code itself when unknown). */

@@ -4,7 +4,7 @@
 // collapsed into one compact list.
 import { api } from "../api.js";
 import { copy, h, toast, when } from "../dom.js";
-import { duration, t } from "../i18n.js";
+import { duration, loopbackHost, t } from "../i18n.js";
 
 const LIVE_MS = 5000;
 
@@ -49,8 +49,10 @@ export async function render(main) {
   }
   await refresh();
   const timer = setInterval(() => { refresh(); refreshSlots(); }, LIVE_MS);
+  const loopback = slots.length ? loopbackHost(slots[0].ingest_url) : null;  // built from PUBLIC_BASE_URL or this request
   main.append(
     h("h1", {}, t("dashboard")),
+    loopback ? h("div", { class: "banner bad", id: "loopback-warning", role: "note" }, t("public_url_loopback", { host: loopback })) : null,
     health,
     h("div", { class: "card" }, h("div", { class: "row" }, warmupButton, h("span", { class: "muted" }, t("warm_up_hint"))), warmupResults),
     h("div", { class: "card row" }, h("strong", {}, `${t("ingest_password")}:`), password,

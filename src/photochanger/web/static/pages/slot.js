@@ -20,12 +20,12 @@ function fieldSpec(prop) {
   return { kind: "text" };
 }
 
-function settingInputs(provider, values) {
+function settingInputs(provider, values, prefix = "setting") {
   const schema = CATALOGUE[provider]?.settings_schema || { properties: {} };
   const entries = Object.entries(schema.properties);  // the shared per-attempt cap goes last
   entries.sort(([a], [b]) => (a === "attempt_timeout_seconds") - (b === "attempt_timeout_seconds"));
   return entries.map(([name, prop]) => {
-    const id = `setting-${name}`;
+    const id = `${prefix}-${name}`;
     const spec = fieldSpec(prop);
     let input;
     if (spec.kind === "select") {
@@ -60,7 +60,8 @@ export async function render(main, slotId) {
   const provider = h("select", { id: "provider" }, Object.keys(CATALOGUE).map((p) => h("option", { value: p, selected: p === slot.provider }, p)));
   const prompt = h("textarea", { id: "prompt" }, slot.prompt);
   const settingsBox = h("div", { id: "provider-settings" }, settingInputs(slot.provider, slot.settings));
-  provider.addEventListener("change", () => settingsBox.replaceChildren(...settingInputs(provider.value, {})));
+  const promptNeeded = () => { prompt.closest(".field")?.toggleAttribute("hidden", provider.value === "local"); };
+  provider.addEventListener("change", () => { settingsBox.replaceChildren(...settingInputs(provider.value, {})); promptNeeded(); });
   const peopleCheck = h("select", { id: "people_check" }, ["auto", "on", "off"].map((v) => h("option", {
     value: v, selected: v === (slot.people_check || "auto"), disabled: v === "on" && !slot.people_check_available,
   }, t(`people_${v}`))));
@@ -76,12 +77,23 @@ export async function render(main, slotId) {
   const uploadLimit = h("input", { id: "upload_limit_bytes", type: "number", min: 1, step: "any", value: slot.upload_limit_bytes ? slot.upload_limit_bytes / 1048576 : "" });
   const inFlight = h("input", { id: "max_in_flight", type: "number", min: 1, max: 64, value: slot.max_in_flight ?? "" });
   const fallbacks = h("div", { id: "fallbacks" });
-  const addFallback = (route = { provider: "local", settings: {} }) => {
-    const kind = h("select", { "aria-label": t("provider") }, Object.keys(CATALOGUE).map((p) => h("option", { value: p, selected: p === route.provider }, p)));
-    const settings = h("textarea", { "aria-label": t("settings_hint"), class: "mono", rows: 2 }, JSON.stringify(route.settings || {}));
-    const row = h("div", { class: "card fallback" }, field(t("provider"), kind), field(`${t("settings_hint")} (JSON)`, settings),
+  let fallbackCount = 0;
+  const addFallback = (route = { provider: "local", settings: {} }) => {  // a form per route: provider, its prompt and settings
+    const n = ++fallbackCount;
+    const kind = h("select", { id: `fallback-${n}-provider` }, Object.keys(CATALOGUE).map((p) => h("option", { value: p, selected: p === route.provider }, p)));
+    const routePrompt = h("textarea", { id: `fallback-${n}-prompt`, rows: 2, placeholder: t("prompt") }, route.prompt || "");
+    const promptField = field(t("prompt"), routePrompt);
+    const box = h("div", { class: "fallback-settings" }, settingInputs(route.provider, route.settings || {}, `fallback-${n}`));
+    const showPrompt = () => { promptField.hidden = kind.value === "local"; };  // local takes no prompt
+    kind.addEventListener("change", () => { box.replaceChildren(...settingInputs(kind.value, {}, `fallback-${n}`)); showPrompt(); });
+    showPrompt();
+    const row = h("fieldset", { class: "card fallback" }, h("legend", {}, t("fallback_n", { n })), field(t("provider"), kind), promptField, box,
       h("button", { type: "button", onclick: () => row.remove() }, t("remove")));
-    row.read = () => ({ provider: kind.value, settings: JSON.parse(settings.value || "{}") });
+    row.read = () => {
+      const read = { provider: kind.value, settings: readSettings(box) };
+      if (kind.value !== "local" && routePrompt.value.trim()) read.prompt = routePrompt.value;
+      return read;
+    };
     fallbacks.append(row);
   };
   (slot.fallbacks || []).forEach(addFallback);
@@ -127,6 +139,7 @@ export async function render(main, slotId) {
   field(t("people_tolerance"), tolerance),
   field(t("hedging"), hedging, t("hedging_hint")), hedgeCost, field(t("on_failure"), onFailure), field(t("upload_limit"), uploadLimit), field(t("max_in_flight"), inFlight), general, saveButton);
 
+  promptNeeded();
   main.append(h("h1", {}, `${slot.display_name} (${slot.id})`), h("p", {}, h("code", {}, slot.ingest_url)), form,
     templatesSection(slotId, slot.templates), testSection(slotId, payload), recentSection(slot.recent_results));
   return { dirty: () => JSON.stringify((() => { try { return payload(); } catch { return null; } })()) !== saved };
@@ -136,10 +149,11 @@ function templatesSection(slotId, templates) {
   const list = h("div", { class: "templates", id: "templates" });
   const role = h("select", { id: "template-role" }, ["template", "background", "style", "face"].map((r) => h("option", { value: r }, r)));
   const show = async (tpl) => {
-    const img = h("img", { class: "thumb", alt: `${tpl.role} ${tpl.width}×${tpl.height}` });
+    const img = h("img", { class: "thumb whole", alt: `${tpl.role} ${tpl.width}×${tpl.height}` });  // whole, on a checkerboard
     authorisedImage(`/api/slots/${slotId}/templates/${tpl.id}`).then((url) => { img.src = url; });
     const item = h("figure", { class: "card", dataset: { template: tpl.id } }, img, h("figcaption", { class: "muted" }, `${tpl.role} · ${tpl.width}×${tpl.height}`),
       h("button", { type: "button", class: "danger", onclick: async () => {
+        if (!confirm(t("confirm_remove_template"))) return;
         await api(`/api/slots/${slotId}/templates/${tpl.id}`, { method: "DELETE" });
         item.remove();
       } }, t("remove")));
@@ -205,7 +219,15 @@ function recentSection(results) {
       h("a", { href: job.result_url, target: "_blank", rel: "noopener" }, h("img", { class: "thumb", src: job.thumbnail_url, alt: t("result"), loading: "lazy" })),
       h("div", { class: "row" }, h("a", { href: `/r/${job.id}`, target: "_blank", rel: "noopener" }, t("open")),
         h("a", { href: `${job.result_url}?download=1` }, t("download")),
-        h("button", { type: "button", onclick: async () => {
-          try { await api(`/api/jobs/${job.id}/rerun`, { method: "POST" }); toast(t("saved")); } catch (exc) { toast(exc.message, "error"); }
+        h("button", { type: "button", class: "rerun", onclick: async (event) => {
+          const button = event.currentTarget;
+          button.disabled = true;
+          try {
+            const again = await api(`/api/jobs/${job.id}/rerun`, { method: "POST" });
+            const card = button.closest("figure");
+            card.before(h("figure", { class: "card rerun-result" }, h("a", { href: `/r/${again.job_id}`, target: "_blank", rel: "noopener" },
+              h("img", { class: "thumb", src: again.thumbnail_url || again.result_url, alt: t("result") })), h("figcaption", { class: "muted" }, t("rerun_done"))));
+            toast(t("rerun_done"));
+          } catch (exc) { toast(exc.message, "error"); } finally { button.disabled = false; }
         } }, t("rerun")))))) : h("p", { class: "muted" }, t("no_results")));
 }
