@@ -52,7 +52,7 @@ export async function render(main) {
   const loopback = slots.length ? loopbackHost(slots[0].ingest_url) : null;  // built from PUBLIC_BASE_URL or this request
   main.append(
     h("h1", {}, t("dashboard")),
-    loopback ? h("div", { class: "banner bad", id: "loopback-warning", role: "note" }, t("public_url_loopback", { host: loopback })) : null,
+    loopback ? h("div", { class: "banner bad", id: "loopback-warning", role: "note" }, t("public_url_loopback", { host: loopback })) : "",
     health,
     h("div", { class: "card" }, h("div", { class: "row" }, warmupButton, h("span", { class: "muted" }, t("warm_up_hint"))), warmupResults),
     h("div", { class: "card row" }, h("strong", {}, `${t("ingest_password")}:`), password,

@@ -7,6 +7,8 @@ const STATUSES = ["", "pending", "done", "failed", "timeout", "interrupted"];
 const SOURCES = ["", "ingest", "ui_test", "rerun"];
 const option = (value, selected, label = value) => h("option", { value, selected: value === selected }, value ? label : t("any"));
 const sourceName = (source) => t(`source_${source}`);
+const ATTEMPT_COLUMNS = () => ["#", t("route"), t("provider"), t("model"), t("outcome"), t("http_code"), t("duration"), t("cost"), t("faces")];
+const COLUMNS = () => [t("received"), t("slot"), t("source"), t("status"), t("provider"), t("duration"), ""];
 
 export async function renderList(main) {
   const params = new URLSearchParams(location.hash.split("?")[1] || "");
@@ -33,7 +35,7 @@ export async function renderList(main) {
   [slot, status, source, period].forEach((input) => input.addEventListener("change", () => load(true)));
   const last = h("div", { id: "last-requests" });
   main.append(h("h1", {}, t("jobs")), h("div", { class: "row card" }, field(t("slot"), slot), field(t("status"), status), field(t("source"), source), field(t("received"), period)),
-    h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, [t("received"), t("slot"), t("source"), t("status"), t("provider"), t("duration"), ""].map((c) => h("th", { scope: "col" }, c)))), body)),
+    h("div", { class: "table-wrap" }, h("table", { class: "cards-on-phone" }, h("thead", {}, h("tr", {}, COLUMNS().map((c) => h("th", { scope: "col" }, c)))), body)),
     more, h("h2", {}, t("last_requests")), last);
   await load(true);
   const refresh = h("button", { type: "button", id: "refresh-requests", onclick: () => showRequests(last) }, t("refresh"));
@@ -55,10 +57,12 @@ async function showRequests(box) {
 }
 
 function row(job) {
-  return h("tr", {}, h("td", {}, when(job.received_at)), h("td", {}, job.slot_id), h("td", {}, sourceName(job.source)),
-    h("td", {}, h("span", { class: `pill ${job.status}` }, t(`status_${job.status}`)), job.failure_reason ? h("span", { title: job.failure_reason }, ` ${reason(job.failure_reason)}`) : ""),
-    h("td", {}, job.provider || "—"), h("td", {}, duration(job.total_ms)),
-    h("td", {}, h("a", { href: `#/jobs/${job.id}` }, t("details"))));
+  const labels = COLUMNS();  // shown before each value when the table becomes cards on a phone
+  const cell = (i, ...content) => h("td", { "data-label": labels[i] }, ...content);
+  return h("tr", {}, cell(0, when(job.received_at)), cell(1, job.slot_id), cell(2, sourceName(job.source)),
+    cell(3, h("span", { class: `pill ${job.status}` }, t(`status_${job.status}`)), job.failure_reason ? h("span", { title: job.failure_reason }, ` ${reason(job.failure_reason)}`) : ""),
+    cell(4, job.provider || "—"), cell(5, duration(job.total_ms)),
+    cell(6, h("a", { href: `#/jobs/${job.id}` }, t("details"))));
 }
 
 export async function renderDetail(main, jobId) {
@@ -69,10 +73,10 @@ export async function renderDetail(main, jobId) {
     h("p", {}, h("span", { class: `pill ${job.status}` }, t(`status_${job.status}`)), ` ${reason(job.failure_reason)} `, job.failure_detail ? h("small", { class: "muted" }, job.failure_detail) : ""),
     h("div", { class: "side-by-side" }, h("figure", {}, original, h("figcaption", {}, t("original"))),
       job.result_url ? h("figure", {}, h("img", { src: job.result_url, alt: t("result") }), h("figcaption", {}, h("a", { href: `/r/${job.id}`, target: "_blank", rel: "noopener" }, t("open")))) : h("div", {})),
-    job.prompt ? h("p", { id: "job-prompt" }, h("strong", {}, `${t("prompt")}: `), job.prompt) : null,
+    job.prompt ? h("p", { id: "job-prompt" }, h("strong", {}, `${t("prompt")}: `), job.prompt) : "",  // Element.append writes null as text
     h("h2", {}, t("attempts")),
-    h("div", { class: "table-wrap" }, h("table", { id: "attempts" }, h("thead", {}, h("tr", {}, ["#", t("route"), t("provider"), t("model"), t("outcome"), t("http_code"), t("duration"), t("cost"), t("faces")].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, job.attempt_log.map((a) => h("tr", {}, [a.number, a.route_index ? `${t("fallback")} ${a.route_index}` : t("primary"), a.provider, a.model || "—", t(`outcome_${a.outcome}`), a.failure_code || "", duration(a.latency_ms), a.cost_usd ?? "", a.faces_expected == null ? "" : `${a.faces_expected} → ${a.faces_found ?? "?"}`].map((c) => h("td", {}, c))))))),
+    h("div", { class: "table-wrap" }, h("table", { id: "attempts", class: "cards-on-phone" }, h("thead", {}, h("tr", {}, ATTEMPT_COLUMNS().map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, job.attempt_log.map((a) => h("tr", {}, [a.number, a.route_index ? `${t("fallback")} ${a.route_index}` : t("primary"), a.provider, a.model || "—", t(`outcome_${a.outcome}`), a.failure_code || "", duration(a.latency_ms), a.cost_usd ?? "", a.faces_expected == null ? "" : `${a.faces_expected} → ${a.faces_found ?? "?"}`].map((c, i) => h("td", { "data-label": ATTEMPT_COLUMNS()[i], class: i === 3 ? "model" : null }, c))))))),
     h("h2", {}, t("client_fields")), h("dl", { class: "pairs card" }, Object.entries(job.client_fields || {}).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))])),
     h("p", { class: "muted" }, `${t("received")}: ${when(job.received_at)} · ${sourceName(job.source)} · ${job.client_ip || ""} · ${job.input_width || "?"}×${job.input_height || "?"} · ${duration(job.total_ms)}`));
 }

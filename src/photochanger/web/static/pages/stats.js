@@ -5,6 +5,7 @@ import { duration, locale, reason, t } from "../i18n.js";
 
 const COLORS = { done: "#1a7f37", failed: "#b42318", timeout: "#9a6700", interrupted: "#6e7781", pending: "#0a58ca" };
 const SVG = "http://www.w3.org/2000/svg";
+const HEADERS = () => [t("slot"), t("total"), t("done"), t("failed"), t("success_rate"), "p50", "p95", t("retries"), t("fallbacks_used"), t("hedges"), t("cost")];
 const s = (tag, attrs) => { const el = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); return el; };
 
 export async function render(main) {
@@ -25,9 +26,9 @@ async function draw(content, win) {
     h("h2", {}, t("jobs_over_time")), bars(series), axis(series, win), legend(),
     h("h2", {}, t("p95_latency")), line(series), axis(series, win),
     h("h2", {}, t("failures")), h("ul", { id: "failure-reasons" }, Object.entries(tot.failed_by_reason).map(([code, n]) => h("li", {}, `${reason(code)}: ${n}`)), Object.keys(tot.failed_by_reason).length ? null : h("li", {}, "—")),
-    h("div", { class: "table-wrap" }, h("table", { id: "slot-stats" },
-      h("thead", {}, h("tr", {}, [t("slot"), t("total"), t("done"), t("failed"), t("success_rate"), "p50", "p95", t("retries"), t("fallbacks_used"), t("hedges"), t("cost")].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, Object.entries(overview.slots).map(([slot, st]) => h("tr", {}, [slot, st.jobs, st.done, st.failed, pct(st.success_rate), duration(st.p50_total_ms), duration(st.p95_total_ms), st.retries, st.fallbacks, st.hedges_lost, st.estimated_cost_usd.toFixed(3)].map((c) => h("td", {}, c))))))),
+    h("div", { class: "table-wrap" }, h("table", { id: "slot-stats", class: "cards-on-phone" },
+      h("thead", {}, h("tr", {}, HEADERS().map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, Object.entries(overview.slots).map(([slot, st]) => h("tr", {}, [slot, st.jobs, st.done, st.failed, pct(st.success_rate), duration(st.p50_total_ms), duration(st.p95_total_ms), st.retries, st.fallbacks, st.hedges_lost, st.estimated_cost_usd.toFixed(3)].map((c, i) => h("td", { "data-label": HEADERS()[i] }, c))))))),
   );
 }
 
