@@ -319,7 +319,7 @@ ENGLISH = re.compile(
     r"\b(Dashboard|Jobs|Settings|Statistics|Gallery|Status|Source|Details|Received|Provider|Duration|Save"
     r"|Skip to content|Outcome|Attempts|Original|Result|Share|Log out|ingest|ui_test|rerun"
     r"|done|failed|pending|timeout|interrupted"
-    r"|success|cancelled|invalid_password|rate_limited|unsupported_media_type|retries|fallbacks|max|ms|s)\b"
+    r"|success|cancelled|template|background|style|face|invalid_password|rate_limited|unsupported_media_type|retries|fallbacks|max|ms|s)\b"
 )
 DATA = "dl.pairs, code, pre, .mono, textarea, input, select, option, #job-prompt, td.model"
 PAGES = ["#/dashboard", "#/slots/slot-001", "#/jobs", "#/jobs/{job}", "#/settings", "#/stats", "#/gallery"]

@@ -147,11 +147,11 @@ export async function render(main, slotId) {
 
 function templatesSection(slotId, templates) {
   const list = h("div", { class: "templates", id: "templates" });
-  const role = h("select", { id: "template-role" }, ["template", "background", "style", "face"].map((r) => h("option", { value: r }, r)));
+  const role = h("select", { id: "template-role" }, ["template", "background", "style", "face"].map((r) => h("option", { value: r }, t(`role_${r}`))));
   const show = async (tpl) => {
     const img = h("img", { class: "thumb whole", alt: `${tpl.role} ${tpl.width}×${tpl.height}` });  // whole, on a checkerboard
     authorisedImage(`/api/slots/${slotId}/templates/${tpl.id}`).then((url) => { img.src = url; });
-    const item = h("figure", { class: "card", dataset: { template: tpl.id } }, img, h("figcaption", { class: "muted" }, `${tpl.role} · ${tpl.width}×${tpl.height}`),
+    const item = h("figure", { class: "card", dataset: { template: tpl.id } }, img, h("figcaption", { class: "muted" }, `${t(`role_${tpl.role}`)} · ${tpl.width}×${tpl.height}`),
       h("button", { type: "button", class: "danger", onclick: async () => {
         if (!confirm(t("confirm_remove_template"))) return;
         await api(`/api/slots/${slotId}/templates/${tpl.id}`, { method: "DELETE" });
