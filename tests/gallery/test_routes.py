@@ -97,3 +97,22 @@ async def test_sharing_chosen_slots_from_now_on_keeps_earlier_and_other_photos_p
         assert svc.api.post("/api/gallery/share", json={"minutes": 5, "slots": ["slot-016"]}).status_code == 422
     finally:
         svc.api.delete("/api/gallery/share")
+
+
+async def test_a_gallery_shared_with_a_pin_lists_only_for_that_pin(svc):
+    await svc.slot("slot-015", "local")
+    svc.post("slot-015")
+    state = svc.api.post("/api/gallery/share", json={"minutes": 5, "include_earlier": True, "pin": "4711"}).json()
+    try:
+        assert state["pin"] == "4711"  # the admin sees it to put on the sign
+        url, ip = f"{svc.base_url}/api/public/gallery", {"X-Forwarded-For": f"10.8.{uuid.uuid4().int % 250}.3"}
+        missing = httpx.get(url, headers=ip)
+        assert missing.status_code == 401 and missing.json()["failure_reason"] == "pin_required"
+        assert httpx.get(url, headers={**ip, "X-Gallery-Pin": "0000"}).status_code == 401
+        opened = httpx.get(url, headers={**ip, "X-Gallery-Pin": "4711"})
+        assert opened.status_code == 200 and opened.json()["items"]
+        assert svc.api.post("/api/gallery/share", json={"minutes": 5, "pin": "12"}).status_code == 422
+        open_again = svc.api.post("/api/gallery/share", json={"minutes": 5}).json()  # shared again without a PIN
+        assert open_again["pin"] is None and httpx.get(url, headers=ip).status_code == 200
+    finally:
+        svc.api.delete("/api/gallery/share")

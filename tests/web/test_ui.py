@@ -364,3 +364,23 @@ def test_every_page_in_russian_on_a_phone_has_no_english_and_no_sideways_scroll(
     finally:
         context.close()
     assert not errors, errors
+
+
+def test_a_guest_opens_a_pin_gallery_with_its_pin(browser, ui_server):
+    ui_server.api.put("/api/slots/slot-003", json={"is_active": True, "provider": "local"})
+    assert ui_server.post("slot-003", PHOTOS / "astronaut.jpg").status == 200
+    ui_server.api.post("/api/gallery/share", json={"minutes": 5, "include_earlier": True, "pin": "2468"})
+    context = browser.new_context(base_url=ui_server.base_url, locale="en-US", viewport={"width": 390, "height": 844})
+    guest = context.new_page()
+    try:
+        guest.goto("/gallery")
+        guest.fill("#gallery-pin", "1111")
+        guest.click("button:has-text('Open')")
+        guest.wait_for_selector("label:has-text('Wrong PIN')")
+        guest.fill("#gallery-pin", "2468")
+        guest.click("button:has-text('Open')")
+        image_loaded(guest, "#photos img >> nth=0")
+        shot(guest, "21-pin-gallery-phone")
+    finally:
+        context.close()
+        ui_server.api.delete("/api/gallery/share")

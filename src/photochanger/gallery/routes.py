@@ -64,14 +64,20 @@ async def gallery_qr(request: Request) -> Response:
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/public/gallery", response_model=PublicGallery, responses=error_docs(403, 429))
+@router.get("/public/gallery", response_model=PublicGallery, responses=error_docs(401, 403, 429))
 async def public_gallery(request: Request, response: Response) -> PublicGallery:
-    """Recent results while shared (no login); 30 requests per minute per IP."""
+    """Recent results while shared (no login); 30 requests per minute per IP. A gallery shared
+    with a PIN needs it in ``X-Gallery-Pin`` (401 ``pin_required`` without it or with a wrong one)."""
     ctx = request.app.state.ctx
     try:
         listing = await service.public_listing(
-            ctx.db, public_base(ctx, str(request.base_url)), request.client.host if request.client else "unknown"
+            ctx.db,
+            public_base(ctx, str(request.base_url)),
+            request.client.host if request.client else "unknown",
+            request.headers.get("x-gallery-pin"),
         )
+    except service.PinRequired:
+        raise ApiError(401, "pin_required", "this gallery needs the PIN shown at the event") from None
     except service.GalleryClosed:
         raise ApiError(403, "gallery_not_shared", "the gallery is not shared right now") from None
     except service.TooManyRequests as exc:

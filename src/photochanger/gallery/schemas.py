@@ -18,12 +18,14 @@ SlotId = Annotated[str, Field(pattern=r"^slot-0(0[1-9]|1[0-5])$")]
 class ShareRequest(BaseModel):
     """``POST /api/gallery/share``: open for ``minutes``; only ``slots`` (None: every slot); only
     photos taken from now on unless ``include_earlier`` (last week's event stays private); an
-    optional ``title`` shown to guests."""
+    optional ``title`` shown to guests; an optional ``pin`` (4–8 digits, e.g. printed on a sign at
+    the event) guests must enter — it keeps passers-by out, it is not a password."""
 
     minutes: int = Field(15, ge=1, le=1440)
     slots: list[SlotId] | None = Field(None, min_length=1, max_length=15)
     include_earlier: bool = False
     title: str | None = Field(None, max_length=80)
+    pin: str | None = Field(None, pattern=r"^\d{4,8}$")
 
 
 class ShareState(BaseModel):
@@ -35,6 +37,7 @@ class ShareState(BaseModel):
     slots: list[str] | None = None
     since: datetime | None = None
     title: str | None = None
+    pin: str | None = None
 
 
 class GalleryItem(BaseModel):

@@ -2,6 +2,7 @@
 restarts, holds across processes); guests' requests are counted per IP in the database (30 per
 minute); an admin hides a result or deletes a photo's files."""
 
+import hmac
 import time
 from datetime import datetime, timedelta
 
@@ -23,6 +24,10 @@ class GalleryClosed(Exception):
     """The gallery is not shared right now."""
 
 
+class PinRequired(Exception):
+    """The gallery is shared with a PIN and the request has none or a wrong one."""
+
+
 class TooManyRequests(Exception):
     """The client IP used its 30 requests this minute; ``retry_after`` in seconds."""
 
@@ -31,7 +36,7 @@ class TooManyRequests(Exception):
         self.retry_after = retry_after
 
 
-_cache: tuple[float, str, list[tuple[str, datetime]], str | None] | None = None  # (time, base, rows, title)
+_cache: tuple[float, str, list[tuple[str, datetime]], dict] | None = None  # (time, base, rows, scope)
 
 
 async def _shared_until(db: Database) -> datetime | None:
@@ -57,6 +62,7 @@ async def state(db: Database, base: str) -> ShareState:
         slots=scope.get("slots"),
         since=datetime.fromisoformat(scope["since"]) if scope.get("since") else None,
         title=scope.get("title"),
+        pin=scope.get("pin"),
     )
 
 
@@ -70,6 +76,7 @@ async def share(db: Database, base: str, request: ShareRequest) -> ShareState:
         "slots": sorted(set(request.slots)) if request.slots else None,
         "since": None if request.include_earlier else now.isoformat(),
         "title": request.title or None,
+        "pin": request.pin or None,
     }
     async with db.transaction() as session:
         await settings_repository.put(session, SHARED_UNTIL, (now + timedelta(minutes=request.minutes)).isoformat())
@@ -84,8 +91,9 @@ async def stop(db: Database) -> None:
         await settings_repository.remove(session, SHARE_SCOPE)
 
 
-async def public_listing(db: Database, base: str, client_ip: str) -> PublicGallery:
-    """Recent results for guests. Raises :class:`GalleryClosed` or :class:`TooManyRequests`."""
+async def public_listing(db: Database, base: str, client_ip: str, pin: str | None = None) -> PublicGallery:
+    """Recent results for guests. Raises :class:`GalleryClosed`, :class:`TooManyRequests` (every
+    request counts, PIN guesses too) or :class:`PinRequired`."""
     global _cache
     until = await _shared_until(db)
     if until is None:
@@ -103,12 +111,15 @@ async def public_listing(db: Database, base: str, client_ip: str) -> PublicGalle
             scope = await settings_repository.get(session, SHARE_SCOPE) or {}
             since = datetime.fromisoformat(scope["since"]) if scope.get("since") else None
             rows = await repository.recent_results(session, now, ITEMS, scope.get("slots"), since)
-            _cache = (time.monotonic(), base, rows, scope.get("title"))
+            _cache = (time.monotonic(), base, rows, scope)
+    wanted = _cache[3].get("pin")
+    if wanted and not hmac.compare_digest((pin or "").encode(), wanted.encode()):
+        raise PinRequired
     items = [
         GalleryItem(result_url=result_url(base, job_id), thumbnail_url=thumbnail_url(base, job_id), taken_at=at)
         for job_id, at in _cache[2]
     ]
-    return PublicGallery(shared_until=until, title=_cache[3], items=items)
+    return PublicGallery(shared_until=until, title=_cache[3].get("title"), items=items)
 
 
 class JobNotFound(LookupError):

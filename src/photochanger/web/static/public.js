@@ -3,12 +3,19 @@ import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
 const REFRESH_MS = 30000;
+const PIN = "photochanger.gallery-pin";
 
 async function gallery() {
   document.getElementById("title").textContent = t("guest_gallery");
   const state = document.getElementById("state");
   const photos = document.getElementById("photos");
-  const response = await fetch("/api/public/gallery");
+  const pin = sessionStorage.getItem(PIN) || "";
+  const response = await fetch("/api/public/gallery", { headers: pin ? { "X-Gallery-Pin": pin } : {} });
+  if (response.status === 401) {  // shared with a PIN: ask for it (a wrong one asks again)
+    photos.replaceChildren();
+    state.replaceChildren(pinForm(Boolean(pin)));
+    return;
+  }
   if (!response.ok) {
     state.textContent = response.status === 403 ? t("gallery_closed") : `${t("error")} ${response.status}`;
     photos.replaceChildren();
@@ -22,6 +29,15 @@ async function gallery() {
     }));
   }
   setTimeout(gallery, REFRESH_MS);
+}
+
+function pinForm(wrong) {
+  const input = h("input", { id: "gallery-pin", inputmode: "numeric", maxlength: 8, autocomplete: "off", "aria-label": t("pin_prompt") });
+  return h("form", { class: "row", onsubmit: (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(PIN, input.value.trim());
+    gallery();
+  } }, h("label", { for: "gallery-pin" }, wrong ? t("pin_wrong") : t("pin_prompt")), input, h("button", { class: "primary", type: "submit" }, t("open")));
 }
 
 async function result() {

@@ -8,11 +8,12 @@ export async function render(main) {
   const minutes = h("input", { id: "share-minutes", type: "number", min: 1, max: 1440, value: 15 });
   const title = h("input", { id: "share-title", maxlength: 80, placeholder: t("guest_gallery") });
   const earlier = h("input", { id: "share-earlier", type: "checkbox" });
+  const pin = h("input", { id: "share-pin", inputmode: "numeric", pattern: "\\d{4,8}", maxlength: 8, autocomplete: "off" });
   const slotBoxes = Array.from({ length: 15 }, (_, i) => `slot-${String(i + 1).padStart(3, "0")}`)
     .map((id) => h("label", { class: "check" }, h("input", { type: "checkbox", value: id, class: "share-slot" }), ` ${id}`));
   const shareBody = () => {
     const chosen = slotBoxes.map((l) => l.firstChild).filter((box) => box.checked).map((box) => box.value);
-    return { minutes: Number(minutes.value), title: title.value.trim() || null, include_earlier: earlier.checked, slots: chosen.length ? chosen : null };
+    return { minutes: Number(minutes.value), title: title.value.trim() || null, include_earlier: earlier.checked, slots: chosen.length ? chosen : null, pin: pin.value.trim() || null };
   };
   const state = h("p", { id: "share-state", role: "status" });
   const link = h("p", {});
@@ -24,7 +25,8 @@ export async function render(main) {
     const tick = () => {
       const left = share.active ? Math.max(0, new Date(share.shared_until) - Date.now()) : 0;
       const scope = share.active ? ` · ${share.slots ? share.slots.join(", ") : t("all_slots")} · ${share.since ? t("photos_since", { time: new Date(share.since).toLocaleTimeString(locale()) }) : t("all_photos")}` : "";
-      state.textContent = left ? t("shared_until", { left: `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}` }) + scope : t("not_shared");
+      const guarded = share.active && share.pin ? ` · ${t("pin_is", { pin: share.pin })}` : "";
+      state.textContent = left ? t("shared_until", { left: `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}` }) + scope + guarded : t("not_shared");
     };
     tick();
     timer = setInterval(tick, 1000);
@@ -33,7 +35,7 @@ export async function render(main) {
   const jobs = (await api("/api/jobs?status=done&source=ingest&limit=60")).items.filter((j) => !j.media_purged_at);
   const bySlot = Object.groupBy ? Object.groupBy(jobs, (j) => j.slot_id) : jobs.reduce((acc, j) => ((acc[j.slot_id] ||= []).push(j), acc), {});
   main.append(h("h1", {}, t("gallery")),
-    h("section", { class: "card" }, field(t("share_for"), minutes), field(t("gallery_title"), title),
+    h("section", { class: "card" }, field(t("share_for"), minutes), field(t("gallery_title"), title), field(t("gallery_pin"), pin, t("gallery_pin_hint")),
       h("fieldset", { class: "slot-choice" }, h("legend", {}, t("share_slots")), slotBoxes),
       h("label", { class: "check" }, earlier, ` ${t("include_earlier")}`),
       h("div", { class: "row" },
