@@ -400,7 +400,7 @@ async def _generate(
             job.queue_ms = int(admitted.queue_seconds * 1000)
             templates = [
                 InputImage(data, row.mime, row.role)
-                for row, data in await slots.load_templates(ctx.db, ctx.store, slot.id)
+                for row, data in await slots.load_templates(ctx.store, slot)
             ]
             keys = {
                 r.provider.name: await settings_service.provider_keys(ctx.db, ctx.config, r.provider.name)

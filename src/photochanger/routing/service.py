@@ -128,9 +128,10 @@ async def overview(ctx: "AppContext") -> RoutesOverview:
         counts = await repository.recent_attempt_counts(session, since)
         degraded = await repository.degraded_slots(session, since)
     used_by: dict[str, list[str]] = {}
-    for slot in await slots.list_slots(ctx.db):
-        if not slot.is_active:
+    for listed in await slots.list_slots(ctx.db):
+        if not listed.is_active:
             continue
+        slot = await slots.get_slot(ctx.db, listed.id)  # with its templates
         try:
             for route in await build_routes(ctx, slot):
                 used_by.setdefault(route.key, []).append(slot.id)
@@ -194,7 +195,7 @@ async def warmup(ctx: "AppContext") -> list[WarmupResult]:
             )
             continue
         templates = [
-            InputImage(data, row.mime, row.role) for row, data in await slots.load_templates(ctx.db, ctx.store, slot.id)
+            InputImage(data, row.mime, row.role) for row, data in await slots.load_templates(ctx.store, slot)
         ]
         for route in routes:
             jobs.append((slot, route, templates))

@@ -44,6 +44,7 @@ class TemplateView(BaseModel):
     width: int
     height: int
     created_at: datetime
+    path: str | None = Field(None, exclude=True)  # where the store keeps it; never shown
 
 
 class SlotView(BaseModel):

@@ -88,7 +88,8 @@ def preview(
 ) -> SlotView:
     """``current`` with ``change`` applied and validated, not saved (for test runs of unsaved forms)."""
     changed = _apply(current, change, public_base_url, known_fields)  # stored shapes (fallbacks as dicts)
-    return SlotView.model_validate({**current.model_dump(), **changed})  # validated: typed like a read slot
+    typed = SlotView.model_validate({**current.model_dump(), **changed})  # validated: typed like a read slot
+    return current.model_copy(update={key: getattr(typed, key) for key in changed})  # templates kept as read
 
 
 async def booth_fields(db: Database, slot_id: str) -> list[str]:
@@ -230,14 +231,15 @@ async def template_file(db: Database, slot_id: str, template_id: str) -> tuple[s
     return row.path, row.mime
 
 
-async def load_templates(db: Database, store: MediaStore, slot_id: str) -> list[tuple[SlotTemplate, bytes]]:
-    """Template rows with their bytes, for a provider call. A template's file never changes (a
-    new upload is a new path), so its bytes are kept in memory after the first read: no store
-    round trip per photo. Raises :class:`OSError` when the store fails."""
-    async with db.transaction() as session:
-        rows = await repository.list_templates(session, slot_id)
+async def load_templates(store: MediaStore, slot: SlotView) -> list[tuple[TemplateView, bytes]]:
+    """The templates of ``slot`` (as read with it: no second query) with their bytes, for a
+    provider call. A template's file never changes (a new upload is a new path), so its bytes are
+    kept in memory after the first read: no store round trip per photo. Raises :class:`OSError`
+    when the store fails."""
     loaded = []
-    for row in rows:
+    for row in slot.templates:
+        if row.path is None:
+            continue
         data = _template_bytes.get(row.path)
         if data is None:
             data = await store.get(row.path)
