@@ -139,6 +139,7 @@ def test_slot_editor_saves_uploads_a_template_and_runs_a_test(page, tmp_path, ui
     assert "Attempts: local" in page.inner_text("#test-output")
     shot(page, "03-slot-editor")
     page.select_option("#provider", "gemini")  # fields come from the provider catalogue's JSON Schema
+    assert page.inner_text("#key-missing") == ""  # the environment's key counts as configured
     models = page.locator("#setting-model option").all_inner_texts()
     assert models == [
         "gemini-2.5-flash-image",

@@ -52,7 +52,7 @@ function readSettings(box) {
 }
 
 export async function render(main, slotId) {
-  const [slot, providers] = await Promise.all([api(`/api/slots/${slotId}`), api("/api/providers")]);
+  const [slot, providers, settings] = await Promise.all([api(`/api/slots/${slotId}`), api("/api/providers"), api("/api/settings")]);
   CATALOGUE = Object.fromEntries(providers.map((p) => [p.name, p]));
   let version = slot.version;
   const name = h("input", { id: "display_name", value: slot.display_name });
@@ -60,6 +60,13 @@ export async function render(main, slotId) {
   const provider = h("select", { id: "provider" }, Object.keys(CATALOGUE).map((p) => h("option", { value: p, selected: p === slot.provider }, p)));
   const prompt = h("textarea", { id: "prompt" }, slot.prompt);
   const settingsBox = h("div", { id: "provider-settings" }, settingInputs(slot.provider, slot.settings));
+  const keyNote = h("p", { class: "field-error", id: "key-missing" });
+  const keyCheck = () => {  // a provider without a key fails every photo: say so, and where to add one
+    const needs = CATALOGUE[provider.value]?.key_variable && !settings.provider_keys?.[provider.value]?.configured;
+    keyNote.replaceChildren(...(needs ? [t("key_missing", { provider: provider.value }), " ", h("a", { href: "#/settings" }, t("settings"))] : []));
+  };
+  provider.addEventListener("change", keyCheck);
+  keyCheck();
   const promptNeeded = () => { prompt.closest(".field")?.toggleAttribute("hidden", provider.value === "local"); };
   provider.addEventListener("change", () => { settingsBox.replaceChildren(...settingInputs(provider.value, {})); promptNeeded(); });
   const peopleCheck = h("select", { id: "people_check" }, ["auto", "on", "off"].map((v) => h("option", {
@@ -75,7 +82,7 @@ export async function render(main, slotId) {
   }).catch(() => {});
   const onFailure = h("select", { id: "on_failure" }, ["error", "original"].map((v) => h("option", { value: v, selected: v === slot.on_failure }, t(`on_failure_${v}`))));
   const uploadLimit = h("input", { id: "upload_limit_bytes", type: "number", min: 1, step: "any", value: slot.upload_limit_bytes ? slot.upload_limit_bytes / 1048576 : "" });
-  const inFlight = h("input", { id: "max_in_flight", type: "number", min: 1, max: 64, value: slot.max_in_flight ?? "" });
+  const inFlight = h("input", { id: "max_in_flight", type: "number", min: 1, max: 64, value: slot.max_in_flight ?? "", placeholder: `${t("default")}: ${settings.slot_max_in_flight}` });
   const fallbacks = h("div", { id: "fallbacks" });
   let fallbackCount = 0;
   const addFallback = (route = { provider: "local", settings: {} }) => {  // a form per route: provider, its prompt and settings
@@ -133,7 +140,7 @@ export async function render(main, slotId) {
     }
   } },
   field(t("name"), name), h("div", { class: "field row" }, active, h("label", { for: "is_active" }, t("active"))),
-  field(t("provider"), provider), field(t("prompt"), prompt, fieldsHint), h("h2", {}, t("settings_hint")), settingsBox,
+  field(t("provider"), provider), keyNote, field(t("prompt"), prompt, fieldsHint), h("h2", {}, t("settings_hint")), settingsBox,
   h("h2", {}, t("fallbacks")), fallbacks, h("button", { type: "button", onclick: () => addFallback() }, t("add_fallback")),
   field(t("people_check"), peopleCheck, slot.people_check_available ? t("people_hint") : t("people_unavailable")),
   field(t("people_tolerance"), tolerance),
