@@ -171,6 +171,7 @@ def test_rerun_shows_its_result_and_a_template_is_removed_only_when_confirmed(pa
     frame.write_bytes(_frame_png())
     page.set_input_files("#template-file", str(frame))
     page.wait_for_selector("#templates figure img.whole[src^='blob:']")  # the whole frame, on a checkerboard
+    page.wait_for_selector(".aspect-warning:has-text('400×300')")  # 4:3 frame, the booth's last photo is 512×512
     answers = iter([False, True])
     page.on("dialog", lambda dialog: dialog.accept() if next(answers) else dialog.dismiss())
     page.click("#templates button.danger")

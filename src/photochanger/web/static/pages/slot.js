@@ -152,13 +152,30 @@ export async function render(main, slotId) {
   return { dirty: () => JSON.stringify((() => { try { return payload(); } catch { return null; } })()) !== saved };
 }
 
+/** The pixel size of this slot's last booth photo, or null (none yet). */
+async function lastBoothPhoto(slotId) {
+  const page = await api(`/api/jobs?slot_id=${slotId}&source=ingest&limit=1`);
+  if (!page.items.length) return null;
+  const job = await api(`/api/jobs/${page.items[0].id}`);
+  return job.input_width && job.input_height ? [job.input_width, job.input_height] : null;
+}
+
 function templatesSection(slotId, templates) {
   const list = h("div", { class: "templates", id: "templates" });
+  const photo = lastBoothPhoto(slotId).catch(() => null);
   const role = h("select", { id: "template-role" }, ["template", "background", "style", "face"].map((r) => h("option", { value: r }, t(`role_${r}`))));
   const show = async (tpl) => {
     const img = h("img", { class: "thumb whole", alt: `${tpl.role} ${tpl.width}×${tpl.height}` });  // whole, on a checkerboard
     authorisedImage(`/api/slots/${slotId}/templates/${tpl.id}`).then((url) => { img.src = url; });
-    const item = h("figure", { class: "card", dataset: { template: tpl.id } }, img, h("figcaption", { class: "muted" }, `${t(`role_${tpl.role}`)} · ${tpl.width}×${tpl.height}`),
+    const warning = h("p", { class: "field-error aspect-warning" });
+    photo.then((size) => {  // a frame of other proportions than the booth's photos is cropped to or extended
+      if (tpl.role !== "template" || !size) return;
+      const [w, h2] = size;
+      if (Math.abs(tpl.width / tpl.height - w / h2) / (w / h2) > 0.03) {
+        warning.textContent = t("aspect_differs", { frame: `${tpl.width}×${tpl.height}`, photo: `${w}×${h2}` });
+      }
+    });
+    const item = h("figure", { class: "card", dataset: { template: tpl.id } }, img, h("figcaption", { class: "muted" }, `${t(`role_${tpl.role}`)} · ${tpl.width}×${tpl.height}`), warning,
       h("button", { type: "button", class: "danger", onclick: async () => {
         if (!confirm(t("confirm_remove_template"))) return;
         await api(`/api/slots/${slotId}/templates/${tpl.id}`, { method: "DELETE" });
