@@ -239,10 +239,18 @@ def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, b
     guest.close()
 
 
-def test_settings_and_statistics_pages(page):
+def test_settings_and_statistics_pages(page, ui_server):
+    ui_server.api.put(
+        "/api/slots/slot-005", json={"is_active": True, "provider": "gemini", "prompt": "Make it a comic"}
+    )
     login(page)
     page.goto("/ui/#/settings")
     page.wait_for_selector("#sync_response_seconds")
+    page.click("#test-key-gemini")  # a key is tested with one real request through the slots that use it
+    page.wait_for_selector("#key-test-gemini:has-text('slot-005 · gemini:gemini-2.5-flash-image: success')")
+    page.click("#test-key-openai")
+    page.wait_for_selector("#key-test-openai:has-text('No active slot uses openai')")
+    ui_server.api.put("/api/slots/slot-005", json={"is_active": False})
     page.fill("#sync_response_seconds", "30")
     page.dispatch_event("#sync_response_seconds", "input")
     page.click("#save-settings")

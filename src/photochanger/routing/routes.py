@@ -18,7 +18,8 @@ async def routes_health(request: Request, _: AdminSession) -> RoutesOverview:
 
 
 @router.post("/warmup", response_model=list[WarmupResult])
-async def warmup(request: Request, _: AdminSession) -> list[WarmupResult]:
-    """Send one real request through every route of every active slot; each outcome and latency.
-    A success closes a route's open circuit. Takes up to 45 s."""
-    return await service.warmup(request.app.state.ctx)
+async def warmup(request: Request, _: AdminSession, provider: str | None = None) -> list[WarmupResult]:
+    """Send one real request through every route of every active slot (``?provider=gemini``: only
+    that provider's routes — how Settings tests a key); each outcome and latency. A success closes
+    a route's open circuit. Takes up to 45 s."""
+    return await service.warmup(request.app.state.ctx, provider)

@@ -174,10 +174,10 @@ def warmup_photo() -> InputImage:
     return InputImage(buffer.getvalue(), "image/jpeg")
 
 
-async def warmup(ctx: "AppContext") -> list[WarmupResult]:
-    """One real request through every route of every active slot (at most 4 at a time, each
-    within its attempt timeout, at most 45 s): each outcome and latency, and the circuits updated
-    (a success closes an open route). Not recorded as jobs."""
+async def warmup(ctx: "AppContext", provider: str | None = None) -> list[WarmupResult]:
+    """One real request through every route of every active slot (only ``provider``'s routes when
+    given), at most 4 at a time, each within its attempt timeout, at most 45 s: each outcome and
+    latency, and the circuits updated (a success closes an open route). Not recorded as jobs."""
     photo = warmup_photo()
     gate = asyncio.Semaphore(WARMUP_CONCURRENCY)
     expires = ctx.clock.now() + timedelta(seconds=WARMUP_TIMEOUT_SECONDS + 10)
@@ -198,7 +198,8 @@ async def warmup(ctx: "AppContext") -> list[WarmupResult]:
             InputImage(data, row.mime, row.role) for row, data in await slots.load_templates(ctx.store, slot)
         ]
         for route in routes:
-            jobs.append((slot, route, templates))
+            if provider is None or route.provider.name == provider:
+                jobs.append((slot, route, templates))
 
     async def one(slot: SlotView, route: Route, templates: list[InputImage]) -> WarmupResult:
         keys = await settings_service.provider_keys(ctx.db, ctx.config, route.provider.name)

@@ -1,7 +1,29 @@
 // Settings: ingest password (show, copy, rotate), deadline, TTL, concurrency, write-only keys, cleanup.
 import { api } from "../api.js";
 import { copy, field, h, toast, when } from "../dom.js";
-import { t } from "../i18n.js";
+import { duration, reason, t } from "../i18n.js";
+
+/** A provider's key: its state, a write-only input and a Test button (one real request through
+ * each active slot route of that provider, as the warm-up does). */
+function keyField(name, input, key) {
+  const outcome = h("p", { class: "muted", id: `key-test-${name}`, role: "status" });
+  const test = h("button", { type: "button", id: `test-key-${name}`, onclick: async () => {
+    test.disabled = true;
+    outcome.textContent = t("warming_up");
+    try {
+      const results = await api(`/api/routes/warmup?provider=${name}`, { method: "POST" });
+      outcome.textContent = results.length
+        ? results.map((r) => `${r.slot_id} · ${r.route_key}: ${t(`outcome_${r.outcome}`)}${r.failure_code ? ` (${reason(r.failure_code)})` : ""}, ${duration(r.latency_ms)}`).join("; ")
+        : t("key_test_no_slot", { provider: name });
+    } catch (exc) {
+      outcome.textContent = exc.message;
+    } finally {
+      test.disabled = false;
+    }
+  } }, t("test"));
+  const state = key.configured ? `${t("configured")} (…${key.last4.join(", …")})` : t("not_configured");
+  return h("div", {}, field(`${name}: ${state}`, input), h("div", { class: "row" }, test, outcome));
+}
 
 export async function render(main) {
   const current = await api("/api/settings");
@@ -46,7 +68,7 @@ export async function render(main) {
       h("h2", {}, t("concurrency")), field(t("slot_limit"), slotLimit), field(t("provider_limit"), providerLimit),
       h("h2", {}, t("alerts")), field(t("alert_webhook_url"), webhook, t("alert_webhook_hint")),
       h("h2", {}, t("provider_keys")),
-      keyInputs.map(([name, input, key]) => field(`${name}: ${key.configured ? `${t("configured")} (…${key.last4.join(", …")})` : t("not_configured")}`, input)),
+      keyInputs.map(([name, input, key]) => keyField(name, input, key)),
       h("button", { class: "primary", type: "button", id: "save-settings", onclick: async () => {
         const change = { sync_response_seconds: Number(deadline.value), result_ttl_hours: Number(ttl.value),
           slot_max_in_flight: Number(slotLimit.value), provider_max_in_flight: Number(providerLimit.value),
