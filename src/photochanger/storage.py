@@ -28,6 +28,8 @@ SUBDIRS = ("tmp", "originals", "results", "templates", "provider-media")
 STREAM_CHUNK_BYTES = 256 * 1024  # pieces an object is streamed to the client in
 S3_TIMEOUT = "20s"  # one S3 request, end to end (object_store's client option format)
 S3_CONNECT_TIMEOUT = "3s"
+S3_MAX_RETRIES = 2  # 5xx, dropped connections, timeouts of reads
+S3_RETRY_SECONDS = 5  # no retry starts later than this after the first request
 PROBE_KEY = "tmp/readyz.probe"
 
 T = TypeVar("T")
@@ -225,7 +227,8 @@ class ObjectStore(MediaStore):
     (the Rust ``object_store`` crate: async, retries, SigV4). Keys are ``prefix/relative``.
     Credentials and region come from the standard ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
     ``AWS_SESSION_TOKEN`` and ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``); ``endpoint_url`` selects a
-    non-AWS store (path-style requests, plain HTTP allowed). Each request is bounded by 20 s."""
+    non-AWS store (path-style requests, plain HTTP allowed). Each request is bounded by 20 s and
+    retried at most twice within 5 s (the client's default would retry for 3 minutes)."""
 
     def __init__(self, url: str, scratch: Path, endpoint_url: str | None = None) -> None:
         super().__init__(scratch)
@@ -251,7 +254,14 @@ class ObjectStore(MediaStore):
         if endpoint_url:
             options["allow_http"] = "true"
             config["virtual_hosted_style_request"] = False
-        self._store = S3Store(self.bucket, prefix=self.prefix or None, client_options=options, **config)
+        retry = {  # object_store's default retries for 3 minutes; a guest waits at most the deadline
+            "max_retries": S3_MAX_RETRIES,
+            "retry_timeout": timedelta(seconds=S3_RETRY_SECONDS),
+            "backoff": {"init_backoff": timedelta(milliseconds=100), "max_backoff": timedelta(seconds=1), "base": 2},
+        }
+        self._store = S3Store(
+            self.bucket, prefix=self.prefix or None, client_options=options, retry_config=retry, **config
+        )
 
     @property
     def location(self) -> str:

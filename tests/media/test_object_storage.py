@@ -17,6 +17,7 @@ from photochanger.db import utcnow
 from photochanger.jobs.models import Job
 from photochanger.storage import ObjectStore
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, PHOTOS, Service
+from tests.fakes.s3_faults import S3Faults
 
 PRESIGN_SECONDS = 60
 
@@ -128,3 +129,55 @@ async def test_deleting_a_photo_and_ttl_cleanup_remove_its_objects(on_s3):
 async def test_readiness_proves_a_bucket_write(on_s3):
     ready = httpx.get(f"{on_s3.base_url}/readyz")
     assert ready.status_code == 200 and ready.json()["checks"]["media"] == "ok"
+
+
+@pytest.fixture(scope="module")
+async def faulty_s3(seaweedfs, fake_gemini, tmp_path_factory):
+    """A server whose bucket is reached through a proxy that can fail or hang requests."""
+    proxy = S3Faults(seaweedfs.endpoint).start()
+    data_dir = tmp_path_factory.mktemp("s3-faults")
+    running = Service(f"sqlite+aiosqlite:///{data_dir / 'photochanger.db'}", data_dir, fake_gemini, name="faults")
+    running.env.update(seaweedfs.env(), PHOTOCHANGER_S3_ENDPOINT_URL=proxy.url)
+    await asyncio.to_thread(running.start)
+    running.proxy = proxy
+    await running.slot("slot-001", "local")
+    yield running
+    running.stop()
+    proxy.stop()
+    await running.db.dispose()
+
+
+async def test_a_store_refusing_results_still_gives_the_guest_the_edited_photo(faulty_s3):
+    svc = faulty_s3
+    svc.proxy.fault = ("error", "PUT", r"/results/")
+    try:
+        r = svc.post("slot-001")
+    finally:
+        svc.proxy.fault = None
+    assert r.status == 200 and r.body[:3] == b"\xff\xd8\xff" and r.elapsed < 10  # retries are bounded
+    job = await svc.job(r.headers["x-job-id"])
+    assert job.status == "done" and job.result_path is None and job.input_path is not None
+    assert svc.proxy.failed >= 1
+
+
+async def test_a_hung_store_delays_the_guest_seconds_not_the_deadline(faulty_s3):
+    svc = faulty_s3
+    svc.proxy.fault = ("hang", "PUT", r"/results/")
+    try:
+        r = svc.post("slot-001")
+    finally:
+        svc.proxy.fault = None
+    assert r.status == 200 and r.elapsed < 5 + 3  # RESULT_WRITE_SECONDS, not the 48 s deadline
+    assert (await svc.job(r.headers["x-job-id"])).status == "done"
+
+
+async def test_a_store_refusing_originals_is_a_clean_503(faulty_s3):
+    svc = faulty_s3
+    svc.proxy.fault = ("error", "PUT", r"/originals/")
+    try:
+        r = svc.post("slot-001")
+    finally:
+        svc.proxy.fault = None
+    assert r.status == 503 and r.json()["failure_reason"] == "storage_unavailable" and r.elapsed < 10
+    assert r.headers["retry-after"] == "30"
+    assert svc.post("slot-001").status == 200  # and the next guest is served once the store is back

@@ -61,6 +61,7 @@ from photochanger.slots.schemas import SlotView
 from photochanger.workers import PoolBusy
 
 log = structlog.get_logger("photochanger.ingest")
+RESULT_WRITE_SECONDS = 5.0  # longest wait for the store to keep a finished result (the guest gets it anyway)
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,8 @@ async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, 
                 with temp.open("rb") as head:
                     kind = sniff_mime(head.read(16))
                 path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
-                job.original = await ctx.store.put_file(temp, path)
+                async with asyncio.timeout(max(1.0, job.deadline.remaining())):
+                    job.original = await ctx.store.put_file(temp, path)
             except OSError as exc:  # disk full, read-only, folder gone: never a bare 500
                 raise ApiError.storage_unavailable(f"the photo could not be stored ({_os_reason(exc)})") from exc
             await _record_original(ctx, job, path, kind or job.form.declared_mime)
@@ -399,8 +401,7 @@ async def _generate(
         async with ctx.admission.hold(limits, job.job_id, job.deadline, primary.typical) as admitted:
             job.queue_ms = int(admitted.queue_seconds * 1000)
             templates = [
-                InputImage(data, row.mime, row.role)
-                for row, data in await slots.load_templates(ctx.store, slot)
+                InputImage(data, row.mime, row.role) for row, data in await slots.load_templates(ctx.store, slot)
             ]
             keys = {
                 r.provider.name: await settings_service.provider_keys(ctx.db, ctx.config, r.provider.name)
@@ -478,8 +479,10 @@ async def _deliver(ctx: AppContext, job: JobInProgress, result: EncodedImage) ->
     (full, read-only) the guest still gets the image: None, logged, no download link later."""
     path = f"results/{job.job_id}{EXTENSION_BY_MIME[result.mime]}"
     try:
-        await ctx.store.put(path, result.data)
-    except OSError as exc:
+        # the guest's image is ready: a slow store delays it RESULT_WRITE_SECONDS at most, never past the deadline
+        async with asyncio.timeout(max(1.0, min(RESULT_WRITE_SECONDS, job.deadline.remaining()))):
+            await ctx.store.put(path, result.data)
+    except OSError as exc:  # TimeoutError included
         log.error("ingest.result_not_stored", job_id=job.job_id, error=_os_reason(exc))
         return None
     return ResultRecord(path, result.mime, len(result.data), result.width, result.height)
