@@ -116,3 +116,25 @@ async def test_a_gallery_shared_with_a_pin_lists_only_for_that_pin(svc):
         assert open_again["pin"] is None and httpx.get(url, headers=ip).status_code == 200
     finally:
         svc.api.delete("/api/gallery/share")
+
+
+async def test_a_gallery_shared_with_approval_shows_only_approved_photos(svc):
+    await svc.slot("slot-014", "local")
+    waiting, approved = svc.post("slot-014").headers["x-job-id"], svc.post("slot-014").headers["x-job-id"]
+    url, ip = f"{svc.base_url}/api/public/gallery", {"X-Forwarded-For": f"10.9.{uuid.uuid4().int % 250}.4"}
+    share = {"minutes": 5, "include_earlier": True, "slots": ["slot-014"], "approval": True}
+    state = svc.api.post("/api/gallery/share", json=share)
+    try:
+        assert state.json()["approval"] is True
+        assert httpx.get(url, headers=ip).json()["items"] == []  # nothing until an admin approves
+        assert svc.api.patch(f"/api/jobs/{approved}", json={"approved": True}).status_code == 204
+        shown = [item["result_url"].rsplit("/", 1)[1] for item in httpx.get(url, headers=ip).json()["items"]]
+        assert shown == [approved] and waiting not in shown
+        assert svc.api.patch(f"/api/jobs/{approved}", json={"approved": False}).status_code == 204
+        assert httpx.get(url, headers=ip).json()["items"] == []
+        assert svc.api.patch(f"/api/jobs/{approved}", json={}).status_code == 400
+        assert svc.api.patch(f"/api/jobs/{'0' * 32}", json={"approved": True}).status_code == 404
+        job = svc.api.get(f"/api/jobs/{approved}").json()
+        assert job["approved_at"] is None
+    finally:
+        svc.api.delete("/api/gallery/share")

@@ -212,6 +212,9 @@ def test_booth_ingest_appears_in_jobs_gallery_and_the_shared_public_page(page, b
     image_loaded(page, f"figure[data-job='{job_id}'] img")  # photos, not "[object HTMLElement]" text
     image_loaded(page, "#gallery-qr")  # for a second screen
     assert "[object" not in page.inner_text("main")
+    page.click(f"figure[data-job='{job_id}'] button.approve-photo")  # for galleries shared with approval
+    page.wait_for_selector(f"figure[data-job='{job_id}'] button.withdraw-photo")
+    assert ui_server.api.get(f"/api/jobs/{job_id}").json()["approved_at"]
     shot(page, "06-gallery")
     guest = browser.new_context(base_url=ui_server.base_url, viewport={"width": 390, "height": 844}, locale="en-US")
     public = guest.new_page()

@@ -11,10 +11,16 @@ from photochanger.jobs.models import Job
 
 
 async def recent_results(
-    session: AsyncSession, now: datetime, limit: int, slots: list[str] | None = None, since: datetime | None = None
+    session: AsyncSession,
+    now: datetime,
+    limit: int,
+    slots: list[str] | None = None,
+    since: datetime | None = None,
+    approved_only: bool = False,
 ) -> list[tuple[str, datetime]]:
     """``(job_id, received_at)`` of booth results still downloadable and not hidden, of ``slots``
-    (None: all) received from ``since`` (None: any time), newest first."""
+    (None: all) received from ``since`` (None: any time), only approved ones if ``approved_only``,
+    newest first."""
     conditions = [
         Job.status == "done",
         Job.source == "ingest",
@@ -26,6 +32,8 @@ async def recent_results(
         conditions.append(Job.slot_id.in_(slots))
     if since is not None:
         conditions.append(Job.received_at >= since)
+    if approved_only:
+        conditions.append(Job.approved_at.is_not(None))
     rows = await session.execute(
         select(Job.id, Job.received_at).where(*conditions).order_by(Job.received_at.desc()).limit(limit)
     )
@@ -35,6 +43,13 @@ async def recent_results(
 async def set_hidden(session: AsyncSession, job_id: str, at: datetime | None) -> bool:
     """Hide (``at``) or show (None) a job's result to guests; False if there is no such job."""
     done = await session.execute(update(Job).where(Job.id == job_id).values(hidden_at=at))
+    return done.rowcount == 1
+
+
+async def set_approved(session: AsyncSession, job_id: str, at: datetime | None) -> bool:
+    """Approve (``at``) a job's result for a gallery shared with approval, or withdraw it (None);
+    False if there is no such job."""
+    done = await session.execute(update(Job).where(Job.id == job_id).values(approved_at=at))
     return done.rowcount == 1
 
 

@@ -14,9 +14,12 @@ router = APIRouter(prefix="/api", tags=["gallery"], responses=ERROR_RESPONSES)
 @router.patch("/jobs/{job_id}", status_code=204, responses=error_docs(404))
 async def moderate(job_id: str, body: Moderation, request: Request, _: AdminSession) -> Response:
     """Hide a photo from guests (``{"hidden": true}``: it leaves the public gallery and its public
-    links answer 404) or show it again (``false``)."""
+    links answer 404) or show it again (``false``); ``{"approved": true}`` lets it into a gallery
+    shared with approval (``false`` withdraws it)."""
+    if body.hidden is None and body.approved is None:
+        raise ApiError(400, "invalid_request", "send hidden and/or approved")
     try:
-        await service.set_hidden(request.app.state.ctx.db, job_id, body.hidden)
+        await service.moderate(request.app.state.ctx.db, job_id, body.hidden, body.approved)
     except service.JobNotFound:
         raise ApiError(404, "job_not_found", "no such job") from None
     return Response(status_code=204)

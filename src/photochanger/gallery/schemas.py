@@ -7,9 +7,11 @@ from pydantic import BaseModel, Field
 
 
 class Moderation(BaseModel):
-    """``PATCH /api/jobs/{job_id}``: ``hidden`` true hides the result from guests, false shows it."""
+    """``PATCH /api/jobs/{job_id}``: ``hidden`` true hides the result from guests, false shows it;
+    ``approved`` true lets it into a gallery shared with approval, false withdraws it. Either or both."""
 
-    hidden: bool
+    hidden: bool | None = None
+    approved: bool | None = None
 
 
 SlotId = Annotated[str, Field(pattern=r"^slot-0(0[1-9]|1[0-5])$")]
@@ -26,6 +28,7 @@ class ShareRequest(BaseModel):
     include_earlier: bool = False
     title: str | None = Field(None, max_length=80)
     pin: str | None = Field(None, pattern=r"^\d{4,8}$")
+    approval: bool = False
 
 
 class ShareState(BaseModel):
@@ -38,6 +41,7 @@ class ShareState(BaseModel):
     since: datetime | None = None
     title: str | None = None
     pin: str | None = None
+    approval: bool = False
 
 
 class GalleryItem(BaseModel):

@@ -63,6 +63,7 @@ async def state(db: Database, base: str) -> ShareState:
         since=datetime.fromisoformat(scope["since"]) if scope.get("since") else None,
         title=scope.get("title"),
         pin=scope.get("pin"),
+        approval=bool(scope.get("approval")),
     )
 
 
@@ -77,6 +78,7 @@ async def share(db: Database, base: str, request: ShareRequest) -> ShareState:
         "since": None if request.include_earlier else now.isoformat(),
         "title": request.title or None,
         "pin": request.pin or None,
+        "approval": request.approval,
     }
     async with db.transaction() as session:
         await settings_repository.put(session, SHARED_UNTIL, (now + timedelta(minutes=request.minutes)).isoformat())
@@ -110,7 +112,8 @@ async def public_listing(db: Database, base: str, client_ip: str, pin: str | Non
         async with db.transaction() as session:
             scope = await settings_repository.get(session, SHARE_SCOPE) or {}
             since = datetime.fromisoformat(scope["since"]) if scope.get("since") else None
-            rows = await repository.recent_results(session, now, ITEMS, scope.get("slots"), since)
+            approved_only = bool(scope.get("approval"))
+            rows = await repository.recent_results(session, now, ITEMS, scope.get("slots"), since, approved_only)
             _cache = (time.monotonic(), base, rows, scope)
     wanted = _cache[3].get("pin")
     if wanted and not hmac.compare_digest((pin or "").encode(), wanted.encode()):
@@ -126,12 +129,19 @@ class JobNotFound(LookupError):
     """No job with that id."""
 
 
-async def set_hidden(db: Database, job_id: str, hidden: bool) -> None:
+async def moderate(db: Database, job_id: str, hidden: bool | None = None, approved: bool | None = None) -> None:
     """Hide a result from guests (it leaves the public gallery at once; its public links answer
-    404 ``result_not_found``) or show it again. Raises :class:`JobNotFound`."""
+    404 ``result_not_found``) or show it again; approve it for a gallery shared with approval or
+    withdraw that. None leaves a flag as it is. Raises :class:`JobNotFound`."""
     global _cache
+    now = utcnow()
     async with db.transaction() as session:
-        if not await repository.set_hidden(session, job_id, utcnow() if hidden else None):
+        found = True
+        if hidden is not None:
+            found = await repository.set_hidden(session, job_id, now if hidden else None)
+        if approved is not None:
+            found = await repository.set_approved(session, job_id, now if approved else None) and found
+        if not found:
             raise JobNotFound(job_id)
     _cache = None  # this process's listing; another process's cache lives at most CACHE_SECONDS
 

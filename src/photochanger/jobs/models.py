@@ -61,6 +61,7 @@ class Job(Base):
     result_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     media_purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # hidden from guests by an admin
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # approved for a gallery shared with approval
 
 
 class JobAttempt(Base):

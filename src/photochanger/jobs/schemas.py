@@ -124,6 +124,7 @@ class JobSummary(BaseModel):
     result_url: str | None = None
     thumbnail_url: str | None = None
     hidden_at: datetime | None = Field(None, description="when an admin hid the result from guests")
+    approved_at: datetime | None = Field(None, description="when an admin approved it (gallery shared with approval)")
     media_purged_at: datetime | None = Field(None, description="when the photo's files were deleted")
 
 

@@ -8,12 +8,13 @@ export async function render(main) {
   const minutes = h("input", { id: "share-minutes", type: "number", min: 1, max: 1440, value: 15 });
   const title = h("input", { id: "share-title", maxlength: 80, placeholder: t("guest_gallery") });
   const earlier = h("input", { id: "share-earlier", type: "checkbox" });
+  const approval = h("input", { id: "share-approval", type: "checkbox" });
   const pin = h("input", { id: "share-pin", inputmode: "numeric", pattern: "\\d{4,8}", maxlength: 8, autocomplete: "off" });
   const slotBoxes = Array.from({ length: 15 }, (_, i) => `slot-${String(i + 1).padStart(3, "0")}`)
     .map((id) => h("label", { class: "check" }, h("input", { type: "checkbox", value: id, class: "share-slot" }), ` ${id}`));
   const shareBody = () => {
     const chosen = slotBoxes.map((l) => l.firstChild).filter((box) => box.checked).map((box) => box.value);
-    return { minutes: Number(minutes.value), title: title.value.trim() || null, include_earlier: earlier.checked, slots: chosen.length ? chosen : null, pin: pin.value.trim() || null };
+    return { minutes: Number(minutes.value), title: title.value.trim() || null, include_earlier: earlier.checked, slots: chosen.length ? chosen : null, pin: pin.value.trim() || null, approval: approval.checked };
   };
   const state = h("p", { id: "share-state", role: "status" });
   const link = h("p", {});
@@ -25,7 +26,7 @@ export async function render(main) {
     const tick = () => {
       const left = share.active ? Math.max(0, new Date(share.shared_until) - Date.now()) : 0;
       const scope = share.active ? ` · ${share.slots ? share.slots.join(", ") : t("all_slots")} · ${share.since ? t("photos_since", { time: new Date(share.since).toLocaleTimeString(locale()) }) : t("all_photos")}` : "";
-      const guarded = share.active && share.pin ? ` · ${t("pin_is", { pin: share.pin })}` : "";
+      const guarded = (share.active && share.pin ? ` · ${t("pin_is", { pin: share.pin })}` : "") + (share.active && share.approval ? ` · ${t("approval_on")}` : "");
       state.textContent = left ? t("shared_until", { left: `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}` }) + scope + guarded : t("not_shared");
     };
     tick();
@@ -37,7 +38,8 @@ export async function render(main) {
   main.append(h("h1", {}, t("gallery")),
     h("section", { class: "card" }, field(t("share_for"), minutes), field(t("gallery_title"), title), field(t("gallery_pin"), pin, t("gallery_pin_hint")),
       h("fieldset", { class: "slot-choice" }, h("legend", {}, t("share_slots")), slotBoxes),
-      h("label", { class: "check" }, earlier, ` ${t("include_earlier")}`),
+      h("label", { class: "check" }, earlier, ` ${t("include_earlier")}`), " ",
+      h("label", { class: "check" }, approval, ` ${t("share_approval")}`),
       h("div", { class: "row" },
       h("button", { class: "primary", type: "button", id: "share", onclick: async () => show(await api("/api/gallery/share", { method: "POST", json: shareBody() })) }, t("share")),
       h("button", { type: "button", id: "stop-sharing", onclick: async () => { await api("/api/gallery/share", { method: "DELETE" }); show(await api("/api/gallery/share")); } }, t("stop_sharing"))),
@@ -64,13 +66,20 @@ function photo(job, slot) {
       draw();
       toast(t(hidden ? "photo_shown" : "photo_hidden"));
     } }, t(hidden ? "show_photo" : "hide_photo"));
+    const approved = Boolean(job.approved_at);
+    const approve = h("button", { type: "button", class: approved ? "withdraw-photo" : "approve-photo primary", onclick: async () => {
+      await api(`/api/jobs/${job.id}`, { method: "PATCH", json: { approved: !approved } });
+      job.approved_at = approved ? null : new Date().toISOString();
+      draw();
+      toast(t(approved ? "photo_withdrawn" : "photo_approved"));
+    } }, t(approved ? "withdraw_photo" : "approve_photo"));
     const remove = h("button", { type: "button", class: "delete-photo danger", onclick: async () => {
       if (!confirm(t("confirm_delete_photo"))) return;
       await api(`/api/jobs/${job.id}/media`, { method: "DELETE" });
       box.remove();
       toast(t("photo_deleted"));
     } }, t("delete_photo"));
-    box.replaceChildren(picture, h("figcaption", { class: "row" }, toggle, remove));
+    box.replaceChildren(picture, h("figcaption", { class: "row" }, approve, toggle, remove));
   };
   draw();
   return box;
