@@ -21,7 +21,7 @@ async function draw(content, win) {
   const tot = overview.totals;
   const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 1000) / 10} %`);
   content.replaceChildren(
-    h("div", { class: "grid" }, [[t("total"), tot.jobs], [t("done"), tot.done], [t("failed"), tot.failed], [t("timeouts"), tot.timeouts],
+    h("div", { class: "grid totals" }, [[t("total"), tot.jobs], [t("done"), tot.done], [t("failed"), tot.failed], [t("timeouts"), tot.timeouts],
       [t("success_rate"), pct(tot.success_rate)], ["p95", duration(tot.p95_total_ms)]].map(([k, v]) => h("div", { class: "card" }, h("div", { class: "muted" }, k), h("strong", {}, v)))),
     h("h2", {}, t("jobs_over_time")), bars(series), axis(series, win), legend(),
     h("h2", {}, t("p95_latency")), line(series), axis(series, win),
