@@ -116,8 +116,8 @@ class Service:
     def login(self, username: str, password: str, ip: str | None = None) -> httpx.Response:
         """``POST /api/login`` (``ip`` sent as X-Forwarded-For, trusted from loopback)."""
         headers = {"X-Forwarded-For": ip} if ip else {}
-        return httpx.post(
-            f"{self.base_url}/api/login", json={"username": username, "password": password}, headers=headers
+        return httpx.post(  # a login may queue behind others for the bounded argon2 pool: not a 5 s client limit
+            f"{self.base_url}/api/login", json={"username": username, "password": password}, headers=headers, timeout=30
         )
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
