@@ -1,16 +1,14 @@
 """Shared by the benchmarks: a real server against a fake Gemini, and percentiles."""
 
 import tempfile
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import make_url
-
 from tests.conftest import Service
 from tests.fakes.gemini import FakeGemini
 from tests.tools.nginx import Nginx
+from tests.tools.postgres import fresh_database
 from tests.tools.seaweedfs import SeaweedFS, weed_binary
 
 
@@ -18,21 +16,6 @@ def percentile(values: list[float], q: int) -> float:
     """Nearest-rank ``q``-th percentile (0–100) of ``values``."""
     ordered = sorted(values)
     return ordered[max(0, -(-q * len(ordered) // 100) - 1)]
-
-
-@asynccontextmanager
-async def _fresh_postgres(server_url: str) -> AsyncIterator[str]:
-    """A new database on the PostgreSQL server at ``server_url``, dropped on exit."""
-    import asyncpg
-
-    name = f"photochanger_bench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(make_url(server_url).set(drivername="postgresql").render_as_string(False))
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
 
 
 @asynccontextmanager
@@ -53,7 +36,7 @@ async def running_service(
         fake = FakeGemini().start()
         stack.callback(fake.stop)
         data_dir = Path(tempfile.mkdtemp(prefix=f"photochanger-{prefix}-"))
-        url = await stack.enter_async_context(_fresh_postgres(postgres)) if postgres else None
+        url = await stack.enter_async_context(fresh_database(postgres, "photochanger_bench")) if postgres else None
         service = Service(url or f"sqlite+aiosqlite:///{data_dir / 'bench.db'}", data_dir, fake)
         service.env.update({"PHOTOCHANGER_LOG_LEVEL": "WARNING", **{f"PHOTOCHANGER_{k}": v for k, v in env.items()}})
         if s3:

@@ -13,14 +13,12 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import delete
-from sqlalchemy.engine import make_url
 
 from photochanger.auth import service as auth_service
 from photochanger.db import Database
@@ -34,6 +32,7 @@ from tests.fakes.gemini import FakeGemini
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.turbotext import FakeTurbotext
 from tests.tools import booth_post
+from tests.tools.postgres import fresh_database
 from tests.tools.seaweedfs import SeaweedFS, weed_binary
 
 PHOTOS = Path(__file__).parent / "fixtures" / "photos"
@@ -283,15 +282,8 @@ async def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'photochanger.db'}"
         return
-    import asyncpg
-
-    name = f"photochanger_test_{uuid.uuid4().hex[:12]}"
-    admin = make_url(PG_URL).set(drivername="postgresql")
-    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
+    async with fresh_database(PG_URL) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

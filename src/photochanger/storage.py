@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
@@ -195,7 +196,7 @@ class FolderStore(MediaStore):
             stat = await asyncio.to_thread(path.stat)
         except FileNotFoundError:
             return None
-        if not path.is_file():
+        if not S_ISREG(stat.st_mode):
             return None
         return StoredObject(stat.st_size, _etag(stat), datetime.fromtimestamp(stat.st_mtime, UTC), path)
 

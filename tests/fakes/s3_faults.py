@@ -4,7 +4,9 @@ unchanged until a fault is set, then matching requests get S3's own error answer
 refusing writes, without mocking S3 itself."""
 
 import asyncio
+import contextlib
 import re
+from collections.abc import Iterator
 
 import httpx
 from starlette.applications import Starlette
@@ -33,6 +35,15 @@ class S3Faults:
             Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "PUT", "HEAD", "DELETE", "POST"])])
         )
         self.url = ""
+
+    @contextlib.contextmanager
+    def failing(self, kind: str, method: str, key: str) -> Iterator[None]:
+        """Requests matching ``method`` and ``key`` fail with ``kind`` inside the block."""
+        self.fault = (kind, method, key)
+        try:
+            yield
+        finally:
+            self.fault = None
 
     def start(self) -> "S3Faults":
         self.url = self._server.start()

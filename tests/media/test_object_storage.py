@@ -149,11 +149,8 @@ async def faulty_s3(seaweedfs, fake_gemini, tmp_path_factory):
 
 async def test_a_store_refusing_results_still_gives_the_guest_the_edited_photo(faulty_s3):
     svc = faulty_s3
-    svc.proxy.fault = ("error", "PUT", r"/results/")
-    try:
+    with svc.proxy.failing("error", "PUT", r"/results/"):
         r = svc.post("slot-001")
-    finally:
-        svc.proxy.fault = None
     assert r.status == 200 and r.body[:3] == b"\xff\xd8\xff" and r.elapsed < 10  # retries are bounded
     job = await svc.job(r.headers["x-job-id"])
     assert job.status == "done" and job.result_path is None and job.input_path is not None
@@ -162,22 +159,16 @@ async def test_a_store_refusing_results_still_gives_the_guest_the_edited_photo(f
 
 async def test_a_hung_store_delays_the_guest_seconds_not_the_deadline(faulty_s3):
     svc = faulty_s3
-    svc.proxy.fault = ("hang", "PUT", r"/results/")
-    try:
+    with svc.proxy.failing("hang", "PUT", r"/results/"):
         r = svc.post("slot-001")
-    finally:
-        svc.proxy.fault = None
     assert r.status == 200 and r.elapsed < 5 + 3  # RESULT_WRITE_SECONDS, not the 48 s deadline
     assert (await svc.job(r.headers["x-job-id"])).status == "done"
 
 
 async def test_a_store_refusing_originals_is_a_clean_503(faulty_s3):
     svc = faulty_s3
-    svc.proxy.fault = ("error", "PUT", r"/originals/")
-    try:
+    with svc.proxy.failing("error", "PUT", r"/originals/"):
         r = svc.post("slot-001")
-    finally:
-        svc.proxy.fault = None
     assert r.status == 503 and r.json()["failure_reason"] == "storage_unavailable" and r.elapsed < 10
     assert r.headers["retry-after"] == "30"
     assert svc.post("slot-001").status == 200  # and the next guest is served once the store is back
