@@ -68,9 +68,11 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         options: dict = {}
+        if url.startswith("postgresql"):  # a server connection can drop (restart, failover): ping on checkout
+            options["pool_pre_ping"] = True
         if url.startswith("postgresql+asyncpg"):
             options["connect_args"] = {"server_settings": {"lock_timeout": f"{LOCK_TIMEOUT_SECONDS * 1000}"}}
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True, **options)
+        self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -21,7 +21,8 @@ async def get(session: AsyncSession, job_id: str) -> Job | None:
 
 async def update_fields(session: AsyncSession, job_id: str, fields: dict) -> None:
     """Set ``fields`` (column → value) on one job."""
-    await session.execute(update(Job).where(Job.id == job_id).values(**fields))
+    statement = update(Job).where(Job.id == job_id).values(**fields)
+    await session.execute(statement, execution_options={"synchronize_session": False})  # no ORM object to refresh
 
 
 async def add_attempts(session: AsyncSession, attempts: Sequence[JobAttempt]) -> None:
