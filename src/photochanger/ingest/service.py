@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -88,6 +89,7 @@ class JobInProgress:
     received_at: datetime
     runtime: RuntimeSettings
     deadline: Deadline
+    keys: Callable[[str], list[str]]  # a provider's API keys, read with the settings
     form: ReceivedForm = field(default_factory=ReceivedForm)
     attempts: list[AttemptRecord] = field(default_factory=list)
     provider: str | None = None
@@ -98,8 +100,6 @@ class JobInProgress:
     fallback: str | None = None
     prompt: str | None = None  # the prompt as sent (placeholders filled)
     input_size: tuple[int, int] | None = None  # the original's pixels, recorded with the job's end
-    original: Path | bytes = b""  # the original on this machine, to decode (whichever store keeps it)
-    scratch: Path | None = None  # the upload's spool file, deleted when the job ends
     original: Path | bytes = b""  # the original on this machine, to decode (whichever store keeps it)
     scratch: Path | None = None  # the upload's spool file, deleted when the job ends
     degraded: ApiError | None = None  # why the original was returned instead of an edit
@@ -225,9 +225,9 @@ async def _open_job(ctx: AppContext, slot: SlotView, origin: Origin) -> JobInPro
     """Insert the ``pending`` row; the deadline starts now. 503 ``storage_unavailable`` when the
     database takes no write (locked past its busy timeout, read-only, full)."""
     start, received_at = ctx.clock.monotonic(), utcnow()
-    runtime = await settings_service.load(ctx.db)
+    runtime, keys = await settings_service.load_with_keys(ctx.db, ctx.config)
     deadline = Deadline.after(runtime.sync_response_seconds, start, ctx.clock)
-    job = JobInProgress(uuid.uuid4().hex, slot, origin, start, received_at, runtime, deadline)
+    job = JobInProgress(uuid.uuid4().hex, slot, origin, start, received_at, runtime, deadline, keys)
     try:
         await _open_row(ctx, job, origin, runtime, received_at)
     except DBAPIError as exc:
@@ -403,10 +403,6 @@ async def _generate(
             templates = [
                 InputImage(data, row.mime, row.role) for row, data in await slots.load_templates(ctx.store, slot)
             ]
-            keys = {
-                r.provider.name: await settings_service.provider_keys(ctx.db, ctx.config, r.provider.name)
-                for r in routes
-            }
             expires = job.received_at + timedelta(seconds=job.runtime.sync_response_seconds)
             outcome = await run_routes(
                 routes,
@@ -417,7 +413,7 @@ async def _generate(
                     deadline=job.deadline,
                     health=ctx.health,
                     keyring=ctx.keyring,
-                    keys=lambda name: keys[name],
+                    keys=job.keys,
                     finish=finish,
                     publish=media.publisher(ctx.db, ctx.store, ctx.config.public_base_url, expires),
                     on_success=lambda route, seconds, cost: ctx.latency.observe(route.key, seconds, cost),

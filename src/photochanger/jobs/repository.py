@@ -3,15 +3,16 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.jobs.models import Job, JobAttempt
 
 
-async def insert(session: AsyncSession, job: Job) -> None:
-    """Add a new job row."""
-    session.add(job)
+async def insert_job(session: AsyncSession, values: dict) -> None:
+    """Insert one job row from ``values`` (column → value; column defaults fill the rest). A Core
+    INSERT: no ORM unit of work for a row nobody reads back in this transaction."""
+    await session.execute(insert(Job.__table__).values(**values))
 
 
 async def get(session: AsyncSession, job_id: str) -> Job | None:
@@ -20,14 +21,15 @@ async def get(session: AsyncSession, job_id: str) -> Job | None:
 
 
 async def update_fields(session: AsyncSession, job_id: str, fields: dict) -> None:
-    """Set ``fields`` (column → value) on one job."""
-    statement = update(Job).where(Job.id == job_id).values(**fields)
-    await session.execute(statement, execution_options={"synchronize_session": False})  # no ORM object to refresh
+    """Set ``fields`` (column → value) on one job (a Core UPDATE: no ORM session to synchronise)."""
+    jobs = Job.__table__
+    await session.execute(update(jobs).where(jobs.c.id == job_id).values(**fields))
 
 
-async def add_attempts(session: AsyncSession, attempts: Sequence[JobAttempt]) -> None:
-    """Store attempt rows."""
-    session.add_all(attempts)
+async def add_attempts(session: AsyncSession, attempts: Sequence[dict]) -> None:
+    """Store attempt rows (column → value each) in one executemany INSERT."""
+    if attempts:
+        await session.execute(insert(JobAttempt.__table__), list(attempts))
 
 
 async def list_attempts(session: AsyncSession, job_id: str) -> list[JobAttempt]:

@@ -25,7 +25,7 @@ async def open_job(
     client_headers: dict[str, str] | None = None,
 ) -> None:
     """Insert the ``pending`` row (one short transaction)."""
-    job = Job(
+    row = dict(
         id=job_id,
         slot_id=slot_id,
         source=source,
@@ -39,7 +39,7 @@ async def open_job(
         query_string=query_string,
     )
     async with db.transaction() as session:
-        await repository.insert(session, job)
+        await repository.insert_job(session, row)
 
 
 async def record_original(db: Database, job_id: str, original: OriginalRecord) -> None:
@@ -59,7 +59,7 @@ async def record_original(db: Database, job_id: str, original: OriginalRecord) -
 
 async def finish(db: Database, job_id: str, end: JobEnd) -> None:
     """Write how the job ended and its attempts, atomically (one short transaction)."""
-    rows = [JobAttempt(job_id=job_id, number=n, **asdict(a)) for n, a in enumerate(end.attempts, start=1)]
+    rows = [{"job_id": job_id, "number": n, **asdict(a)} for n, a in enumerate(end.attempts, start=1)]
     values = {
         "status": end.status,
         "http_status": end.http_status,

@@ -4,7 +4,9 @@ Provider keys are stored encrypted (Fernet, key from ``SECRET_KEY`` or ``DATA_DI
 and never returned: the API shows only whether a key is set and its last four characters.
 """
 
+import functools
 import secrets
+from collections.abc import Callable
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -58,6 +60,22 @@ async def load(db: Database) -> RuntimeSettings:
     """The current settings (one SELECT). Raises ``pydantic.ValidationError`` if never seeded."""
     async with db.transaction() as session:
         return _runtime(await repository.get_all(session))
+
+
+async def load_with_keys(db: Database, config: Config) -> tuple[RuntimeSettings, Callable[[str], list[str]]]:
+    """The current settings and a function giving a provider's API keys (as :func:`provider_keys`,
+    decrypted on first use), from one SELECT: what a photo needs from the settings, read once when
+    its job opens."""
+    async with db.transaction() as session:
+        stored = await repository.get_all(session)
+
+    @functools.cache
+    def keys(provider: str) -> list[str]:
+        if provider not in PROVIDERS_WITH_KEYS:
+            return []
+        return _usable_keys(stored.get(_key_name(provider)), config, provider)
+
+    return _runtime(stored), keys
 
 
 async def set_value(db: Database, key: str, raw: str) -> RuntimeSettings:
@@ -139,6 +157,11 @@ async def provider_keys(db: Database, config: Config, provider: str) -> list[str
         return []
     async with db.transaction() as session:
         entry = await repository.get(session, _key_name(provider))
+    return _usable_keys(entry, config, provider)
+
+
+def _usable_keys(entry: object, config: Config, provider: str) -> list[str]:
+    """Decrypted stored keys of ``provider`` (its ``provider_key.*`` setting), else the environment's."""
     if entry:
         fernet = Fernet(config.resolved_secret_key)
         try:
