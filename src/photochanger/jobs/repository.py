@@ -12,7 +12,7 @@ from photochanger.jobs.models import Job, JobAttempt
 async def insert_job(session: AsyncSession, values: dict) -> None:
     """Insert one job row from ``values`` (column → value; column defaults fill the rest). A Core
     INSERT: no ORM unit of work for a row nobody reads back in this transaction."""
-    await session.execute(insert(Job.__table__).values(**values))
+    await session.execute(insert(Job.__table__), values)
 
 
 async def get(session: AsyncSession, job_id: str) -> Job | None:

@@ -11,6 +11,20 @@ async def get(session: AsyncSession, slot_id: str, for_update: bool = False) -> 
     return await session.get(Slot, slot_id, with_for_update=for_update)
 
 
+async def get_with_templates(session: AsyncSession, slot_id: str) -> tuple[Slot, list[SlotTemplate]] | None:
+    """The slot and its templates (oldest first) from one statement (an outer join), or None."""
+    rows = await session.execute(
+        select(Slot, SlotTemplate)
+        .outerjoin(SlotTemplate, SlotTemplate.slot_id == Slot.id)
+        .where(Slot.id == slot_id)
+        .order_by(SlotTemplate.created_at, SlotTemplate.id)
+    )
+    found = rows.all()
+    if not found:
+        return None
+    return found[0][0], [template for _, template in found if template is not None]
+
+
 async def add_audit(session: AsyncSession, audit: SlotAudit) -> None:
     """Record one slot change."""
     session.add(audit)

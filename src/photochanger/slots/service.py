@@ -130,12 +130,13 @@ async def list_slots(db: Database) -> list[SlotView]:
 async def get_slot(db: Database, slot_id: str) -> SlotView:
     """One slot with its templates. Raises :class:`SlotNotFound`."""
     async with db.transaction() as session:
-        slot = await repository.get(session, slot_id)
-        if slot is None:
-            raise SlotNotFound(slot_id)
-        view = SlotView.model_validate(slot)
-        view.templates = [TemplateView.model_validate(t) for t in await repository.list_templates(session, slot_id)]
-        return view
+        found = await repository.get_with_templates(session, slot_id)
+    if found is None:
+        raise SlotNotFound(slot_id)
+    slot, templates = found
+    view = SlotView.model_validate(slot)
+    view.templates = [TemplateView.model_validate(t) for t in templates]
+    return view
 
 
 async def update_slot(
