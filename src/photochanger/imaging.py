@@ -13,9 +13,12 @@ pixels, not 13.5 MP. A file whose data ends early (truncated, or a tiny JPEG who
 """
 
 import io
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageFile, ImageOps
 
@@ -224,9 +227,21 @@ def encode(img: Image.Image, mime: str, quality: int = OUTPUT_QUALITY) -> Encode
         options = {"format": "WEBP", "quality": quality}
     else:
         raise UnsupportedImage(f"cannot encode {mime}")
-    buffer = io.BytesIO()
-    img.save(buffer, **options)
-    return EncodedImage(buffer.getvalue(), mime, img.width, img.height)
+    with _descriptor_file() as handle:
+        img.save(handle, **options)
+        handle.seek(0)
+        return EncodedImage(handle.read(), mime, img.width, img.height)
+
+
+def _descriptor_file() -> BinaryIO:
+    """An unnamed in-memory file with a real descriptor (``memfd_create``; a temporary file where
+    the system has none). Pillow encodes into a descriptor with the GIL released, but into a
+    ``BytesIO`` with it held: measured with ``bench/encode_gil.py``, two threads encoding JPEGs
+    into ``BytesIO`` take 2.1× the wall time of one (serialised, and the event loop waits too),
+    into a descriptor 1.1–1.3×."""
+    if hasattr(os, "memfd_create"):
+        return open(os.memfd_create("photochanger-encode", os.MFD_CLOEXEC), "w+b")
+    return tempfile.TemporaryFile()
 
 
 def has_alpha(img: Image.Image) -> bool:

@@ -3,7 +3,6 @@ is told when a route fails (log, metrics, alert webhook), the health overview of
 and the warm-up an operator runs before the doors open."""
 
 import asyncio
-import io
 from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -12,7 +11,7 @@ import httpx
 import structlog
 from PIL import Image, ImageDraw
 
-from photochanger.imaging import convert
+from photochanger.imaging import convert, encode
 from photochanger.media import service as media
 from photochanger.metrics import ROUTE_STATE
 from photochanger.providers.base import InputImage, ProviderImage
@@ -169,9 +168,7 @@ def warmup_photo() -> InputImage:
     draw.rectangle((0, 340, 768, 512), fill="#7a9a5b")
     draw.ellipse((330, 120, 430, 220), fill="#e0b49a")
     draw.rectangle((320, 220, 440, 420), fill="#2f4f7f")
-    buffer = io.BytesIO()
-    img.save(buffer, "JPEG", quality=90)
-    return InputImage(buffer.getvalue(), "image/jpeg")
+    return InputImage(encode(img, "image/jpeg", 90).data, "image/jpeg")
 
 
 async def warmup(ctx: "AppContext", provider: str | None = None) -> list[WarmupResult]:
