@@ -6,6 +6,7 @@ with ``scripts/start-test-postgres``); without it those tests are skipped with t
 """
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,7 @@ from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.turbotext import FakeTurbotext
 from tests.tools import booth_post
 from tests.tools.postgres import fresh_database
+from tests.tools.processes import wait_ready
 from tests.tools.seaweedfs import SeaweedFS, weed_binary
 
 PHOTOS = Path(__file__).parent / "fixtures" / "photos"
@@ -134,18 +137,10 @@ class Service:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.base_url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop(kill=True)  # never leave a half-started server behind
-        raise RuntimeError(f"server did not become ready: {self.log_path.read_text()[-3000:]}")
+        wait_ready(self.proc, self._ready, 30, name="server", log=self.log_path)
+
+    def _ready(self) -> bool:
+        return httpx.get(f"{self.base_url}/readyz", timeout=1).status_code == 200
 
     def stop(self, kill: bool = False) -> None:
         if self.proc and self.proc.poll() is None:
@@ -225,6 +220,18 @@ class Service:
 
     async def setting(self, key: str, value: object) -> None:
         await settings_service.set_value(self.db, key, str(value))
+
+
+def overlapping(
+    first: Callable[[], BoothResponse], second: Callable[[], BoothResponse], after: float = 0.7
+) -> tuple[BoothResponse, BoothResponse]:
+    """Start ``first`` (e.g. a booth post), then ``second`` ``after`` seconds later while the first
+    is still in flight; returns both responses."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        earlier = pool.submit(first)
+        time.sleep(after)
+        later = pool.submit(second)
+        return earlier.result(), later.result()
 
 
 def _drop_field(body: bytes, ctype: str, name: str) -> bytes:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.conftest import INGEST_PASSWORD, PG_URL, PHOTOS, Service, free_port
+from tests.conftest import INGEST_PASSWORD, PG_URL, PHOTOS, Service, free_port, overlapping
 from tests.fakes.gemini import FakeGemini
 from tests.tools import booth_post, nginx
 from tests.tools.nginx import Nginx
@@ -102,11 +102,7 @@ async def test_a_slot_limit_of_one_holds_across_replicas(behind_nginx, fake_gemi
     a, b, _public = behind_nginx
     await a.slot("slot-004", "gemini", prompt="Make it a comic", max_in_flight=1)
     fake_gemini.reset(latency=2.0)
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        first = pool.submit(a.post, "slot-004")
-        time.sleep(0.7)
-        second = pool.submit(b.post, "slot-004").result()
-        first = first.result()
+    first, second = overlapping(lambda: a.post("slot-004"), lambda: b.post("slot-004"))
     assert first.status == second.status == 200
     assert (await b.job(second.headers["x-job-id"])).queue_ms >= 900  # B waited for A's place: never two at once
 

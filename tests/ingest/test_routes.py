@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from PIL import Image
 
-from tests.conftest import INGEST_PASSWORD, PHOTOS
+from tests.conftest import INGEST_PASSWORD, PHOTOS, overlapping
 
 DSLR = PHOTOS / "astronaut_dslr_4500x3000.jpg"
 
@@ -196,15 +196,9 @@ async def test_exif_orientation_is_applied_before_the_provider(svc, fake_gemini)
 
 
 async def test_a_full_slot_queues_the_next_photo_instead_of_refusing_it(svc, fake_gemini):
-    import concurrent.futures
-
     await svc.slot("slot-004", "gemini", prompt="Make it a comic", max_in_flight=1)
     fake_gemini.reset(latency=2.0)
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        first = pool.submit(svc.post, "slot-004")
-        time.sleep(0.7)
-        second = pool.submit(svc.post, "slot-004").result()
-        first = first.result()
+    first, second = overlapping(lambda: svc.post("slot-004"), lambda: svc.post("slot-004"))
     assert first.status == 200 and second.status == 200
     waited = (await svc.job(second.headers["x-job-id"])).queue_ms
     assert waited >= 900  # it waited for the first photo's place, then ran

@@ -3,12 +3,12 @@ in a temporary prefix, in front of the given server processes (tests and benchma
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import free_port
+from tests.tools.processes import wait_ready
 
 SITE = Path(__file__).parents[2] / "deploy" / "nginx" / "photochanger.conf"
 
@@ -50,14 +50,8 @@ class Nginx:
         if checked.returncode != 0:
             raise RuntimeError(checked.stderr.decode())
         self.proc = subprocess.Popen(["nginx", "-p", str(self.prefix), "-c", "nginx.conf"], stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("nginx did not answer /healthz")
+        wait_ready(self.proc, lambda: httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200, 10, name="nginx")
+        return self
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -12,11 +12,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import httpx
+
+from tests.tools.processes import wait_ready
 
 ACCESS_KEY, SECRET_KEY = "test-access-key", "test-secret-key"
 
@@ -70,18 +71,14 @@ class SeaweedFS:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"weed exited: {(self.root / 'weed.log').read_text()[-2000:]}")
-            try:
-                if httpx.put(f"{self.endpoint}/{self.bucket}", timeout=5).status_code < 300:
-                    if httpx.put(f"{self.endpoint}/{self.bucket}/probe", content=b"ok", timeout=5).status_code < 300:
-                        return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError("SeaweedFS did not become ready")
+        wait_ready(self.proc, self._bucket_writable, 60, name="SeaweedFS", log=self.root / "weed.log", interval=0.3)
+        return self
+
+    def _bucket_writable(self) -> bool:
+        """The bucket exists (made now if missing) and takes an object."""
+        if httpx.put(f"{self.endpoint}/{self.bucket}", timeout=5).status_code >= 300:
+            return False
+        return httpx.put(f"{self.endpoint}/{self.bucket}/probe", content=b"ok", timeout=5).status_code < 300
 
     def media_url(self) -> str:
         """``s3://photos/<fresh prefix>``: an empty store of its own for one test."""

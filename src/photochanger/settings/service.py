@@ -69,12 +69,7 @@ async def load_with_keys(db: Database, config: Config) -> tuple[RuntimeSettings,
     async with db.transaction() as session:
         stored = await repository.get_all(session)
 
-    @functools.cache
-    def keys(provider: str) -> list[str]:
-        if provider not in PROVIDERS_WITH_KEYS:
-            return []
-        return _usable_keys(stored.get(_key_name(provider)), config, provider)
-
+    keys = functools.cache(lambda provider: _usable_keys(stored.get(_key_name(provider)), config, provider))
     return _runtime(stored), keys
 
 
@@ -161,7 +156,10 @@ async def provider_keys(db: Database, config: Config, provider: str) -> list[str
 
 
 def _usable_keys(entry: object, config: Config, provider: str) -> list[str]:
-    """Decrypted stored keys of ``provider`` (its ``provider_key.*`` setting), else the environment's."""
+    """Decrypted stored keys of ``provider`` (its ``provider_key.*`` setting), else the environment's;
+    none for a provider that takes no key."""
+    if provider not in PROVIDERS_WITH_KEYS:
+        return []
     if entry:
         fernet = Fernet(config.resolved_secret_key)
         try:
