@@ -71,11 +71,14 @@ function line(series) {
   const points = series.buckets.map((b, i) => [i, b.p95_total_ms]).filter(([, v]) => v !== null);
   const max = Math.max(1, ...points.map(([, v]) => v));
   const step = 580 / Math.max(1, series.buckets.length - 1);
-  if (points.length === 1) {  // one bucket: a level line across the chart, not an invisible point
-    const y = 200 - (points[0][1] / max) * 180;
-    svg.append(s("line", { x1: 10, y1: y, x2: 590, y2: y, stroke: "#0a58ca", "stroke-width": 2, "vector-effect": "non-scaling-stroke" }));
-  } else if (points.length) {
-    svg.append(s("polyline", { fill: "none", stroke: "#0a58ca", "stroke-width": 2, "vector-effect": "non-scaling-stroke", points: points.map(([i, v]) => `${10 + i * step},${200 - (v / max) * 180}`).join(" ") }));
+  // hours without photos break the line (nothing is drawn across them); a lone hour is a short level tick at its place
+  const runs = [];
+  points.forEach((p) => (runs.length && p[0] === runs.at(-1).at(-1)[0] + 1 ? runs.at(-1).push(p) : runs.push([p])));
+  const half = Math.max(4, step / 2);
+  const y = (v) => 200 - (v / max) * 180;
+  for (const run of runs) {
+    const xy = run.length > 1 ? run.map(([i, v]) => [10 + i * step, y(v)]) : [-half, half].map((d) => [10 + run[0][0] * step + d, y(run[0][1])]);
+    svg.append(s("polyline", { fill: "none", stroke: "#0a58ca", "stroke-width": 3, "vector-effect": "non-scaling-stroke", points: xy.map(([px, py]) => `${Math.min(590, Math.max(10, px))},${py}`).join(" ") }));
   }
   svg.append(s("line", { x1: 10, y1: 200, x2: 590, y2: 200, stroke: "#8c959f" }));
   return h("figure", { class: "chart-box" }, h("figcaption", { class: "muted" }, `${t("maximum")}: ${duration(points.length ? max : null)}`), svg);
