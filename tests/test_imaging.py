@@ -36,6 +36,21 @@ def test_copy_at_each_model_size_and_full_size():
     assert (prepare(path, None).copy.width, prepare(path, 8192).copy.width) == (4500, 4500)  # never enlarged
 
 
+@pytest.mark.parametrize("side, expected", [(None, (300, 800)), (400, (150, 400))])
+def test_exif_orientation_is_applied_at_full_and_scaled_decode(side, expected):
+    img = Image.new("RGB", (800, 300), (200, 30, 30))
+    img.paste((30, 30, 200), (0, 0, 400, 300))  # left half blue: after a 90° clockwise turn, the top
+    exif = img.getexif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display" (EXIF 2.32, Orientation tag)
+    buffer = io.BytesIO()
+    img.save(buffer, "JPEG", quality=90, exif=exif)
+    copy = prepare(buffer.getvalue(), side).copy
+    assert (copy.width, copy.height) == expected
+    turned = Image.open(io.BytesIO(copy.data)).convert("RGB")
+    top, bottom = turned.getpixel((expected[0] // 2, 5)), turned.getpixel((expected[0] // 2, expected[1] - 5))
+    assert top[2] > 150 > top[0] and bottom[0] > 150 > bottom[2]
+
+
 def test_scaled_decode_within_five_percent_is_sent_as_it_is(tmp_path):
     path = tmp_path / "wide.jpg"
     Image.new("RGB", (4400, 2000), (90, 120, 200)).save(path, "JPEG")

@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from photochanger import allocator
 from photochanger.auth import service as auth
 from photochanger.auth.routes import router as auth_router
 from photochanger.config import Config
@@ -74,6 +75,7 @@ def create_app(config: Config | None = None) -> FastAPI:
     migrated (``photochanger serve`` does that)."""
     config = config or Config()
     configure_logging(config.log_level)
+    allocator.keep_freed_buffers()  # in each server process (serve --workers N imports this factory)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -147,8 +147,8 @@ def _scaled_decode(img: Image.Image, side: int | None) -> Image.Image:
         mode = img.mode if img.mode in ("RGB", "L", "CMYK") else "RGB"
         img.draft(mode, (int(img.width / scale), int(img.height / scale)))
     _decode(img)
-    oriented = ImageOps.exif_transpose(img)
-    return _display_mode(oriented)
+    ImageOps.exif_transpose(img, in_place=True)  # a copy of the whole decode only when it turns
+    return _display_mode(img)
 
 
 def _fit(img: Image.Image, side: int | None) -> Image.Image:
