@@ -22,7 +22,8 @@ async def test_hanging_primary_falls_back_to_local_within_the_deadline(svc, fake
 
 
 async def test_provider_down_moves_on_after_three_tries(svc, fake_gemini):
-    await svc.slot("slot-002", "gemini", prompt=PROMPT, settings={"model": "gemini-3.1-flash-image"}, fallbacks=LOCAL)
+    model = {"model": "gemini-3.1-flash-image"}  # hedging off: earlier tests' fast answers would start local early
+    await svc.slot("slot-002", "gemini", prompt=PROMPT, settings=model, fallbacks=LOCAL, hedging="off")
     fake_gemini.reset(default="error_503")
     r = svc.post("slot-002")
     assert r.status == 200 and r.elapsed < 6

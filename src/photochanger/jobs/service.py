@@ -38,7 +38,7 @@ async def open_job(
         client_headers=client_headers,
         query_string=query_string,
     )
-    async with db.transaction() as session:
+    async with db.transaction(write=True) as session:
         await repository.insert_job(session, row)
 
 
@@ -53,7 +53,7 @@ async def record_original(db: Database, job_id: str, original: OriginalRecord) -
         "client_fields": original.client_fields,
         "result_expires_at": original.expires_at,
     }
-    async with db.transaction() as session:
+    async with db.transaction(write=True) as session:
         await repository.update_fields(session, job_id, values)
 
 
@@ -89,7 +89,7 @@ async def finish(db: Database, job_id: str, end: JobEnd) -> None:
             "result_width": end.result.width,
             "result_height": end.result.height,
         }
-    async with db.transaction() as session:
+    async with db.transaction(write=True) as session:
         await repository.update_fields(session, job_id, values)
         await repository.add_attempts(session, rows)
 
@@ -111,7 +111,7 @@ async def get(db: Database, job_id: str) -> Job | None:
 
 async def recover_interrupted(db: Database) -> int:
     """Mark jobs left ``pending`` past their deadline (their process died) as ``interrupted``."""
-    async with db.transaction() as session:
+    async with db.transaction(write=True) as session:
         return await repository.mark_interrupted(session, utcnow())
 
 

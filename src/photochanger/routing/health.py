@@ -113,7 +113,7 @@ class DatabaseStateStore:
             return await self._change(route_key, transition)
 
     async def _change(self, route_key, transition):
-        async with self.db.transaction() as session:
+        async with self.db.transaction(write=True) as session:
             row = await repository.get_state_for_update(session, route_key)
             old = _state(row) if row else BreakerState(route_key)
             new = transition(old)
@@ -132,7 +132,7 @@ class DatabaseStateStore:
             return old, new
 
     async def claim(self, route_key, now, policy) -> bool:
-        async with self.db.transaction() as session:
+        async with self.db.transaction(write=True) as session:
             return await repository.claim_probe(
                 session,
                 route_key,

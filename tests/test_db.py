@@ -1,0 +1,77 @@
+"""Database transactions: SQLite writers take turns in the process, readers never wait for them."""
+
+import asyncio
+
+from sqlalchemy import text
+
+from photochanger.db import Database
+
+
+async def _database(tmp_path) -> Database:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}")
+    async with db.transaction() as session:
+        await session.execute(text("CREATE TABLE events (n INTEGER PRIMARY KEY, who TEXT)"))
+    return db
+
+
+async def test_sqlite_writers_begin_in_arrival_order_once_the_one_before_committed(tmp_path):
+    db = await _database(tmp_path)
+    release_first = asyncio.Event()
+    began: list[str] = []
+
+    async def writer(name: str, hold: asyncio.Event | None = None) -> None:
+        async with db.transaction(write=True) as session:
+            began.append(name)
+            await session.execute(text("INSERT INTO events (who) VALUES (:who)"), {"who": name})
+            if hold is not None:
+                await hold.wait()  # the write transaction stays open (SQLite's write lock held)
+
+    try:
+        first = asyncio.create_task(writer("first", release_first))
+        while not began:
+            await asyncio.sleep(0)
+        others = [asyncio.create_task(writer(f"writer-{n}")) for n in range(3)]
+        for _ in range(50):  # many loop turns: nobody else may begin while the first is open
+            await asyncio.sleep(0)
+        assert began == ["first"]
+        async with db.transaction() as session:  # a reader does not wait for the writers (WAL)
+            assert (await session.execute(text("SELECT count(*) FROM events"))).scalar_one() == 0
+        release_first.set()
+        await asyncio.gather(first, *others)
+        assert began == ["first", "writer-0", "writer-1", "writer-2"]
+        async with db.transaction() as session:
+            rows = (await session.execute(text("SELECT who FROM events ORDER BY n"))).scalars().all()
+        assert rows == began
+    finally:
+        await db.dispose()
+
+
+async def test_a_failed_write_gives_the_turn_to_the_next(tmp_path):
+    db = await _database(tmp_path)
+    try:
+        try:
+            async with db.transaction(write=True) as session:
+                await session.execute(text("INSERT INTO events (n, who) VALUES (1, 'a')"))
+                await session.execute(text("INSERT INTO events (n, who) VALUES (1, 'again')"))
+        except Exception as exc:
+            assert "UNIQUE" in str(exc)
+        async with asyncio.timeout(5), db.transaction(write=True) as session:
+            await session.execute(text("INSERT INTO events (who) VALUES ('next')"))
+        async with db.transaction() as session:
+            assert (await session.execute(text("SELECT who FROM events"))).scalars().all() == ["next"]
+    finally:
+        await db.dispose()
+
+
+def test_the_same_database_serves_writers_in_a_later_event_loop(tmp_path):
+    async def contended_writes(db: Database) -> None:
+        async def write(who: str) -> None:
+            async with db.transaction(write=True) as session:
+                await session.execute(text("INSERT INTO events (who) VALUES (:who)"), {"who": who})
+
+        await asyncio.gather(*(write(f"w{n}") for n in range(4)))
+
+    db = asyncio.run(_database(tmp_path))
+    asyncio.run(contended_writes(db))  # the CLI and the tests run one Database in several loops
+    asyncio.run(contended_writes(db))
+    asyncio.run(db.dispose())
