@@ -16,20 +16,20 @@ async def _database(tmp_path) -> Database:
 
 async def test_sqlite_writers_begin_in_arrival_order_once_the_one_before_committed(tmp_path):
     db = await _database(tmp_path)
-    release_first = asyncio.Event()
+    release_first, first_began = asyncio.Event(), asyncio.Event()
     began: list[str] = []
 
     async def writer(name: str, hold: asyncio.Event | None = None) -> None:
         async with db.transaction(write=True) as session:
             began.append(name)
+            first_began.set()
             await session.execute(text("INSERT INTO events (who) VALUES (:who)"), {"who": name})
             if hold is not None:
                 await hold.wait()  # the write transaction stays open (SQLite's write lock held)
 
     try:
         first = asyncio.create_task(writer("first", release_first))
-        while not began:
-            await asyncio.sleep(0)
+        await first_began.wait()
         others = [asyncio.create_task(writer(f"writer-{n}")) for n in range(3)]
         for _ in range(50):  # many loop turns: nobody else may begin while the first is open
             await asyncio.sleep(0)
