@@ -2,7 +2,9 @@
 
 import asyncio
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from photochanger.db import Database
 
@@ -75,3 +77,31 @@ def test_the_same_database_serves_writers_in_a_later_event_loop(tmp_path):
     asyncio.run(contended_writes(db))  # the CLI and the tests run one Database in several loops
     asyncio.run(contended_writes(db))
     asyncio.run(db.dispose())
+
+
+async def test_a_writer_waits_for_its_turn_at_most_the_turn_timeout(tmp_path):
+    db = await _database(tmp_path)
+    db.write_turn_timeout = 0.2  # seconds; default: the 5 s busy timeout
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:  # e.g. a writer stuck in SQLite's busy handler behind another process
+        async with db.transaction(write=True) as session:
+            await session.execute(text("INSERT INTO events (who) VALUES ('holder')"))
+            holding.set()
+            await release.wait()
+
+    try:
+        task = asyncio.create_task(holder())
+        await holding.wait()
+        with pytest.raises(OperationalError, match=r"no write turn within 0\.2 s"):
+            async with db.transaction(write=True) as session:
+                await session.execute(text("INSERT INTO events (who) VALUES ('late')"))
+        release.set()
+        await task
+        async with db.transaction(write=True) as session:  # the turns go on
+            await session.execute(text("INSERT INTO events (who) VALUES ('next')"))
+        async with db.transaction() as session:
+            rows = (await session.execute(text("SELECT who FROM events ORDER BY n"))).scalars().all()
+        assert rows == ["holder", "next"]
+    finally:
+        await db.dispose()

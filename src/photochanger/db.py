@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -70,6 +71,9 @@ class Database:
     being woken when it frees. With 30 booths that made a job's INSERT wait up to 0.7 s. Writes of
     the ingest path therefore take turns in this process first (``transaction(write=True)``), in
     arrival order and woken the moment the previous writer commits; reads never wait for them (WAL).
+    A turn is waited for at most ``write_turn_timeout`` seconds (default the busy timeout), so a
+    database locked by another process fails each photo within twice that, not after the whole
+    queue ahead of it.
     """
 
     def __init__(self, url: str) -> None:
@@ -84,6 +88,7 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._one_writer = self.engine.dialect.name == "sqlite"
+        self.write_turn_timeout = float(LOCK_TIMEOUT_SECONDS)
         self._writer_turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @asynccontextmanager
@@ -92,11 +97,21 @@ class Database:
 
         ``write=True`` for a short transaction that writes: on SQLite it begins only when the
         writers before it in this process have committed (see the class docstring); never open
-        another ``write=True`` transaction inside one (it would wait for itself)."""
+        another ``write=True`` transaction inside one (it would wait for itself). Raises
+        ``sqlalchemy.exc.OperationalError`` when no turn came within ``write_turn_timeout``."""
         if write and self._one_writer:
-            async with self._writer_lock():
+            lock = self._writer_lock()
+            try:
+                async with asyncio.timeout(self.write_turn_timeout):
+                    await lock.acquire()
+            except TimeoutError:
+                reason = TimeoutError(f"no write turn within {self.write_turn_timeout:g} s: the database is locked")
+                raise OperationalError("BEGIN (write turn)", None, reason) from None
+            try:
                 async with self.sessions() as session, session.begin():
                     yield session
+            finally:
+                lock.release()
             return
         async with self.sessions() as session, session.begin():
             yield session
