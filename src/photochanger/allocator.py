@@ -5,10 +5,10 @@ Each photo allocates a few buffers of 1–4 MB (the 1.3 MB upload, the 1125 × 7
 glibc's ``malloc`` serves blocks above its mmap threshold (128 KB at start, raised dynamically up
 to the largest block freed) with fresh ``mmap`` pages and trims the heap's free top above twice
 that threshold, so every photo faulted ~1,700 new zeroed pages into the process (~6.5 MB, measured
-with ``/proc/PID/stat`` minor faults) and spent ~7 ms of system time on it. With fixed thresholds
-above those sizes the blocks are reused: 26 faults per photo and 7–10 ms less CPU per photo
-(``python -m bench.ingest_overhead --clients 1``), RSS at 30 booths unchanged (the memory was in
-use at the peak anyway). What stays reserved after a burst is bounded by the trim threshold per
+with ``/proc/PID/stat`` minor faults), 4–6 ms of extra system time. With fixed thresholds above
+those sizes the blocks are reused: 26 faults per photo and 4–11 ms (median 8) less CPU per photo
+over six alternating runs of 60 photos (``python -m bench.ingest_overhead --clients 1 --requests
+60 --latency 0.05``), RSS at 30 booths unchanged (the memory was in use at the peak anyway). What stays reserved after a burst is bounded by the trim threshold per
 malloc arena.
 
 Source of the parameters: ``mallopt(3)`` (``M_MMAP_THRESHOLD`` = -3, ``M_TRIM_THRESHOLD`` = -1 in
