@@ -8,8 +8,8 @@ that threshold, so every photo faulted ~1,700 new zeroed pages into the process 
 with ``/proc/PID/stat`` minor faults), 4–6 ms of extra system time. With fixed thresholds above
 those sizes the blocks are reused: 26 faults per photo and 4–11 ms (median 8) less CPU per photo
 over six alternating runs of 60 photos (``python -m bench.ingest_overhead --clients 1 --requests
-60 --latency 0.05``), RSS at 30 booths unchanged (the memory was in use at the peak anyway). What stays reserved after a burst is bounded by the trim threshold per
-malloc arena.
+60 --latency 0.05``), RSS at 30 booths unchanged (the memory was in use at the peak anyway).
+What stays reserved after a burst is bounded by the trim threshold per malloc arena.
 
 Source of the parameters: ``mallopt(3)`` (``M_MMAP_THRESHOLD`` = -3, ``M_TRIM_THRESHOLD`` = -1 in
 glibc's ``malloc.h``). Other C libraries (musl, macOS) are left alone, and so is a process whose
