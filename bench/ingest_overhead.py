@@ -116,7 +116,7 @@ async def main() -> None:
         elapsed_all = [e for e, _ in ok]
         print(
             f"requests {len(results)}  ok {len(ok)}  errors {len(results) - len(ok)}  "
-            f"clients {args.clients}  provider latency {args.latency:.1f} s  photo {len(photo) / 1e6:.1f} MB "
+            f"clients {args.clients}  provider latency {args.latency:g} s  photo {len(photo) / 1e6:.1f} MB "
             f"{photo_path.name}  uplink {args.uplink_mbit or 'unlimited'} Mbit/s  people check {args.people_check}"
         )
         print(
