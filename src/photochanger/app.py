@@ -11,9 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from photochanger import allocator
 from photochanger.auth import service as auth
 from photochanger.auth.routes import router as auth_router
+from photochanger.body_limits import BodyLimits, BodyRefused
 from photochanger.config import Config
 from photochanger.context import AppContext
-from photochanger.errors import install_error_handlers
+from photochanger.errors import error_response, install_error_handlers
 from photochanger.gallery.routes import router as gallery_router
 from photochanger.health.routes import router as health_router
 from photochanger.ingest.routes import router as ingest_router
@@ -29,7 +30,7 @@ from photochanger.routing.routes import router as routing_router
 from photochanger.security import SecurityHeaders
 from photochanger.settings import service as settings_service
 from photochanger.settings.routes import router as settings_router
-from photochanger.slots.routes import catalogue_router
+from photochanger.slots.routes import TEMPLATE_LIMIT_BYTES, catalogue_router
 from photochanger.slots.routes import router as slots_router
 from photochanger.stats.routes import router as stats_router
 from photochanger.web.routes import STATIC
@@ -102,6 +103,13 @@ def create_app(config: Config | None = None) -> FastAPI:
     docs = "/docs" if config.api_docs else None  # Swagger UI loads from a CDN: off unless asked for
     app = FastAPI(title="PhotoChanger", version="0.1.0", lifespan=lifespan, docs_url=docs, redoc_url=None)
     install_error_handlers(app)
+    app.add_exception_handler(BodyRefused, lambda _request, exc: error_response(exc.error()))
+    app.add_middleware(
+        BodyLimits,
+        jwt_secret=lambda: config.resolved_jwt_secret,
+        upload_limit=max(config.max_upload_bytes, TEMPLATE_LIMIT_BYTES),
+        idle=config.upload_idle_seconds,
+    )
     app.add_middleware(SecurityHeaders)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
     routers = (

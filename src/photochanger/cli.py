@@ -148,7 +148,7 @@ def serve(
         port=port,
         log_config=None,
         loop="uvloop",
-        http="httptools",
+        http="photochanger.http_server:GuardedHttpToolsProtocol",  # httptools + header timeout, size, cap
         proxy_headers=bool(config.forwarded_allow_ips),  # default: X-Forwarded-For trusted from no one
         forwarded_allow_ips=config.forwarded_allow_ips or None,
     )

@@ -81,7 +81,22 @@ class Config(BaseSettings):
     )
     min_free_disk_mb: int = Field(200, ge=0, description="/readyz fails when the media disk has less free space.")
     max_unauthenticated_uploads: int = Field(
-        64, ge=1, description="Uploads streaming before their password is verified; more get 503 server_busy."
+        64, ge=1, description="Uploads streaming before their password is verified; one more evicts the slowest."
+    )
+    unauthenticated_upload_seconds: float = Field(
+        60, ge=5, le=600, description="Longest time an upload may take before its password checks out (else 408)."
+    )
+    unauthenticated_min_bytes_per_second: float = Field(
+        4096, ge=1, description="Average rate an upload must keep, after 5 s, until its password checks out (else 408)."
+    )
+    header_timeout_seconds: float = Field(
+        10, ge=1, le=120, description="A client must send its request line and headers within this time (else 408)."
+    )
+    max_header_bytes: int = Field(
+        64 * 1024, ge=8 * 1024, le=1024 * 1024, description="Request line plus headers over this size get 431."
+    )
+    max_connections_reading_headers: int = Field(
+        512, ge=8, description="Connections per process still sending headers; one more closes the oldest of them."
     )
     ingest_password_failures: int = Field(
         20, ge=1, description="Wrong ingest passwords per client IP in 5 minutes before it is refused (429)."
@@ -92,6 +107,12 @@ class Config(BaseSettings):
     openai_base_url: str | None = Field(None, description="Override of https://api.openai.com/v1.")
     turbotext_api_key: str | None = None
     turbotext_base_url: str | None = Field(None, description="Override of https://www.turbotext.ru/api_ai.")
+    provider_max_answer_mb: float = Field(
+        64,
+        gt=0,
+        le=1024,
+        description="A provider answer over this size is cut off (failed attempt, unexpected_response).",
+    )
     turbotext_poll_seconds: float = Field(2.0, ge=0.1, le=10, description="Interval of get_result polls.")
     log_level: str = "INFO"
 
@@ -169,6 +190,11 @@ class Config(BaseSettings):
     def ensure_data_dir(self) -> None:
         """Create ``DATA_DIR`` if missing (the default SQLite file lives there)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def provider_max_answer_bytes(self) -> int:
+        """``PROVIDER_MAX_ANSWER_MB`` in bytes."""
+        return int(self.provider_max_answer_mb * 1024 * 1024)
 
     @property
     def max_upload_bytes(self) -> int:

@@ -12,10 +12,16 @@ from photochanger.routing.breaker import BreakerPolicy
 from photochanger.routing.health import DatabaseStateStore, KeyRing, RouteHealth
 from photochanger.routing.latency import LatencyBook
 from photochanger.storage import MediaStore, open_store
-from photochanger.throttle import ConcurrencyGate, FailureWindow
+from photochanger.throttle import PasswordGuard, RefusalLog, SlidingWindow, UploadGate
 from photochanger.workers import WorkerPool, cpu_workers
 
 PASSWORD_WINDOW_SECONDS = 300  # wrong ingest passwords are counted over 5 minutes
+UNAUTHENTICATED_GRACE_SECONDS = 5.0  # an upload before its password may be slower than the minimum rate this long
+LOGIN_WINDOW_SECONDS = 900  # failed logins are counted over 15 minutes
+LOGIN_PAIR_FAILURES = 10  # per (username, IP) within the window
+LOGIN_IP_FAILURES = 30  # per IP, any username: a flood of random usernames
+GALLERY_REQUESTS_PER_MINUTE = 30  # per client IP on the public gallery
+PIN_FAILURES_PER_HOUR = 30  # wrong PINs for one share from every address together, then it locks for the hour
 IMAGE_QUEUE = 256  # image jobs waiting for a worker thread; more are refused (503 server_busy)
 
 
@@ -23,8 +29,10 @@ IMAGE_QUEUE = 256  # image jobs waiting for a worker thread; more are refused (5
 class AppContext:
     """Configuration, database, media store, providers, admission to the in-flight limits, route
     health (circuits in the database), latency history, key ring, the bounded pool of threads for
-    image work (decode, encode, face detection: one per CPU), wrong ingest passwords per client
-    IP, uploads not yet authenticated, and the clock they all read."""
+    image work (decode, encode, face detection: one per CPU), the in-memory throttles of clients
+    without credentials (:mod:`photochanger.throttle`: wrong ingest passwords, uploads not yet
+    authenticated, refused booth requests, failed logins, gallery requests and PINs), and the
+    clock they all read."""
 
     config: Config
     db: Database
@@ -35,8 +43,13 @@ class AppContext:
     latency: LatencyBook
     keyring: KeyRing
     images: WorkerPool
-    password_failures: FailureWindow
-    unauthenticated_uploads: ConcurrencyGate
+    password_failures: PasswordGuard
+    unauthenticated_uploads: UploadGate
+    refusals: RefusalLog
+    login_pairs: SlidingWindow
+    login_ips: SlidingWindow
+    gallery_requests: SlidingWindow
+    pin_failures: SlidingWindow
     clock: Clock = field(default=SYSTEM_CLOCK)
 
     @classmethod
@@ -57,7 +70,18 @@ class AppContext:
             latency=LatencyBook(db, clock),
             keyring=KeyRing(clock, config.key_aside_seconds),
             images=WorkerPool("images", cpu_workers(), IMAGE_QUEUE),
-            password_failures=FailureWindow(clock, config.ingest_password_failures, PASSWORD_WINDOW_SECONDS),
-            unauthenticated_uploads=ConcurrencyGate(config.max_unauthenticated_uploads),
+            password_failures=PasswordGuard(clock, config.ingest_password_failures, PASSWORD_WINDOW_SECONDS),
+            unauthenticated_uploads=UploadGate(
+                clock,
+                config.max_unauthenticated_uploads,
+                UNAUTHENTICATED_GRACE_SECONDS,
+                config.unauthenticated_min_bytes_per_second,
+                config.unauthenticated_upload_seconds,
+            ),
+            refusals=RefusalLog(clock),
+            login_pairs=SlidingWindow(clock, LOGIN_PAIR_FAILURES, LOGIN_WINDOW_SECONDS),
+            login_ips=SlidingWindow(clock, LOGIN_IP_FAILURES, LOGIN_WINDOW_SECONDS),
+            gallery_requests=SlidingWindow(clock, GALLERY_REQUESTS_PER_MINUTE, 60),
+            pin_failures=SlidingWindow(clock, PIN_FAILURES_PER_HOUR, 3600),
             clock=clock,
         )

@@ -29,6 +29,9 @@ async def login(body: LoginRequest, request: Request) -> TokenResponse:
             body.username,
             body.password,
             client_ip(request),
+            memory=service.LoginThrottle(ctx.login_pairs, ctx.login_ips)
+            if ctx.db.engine.dialect.name == "sqlite"
+            else None,
         )
     except service.AuthError as exc:
         if exc.reason == "throttled":

@@ -1,8 +1,11 @@
 """Accounts (argon2id), JWT sessions (HS256, PyJWT) with a database deny-list, login throttling.
 
-Throttling: 10 failed logins of one username from one IP within 15 minutes block that pair for
-15 minutes after the last failure. Only the pair is blocked, so failures from many IPs never lock
-the real admin out of their own IP. All state is in the database (shared by every process).
+Throttling: 10 failed logins of one username from one IP, or 30 from one IP with any usernames,
+within 15 minutes block further checks. Only the pair (or the one IP) is blocked, so failures from
+many IPs never lock the real admin out of their own IP. On PostgreSQL (several processes) the
+failures are rows shared by every process; on SQLite (one process) they are counted in memory
+(:class:`photochanger.throttle.SlidingWindow`), so a login flood writes nothing to the one-writer
+database the booths need.
 """
 
 import re
@@ -21,6 +24,7 @@ from photochanger.auth import repository
 from photochanger.auth.models import Admin
 from photochanger.auth.schemas import USERNAME_PATTERN, AdminView, TokenResponse
 from photochanger.db import Database, utcnow
+from photochanger.throttle import SlidingWindow
 from photochanger.workers import PoolBusy, WorkerPool
 
 log = structlog.get_logger("photochanger.auth")
@@ -123,8 +127,25 @@ async def list_admins(db: Database) -> list[AdminView]:
         return [AdminView.model_validate(a) for a in await repository.list_admins(session)]
 
 
-async def login(db: Database, secret: str, ttl: timedelta, username: str, password: str, ip: str) -> TokenResponse:
-    """Check credentials and issue a token.
+@dataclass(frozen=True)
+class LoginThrottle:
+    """In-memory failed-login windows (SQLite, one process): per ``username``/IP pair and per IP."""
+
+    pairs: SlidingWindow
+    ips: SlidingWindow
+
+
+async def login(
+    db: Database,
+    secret: str,
+    ttl: timedelta,
+    username: str,
+    password: str,
+    ip: str,
+    memory: LoginThrottle | None = None,
+) -> TokenResponse:
+    """Check credentials and issue a token (``memory``: count failures there instead of in the
+    database).
 
     Throttling comes before any hashing and is exact under concurrency: the attempt is recorded as
     a failure *first* (one short transaction) and counted with the others, so 40 parallel guesses
@@ -135,6 +156,8 @@ async def login(db: Database, secret: str, ttl: timedelta, username: str, passwo
     Raises :class:`AuthError` ``throttled`` or ``busy`` (with ``retry_after`` seconds) or
     ``invalid_credentials``.
     """
+    if memory is not None:
+        return await _login_counted_in_memory(db, secret, ttl, username, password, ip, memory)
     now = utcnow()
     since = now - BLOCK
     async with db.transaction() as session:
@@ -160,16 +183,54 @@ async def login(db: Database, secret: str, ttl: timedelta, username: str, passwo
         reason = "disabled" if valid else "invalid_credentials"
         log.warning("auth.login.failure", username=username, ip=ip, reason=reason)
         raise AuthError("invalid_credentials")  # the recorded attempt stays: a failure
-    rehash = HASHER.check_needs_rehash(admin.password_hash)
-    new_hash = await _hash_off_loop(password) if rehash else None
     async with db.transaction() as session:
         await repository.clear_failures(session, username, ip, older_than=now - 2 * BLOCK)
-        stored = await repository.get_admin(session, username)
-        stored.last_login_at = now
+    return await _logged_in(db, secret, ttl, admin, password, ip)
+
+
+async def _login_counted_in_memory(
+    db: Database, secret: str, ttl: timedelta, username: str, password: str, ip: str, memory: LoginThrottle
+) -> TokenResponse:
+    """:func:`login` with the failures in ``memory``: each attempt takes its place in both windows
+    before any hashing (synchronously, so parallel guesses cannot overrun them) and a success
+    gives both back."""
+    pair = f"{username}\0{ip}"
+    retry_after = memory.pairs.reserve(pair)
+    if retry_after is None:
+        retry_after = memory.ips.reserve(ip)
+        if retry_after is not None:
+            memory.pairs.forgive(pair)
+    if retry_after is not None:
+        log.warning("auth.login.failure", username=username, ip=ip, reason="throttled")
+        raise AuthError("throttled", retry_after)
+    async with db.transaction() as session:
+        admin = await repository.get_admin(session, username)
+    try:
+        valid = await _verify_off_loop(admin.password_hash if admin else DUMMY_HASH, password) and admin is not None
+    except AuthError:  # busy: not a guess
+        memory.pairs.forgive(pair)
+        memory.ips.forgive(ip)
+        raise
+    if not valid or not admin.is_active:
+        reason = "disabled" if valid else "invalid_credentials"
+        log.warning("auth.login.failure", username=username, ip=ip, reason=reason)
+        raise AuthError("invalid_credentials")
+    memory.pairs.forgive(pair)
+    memory.ips.forgive(ip)
+    return await _logged_in(db, secret, ttl, admin, password, ip)
+
+
+async def _logged_in(db: Database, secret: str, ttl: timedelta, admin: Admin, password: str, ip: str) -> TokenResponse:
+    """Record the login (and a stronger hash if due) and issue the token."""
+    rehash = HASHER.check_needs_rehash(admin.password_hash)
+    new_hash = await _hash_off_loop(password) if rehash else None
+    async with db.transaction(write=True) as session:
+        stored = await repository.get_admin(session, admin.username)
+        stored.last_login_at = utcnow()
         if new_hash:
             stored.password_hash = new_hash
-    log.info("auth.login.success", username=username, ip=ip)
-    return issue_token(secret, username, ttl)
+    log.info("auth.login.success", username=admin.username, ip=ip)
+    return issue_token(secret, admin.username, ttl)
 
 
 _POOL = WorkerPool("argon2", HASH_WORKERS, HASH_QUEUE)

@@ -41,7 +41,7 @@ async def delete_media(job_id: str, request: Request, _: AdminSession) -> Respon
 async def share_state(request: Request, _: AdminSession) -> ShareState:
     """Whether the public gallery is open and until when."""
     ctx = request.app.state.ctx
-    return await service.state(ctx.db, public_base(ctx, str(request.base_url)))
+    return await service.state(ctx.db, public_base(ctx, str(request.base_url)), ctx.pin_failures)
 
 
 @router.post("/gallery/share", response_model=ShareState)
@@ -49,7 +49,7 @@ async def share(body: ShareRequest, request: Request, _: AdminSession) -> ShareS
     """Open the public gallery for ``minutes`` (1–1440, default 15), for ``slots`` (default all),
     with photos from now on unless ``include_earlier``, titled ``title``."""
     ctx = request.app.state.ctx
-    return await service.share(ctx.db, public_base(ctx, str(request.base_url)), body)
+    return await service.share(ctx.db, public_base(ctx, str(request.base_url)), body, ctx.pin_failures)
 
 
 @router.delete("/gallery/share", status_code=204)
@@ -78,7 +78,16 @@ async def public_gallery(request: Request, response: Response) -> PublicGallery:
             public_base(ctx, str(request.base_url)),
             request.client.host if request.client else "unknown",
             request.headers.get("x-gallery-pin"),
+            pins=ctx.pin_failures,
+            requests=ctx.gallery_requests if ctx.db.engine.dialect.name == "sqlite" else None,
         )
+    except service.PinLocked as exc:
+        raise ApiError(
+            429,
+            "pin_locked",
+            "too many wrong PINs for this gallery; ask the studio",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
     except service.PinRequired:
         raise ApiError(401, "pin_required", "this gallery needs the PIN shown at the event") from None
     except service.GalleryClosed:

@@ -27,7 +27,7 @@ class ShareRequest(BaseModel):
     slots: list[SlotId] | None = Field(None, min_length=1, max_length=15)
     include_earlier: bool = False
     title: str | None = Field(None, max_length=80)
-    pin: str | None = Field(None, pattern=r"^\d{4,8}$")
+    pin: str | None = Field(None, pattern=r"^[0-9]{4,8}$")  # ASCII digits only (\d would take "١٢٣٤")
     approval: bool = False
 
 
@@ -42,6 +42,7 @@ class ShareState(BaseModel):
     title: str | None = None
     pin: str | None = None
     approval: bool = False
+    pin_locked: bool = False  # too many wrong PINs this hour (from every address): share again with a new PIN
 
 
 class GalleryItem(BaseModel):

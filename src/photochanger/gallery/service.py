@@ -1,6 +1,9 @@
 """Sharing the gallery and moderating it: the open-until time lives in the database (survives
-restarts, holds across processes); guests' requests are counted per IP in the database (30 per
-minute); an admin hides a result or deletes a photo's files."""
+restarts, holds across processes); guests' requests are counted per IP (30 per minute; in the
+database on PostgreSQL, shared by every process, in memory on SQLite so that polling guests write
+nothing); wrong PINs are counted per share from every address together, and the share locks for
+the hour after :data:`photochanger.context.PIN_FAILURES_PER_HOUR` of them (the admin shares again
+with a new PIN); an admin hides a result or deletes a photo's files."""
 
 import hmac
 import time
@@ -11,6 +14,7 @@ from photochanger.gallery import repository
 from photochanger.gallery.schemas import GalleryItem, PublicGallery, ShareRequest, ShareState
 from photochanger.settings import repository as settings_repository
 from photochanger.storage import MediaStore, thumbnail_path
+from photochanger.throttle import SlidingWindow
 from photochanger.urls import result_url, thumbnail_url
 
 SHARED_UNTIL = "gallery_shared_until"
@@ -26,6 +30,14 @@ class GalleryClosed(Exception):
 
 class PinRequired(Exception):
     """The gallery is shared with a PIN and the request has none or a wrong one."""
+
+
+class PinLocked(Exception):
+    """Too many wrong PINs for this share; ``retry_after`` in seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 class TooManyRequests(Exception):
@@ -51,10 +63,16 @@ async def _scope(db: Database) -> dict:
         return await settings_repository.get(session, SHARE_SCOPE) or {}
 
 
-async def state(db: Database, base: str) -> ShareState:
-    """The current sharing state."""
+def _pin_key(until: datetime | None, scope: dict) -> str:
+    """The key of one share's PIN guesses: a new share (or a new PIN) starts afresh."""
+    return f"pin:{until.isoformat() if until else ''}:{scope.get('pin')}"
+
+
+async def state(db: Database, base: str, pins: SlidingWindow | None = None) -> ShareState:
+    """The current sharing state (``pins``: wrong-PIN counts, to tell whether the PIN is locked)."""
     until = await _shared_until(db)
     scope = await _scope(db) if until else {}
+    locked = bool(until and scope.get("pin") and pins and pins.retry_after(_pin_key(until, scope)))
     return ShareState(
         active=until is not None,
         shared_until=until,
@@ -64,10 +82,11 @@ async def state(db: Database, base: str) -> ShareState:
         title=scope.get("title"),
         pin=scope.get("pin"),
         approval=bool(scope.get("approval")),
+        pin_locked=locked,
     )
 
 
-async def share(db: Database, base: str, request: ShareRequest) -> ShareState:
+async def share(db: Database, base: str, request: ShareRequest, pins: SlidingWindow | None = None) -> ShareState:
     """Open the gallery for ``request.minutes`` from now (replacing any earlier sharing) for its
     slots, from now on unless it includes earlier photos; the listing is read afresh."""
     global _cache
@@ -83,7 +102,7 @@ async def share(db: Database, base: str, request: ShareRequest) -> ShareState:
     async with db.transaction() as session:
         await settings_repository.put(session, SHARED_UNTIL, (now + timedelta(minutes=request.minutes)).isoformat())
         await settings_repository.put(session, SHARE_SCOPE, scope)
-    return await state(db, base)
+    return await state(db, base, pins)
 
 
 async def stop(db: Database) -> None:
@@ -93,21 +112,34 @@ async def stop(db: Database) -> None:
         await settings_repository.remove(session, SHARE_SCOPE)
 
 
-async def public_listing(db: Database, base: str, client_ip: str, pin: str | None = None) -> PublicGallery:
+async def public_listing(
+    db: Database,
+    base: str,
+    client_ip: str,
+    pin: str | None = None,
+    *,
+    pins: SlidingWindow,
+    requests: SlidingWindow | None = None,
+) -> PublicGallery:
     """Recent results for guests. Raises :class:`GalleryClosed`, :class:`TooManyRequests` (every
-    request counts, PIN guesses too) or :class:`PinRequired`."""
+    request counts, PIN guesses too; in ``requests`` when given, else in the database),
+    :class:`PinRequired` or :class:`PinLocked` (``pins`` holds the wrong PINs per share)."""
     global _cache
     until = await _shared_until(db)
     if until is None:
         raise GalleryClosed
     now = utcnow()
-    window = now.replace(second=0, microsecond=0)
-    async with db.transaction() as session:
-        count = await repository.hit(session, f"gallery:{client_ip}", window)
-        if count == 1:
-            await repository.forget_buckets(session, window - timedelta(minutes=5))
-    if count > REQUESTS_PER_MINUTE:
-        raise TooManyRequests(60 - now.second)
+    if requests is not None:
+        if (retry_after := requests.reserve(f"gallery:{client_ip}")) is not None:
+            raise TooManyRequests(retry_after)
+    else:
+        window = now.replace(second=0, microsecond=0)
+        async with db.transaction() as session:
+            count = await repository.hit(session, f"gallery:{client_ip}", window)
+            if count == 1:
+                await repository.forget_buckets(session, window - timedelta(minutes=5))
+        if count > REQUESTS_PER_MINUTE:
+            raise TooManyRequests(60 - now.second)
     if _cache is None or _cache[1] != base or time.monotonic() - _cache[0] > CACHE_SECONDS:
         async with db.transaction() as session:
             scope = await settings_repository.get(session, SHARE_SCOPE) or {}
@@ -116,8 +148,13 @@ async def public_listing(db: Database, base: str, client_ip: str, pin: str | Non
             rows = await repository.recent_results(session, now, ITEMS, scope.get("slots"), since, approved_only)
             _cache = (time.monotonic(), base, rows, scope)
     wanted = _cache[3].get("pin")
-    if wanted and not hmac.compare_digest((pin or "").encode(), wanted.encode()):
-        raise PinRequired
+    if wanted:
+        key = _pin_key(until, _cache[3])
+        if (retry_after := pins.reserve(key)) is not None:  # counted before the check: parallel guesses too
+            raise PinLocked(retry_after)
+        if not hmac.compare_digest((pin or "").encode(), wanted.encode()):
+            raise PinRequired
+        pins.forgive(key)
     items = [
         GalleryItem(result_url=result_url(base, job_id), thumbnail_url=thumbnail_url(base, job_id), taken_at=at)
         for job_id, at in _cache[2]

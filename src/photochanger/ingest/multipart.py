@@ -19,6 +19,8 @@ PASSWORD_FIELD = "password"
 MAX_FIELDS = 64  # text fields kept; more are dropped
 MAX_VALUE_CHARS = 2048  # a longer value is cut
 MAX_TEXT_BYTES = 256 * 1024  # text read in all; more is a malformed request
+MAX_BOUNDARY = 70  # RFC 2046 §5.1.1: a boundary has 1 to 70 characters
+BODY_OVERHEAD_BYTES = 1024 * 1024  # the whole body may exceed the photo limit by this (parts ignored included)
 
 
 class FormError(ValueError):
@@ -44,6 +46,7 @@ class ReceivedForm:
     declared_mime: str | None = None
     file_bytes: int = 0
     sha256: str | None = None
+    authenticated: bool = False  # the password part checked out
 
 
 class _Reader:
@@ -117,6 +120,7 @@ class _Reader:
                 self.form.password = value
                 if not self.check_password(value):
                     raise PasswordRejected
+                self.form.authenticated = True
             elif len(self.form.fields) < MAX_FIELDS and self.name not in self.form.fields:
                 self.form.fields[self.name[:64]] = value[:MAX_VALUE_CHARS]
 
@@ -143,6 +147,8 @@ async def read_form(
     boundary = params.get(b"boundary")
     if mime != b"multipart/form-data" or not boundary:
         raise FormError("expected multipart/form-data with a boundary")
+    if len(boundary) > MAX_BOUNDARY:
+        raise FormError(f"the multipart boundary is longer than {MAX_BOUNDARY} characters (RFC 2046)")
     reader = _Reader(form, file_path, max_file_bytes, check_password)
     callbacks = {name: getattr(reader, name) for name in dir(reader) if name.startswith("on_")}
     parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
@@ -153,8 +159,12 @@ async def read_form(
         ended = True
 
     parser.callbacks["on_end"] = on_end
+    total, cap = 0, max_file_bytes + MAX_TEXT_BYTES + BODY_OVERHEAD_BYTES
     try:
         async for chunk in chunks:
+            total += len(chunk)
+            if total > cap:  # parts that are neither the photo nor text (ignored) count too
+                raise UploadTooLarge
             parser.write(chunk)
         parser.finalize()
     except MultipartParseError as exc:

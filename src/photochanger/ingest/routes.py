@@ -61,10 +61,14 @@ async def test_run(
         change = SlotUpdate.model_validate(json.loads(slot_payload)) if slot_payload else None
     except (json.JSONDecodeError, ValidationError) as exc:
         raise ApiError(422, "invalid_settings", f"slot_payload: {exc}") from None
+    except RecursionError:
+        raise ApiError(422, "invalid_settings", "slot_payload: nested too deeply") from None
     try:
         fields = json.loads(sample_fields) if sample_fields else {}
         if not isinstance(fields, dict):
             raise ValueError("not an object")
+    except RecursionError:
+        raise ApiError(422, "invalid_request", "sample_fields must be a JSON object: nested too deeply") from None
     except ValueError as exc:
         raise ApiError(422, "invalid_request", f"sample_fields must be a JSON object: {exc}") from None
     limit = ctx.config.max_upload_bytes

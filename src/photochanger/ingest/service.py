@@ -103,6 +103,7 @@ class JobInProgress:
     original: Path | bytes = b""  # the original on this machine, to decode (whichever store keeps it)
     scratch: Path | None = None  # the upload's spool file, deleted when the job ends
     degraded: ApiError | None = None  # why the original was returned instead of an edit
+    row_open: bool = False  # the pending row is in the database
 
     def end(self, ctx: AppContext, **outcome: object) -> JobEnd:
         """The job's end with what it gathered plus ``outcome`` (status, reason, result…)."""
@@ -128,9 +129,7 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
     """Process one photo from ``source`` end to end; ``base_url`` is the request's (for links when
     ``PUBLIC_BASE_URL`` is unset)."""
     slot, past = await _resolve(ctx, source)
-    if isinstance(source, BoothUpload):
-        _refuse_guessing(ctx, slot, source.origin.client_ip or "unknown")
-    job = await _open_job(ctx, slot, source.origin)
+    job = await _open_job(ctx, slot, source.origin, row=not isinstance(source, BoothUpload))
     bound = log.bind(job_id=job.job_id, slot_id=slot.id, source=source.origin.source)
     try:
         await _obtain_original(ctx, job, source, past)
@@ -148,10 +147,6 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
         except Exception:  # the edited (billed) image still goes to the guest; the row stays pending
             bound.exception("ingest.bookkeeping_failed")  # → interrupted by recovery, with its original
     except ApiError as error:
-        error.job_id = job.job_id
-        guesser = source.origin.client_ip or "unknown"
-        if error.failure_reason == "invalid_password" and ctx.password_failures.failed(guesser):
-            bound.warning("ingest.password_throttled", client_ip=source.origin.client_ip)  # once per block
         await _record_failure(ctx, job, error)
         bound.info("ingest.failed", failure_reason=error.failure_reason, http_status=error.http_status,
                    detail=error.detail, attempts=len(job.attempts))  # fmt: skip
@@ -159,12 +154,11 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
     except DBAPIError as exc:  # the database failed mid-way (locked past its timeout, read-only, full)
         bound.exception("ingest.database_failed")
         error = ApiError.storage_unavailable("the database takes no writes")
-        error.job_id = job.job_id
         await _record_failure(ctx, job, error)
         raise error from exc
     except Exception as exc:
         bound.exception("ingest.crashed")
-        error = ApiError(500, "internal_error", f"unexpected error: {type(exc).__name__}", job_id=job.job_id)
+        error = ApiError(500, "internal_error", f"unexpected error: {type(exc).__name__}")
         await _record_failure(ctx, job, error)
         raise error from exc
     finally:
@@ -179,16 +173,6 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
     return IngestSuccess(
         job.job_id, result, urls.result_url(base, job.job_id), urls.take_home_url(base, job.job_id), job.fallback
     )
-
-
-def _refuse_guessing(ctx: AppContext, slot: SlotView, client_ip: str) -> None:
-    """429 ``rate_limited`` (no job row, no password check) for a client IP over the limit of
-    wrong ingest passwords; counted in ``photochanger_ingest_requests_total`` only."""
-    retry_after = ctx.password_failures.retry_after(client_ip)
-    if retry_after is not None:
-        INGEST_REQUESTS.labels(slot.id, "password_throttled").inc()
-        detail = "too many wrong passwords from this address; wait before trying again"
-        raise ApiError(429, "rate_limited", detail, headers={"Retry-After": str(retry_after)})
 
 
 async def _resolve(ctx: AppContext, source: Source) -> tuple[SlotView, Job | None]:
@@ -221,22 +205,31 @@ async def _resolve(ctx: AppContext, source: Source) -> tuple[SlotView, Job | Non
     return slot, past
 
 
-async def _open_job(ctx: AppContext, slot: SlotView, origin: Origin) -> JobInProgress:
-    """Insert the ``pending`` row; the deadline starts now. 503 ``storage_unavailable`` when the
-    database takes no write (locked past its busy timeout, read-only, full)."""
+async def _open_job(ctx: AppContext, slot: SlotView, origin: Origin, row: bool) -> JobInProgress:
+    """The job; the deadline starts now. With ``row`` its ``pending`` row is inserted now, else
+    (a booth upload) once its password checked out (:func:`_open_row`): a refused stranger costs
+    no database write."""
     start, received_at = ctx.clock.monotonic(), utcnow()
     runtime, keys = await settings_service.load_with_keys(ctx.db, ctx.config)
     deadline = Deadline.after(runtime.sync_response_seconds, start, ctx.clock)
     job = JobInProgress(uuid.uuid4().hex, slot, origin, start, received_at, runtime, deadline, keys)
-    try:
-        await _open_row(ctx, job, origin, runtime, received_at)
-    except DBAPIError as exc:
-        log.exception("ingest.job_not_opened", slot_id=slot.id)
-        raise ApiError.storage_unavailable("the database takes no writes") from exc
+    if row:
+        await _open_row(ctx, job)
     return job
 
 
-async def _open_row(
+async def _open_row(ctx: AppContext, job: JobInProgress) -> None:
+    """Insert the job's ``pending`` row. 503 ``storage_unavailable`` when the database takes no
+    write (locked past its busy timeout, read-only, full)."""
+    try:
+        await _insert_row(ctx, job, job.origin, job.runtime, job.received_at)
+    except DBAPIError as exc:
+        log.exception("ingest.job_not_opened", slot_id=job.slot.id)
+        raise ApiError.storage_unavailable("the database takes no writes") from exc
+    job.row_open = True
+
+
+async def _insert_row(
     ctx: AppContext, job: JobInProgress, origin: Origin, runtime: RuntimeSettings, received_at: datetime
 ) -> None:
     await jobs.open_job(
@@ -266,15 +259,23 @@ async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, 
             if not job.slot.is_active:
                 raise ApiError(403, "slot_disabled", f"{job.slot.id} is not active")
             booth.refuse_declared_size(source, limit)
-            idle = ctx.config.upload_idle_seconds
             try:
                 temp = job.scratch = ctx.store.temp_path()  # deleted when the job ends
                 await booth.receive(
-                    source, job.form, temp, limit, job.runtime.ingest_password, idle, ctx.unauthenticated_uploads
+                    source,
+                    job.form,
+                    temp,
+                    limit,
+                    job.runtime.ingest_password,
+                    clock=ctx.clock,
+                    gate=ctx.unauthenticated_uploads,
+                    guard=ctx.password_failures,
+                    idle=ctx.config.upload_idle_seconds,
                 )
                 with temp.open("rb") as head:
                     kind = sniff_mime(head.read(16))
                 path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
+                await _open_row(ctx, job)  # authenticated: now the request is a job
                 async with asyncio.timeout(max(1.0, job.deadline.remaining())):
                     job.original = await ctx.store.put_file(temp, path)
             except OSError as exc:  # disk full, read-only, folder gone: never a bare 500
@@ -497,8 +498,20 @@ def _done(ctx: AppContext, job: JobInProgress, stored: ResultRecord | None) -> J
 
 
 async def _record_failure(ctx: AppContext, job: JobInProgress, error: ApiError) -> None:
+    """Finish the job's row as failed (opening it first for an authenticated booth upload that
+    failed before its row was written); a request refused before its password checked out is
+    counted in memory only (:class:`photochanger.throttle.RefusalLog`), with no job id."""
     INGEST_REQUESTS.labels(job.slot.id, error.failure_reason).inc()
     INGEST_SECONDS.labels(error.failure_reason).observe(ctx.clock.monotonic() - job.start)
+    if not job.row_open:
+        if not job.form.authenticated:
+            ctx.refusals.add(job.origin.client_ip or "unknown", error.failure_reason, error.http_status, job.slot.id)
+            return
+        try:
+            await _open_row(ctx, job)
+        except ApiError:
+            return  # the database takes no write: the booth still gets its clean error
+    error.job_id = job.job_id
     status = "timeout" if error.status == "timeout" else "failed"
     end = job.end(
         ctx,

@@ -17,6 +17,7 @@ from photochanger.jobs.schemas import (
     JobPage,
     JobSource,
     JobStatus,
+    RefusalView,
 )
 from photochanger.responses import stored_response
 from photochanger.urls import public_base
@@ -92,6 +93,15 @@ async def get_original(job_id: str, request: Request, _: AdminSession) -> Respon
         raise missing from None
     except OSError as exc:
         raise ApiError.storage_unavailable() from exc
+
+
+@router.get("/ingest/refused", response_model=list[RefusalView])
+async def refused_ingests(request: Request, _: AdminSession, limit: Annotated[int, Query(ge=1, le=200)] = 20):
+    """Booth requests refused before their password checked out (wrong or missing password,
+    throttled, too slow, too large…), one line per address and reason with a count: they have no
+    job rows, so a guessing flood never pushes real booths out of ``/api/jobs/ingest/last``. Counted
+    in this server process's memory since it started."""
+    return [RefusalView.model_validate(r, from_attributes=True) for r in request.app.state.ctx.refusals.recent(limit)]
 
 
 @router.get("/ingest/last", response_model=list[IngestRequestView])

@@ -184,6 +184,21 @@ class IngestRequestView(BaseModel):
     http_status: int | None
 
 
+class RefusalView(BaseModel):
+    """Booth requests of one address refused for one reason before their password checked out:
+    how many, the first and the last (UTC), and the slot of the last."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    client_ip: str
+    failure_reason: str
+    http_status: int
+    count: int
+    first_at: datetime
+    last_at: datetime
+    slot_id: str | None
+
+
 class RunResult(BaseModel):
     """Answer of a test run or rerun that produced an image."""
 

@@ -15,6 +15,7 @@ import httpx
 import httpx2
 from pydantic import Field, model_validator
 
+from photochanger.providers import http
 from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest, ProviderSettings
 from photochanger.providers.pricing import estimate
 
@@ -108,8 +109,9 @@ class GeminiProvider:
     requires_prompt: ClassVar[bool] = True
     requires_public_url: ClassVar[bool] = False
 
-    def __init__(self, base_url: str | None) -> None:
+    def __init__(self, base_url: str | None, max_answer_bytes: int = http.DEFAULT_MAX_ANSWER_BYTES) -> None:
         self._base_url = base_url
+        self._max_answer_bytes = max_answer_bytes
         self._clients: dict[str, genai.Client] = {}
 
     def model_name(self, settings: GeminiSettings) -> str | None:
@@ -128,7 +130,11 @@ class GeminiProvider:
         from google.genai import types
 
         if api_key not in self._clients:
-            options = types.HttpOptions(base_url=self._base_url, api_version="v1beta")
+            options = types.HttpOptions(  # our client: no redirects (the SDK's own follows them), answers capped
+                base_url=self._base_url,
+                api_version="v1beta",
+                httpx_async_client=http.client(self._max_answer_bytes),
+            )
             self._clients[api_key] = genai.Client(api_key=api_key, http_options=options)
         return self._clients[api_key]
 
@@ -153,6 +159,8 @@ class GeminiProvider:
             )
         except errors.APIError as exc:
             raise classify_api_error(exc) from exc
+        except http.AnswerRefused as exc:
+            raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, exc.code, exc.detail) from exc
         except TIMEOUT_ERRORS as exc:
             raise ProviderFailure(FailureKind.TIMEOUT, "timeout", type(exc).__name__) from exc
         except TRANSPORT_ERRORS as exc:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import model_validator
 
 from photochanger.imaging import EXTENSION_BY_MIME
+from photochanger.providers import http
 from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest, ProviderSettings
 from photochanger.providers.pricing import estimate
 
@@ -49,7 +50,8 @@ class OpenAIProvider:
     requires_prompt: ClassVar[bool] = True
     requires_public_url: ClassVar[bool] = False
 
-    def __init__(self, base_url: str | None) -> None:
+    def __init__(self, base_url: str | None, max_answer_bytes: int = http.DEFAULT_MAX_ANSWER_BYTES) -> None:
+        self._max_answer_bytes = max_answer_bytes
         self._base_url = base_url
         self._clients: dict[str, openai.AsyncOpenAI] = {}
 
@@ -68,7 +70,12 @@ class OpenAIProvider:
         import openai
 
         if api_key not in self._clients:
-            self._clients[api_key] = openai.AsyncOpenAI(api_key=api_key, base_url=self._base_url, max_retries=0)
+            self._clients[api_key] = openai.AsyncOpenAI(
+                api_key=api_key,
+                base_url=self._base_url,
+                max_retries=0,
+                http_client=http.client(self._max_answer_bytes),  # no redirects, answers capped
+            )
         return self._clients[api_key]
 
     async def generate(self, request: ProviderRequest[OpenAISettings]) -> ProviderImage:
@@ -92,7 +99,11 @@ class OpenAIProvider:
         except openai.APITimeoutError as exc:
             raise ProviderFailure(FailureKind.TIMEOUT, "timeout", str(exc)) from exc
         except openai.APIConnectionError as exc:
+            if refused := http.refused_in(exc):  # the SDK wraps what the transport raised
+                raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, refused.code, refused.detail) from exc
             raise ProviderFailure(FailureKind.SERVER_ERROR, "connection_error", str(exc)) from exc
+        except http.AnswerRefused as exc:
+            raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, exc.code, exc.detail) from exc
         except openai.APIStatusError as exc:
             raise classify_status_error(exc) from exc
         request_id = getattr(response, "_request_id", None)

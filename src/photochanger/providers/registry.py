@@ -77,11 +77,12 @@ class InvalidSettings(ValueError):
 
 def build_providers(config: Config) -> dict[str, Provider]:
     """One instance per provider, configured from the environment."""
+    cap = config.provider_max_answer_bytes
     return {
         "local": LocalProvider(),
-        "gemini": GeminiProvider(config.gemini_base_url),
-        "openai": OpenAIProvider(config.openai_base_url),
-        "turbotext": TurbotextProvider(config.turbotext_base_url, config.turbotext_poll_seconds),
+        "gemini": GeminiProvider(config.gemini_base_url, cap),
+        "openai": OpenAIProvider(config.openai_base_url, cap),
+        "turbotext": TurbotextProvider(config.turbotext_base_url, config.turbotext_poll_seconds, cap),
     }
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 import httpx
 from pydantic import Field
 
+from photochanger.providers import http
 from photochanger.providers.base import (
     FailureKind,
     InputImage,
@@ -64,10 +65,15 @@ class TurbotextProvider:
     requires_prompt: ClassVar[bool] = False
     requires_public_url: ClassVar[bool] = True
 
-    def __init__(self, base_url: str | None, poll_interval: float = POLL_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        base_url: str | None,
+        poll_interval: float = POLL_INTERVAL_SECONDS,
+        max_answer_bytes: int = http.DEFAULT_MAX_ANSWER_BYTES,
+    ) -> None:
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self.poll_interval = poll_interval
-        self._client = httpx.AsyncClient()
+        self._client = http.client(max_answer_bytes)  # no redirects, answers capped
 
     def model_name(self, settings: TurbotextSettings) -> str | None:
         return settings.method
@@ -101,9 +107,12 @@ class TurbotextProvider:
         return fields
 
     async def _call(self, method: str, data: dict[str, str], api_key: str, seconds: float) -> dict:
-        response = await self._client.post(
-            f"{self.base_url}/{method}", data=data, timeout=seconds, headers={"Authorization": f"Bearer {api_key}"}
-        )
+        try:
+            response = await self._client.post(
+                f"{self.base_url}/{method}", data=data, timeout=seconds, headers={"Authorization": f"Bearer {api_key}"}
+            )
+        except http.AnswerRefused as exc:
+            raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, exc.code, exc.detail) from exc
         if response.status_code >= 500:
             raise ProviderFailure(FailureKind.SERVER_ERROR, f"http_{response.status_code}", response.text[:200])
         if response.status_code in (401, 403):
@@ -171,12 +180,21 @@ class TurbotextProvider:
         location = result.get("uploaded_image") or data.get("uploaded_image") or (images[0] if images else None)
         if not location:
             raise ProviderFailure(FailureKind.NO_IMAGE, "NO_IMAGE", "result without an image")
-        url = urljoin(self.base_url.split("/api_ai")[0] + "/", location)
+        url = urljoin(self.base_url.split("/api_ai")[0] + "/", str(location))
+        api, result_at = httpx.URL(self.base_url), httpx.URL(url)
+        if (result_at.scheme, result_at.host, result_at.port) != (api.scheme, api.host, api.port):
+            http.log.warning(
+                "provider.foreign_result_url", host=result_at.host
+            )  # the key goes to the API's origin only
+            detail = f"result URL on another host ({result_at.host!r}) refused"
+            raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, "foreign_result_url", detail)
         while True:
             try:
                 response = await self._client.get(url, headers={"Authorization": f"Bearer {api_key}"}, timeout=left())
                 if response.status_code == 200 and response.content:
                     return response.content
+            except http.AnswerRefused as exc:
+                raise ProviderFailure(FailureKind.UNEXPECTED_RESPONSE, exc.code, exc.detail) from exc
             except httpx.TransportError:
                 pass
             await asyncio.sleep(1.0)  # 404/410/5xx right after completion: retry while time remains

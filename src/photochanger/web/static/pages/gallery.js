@@ -9,7 +9,7 @@ export async function render(main) {
   const title = h("input", { id: "share-title", maxlength: 80, placeholder: t("guest_gallery") });
   const earlier = h("input", { id: "share-earlier", type: "checkbox" });
   const approval = h("input", { id: "share-approval", type: "checkbox" });
-  const pin = h("input", { id: "share-pin", inputmode: "numeric", pattern: "\\d{4,8}", maxlength: 8, autocomplete: "off" });
+  const pin = h("input", { id: "share-pin", inputmode: "numeric", pattern: "[0-9]{4,8}", maxlength: 8, autocomplete: "off", placeholder: t("gallery_pin_placeholder") });
   const slotBoxes = Array.from({ length: 15 }, (_, i) => `slot-${String(i + 1).padStart(3, "0")}`)
     .map((id) => h("label", { class: "check" }, h("input", { type: "checkbox", value: id, class: "share-slot" }), ` ${id}`));
   const shareBody = () => {
@@ -26,7 +26,7 @@ export async function render(main) {
     const tick = () => {
       const left = share.active ? Math.max(0, new Date(share.shared_until) - Date.now()) : 0;
       const scope = share.active ? ` · ${share.slots ? share.slots.join(", ") : t("all_slots")} · ${share.since ? t("photos_since", { time: new Date(share.since).toLocaleTimeString(locale()) }) : t("all_photos")}` : "";
-      const guarded = (share.active && share.pin ? ` · ${t("pin_is", { pin: share.pin })}` : "") + (share.active && share.approval ? ` · ${t("approval_on")}` : "");
+      const guarded = (share.active && share.pin ? ` · ${t("pin_is", { pin: share.pin })}` : "") + (share.active && share.pin_locked ? ` · ${t("pin_locked")}` : "") + (share.active && share.approval ? ` · ${t("approval_on")}` : "");
       state.textContent = left ? t("shared_until", { left: `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}` }) + scope + guarded : t("not_shared");
     };
     tick();
