@@ -1,5 +1,5 @@
 """Two server processes behind one load balancer share all state through the database:
-sessions, login throttling, settings and gallery sharing."""
+sessions, login throttling (PostgreSQL), settings and gallery sharing."""
 
 import asyncio
 import uuid
@@ -38,6 +38,8 @@ async def test_token_and_logout_hold_across_processes(service, twin):
 
 
 async def test_login_throttling_counts_failures_on_both_processes(service, twin):
+    if service.database_url.startswith("sqlite"):
+        pytest.skip("on SQLite (one server process) failed logins are counted in the process's memory")
     user = f"t{uuid.uuid4().hex[:8]}"
     service.cli("admin", "create", user, "--password", "right-password-3")
     for n in range(10):

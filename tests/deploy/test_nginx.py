@@ -7,6 +7,7 @@ across both; a process killed mid-photo frees its place within the lease."""
 import concurrent.futures
 import http.client
 import secrets
+import socket
 import time
 
 import httpx
@@ -138,3 +139,39 @@ async def test_a_replica_killed_mid_photo_frees_its_place_within_the_lease(behin
         answer = b.post("slot-005")
     assert answer.status == 200, answer.body
     assert time.monotonic() - started <= 10 + 10 + 5  # within the lease (deadline + margin), not never
+
+
+async def test_trickling_strangers_and_slow_headers_through_nginx_leave_the_booth_its_answer(behind_nginx):
+    a, _b, public = behind_nginx
+    await a.slot("slot-001", "local")
+    port = int(public.rsplit(":", 1)[1])
+    photo = (PHOTOS / "astronaut.jpg").read_bytes()
+
+    def booth() -> tuple[int, float]:
+        ctype, body = booth_post.build(photo, "IMG_0001.JPG", "image/jpeg", PASSWORD, {})
+        started = time.monotonic()
+        response = booth_post.post(f"{public}/api/ingest/slot-001", body, ctype, expect=True, timeout=60)
+        response.read()
+        return response.status, time.monotonic() - started
+
+    alone = min(booth()[1] for _ in range(3))
+    held = []
+    try:
+        for _ in range(100):  # password-less uploads that sent one byte of their body (nginx streams it on)
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(
+                b"POST /api/ingest/slot-001 HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n"
+                b"Content-Length: 100000\r\n\r\n-"
+            )
+            held.append(sock)
+        for _ in range(200):  # slowloris against nginx itself
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            held.append(sock)
+        time.sleep(1.0)  # the proxy and the replicas take the connections in
+        answers = [booth() for _ in range(3)]
+    finally:
+        for sock in held:
+            sock.close()
+    assert [status for status, _ in answers] == [200] * 3
+    assert max(elapsed for _, elapsed in answers) < alone + 1.0, (alone, answers)

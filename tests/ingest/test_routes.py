@@ -88,21 +88,28 @@ async def test_unknown_slot_is_404_without_a_job(svc):
     }
 
 
-async def test_inactive_slot_is_403_and_recorded(svc):
+def _refused(svc, reason: str) -> int:
+    """How many booth requests of 127.0.0.1 were refused for ``reason`` before their password."""
+    rows = svc.api.get("/api/ingest/refused", params={"limit": 200}).json()
+    return sum(r["count"] for r in rows if r["failure_reason"] == reason and r["client_ip"] == "127.0.0.1")
+
+
+async def test_inactive_slot_is_403_and_counted_without_a_job_row(svc):
     await svc.slot("slot-003", "local", is_active=False)
+    before = _refused(svc, "slot_disabled")
     r = svc.post("slot-003")
     assert r.status == 403 and r.json()["failure_reason"] == "slot_disabled"
-    job = await svc.job(r.json()["job_id"])
-    assert job.status == "failed" and job.failure_reason == "slot_disabled" and job.http_status == 403
+    assert r.json()["job_id"] is None  # answered before the password: a stranger's request writes nothing
+    assert _refused(svc, "slot_disabled") == before + 1
 
 
 async def test_wrong_or_missing_password_is_401_and_nothing_kept(svc):
     await svc.slot("slot-001", "local")
+    before = _refused(svc, "invalid_password")
     wrong = svc.post("slot-001", DSLR, password="guess")
     assert wrong.status == 401 and wrong.json()["failure_reason"] == "invalid_password"
-    job = await svc.job(wrong.json()["job_id"])
-    assert job.status == "failed" and job.input_path is None
-    assert "guess" not in str(job.client_fields) and job.client_fields["name"] == "DESKTOP-K968T3F"
+    assert wrong.json()["job_id"] is None and _refused(svc, "invalid_password") == before + 1  # no row, counted
+    assert "guess" not in svc.api.get("/api/ingest/refused").text
     missing = svc.post("slot-001", password=None)
     assert missing.status == 401 and missing.json()["failure_reason"] == "invalid_password"
     assert list((svc.media / "tmp").iterdir()) == []
