@@ -28,6 +28,19 @@ from dataclasses import dataclass, field
 from photochanger.clock import Clock
 
 
+def _touch(entries: OrderedDict, key: str, new: Callable[[], object], max_keys: int):
+    """``entries[key]`` (made with ``new()`` if missing), marked most recently used; the least
+    recently used entries are dropped beyond ``max_keys``."""
+    value = entries.get(key)
+    if value is None:
+        value = entries[key] = new()
+        while len(entries) > max_keys:
+            entries.popitem(last=False)
+    else:
+        entries.move_to_end(key)
+    return value
+
+
 class SlidingWindow:
     """At most ``limit`` events per key within ``window`` seconds (:meth:`Clock.monotonic`).
     Bounded memory: at most ``max_keys`` keys (the least recently used are dropped first)."""
@@ -67,13 +80,7 @@ class SlidingWindow:
         return max(1, int(times[-self.limit] + self.window - self.clock.monotonic()) + 1)
 
     def _fresh(self, key: str) -> deque[float]:
-        times = self._events.get(key)
-        if times is None:
-            times = self._events[key] = deque()
-            while len(self._events) > self.max_keys:
-                self._events.popitem(last=False)
-        else:
-            self._events.move_to_end(key)
+        times = _touch(self._events, key, deque, self.max_keys)
         cutoff = self.clock.monotonic() - self.window
         while times and times[0] <= cutoff:
             times.popleft()
@@ -131,13 +138,7 @@ class PasswordGuard:
         return len(self._guesses(ip).wrong) >= self.limit
 
     def _guesses(self, ip: str) -> _Guesses:
-        guesses = self._by_ip.get(ip)
-        if guesses is None:
-            guesses = self._by_ip[ip] = _Guesses()
-            while len(self._by_ip) > self.max_keys:
-                self._by_ip.popitem(last=False)
-        else:
-            self._by_ip.move_to_end(ip)
+        guesses = _touch(self._by_ip, ip, _Guesses, self.max_keys)
         cutoff = self.clock.monotonic() - self.window
         while guesses.wrong and guesses.wrong[0][0] <= cutoff:
             _, gone = guesses.wrong.popleft()
