@@ -71,6 +71,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._head_timer = None
         self._refused = False
+        self._between_messages = True  # the parser waits for a request line (not inside a body)
 
     # The head of each request: from connection (or the previous answer) to the end of its headers.
     def _start_head(self) -> None:
@@ -100,7 +101,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._refused:
             return  # bytes still in flight after a refusal
         self._unset_keepalive_if_required()
-        if self._head_timer is None and (self.cycle is None or self.cycle.response_complete) and not self.pipeline:
+        if self._head_timer is None and self._between_messages:
             self._start_head()  # the first byte of the next request on a kept-alive connection
         if self._head_timer is not None:
             if self._head_bytes > self.head_limits.max_bytes:  # still no end of headers: parse no more
@@ -124,6 +125,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         msg = "Invalid HTTP request received."
         self.logger.warning(msg)
         self.send_400_response(msg)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._between_messages = False
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._between_messages = True  # bytes after this are the next request's head, not this one's body
 
     def on_headers_complete(self) -> None:
         self._end_head()

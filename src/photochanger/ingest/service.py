@@ -104,6 +104,7 @@ class JobInProgress:
     scratch: Path | None = None  # the upload's spool file, deleted when the job ends
     degraded: ApiError | None = None  # why the original was returned instead of an edit
     row_open: bool = False  # the pending row is in the database
+    row_tried: bool = False  # its insert was tried (a failed one is not tried again for the same request)
 
     def end(self, ctx: AppContext, **outcome: object) -> JobEnd:
         """The job's end with what it gathered plus ``outcome`` (status, reason, result…)."""
@@ -221,6 +222,7 @@ async def _open_job(ctx: AppContext, slot: SlotView, origin: Origin, row: bool) 
 async def _open_row(ctx: AppContext, job: JobInProgress) -> None:
     """Insert the job's ``pending`` row. 503 ``storage_unavailable`` when the database takes no
     write (locked past its busy timeout, read-only, full)."""
+    job.row_tried = True
     try:
         await _insert_row(ctx, job, job.origin, job.runtime, job.received_at)
     except DBAPIError as exc:
@@ -507,6 +509,8 @@ async def _record_failure(ctx: AppContext, job: JobInProgress, error: ApiError) 
         if not job.form.authenticated:
             ctx.refusals.add(job.origin.client_ip or "unknown", error.failure_reason, error.http_status, job.slot.id)
             return
+        if job.row_tried:
+            return  # the database refused the row moments ago: the booth gets its 503 now, not after a second wait
         try:
             await _open_row(ctx, job)
         except ApiError:

@@ -51,12 +51,11 @@ async def _chunks(
     minimum rate (:class:`TooSlow`) and its eviction (:class:`Evicted`, at once: the wait is woken)."""
     iterator = aiter(body)
     while True:
-        wait = idle
-        if place is not None and place.held:
-            wait = min(idle, place.must_arrive_by() - clock.monotonic())
+        guarded = place is not None and place.held  # after the password: the idle limit only
+        wait = min(idle, place.must_arrive_by() - clock.monotonic()) if guarded else idle
         try:
             async with asyncio.timeout(max(wait, 0.0)) as timeout:
-                if place is not None:
+                if guarded:
                     place.wake = lambda: timeout.reschedule(asyncio.get_running_loop().time())
                 chunk = await anext(iterator)
         except StopAsyncIteration:
@@ -66,7 +65,7 @@ async def _chunks(
                 place.check()
             raise UploadIdle from None
         finally:
-            if place is not None:
+            if guarded:
                 place.wake = None
         if place is not None and place.held:
             place.got(len(chunk))
