@@ -103,8 +103,7 @@ class JobInProgress:
     original: Path | bytes = b""  # the original on this machine, to decode (whichever store keeps it)
     scratch: Path | None = None  # the upload's spool file, deleted when the job ends
     degraded: ApiError | None = None  # why the original was returned instead of an edit
-    row_open: bool = False  # the pending row is in the database
-    row_tried: bool = False  # its insert was tried (a failed one is not tried again for the same request)
+    row: asyncio.Task | None = None  # the insert of the pending row (started once; awaited again it re-raises)
 
     def end(self, ctx: AppContext, **outcome: object) -> JobEnd:
         """The job's end with what it gathered plus ``outcome`` (status, reason, result…)."""
@@ -208,43 +207,43 @@ async def _resolve(ctx: AppContext, source: Source) -> tuple[SlotView, Job | Non
 
 async def _open_job(ctx: AppContext, slot: SlotView, origin: Origin, row: bool) -> JobInProgress:
     """The job; the deadline starts now. With ``row`` its ``pending`` row is inserted now, else
-    (a booth upload) once its password checked out (:func:`_open_row`): a refused stranger costs
-    no database write."""
+    (a booth upload) the moment its password checks out, beside the rest of the upload
+    (:func:`_start_row`): a refused stranger costs no database write."""
     start, received_at = ctx.clock.monotonic(), utcnow()
     runtime, keys = await settings_service.load_with_keys(ctx.db, ctx.config)
     deadline = Deadline.after(runtime.sync_response_seconds, start, ctx.clock)
     job = JobInProgress(uuid.uuid4().hex, slot, origin, start, received_at, runtime, deadline, keys)
     if row:
-        await _open_row(ctx, job)
+        await _start_row(ctx, job)
     return job
 
 
-async def _open_row(ctx: AppContext, job: JobInProgress) -> None:
-    """Insert the job's ``pending`` row. 503 ``storage_unavailable`` when the database takes no
-    write (locked past its busy timeout, read-only, full)."""
-    job.row_tried = True
+def _start_row(ctx: AppContext, job: JobInProgress) -> asyncio.Task:
+    """The task inserting the job's ``pending`` row, started on the first call; await it for the
+    row (503 ``storage_unavailable`` when the database takes no write: locked past its busy
+    timeout, read-only, full — re-raised to every later await, never tried twice)."""
+    if job.row is None:
+        job.row = asyncio.ensure_future(_insert_pending(ctx, job))
+    return job.row
+
+
+async def _insert_pending(ctx: AppContext, job: JobInProgress) -> None:
+    origin, received_at = job.origin, job.received_at
     try:
-        await _insert_row(ctx, job, job.origin, job.runtime, job.received_at)
+        await jobs.open_job(
+            ctx.db,
+            job_id=job.job_id,
+            slot_id=job.slot.id,
+            source=origin.source,
+            received_at=received_at,
+            deadline_at=received_at + timedelta(seconds=job.runtime.sync_response_seconds),
+            client_ip=origin.client_ip,
+            query_string=origin.query_string[:2000] or None,
+            client_headers=origin.safe_headers(),
+        )
     except DBAPIError as exc:
         log.exception("ingest.job_not_opened", slot_id=job.slot.id)
         raise ApiError.storage_unavailable("the database takes no writes") from exc
-    job.row_open = True
-
-
-async def _insert_row(
-    ctx: AppContext, job: JobInProgress, origin: Origin, runtime: RuntimeSettings, received_at: datetime
-) -> None:
-    await jobs.open_job(
-        ctx.db,
-        job_id=job.job_id,
-        slot_id=job.slot.id,
-        source=origin.source,
-        received_at=received_at,
-        deadline_at=received_at + timedelta(seconds=runtime.sync_response_seconds),
-        client_ip=origin.client_ip,
-        query_string=origin.query_string[:2000] or None,
-        client_headers=origin.safe_headers(),
-    )
 
 
 def _os_reason(exc: OSError) -> str:
@@ -273,11 +272,12 @@ async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, 
                     gate=ctx.unauthenticated_uploads,
                     guard=ctx.password_failures,
                     idle=ctx.config.upload_idle_seconds,
+                    on_authenticated=lambda: _start_row(ctx, job),  # the row is written while the photo arrives
                 )
                 with temp.open("rb") as head:
                     kind = sniff_mime(head.read(16))
                 path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
-                await _open_row(ctx, job)  # authenticated: now the request is a job
+                await _start_row(ctx, job)  # authenticated: the request is a job
                 async with asyncio.timeout(max(1.0, job.deadline.remaining())):
                     job.original = await ctx.store.put_file(temp, path)
             except OSError as exc:  # disk full, read-only, folder gone: never a bare 500
@@ -505,16 +505,13 @@ async def _record_failure(ctx: AppContext, job: JobInProgress, error: ApiError) 
     counted in memory only (:class:`photochanger.throttle.RefusalLog`), with no job id."""
     INGEST_REQUESTS.labels(job.slot.id, error.failure_reason).inc()
     INGEST_SECONDS.labels(error.failure_reason).observe(ctx.clock.monotonic() - job.start)
-    if not job.row_open:
-        if not job.form.authenticated:
-            ctx.refusals.add(job.origin.client_ip or "unknown", error.failure_reason, error.http_status, job.slot.id)
-            return
-        if job.row_tried:
-            return  # the database refused the row moments ago: the booth gets its 503 now, not after a second wait
-        try:
-            await _open_row(ctx, job)
-        except ApiError:
-            return  # the database takes no write: the booth still gets its clean error
+    if job.row is None and not job.form.authenticated:
+        ctx.refusals.add(job.origin.client_ip or "unknown", error.failure_reason, error.http_status, job.slot.id)
+        return
+    try:
+        await _start_row(ctx, job)
+    except ApiError:
+        return  # the database takes no write: the booth still gets its clean error
     error.job_id = job.job_id
     status = "timeout" if error.status == "timeout" else "failed"
     end = job.end(

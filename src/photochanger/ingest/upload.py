@@ -84,13 +84,14 @@ async def receive(
     gate: UploadGate,
     guard: PasswordGuard,
     idle: float = 30.0,
+    on_authenticated: Callable[[], object] | None = None,
 ) -> None:
     """Stream the form into ``form`` (text fields) and ``temp`` (the photo, at most ``limit``
     bytes), checking the ingest ``password`` in constant time through ``guard`` (429
     ``rate_limited`` for a blocked client IP's new password). 408 ``upload_timeout`` when the client
     sends nothing for ``idle`` seconds, or is too slow before its password checked out; 503
     ``server_busy`` when its place in ``gate`` went to a faster upload (a place is given back the
-    moment the password part checks out)."""
+    moment the password part checks out, and ``on_authenticated`` is called then)."""
     expected = password.encode()
     place = gate.enter()
     client_ip = upload.origin.client_ip or "unknown"
@@ -102,6 +103,8 @@ async def receive(
         verdict = guard.check(client_ip, value, right)
         if verdict is True:
             place.leave()
+            if on_authenticated is not None:
+                on_authenticated()
             return True
         if verdict is False:
             return False

@@ -133,7 +133,7 @@ class GeminiProvider:
             options = types.HttpOptions(  # our client: no redirects (the SDK's own follows them), answers capped
                 base_url=self._base_url,
                 api_version="v1beta",
-                httpx_async_client=http.client(self._max_answer_bytes),
+                httpx_async_client=http.client(self._max_answer_bytes, httpx2),  # the SDK's own default flavour
             )
             self._clients[api_key] = genai.Client(api_key=api_key, http_options=options)
         return self._clients[api_key]

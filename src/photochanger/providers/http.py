@@ -1,6 +1,7 @@
 """The HTTP client every provider talks through: keys stay with their provider, answers are bounded.
 
-:class:`GuardedTransport` wraps httpx's transport and, for each response,
+:func:`client` makes an ``AsyncClient`` whose transport wraps httpx's (or httpx2's) and, for each
+response,
 
 * refuses every redirect (3xx): no provider protocol redirects, and following one would re-send
   the API key (``x-goog-api-key``, ``Authorization``) and the guest's photo to whatever host the
@@ -13,6 +14,9 @@
 provider maps it to a failed attempt of class ``unexpected_response``. The clients are built with
 ``follow_redirects=False`` as well (the google-genai SDK's own default is to follow).
 """
+
+import functools
+from types import ModuleType
 
 import httpx
 import structlog
@@ -44,53 +48,59 @@ def refused_in(exc: BaseException) -> AnswerRefused | None:
     return None
 
 
-class _CappedStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, max_bytes: int, host: str) -> None:
-        self.inner = inner
-        self.max_bytes = max_bytes
-        self.host = host
+@functools.cache
+def _guarded_transport(flavour: ModuleType) -> type:
+    """The guarded transport class for ``flavour`` (``httpx``, or its fork ``httpx2`` that the
+    google-genai SDK uses by default): the stream and transport classes must be that module's."""
 
-    async def __aiter__(self):
-        seen = 0
-        async for chunk in self.inner:
-            seen += len(chunk)
-            if seen > self.max_bytes:
-                log.warning("provider.answer_too_large", host=self.host, max_bytes=self.max_bytes)
-                raise AnswerRefused("answer_too_large", f"answer over {self.max_bytes} bytes", self.host)
-            yield chunk
+    class CappedStream(flavour.AsyncByteStream):
+        def __init__(self, inner, max_bytes: int, host: str) -> None:
+            self.inner = inner
+            self.max_bytes = max_bytes
+            self.host = host
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+        async def __aiter__(self):
+            seen = 0
+            async for chunk in self.inner:
+                seen += len(chunk)
+                if seen > self.max_bytes:
+                    log.warning("provider.answer_too_large", host=self.host, max_bytes=self.max_bytes)
+                    raise AnswerRefused("answer_too_large", f"answer over {self.max_bytes} bytes", self.host)
+                yield chunk
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    class Transport(flavour.AsyncBaseTransport):
+        def __init__(self, max_bytes: int) -> None:
+            self.max_bytes = max_bytes
+            self.inner = flavour.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request):
+            response = await self.inner.handle_async_request(request)
+            host = request.url.host
+            if 300 <= response.status_code < 400:
+                await response.aclose()
+                target = response.headers.get("location", "")
+                other = flavour.URL(target).host if target else ""
+                log.warning("provider.redirect_refused", host=host, location_host=other or host)
+                raise AnswerRefused("redirect", f"redirect {response.status_code} to {other or host!r} refused", other)
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                await response.aclose()
+                log.warning("provider.answer_too_large", host=host, declared=int(declared))
+                raise AnswerRefused("answer_too_large", f"answer of {declared} bytes over {self.max_bytes}", host)
+            response.stream = CappedStream(response.stream, self.max_bytes, host)
+            return response
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    Transport.__name__ = Transport.__qualname__ = f"GuardedTransport[{flavour.__name__}]"
+    return Transport
 
 
-class GuardedTransport(httpx.AsyncBaseTransport):
-    """httpx's :class:`httpx.AsyncHTTPTransport` with the refusals of the module docstring."""
-
-    def __init__(self, max_bytes: int = DEFAULT_MAX_ANSWER_BYTES, inner: httpx.AsyncBaseTransport | None = None):
-        self.max_bytes = max_bytes
-        self.inner = inner or httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        host = request.url.host
-        if 300 <= response.status_code < 400:
-            await response.aclose()
-            target = response.headers.get("location", "")
-            other = httpx.URL(target).host if target else ""
-            log.warning("provider.redirect_refused", host=host, location_host=other or host)
-            raise AnswerRefused("redirect", f"redirect {response.status_code} to {other or host!r} refused", other)
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await response.aclose()
-            log.warning("provider.answer_too_large", host=host, declared=int(declared))
-            raise AnswerRefused("answer_too_large", f"answer of {declared} bytes over {self.max_bytes}", host)
-        response.stream = _CappedStream(response.stream, self.max_bytes, host)  # type: ignore[arg-type]
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def client(max_bytes: int = DEFAULT_MAX_ANSWER_BYTES, **options) -> httpx.AsyncClient:
-    """An :class:`httpx.AsyncClient` over :class:`GuardedTransport` that never follows redirects."""
-    return httpx.AsyncClient(transport=GuardedTransport(max_bytes), follow_redirects=False, **options)
+def client(max_bytes: int = DEFAULT_MAX_ANSWER_BYTES, flavour: ModuleType = httpx, **options):
+    """An ``AsyncClient`` of ``flavour`` (``httpx`` or ``httpx2``) over the guarded transport of the
+    module docstring, never following redirects."""
+    return flavour.AsyncClient(transport=_guarded_transport(flavour)(max_bytes), follow_redirects=False, **options)
