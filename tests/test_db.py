@@ -105,3 +105,41 @@ async def test_a_writer_waits_for_its_turn_at_most_the_turn_timeout(tmp_path):
         assert rows == ["holder", "next"]
     finally:
         await db.dispose()
+
+
+def test_clean_text_drops_nul_and_replaces_lone_surrogates_everywhere():
+    from photochanger.db import clean_text
+
+    dirty = {"a\x00b": ["x\x00", ("\ud800y", 3)], "n": None, "ok": "café"}
+    assert clean_text(dirty) == {"ab": ["x", ("\ufffdy", 3)], "n": None, "ok": "café"}
+
+
+async def test_text_postgresql_refuses_is_cleaned_on_write(tmp_path):
+    db = await _database(tmp_path)
+    async with db.transaction(write=True) as session:
+        await session.execute(text("INSERT INTO events (who) VALUES (:who)"), {"who": "a\x00b\udc80"})
+    async with db.transaction() as session:
+        assert (await session.execute(text("SELECT who FROM events"))).scalar_one() == "ab\ufffd"
+    await db.dispose()
+
+
+async def test_a_replaced_sqlite_file_refuses_every_transaction(tmp_path):
+    from photochanger.db import DatabaseFileReplaced
+
+    db = await _database(tmp_path)
+    (tmp_path / "turns.db").rename(tmp_path / "aside.db")
+    with pytest.raises(DatabaseFileReplaced):
+        async with db.transaction() as session:
+            await session.execute(text("SELECT 1"))
+    (tmp_path / "aside.db").rename(tmp_path / "turns.db")  # the same file back: served again
+    async with db.transaction() as session:
+        assert (await session.execute(text("SELECT count(*) FROM events"))).scalar_one() == 0
+    await db.dispose()
+
+
+async def test_a_refused_connection_is_an_operational_error():
+    db = Database("postgresql+asyncpg://nobody@127.0.0.1:9/none")  # port 9 (discard): nothing listens
+    with pytest.raises(OperationalError):
+        async with db.transaction() as session:
+            await session.execute(text("SELECT 1"))
+    await db.dispose()

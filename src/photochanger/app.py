@@ -38,6 +38,7 @@ from photochanger.web.routes import router as web_router
 
 log = structlog.get_logger("photochanger.app")
 RECOVERY_INTERVAL_SECONDS = 30
+UNWRITTEN_ENDS_INTERVAL_SECONDS = 1.0
 
 
 async def maintenance(ctx: AppContext) -> None:
@@ -71,6 +72,18 @@ async def maintenance(ctx: AppContext) -> None:
         await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
 
 
+async def write_unwritten_ends(ctx: AppContext) -> None:
+    """Forever, every :data:`UNWRITTEN_ENDS_INTERVAL_SECONDS`: write the job ends the database
+    refused (:class:`photochanger.jobs.service.UnwrittenEnds`) once it takes writes again."""
+    while True:
+        await asyncio.sleep(UNWRITTEN_ENDS_INTERVAL_SECONDS)
+        if len(ctx.unwritten_ends):
+            try:
+                await ctx.unwritten_ends.flush(ctx.db)
+            except Exception:
+                log.exception("jobs.ends_not_written")
+
+
 def create_app(config: Config | None = None) -> FastAPI:
     """The application for ``config`` (default: from the environment). The schema must already be
     migrated (``photochanger serve`` does that)."""
@@ -90,14 +103,19 @@ def create_app(config: Config | None = None) -> FastAPI:
                 log.warning("jobs.interrupted", count=recovered)
         except Exception:
             log.exception("maintenance.failed")
-        task = asyncio.create_task(maintenance(ctx))
+        tasks = [asyncio.create_task(maintenance(ctx)), asyncio.create_task(write_unwritten_ends(ctx))]
         log.info("app.started", database=ctx.db.engine.dialect.name, media=ctx.store.location)
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            with contextlib.suppress(Exception):  # a last try before the process ends
+                await ctx.unwritten_ends.flush(ctx.db)
+            if len(ctx.unwritten_ends):
+                log.error("jobs.ends_lost_at_exit", count=len(ctx.unwritten_ends))
             await ctx.db.dispose()
 
     docs = "/docs" if config.api_docs else None  # Swagger UI loads from a CDN: off unless asked for

@@ -11,7 +11,9 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+from filelock import FileLock, Timeout
 from pydantic import ValidationError
+from sqlalchemy import make_url
 
 from photochanger.app import create_app
 from photochanger.auth import service as auth
@@ -100,6 +102,7 @@ def serve(
     if workers > 1 and not config.resolved_database_url.startswith("postgresql"):
         _fail("--workers needs PostgreSQL: on SQLite in-flight places are counted in one process's memory")
     config.ensure_data_dir()
+    server_lock = _one_server_per_sqlite_file(config)  # held until this process exits
     try:
         upgrade_in_child(config.resolved_database_url)  # the server itself never loads Alembic
     except MigrationFailed as exc:
@@ -152,6 +155,26 @@ def serve(
         proxy_headers=bool(config.forwarded_allow_ips),  # default: X-Forwarded-For trusted from no one
         forwarded_allow_ips=config.forwarded_allow_ips or None,
     )
+    if server_lock is not None:
+        server_lock.release()
+
+
+def _one_server_per_sqlite_file(config: Config) -> FileLock | None:
+    """On SQLite, the exclusive lock ``<database file>.lock`` (an OS lock: released when the
+    process ends, however it ends); exit 2 when another server holds it. A second server on the
+    same file would count in-flight places in its own memory (a slot limited to 1 would run two
+    photos) and race the first one's writes, as ``--workers 2`` would."""
+    url = make_url(config.resolved_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    lock = FileLock(f"{Path(url.database).resolve()}.lock", timeout=0, mode=0o600)
+    try:
+        lock.acquire()
+    except Timeout:
+        _fail(f"another photochanger server already serves {url.database} (its lock {lock.lock_file} is held)")
+    except OSError as exc:
+        _fail(f"PHOTOCHANGER_DATA_DIR: cannot lock {lock.lock_file}: {os.strerror(exc.errno or 5)}")
+    return lock
 
 
 def _write_private(path: Path, text: str) -> Path:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from photochanger.clock import SYSTEM_CLOCK, Clock
 from photochanger.config import Config
 from photochanger.db import Database
+from photochanger.jobs.service import UnwrittenEnds
 from photochanger.providers.base import Provider
 from photochanger.providers.registry import build_providers
 from photochanger.routing.admission import Admission, DatabasePermitStore, MemoryPermitStore
@@ -31,8 +32,8 @@ class AppContext:
     health (circuits in the database), latency history, key ring, the bounded pool of threads for
     image work (decode, encode, face detection: one per CPU), the in-memory throttles of clients
     without credentials (:mod:`photochanger.throttle`: wrong ingest passwords, uploads not yet
-    authenticated, refused booth requests, failed logins, gallery requests and PINs), and the
-    clock they all read."""
+    authenticated, refused booth requests, failed logins, gallery requests and PINs), the job ends
+    the database refused (written when it is back), and the clock they all read."""
 
     config: Config
     db: Database
@@ -50,6 +51,7 @@ class AppContext:
     login_ips: SlidingWindow
     gallery_requests: SlidingWindow
     pin_failures: SlidingWindow
+    unwritten_ends: UnwrittenEnds = field(default_factory=UnwrittenEnds)
     clock: Clock = field(default=SYSTEM_CLOCK)
 
     @classmethod

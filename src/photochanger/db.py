@@ -6,13 +6,17 @@ the queries of one step and never across a provider call or any other network wa
 
 import asyncio
 import contextlib
+import json
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import structlog
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -55,6 +59,63 @@ def utcnow() -> datetime:
 
 
 LOCK_TIMEOUT_SECONDS = 5  # like SQLite's busy timeout below
+log = structlog.get_logger("photochanger.db")
+
+# Text PostgreSQL refuses in a UTF8 database (NUL: "invalid byte sequence for encoding UTF8: 0x00")
+# and that UTF-8 cannot encode at all (lone surrogates, e.g. from a header decoded with surrogateescape).
+_REFUSED_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def clean_text(value):
+    """``value`` with every string in it (also inside lists, tuples and dict keys and values) made
+    storable: NUL removed, lone surrogates replaced by U+FFFD. Other values are returned as they are.
+    Applied to every statement parameter and every JSON value written (one place for all tables)."""
+    if isinstance(value, str):
+        return _REFUSED_TEXT.sub(_replacement, value) if _REFUSED_TEXT.search(value) else value
+    if isinstance(value, dict):
+        return {clean_text(k): clean_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(clean_text(v) for v in value)
+    return value
+
+
+def _replacement(match: re.Match[str]) -> str:
+    return "" if match.group() == "\x00" else "\ufffd"
+
+
+def _json_dumps(value) -> str:
+    return json.dumps(clean_text(value))
+
+
+def _clean_parameters(_conn, _cursor, statement, parameters, _context, executemany):
+    """``before_cursor_execute`` (retval): the statement's parameters through :func:`clean_text`."""
+    return statement, clean_text(parameters)
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    """Errors a driver raises unwrapped while connecting (SQLAlchemy wraps only DB-API errors):
+    a refused or reset socket, a DNS failure, and asyncpg's own errors (``CannotConnectNowError``
+    while the server starts up or shuts down)."""
+    errors: list[type[BaseException]] = [OSError]
+    try:
+        import asyncpg
+
+        errors += [asyncpg.PostgresError, asyncpg.InterfaceError]
+    except ImportError:  # SQLite-only installation
+        pass
+    return tuple(errors)
+
+
+CONNECTION_ERRORS = _connection_errors()
+#: What a storage fault of the database looks like to a caller of :meth:`Database.transaction`:
+#: any DB-API error (unreachable, restarting, locked past its timeout, read-only, corrupt,
+#: replaced) or no pooled connection free in time.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout)
+
+
+class DatabaseFileReplaced(OperationalError):
+    """The SQLite file this process opened is no longer the file at its path (deleted or replaced):
+    writes would go to a ghost that vanishes at the next restart, so every transaction is refused."""
 
 
 class Database:
@@ -65,6 +126,12 @@ class Database:
     PostgreSQL sessions wait at most :data:`LOCK_TIMEOUT_SECONDS` for a row, table or advisory lock
     (``lock_timeout``), so a table locked by someone else fails a request within the deadline
     (503 ``storage_unavailable``) instead of holding it open.
+
+    Every error of the database is a ``sqlalchemy.exc.DBAPIError``: errors a driver raises
+    unwrapped while connecting (:data:`CONNECTION_ERRORS`) become ``OperationalError``. Strings
+    written are cleaned by :func:`clean_text`. On SQLite the file's identity (device, inode) is
+    taken at the first transaction; a transaction that finds another file (or none) at the path
+    raises :class:`DatabaseFileReplaced`.
 
     SQLite has one writer at a time, and a connection that finds the write lock taken sleeps in
     SQLite's busy handler (1, 2, 5, 10 … 100 ms between tries, ``sqlite3_busy_timeout``) instead of
@@ -78,14 +145,21 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        options: dict = {}
+        options: dict = {"json_serializer": _json_dumps}
         if url.startswith("postgresql"):  # a server connection can drop (restart, failover): ping on checkout
             options["pool_pre_ping"] = True
         if url.startswith("postgresql+asyncpg"):
             options["connect_args"] = {"server_settings": {"lock_timeout": f"{LOCK_TIMEOUT_SECONDS * 1000}"}}
         self.engine: AsyncEngine = create_async_engine(url, **options)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _clean_parameters, retval=True)
+        self.file: str | None = None  # the SQLite file, checked before each transaction
+        self._identity: tuple[int, int] | None = None
+        self._replaced_logged = False
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            name = self.engine.url.database
+            if name and name != ":memory:" and not name.startswith("file:"):
+                self.file = os.path.abspath(name)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._one_writer = self.engine.dialect.name == "sqlite"
         self.write_turn_timeout = float(LOCK_TIMEOUT_SECONDS)
@@ -98,7 +172,38 @@ class Database:
         ``write=True`` for a short transaction that writes: on SQLite it begins only when the
         writers before it in this process have committed (see the class docstring); never open
         another ``write=True`` transaction inside one (it would wait for itself). Raises
-        ``sqlalchemy.exc.OperationalError`` when no turn came within ``write_turn_timeout``."""
+        ``sqlalchemy.exc.OperationalError`` when no turn came within ``write_turn_timeout`` or the
+        server cannot be reached, :class:`DatabaseFileReplaced` (SQLite) as described above."""
+        self.check_file()
+        try:
+            async with self._transaction(write) as session:
+                yield session
+        except CONNECTION_ERRORS as exc:
+            raise OperationalError("connect", None, exc) from exc
+        if self.file is not None and self._identity is None:
+            self.check_file()  # the first transaction may have created the file: take its identity
+
+    def check_file(self) -> None:
+        """Raise :class:`DatabaseFileReplaced` when the SQLite file at the path is not the one this
+        process opened (a no-op on PostgreSQL and before the file exists)."""
+        if self.file is None:
+            return
+        try:
+            found = os.stat(self.file)
+        except FileNotFoundError:
+            found = None
+        identity = (found.st_dev, found.st_ino) if found else None
+        if self._identity is None:  # taken once the file exists (the first migration creates it)
+            self._identity = identity
+        elif identity != self._identity:
+            reason = FileNotFoundError(f"the SQLite file {self.file} was deleted or replaced while serving")
+            if not self._replaced_logged:
+                self._replaced_logged = True
+                log.error("database.file_replaced", path=self.file, action="refusing every transaction until a restart")
+            raise DatabaseFileReplaced("check file", None, reason)
+
+    @asynccontextmanager
+    async def _transaction(self, write: bool) -> AsyncIterator[AsyncSession]:
         if write and self._one_writer:
             lock = self._writer_lock()
             try:

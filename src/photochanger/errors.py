@@ -6,11 +6,16 @@ Body shape (top level): ``{"status": "error"|"timeout", "failure_reason": str, "
 
 from typing import Literal
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from photochanger.db import STORAGE_ERRORS
+
+log = structlog.get_logger("photochanger.errors")
 
 
 class ErrorBody(BaseModel):
@@ -32,6 +37,7 @@ ERROR_RESPONSES: dict[int | str, dict] = {
         (422, "Invalid values"),
         (429, "Too many requests"),
         (500, "Unexpected server error"),
+        (503, "The database or the media store is unavailable (storage_unavailable, Retry-After)"),
     ]
 }
 
@@ -106,6 +112,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return error_response(ApiError(422, "invalid_request", problems[:2000]))
+
+    async def _storage_fault(request: Request, exc: Exception) -> JSONResponse:
+        cause = getattr(exc, "orig", None) or exc
+        log.warning("storage.unavailable", path=request.url.path, error=type(cause).__name__, detail=str(cause)[:300])
+        return error_response(ApiError.storage_unavailable("the database cannot be reached or takes no writes"))
+
+    # every database error, on any route: unreachable, restarting, locked past its timeout,
+    # read-only, corrupt, replaced (photochanger.db turns a driver's raw connect errors into these)
+    for fault in STORAGE_ERRORS:
+        app.add_exception_handler(fault, _storage_fault)
 
     @app.exception_handler(Exception)
     async def _crash(_request: Request, _exc: Exception) -> JSONResponse:

@@ -22,6 +22,8 @@ from stat import S_ISREG
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
+import structlog
+
 if TYPE_CHECKING:
     from photochanger.config import Config
 
@@ -62,8 +64,9 @@ class MediaStore(ABC):
         self.scratch = scratch.resolve()
 
     def temp_path(self) -> Path:
-        """A fresh, unused path in the scratch folder (recreated if someone deleted it)."""
-        self.scratch.mkdir(parents=True, exist_ok=True)
+        """A fresh, unused path in the scratch folder (recreated, owner only, if someone deleted it)."""
+        if not self.scratch.is_dir():
+            private_folder(self.scratch)
         return self.scratch / f"{uuid.uuid4().hex}.part"
 
     def stale_temp_files(self, older_than: float) -> list[Path]:
@@ -120,11 +123,27 @@ class MediaStore(ABC):
         make one (the folder)."""
         return None
 
+    probe_keys: tuple[str, ...] = (PROBE_KEY,)
+
     async def probe(self) -> None:
-        """Prove the store takes a write: keep and remove a small probe file."""
+        """Prove the store takes a write: keep and remove a small probe file (in a folder store, in
+        each folder a photo is written to: scratch, originals, results)."""
         await self.ensure()
-        await self.put(PROBE_KEY, b"ok")
-        await self.delete(PROBE_KEY)
+        for key in self.probe_keys:
+            await self.put(key, b"ok")
+            await self.delete(key)
+
+
+def private_folder(path: Path) -> None:
+    """Create ``path`` (and its parents) if missing and make it ``0700`` whatever the umask: guests'
+    photos are readable by the service's user only. A folder owned by someone else keeps its mode
+    (logged)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except PermissionError:
+        structlog.get_logger("photochanger.storage").warning("media.folder_not_private", path=str(path))
 
 
 def _etag(stat: os.stat_result) -> str:
@@ -153,13 +172,18 @@ class FolderStore(MediaStore):
     async def ensure(self) -> None:
         await asyncio.to_thread(self._ensure)
 
+    probe_keys = (PROBE_KEY, "originals/readyz.probe", "results/readyz.probe")
+
     def _ensure(self) -> None:
+        private_folder(self.root)
         for sub in SUBDIRS:
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+            private_folder(self.root / sub)
 
     def _commit(self, temp: Path, relative: str) -> Path:
         target = self.path(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.is_dir():
+            private_folder(target.parent)
+        os.chmod(temp, 0o600)  # owner only, whatever the umask the file was created with
         with temp.open("rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, target)
@@ -168,7 +192,9 @@ class FolderStore(MediaStore):
     def _write(self, relative: str, data: bytes) -> None:
         temp = self.temp_path()
         try:
-            with temp.open("wb") as handle:
+            with open(
+                os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600), "wb"
+            ) as handle:
                 handle.write(data)
             self._commit(temp, relative)
         finally:
@@ -287,7 +313,7 @@ class ObjectStore(MediaStore):
 
     async def ensure(self) -> None:
         # the bucket is the operator's (created with its lifecycle and access policy); only the scratch is ours
-        await asyncio.to_thread(self.scratch.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(private_folder, self.scratch)
 
     async def put(self, relative: str, data: bytes) -> None:
         import obstore

@@ -217,6 +217,8 @@ class FakeGemini(ScriptedFake):
             )
         if scenario == "error_500":
             return _status(500, "INTERNAL", "An internal error has occurred.")
+        if scenario == "error_nul":  # a message PostgreSQL cannot store as it is (NUL, lone surrogate)
+            return _status(400, "INVALID_ARGUMENT", "Request contains an invalid argument: \u0000 at\ud800 byte 7")
         if scenario == "error_503":
             return _status(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
         raise ValueError(f"unknown scenario {scenario}")

@@ -108,3 +108,17 @@ async def test_a_full_media_disk_answers_503_or_still_returns_the_edited_photo(
     finally:
         service.stop()
         await service.db.dispose()
+
+
+async def test_readiness_fails_while_a_photo_folder_refuses_writes(svc):
+    originals = svc.media / "originals"
+    aside = svc.media / "originals.aside"
+    originals.rename(aside)
+    originals.write_bytes(b"")  # a file where the folder was: every write into it fails (also for root)
+    try:
+        ready = httpx.get(f"{svc.base_url}/readyz", timeout=30)
+        assert ready.status_code == 503 and ready.json()["checks"]["media"] != "ok", ready.text
+    finally:
+        originals.unlink()
+        aside.rename(originals)
+    assert httpx.get(f"{svc.base_url}/readyz", timeout=30).status_code == 200

@@ -4,6 +4,7 @@ answer the same way for missing keys, and refuse keys outside the store."""
 import asyncio
 import os
 import socket
+import stat
 
 import pytest
 
@@ -112,3 +113,20 @@ def test_the_configuration_selects_the_store(tmp_path, monkeypatch):
     assert isinstance(chosen, ObjectStore) and chosen.location == "s3://photos/event"
     with pytest.raises(ValueError):
         Config(data_dir=tmp_path, media_url="/var/media")
+
+
+async def test_photos_are_owner_only_whatever_the_umask(tmp_path):
+    old = os.umask(0)  # the most open umask: every file would be 0666, every folder 0777
+    try:
+        store = FolderStore(tmp_path / "media")
+        await store.ensure()
+        await store.put("results/a.jpg", b"edited")
+        spooled = store.temp_path()
+        spooled.write_bytes(b"original")
+        await store.put_file(spooled, "originals/a.jpg")
+    finally:
+        os.umask(old)
+    for folder in ("", "tmp", "originals", "results", "templates"):
+        assert stat.S_IMODE((tmp_path / "media" / folder).stat().st_mode) == 0o700, folder
+    for file in ("results/a.jpg", "originals/a.jpg"):
+        assert stat.S_IMODE((tmp_path / "media" / file).stat().st_mode) == 0o600, file

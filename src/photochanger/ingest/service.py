@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 
 from photochanger import faces, urls
 from photochanger.context import AppContext
-from photochanger.db import utcnow
+from photochanger.db import STORAGE_ERRORS, utcnow
 from photochanger.deadline import Deadline
 from photochanger.errors import ApiError
 from photochanger.imaging import (
@@ -142,16 +142,16 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
         photo = await _check(ctx, job, routes[0].input_side, check)
         result = await _generate(ctx, job, slot, routes, photo)
         stored = await _deliver(ctx, job, result)
-        try:
-            await jobs.finish(ctx.db, job.job_id, _done(ctx, job, stored))
-        except Exception:  # the edited (billed) image still goes to the guest; the row stays pending
-            bound.exception("ingest.bookkeeping_failed")  # → interrupted by recovery, with its original
+        try:  # the edited (billed) image goes to the guest whatever the database says
+            await jobs.finish_or_keep(ctx.db, ctx.unwritten_ends, job.job_id, _done(ctx, job, stored))
+        except Exception:  # not a database error: the row stays pending → interrupted by recovery
+            bound.exception("ingest.bookkeeping_failed")
     except ApiError as error:
         await _record_failure(ctx, job, error)
         bound.info("ingest.failed", failure_reason=error.failure_reason, http_status=error.http_status,
                    detail=error.detail, attempts=len(job.attempts))  # fmt: skip
         raise
-    except DBAPIError as exc:  # the database failed mid-way (locked past its timeout, read-only, full)
+    except STORAGE_ERRORS as exc:  # the database failed mid-way (locked past its timeout, read-only, full)
         bound.exception("ingest.database_failed")
         error = ApiError.storage_unavailable("the database takes no writes")
         await _record_failure(ctx, job, error)
@@ -521,7 +521,7 @@ async def _record_failure(ctx: AppContext, job: JobInProgress, error: ApiError) 
         failure_reason=error.failure_reason,
         failure_detail=error.detail,
     )
-    try:
-        await jobs.finish(ctx.db, job.job_id, end)
-    except Exception:  # the booth still gets its clean error; recovery marks the row interrupted
+    try:  # the booth still gets its clean error; a refused write is kept and written later
+        await jobs.finish_or_keep(ctx.db, ctx.unwritten_ends, job.job_id, end)
+    except Exception:  # not a database error: recovery marks the row interrupted
         log.exception("ingest.bookkeeping_failed", job_id=job.job_id)

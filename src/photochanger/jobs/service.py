@@ -5,11 +5,16 @@ from dataclasses import asdict
 from datetime import datetime
 from urllib.parse import parse_qs
 
-from photochanger.db import Database, utcnow
+import structlog
+
+from photochanger.db import STORAGE_ERRORS, Database, utcnow
 from photochanger.jobs import repository
 from photochanger.jobs.models import Job, JobAttempt
 from photochanger.jobs.schemas import JobEnd, JobSummary, OriginalRecord
 from photochanger.urls import result_url, thumbnail_url
+
+log = structlog.get_logger("photochanger.jobs")
+UNWRITTEN_ENDS_LIMIT = 10_000  # job ends kept in memory while the database is away (a few KiB each)
 
 
 async def open_job(
@@ -92,6 +97,57 @@ async def finish(db: Database, job_id: str, end: JobEnd) -> None:
     async with db.transaction(write=True) as session:
         await repository.update_fields(session, job_id, values)
         await repository.add_attempts(session, rows)
+
+
+class UnwrittenEnds:
+    """Job ends the database refused (unreachable, restarting, locked), kept in memory in arrival
+    order and written by :meth:`flush` once it takes writes again, so a job whose photo was
+    answered never stays ``pending``. At most ``limit`` ends are kept; one more drops the oldest
+    (logged; that row is left to :func:`recover_interrupted`)."""
+
+    def __init__(self, limit: int = UNWRITTEN_ENDS_LIMIT) -> None:
+        self.limit = limit
+        self._ends: dict[str, JobEnd] = {}
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def keep(self, job_id: str, end: JobEnd) -> None:
+        """Keep ``end`` of ``job_id`` for a later :meth:`flush`."""
+        self._ends.pop(job_id, None)
+        self._ends[job_id] = end
+        if len(self._ends) > self.limit:
+            dropped = next(iter(self._ends))
+            del self._ends[dropped]
+            log.error("jobs.end_dropped", job_id=dropped, kept=self.limit)
+
+    async def flush(self, db: Database) -> int:
+        """Write the kept ends, oldest first; stops at the first the database refuses (it is still
+        away). Returns how many were written."""
+        written = 0
+        for job_id, end in list(self._ends.items()):
+            try:
+                await finish(db, job_id, end)
+            except STORAGE_ERRORS:
+                break
+            self._ends.pop(job_id, None)
+            written += 1
+        if written:
+            log.info("jobs.ends_written", count=written, still_kept=len(self._ends))
+        return written
+
+
+async def finish_or_keep(db: Database, unwritten: UnwrittenEnds, job_id: str, end: JobEnd) -> bool:
+    """:func:`finish`, or, when the database refuses it, keep ``end`` in ``unwritten`` for later
+    (logged). True when written now."""
+    try:
+        await finish(db, job_id, end)
+    except STORAGE_ERRORS as exc:
+        cause = getattr(exc, "orig", None) or exc
+        log.warning("jobs.end_kept", job_id=job_id, status=end.status, error=type(cause).__name__)
+        unwritten.keep(job_id, end)
+        return False
+    return True
 
 
 def summary(job: Job, base: str, model: type[JobSummary] = JobSummary) -> JobSummary:
