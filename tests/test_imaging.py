@@ -81,6 +81,33 @@ def test_jpeg_whose_header_claims_more_pixels_than_its_data_holds_is_refused(tmp
         prepare(path, 1024)
 
 
+@pytest.mark.parametrize("progressive", [False, True])
+@pytest.mark.parametrize("side", [1024, None])
+def test_jpeg_whose_entropy_data_runs_out_before_its_declared_size_is_refused(tmp_path, progressive, side):
+    buffer = io.BytesIO()  # 512 × 512 of real, high-quality data (~90 KB: enough bytes for the pixel rule)
+    Image.open(PHOTOS / "astronaut.jpg").convert("RGB").resize((512, 512)).save(
+        buffer, "JPEG", quality=95, progressive=progressive
+    )
+    data = bytearray(buffer.getvalue())
+    sof = data.index(b"\xff\xc2" if progressive else b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, 4000, 4000)  # the header now claims 4000 × 4000
+    path = tmp_path / "forged.jpg"
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnsupportedImage, match="truncated or corrupt"):
+        prepare(path, side)
+
+
+def test_the_strict_scaled_decode_matches_pillows():
+    data = (PHOTOS / "astronaut_dslr_4500x3000.jpg").read_bytes()
+    ours = Image.open(io.BytesIO(prepare(data, 1024).copy.data)).convert("RGB")
+    pillow = Image.open(io.BytesIO(data))
+    pillow.draft("RGB", (1024, 682))
+    pillow = pillow.convert("RGB")
+    assert ours.size == pillow.size == (1125, 750)
+    difference = [abs(a - b) for a, b in zip(ours.tobytes()[::997], pillow.tobytes()[::997], strict=True)]
+    assert sum(difference) / len(difference) < 3  # only the provider copy's JPEG generation apart
+
+
 def test_truncated_jpeg_is_refused(tmp_path):
     path = tmp_path / "cut.jpg"
     path.write_bytes((PHOTOS / "astronaut.jpg").read_bytes()[:20000])

@@ -49,6 +49,16 @@ async def test_expired_result_is_410_even_while_the_file_exists(svc):
     assert (svc.media / (await svc.job(job_id)).result_path).exists()
 
 
+async def test_a_result_whose_file_is_missing_is_410_and_logged(svc):
+    await svc.slot("slot-001", "local")
+    r = svc.post("slot-001")
+    job_id = r.headers["x-job-id"]
+    (svc.media / (await svc.job(job_id)).result_path).unlink()  # gone by hand, not by the cleanup
+    gone = httpx.get(r.headers["x-result-url"].replace("/r/", "/public/results/"))
+    assert gone.status_code == 410 and gone.json()["failure_reason"] == "result_expired"
+    assert any("result.file_missing" in line and job_id in line for line in svc.log_path.read_text().splitlines())
+
+
 async def test_cleanup_dry_run_reports_and_real_run_deletes(svc):
     await svc.slot("slot-001", "local")
     r = svc.post("slot-001")

@@ -4,6 +4,7 @@ import errno
 import io
 from dataclasses import dataclass
 
+import structlog
 from PIL import Image
 
 from photochanger import urls
@@ -14,6 +15,8 @@ from photochanger.imaging import EXTENSION_BY_MIME, encode
 from photochanger.jobs import service as jobs
 from photochanger.jobs.schemas import JOB_ID
 from photochanger.storage import StoredObject, thumbnail_path
+
+log = structlog.get_logger("photochanger.results")
 
 THUMBNAIL_SIDE = 320  # pixels
 
@@ -67,7 +70,8 @@ def _make_thumbnail(data: bytes) -> bytes:
 async def find_result(ctx: AppContext, job_id: str) -> ResultFile:
     """The result of ``job_id``. Raises :class:`ApiError` 404 ``result_not_found`` (also when an
     admin hid it), 410 ``result_expired`` (past ``result_expires_at`` even if the file is still
-    there) or 503 ``storage_unavailable`` (the media store cannot be reached)."""
+    there, or recorded but missing from the store: logged as ``result.file_missing``) or 503
+    ``storage_unavailable`` (the media store cannot be reached)."""
     not_found = ApiError(
         404, "result_not_found", "no result for this job", job_id=job_id if JOB_ID.match(job_id) else None
     )
@@ -80,8 +84,9 @@ async def find_result(ctx: AppContext, job_id: str) -> ResultFile:
         found = await ctx.store.stat(job.result_path)
     except OSError as exc:
         raise ApiError.storage_unavailable() from exc
-    if found is None:
-        raise not_found
+    if found is None:  # recorded but gone from the store (deleted by hand, a restored backup without media)
+        log.warning("result.file_missing", job_id=job_id, path=job.result_path)
+        raise ApiError(410, "result_expired", "this result is no longer kept", job_id=job_id)
     stamp = job.received_at.strftime("%Y%m%d-%H%M%S")
     filename = f"photochanger-{job.slot_id}-{stamp}-{job.id[:8]}{EXTENSION_BY_MIME[job.result_mime]}"
     return ResultFile(job.result_path, found, job.result_mime, filename)
