@@ -400,12 +400,13 @@ async def _generate(
             copies[route.input_side] = InputImage(other.copy.data, other.copy.mime)
         return copies[route.input_side]
 
+    try:  # read before the wait for a place: a template deleted meanwhile does not fail this photo
+        templates = [InputImage(data, row.mime, row.role) for row, data in await slots.load_templates(ctx.store, slot)]
+    except OSError as exc:
+        raise ApiError.storage_unavailable(f"the slot's templates could not be read ({_os_reason(exc)})") from exc
     try:
         async with ctx.admission.hold(limits, job.job_id, job.deadline, primary.typical) as admitted:
             job.queue_ms = int(admitted.queue_seconds * 1000)
-            templates = [
-                InputImage(data, row.mime, row.role) for row, data in await slots.load_templates(ctx.store, slot)
-            ]
             expires = job.received_at + timedelta(seconds=job.runtime.sync_response_seconds)
             outcome = await run_routes(
                 routes,

@@ -5,6 +5,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
+import structlog
+
 from photochanger import faces, urls
 from photochanger.db import Database, utcnow
 from photochanger.imaging import EXTENSION_BY_MIME, check_image_bytes
@@ -23,6 +25,7 @@ from photochanger.slots.schemas import (
 )
 from photochanger.storage import MediaStore
 
+log = structlog.get_logger("photochanger.slots")
 TEMPLATE_CACHE_ENTRIES = 64  # template files kept in memory (each at most the upload limit)
 _template_bytes: dict[str, bytes] = {}  # media path → bytes; paths are never reused
 
@@ -235,15 +238,20 @@ async def template_file(db: Database, slot_id: str, template_id: str) -> tuple[s
 async def load_templates(store: MediaStore, slot: SlotView) -> list[tuple[TemplateView, bytes]]:
     """The templates of ``slot`` (as read with it: no second query) with their bytes, for a
     provider call. A template's file never changes (a new upload is a new path), so its bytes are
-    kept in memory after the first read: no store round trip per photo. Raises :class:`OSError`
-    when the store fails."""
+    kept in memory after the first read: no store round trip per photo. A template deleted since
+    ``slot`` was read (its file gone) is left out, as if deleted before the photo came: logged
+    ``template.gone``. Raises :class:`OSError` when the store fails."""
     loaded = []
     for row in slot.templates:
         if row.path is None:
             continue
         data = _template_bytes.get(row.path)
         if data is None:
-            data = await store.get(row.path)
+            try:
+                data = await store.get(row.path)
+            except FileNotFoundError:
+                log.warning("template.gone", slot_id=slot.id, template_id=row.id)
+                continue
             while len(_template_bytes) >= TEMPLATE_CACHE_ENTRIES:
                 _template_bytes.pop(next(iter(_template_bytes)))  # the oldest first
             _template_bytes[row.path] = data
