@@ -40,3 +40,41 @@ def test_serve_refuses_to_start_with_a_clear_message(tmp_path):
     )
     assert done.returncode == 2
     assert "PHOTOCHANGER_SECRET_KEY" in done.stderr and "placeholder" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("MAX_UPLOAD_MB", "inf", "finite"),
+        ("MAX_UPLOAD_MB", "nan", "finite"),
+        ("PUBLIC_BASE_URL", "booth.example.com", "http:// or https://"),
+        ("PUBLIC_BASE_URL", "javascript:alert(1)", "http:// or https://"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.1, not-an-ip", "not an IP address"),
+        ("GEMINI_BASE_URL", "garbage", "http:// or https://"),
+        ("OPENAI_BASE_URL", "ftp://example.com", "http:// or https://"),
+        ("LOG_LEVEL", "LOUD", "one of DEBUG"),
+        ("DATABASE_URL", "not a url", "not a database URL"),
+        ("DATABASE_URL", "mysql://u@h/db", "drivers"),
+        ("DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:9/none", "cannot connect"),
+        ("DATA_DIR", "/proc/photochanger", "cannot be used"),
+        ("KEY_ASIDE_SECONDS", "0", "greater than or equal to 10"),
+        ("INGEST_PASSWORD", " padded ", "leading or trailing spaces"),
+    ],
+)
+def test_each_bad_setting_exits_2_naming_the_variable_without_a_traceback(tmp_path, variable, value, reason):
+    from typer.testing import CliRunner
+
+    from photochanger.cli import app
+
+    env = {"PHOTOCHANGER_DATA_DIR": str(tmp_path / "data"), f"PHOTOCHANGER_{variable}": value}
+    done = CliRunner().invoke(app, ["serve", "--port", "9"], env=env)  # in process: a start costs no import
+    assert done.exit_code == 2 and not isinstance(done.exception, Exception), done.output
+    assert f"PHOTOCHANGER_{variable}" in done.stderr and reason in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("password", ["changethis", " padded ", "abc"])
+def test_every_way_to_set_the_ingest_password_has_the_same_rules(password):
+    from photochanger.settings.schemas import SettingsUpdate
+
+    with pytest.raises(ValidationError):
+        SettingsUpdate(ingest_password=password)

@@ -13,7 +13,8 @@ import typer
 import uvicorn
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from photochanger.app import create_app
 from photochanger.auth import service as auth
@@ -52,7 +53,8 @@ T = TypeVar("T")
 def _run(work: Callable[[AppContext], Awaitable[T]]) -> T:
     """Migrate, then run ``work`` with a fresh context; closes the database afterwards."""
     config = _config()
-    config.ensure_data_dir()
+    _usable_data_dir(config)
+    _connectable(config)
     upgrade(config.resolved_database_url)
 
     async def main() -> T:
@@ -80,6 +82,38 @@ def _config() -> Config:
         raise
 
 
+def _usable_data_dir(config: Config) -> None:
+    """``DATA_DIR`` created and writable, or exit 2 naming it."""
+    try:
+        config.ensure_data_dir()
+    except OSError as exc:
+        _fail(f"PHOTOCHANGER_DATA_DIR: {config.data_dir} cannot be used: {os.strerror(exc.errno or 5)}")
+
+
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def _connectable(config: Config) -> None:
+    """The database answers ``SELECT 1`` within :data:`CONNECT_TIMEOUT_SECONDS`, or exit 2 naming
+    ``PHOTOCHANGER_DATABASE_URL`` (or ``DATA_DIR`` for the default SQLite file) with the reason."""
+
+    async def probe() -> None:
+        db = Database(config.resolved_database_url)
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS), db.transaction() as session:
+                await session.execute(text("SELECT 1"))
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(probe())
+    except (DBAPIError, TimeoutError, OSError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        name = "PHOTOCHANGER_DATABASE_URL" if config.database_url else "PHOTOCHANGER_DATA_DIR"
+        _fail(f"{name}: cannot connect to the database: {reason[:300]}")
+
+
 def _fail(message: str) -> None:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
@@ -101,12 +135,13 @@ def serve(
     config = _config()
     if workers > 1 and not config.resolved_database_url.startswith("postgresql"):
         _fail("--workers needs PostgreSQL: on SQLite in-flight places are counted in one process's memory")
-    config.ensure_data_dir()
+    _usable_data_dir(config)
     server_lock = _one_server_per_sqlite_file(config)  # held until this process exits
+    _connectable(config)
     try:
         upgrade_in_child(config.resolved_database_url)  # the server itself never loads Alembic
     except MigrationFailed as exc:
-        _fail(f"the database could not be migrated: {exc}")
+        _fail(f"PHOTOCHANGER_DATABASE_URL: the database could not be migrated: {exc}")
 
     async def prepare() -> tuple[str | None, tuple[str, str] | None]:
         ctx = AppContext.create(config)
@@ -190,7 +225,8 @@ def _write_private(path: Path, text: str) -> Path:
 def migrate() -> None:
     """Create or upgrade the database schema (Alembic)."""
     config = _config()
-    config.ensure_data_dir()
+    _usable_data_dir(config)
+    _connectable(config)
     upgrade(config.resolved_database_url)
     typer.echo("database is up to date")
 

@@ -4,12 +4,16 @@ Values that operators change at run time (ingest password, sync deadline, result
 database (see :mod:`photochanger.settings`); the environment only seeds them on first start.
 """
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from photochanger.keyfiles import load_or_create
 
@@ -18,15 +22,37 @@ MIN_JWT_SECRET_BYTES = 32
 PLACEHOLDERS = frozenset({"changethis", "changeme", "change-me", "secret", "password", "test", "example", "default"})
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
 def _refuse_placeholder(value: str, name: str) -> None:
     if value.strip().lower() in PLACEHOLDERS:
         raise ValueError(f"{name} is a placeholder ({value!r}); set a real secret")
 
 
+def check_ingest_password(value: str, name: str = "the ingest password") -> str:
+    """The one rule for an ingest password, however it is set (environment, API, CLI): 4–128
+    characters, no leading or trailing spaces, not a placeholder. Raises ``ValueError``."""
+    if not MIN_INGEST_PASSWORD <= len(value) <= 128 or value != value.strip():
+        raise ValueError(f"{name} must be {MIN_INGEST_PASSWORD}–128 characters without leading or trailing spaces")
+    _refuse_placeholder(value, name)
+    return value
+
+
+def check_http_url(value: str) -> str:
+    """``value`` when it is an absolute ``http://`` or ``https://`` URL with a host and no spaces.
+    Raises ``ValueError`` (``javascript:…``, ``booth.example.com`` without a scheme, ``http://``)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError(f"must be an http:// or https:// URL with a host, not {value[:80]!r}")
+    return value
+
+
 class Config(BaseSettings):
     """Environment configuration. Sizes are bytes, times seconds unless the name says otherwise."""
 
-    model_config = SettingsConfigDict(env_prefix="PHOTOCHANGER_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PHOTOCHANGER_", env_file=".env", extra="ignore", allow_inf_nan=False)
 
     data_dir: Path = Field(Path("./var"), description="Holds the SQLite file and, by default, media/.")
     database_url: str | None = Field(None, description="SQLAlchemy async URL; default sqlite+aiosqlite in DATA_DIR.")
@@ -48,7 +74,7 @@ class Config(BaseSettings):
     ingest_password: str | None = Field(None, description="Initial ingest password (seed only).")
     sync_response_seconds: int = Field(48, ge=10, le=60, description="Initial sync deadline (seed only).")
     result_ttl_hours: int = Field(168, ge=1, le=720, description="Initial result TTL (seed only).")
-    max_upload_mb: float = Field(20, gt=0, description="Default ingest upload limit, per slot overridable.")
+    max_upload_mb: float = Field(20, gt=0, le=1024, description="Default ingest upload limit, per slot overridable.")
     slot_max_in_flight: int = Field(4, ge=1, description="Default in-flight ingests per slot.")
     provider_max_in_flight: int = Field(32, ge=1, description="In-flight ingests per provider (seed only).")
     provider_image_max_side: int | None = Field(
@@ -66,7 +92,7 @@ class Config(BaseSettings):
     attempt_timeout_floor_seconds: float = Field(
         10, ge=1, le=60, description="Lowest attempt timeout when a later route could answer instead."
     )
-    key_aside_seconds: float = Field(600, ge=0, description="How long a refused API key is set aside.")
+    key_aside_seconds: float = Field(600, ge=10, description="How long a refused API key is set aside (at least 10 s).")
     cleanup_interval_seconds: int = Field(600, ge=10, description="Period of the background cleanup.")
     jwt_secret: str | None = Field(None, description="HS256 signing key; default generated into DATA_DIR.")
     secret_key: str | None = Field(None, description="Fernet key for stored provider keys; default generated.")
@@ -114,18 +140,48 @@ class Config(BaseSettings):
         description="A provider answer over this size is cut off (failed attempt, unexpected_response).",
     )
     turbotext_poll_seconds: float = Field(2.0, ge=0.1, le=10, description="Interval of get_result polls.")
-    log_level: str = "INFO"
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
 
     @field_validator("ingest_password")
     @classmethod
     def _ingest_password_rules(cls, value: str | None) -> str | None:
-        if value is None:
+        return None if value is None else check_ingest_password(value, "INGEST_PASSWORD")
+
+    @field_validator("public_base_url", "gemini_base_url", "openai_base_url", "turbotext_base_url", "s3_endpoint_url")
+    @classmethod
+    def _url_rules(cls, value: str | None) -> str | None:
+        return check_http_url(value.strip()) if value and value.strip() else None
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _forwarded_rules(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8, *)") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_rules(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, not {value[:40]!r}")
+        return value.strip().upper()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_rules(cls, value: str | None) -> str | None:
+        if not value:
             return None
-        if not MIN_INGEST_PASSWORD <= len(value) <= 128 or value != value.strip():
-            raise ValueError(
-                f"INGEST_PASSWORD must be {MIN_INGEST_PASSWORD}–128 characters without leading or trailing spaces"
-            )
-        _refuse_placeholder(value, "INGEST_PASSWORD")
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("is not a database URL (e.g. postgresql+asyncpg://user:pass@host/db)") from None
+        if url.drivername not in DATABASE_DRIVERS:
+            raise ValueError(f"must use one of the drivers {', '.join(DATABASE_DRIVERS)}, not {url.drivername!r}")
         return value
 
     @field_validator("media_url")
@@ -188,8 +244,12 @@ class Config(BaseSettings):
         return load_or_create(self.data_dir / "secret.key", self.secret_key, lambda: Fernet.generate_key().decode())
 
     def ensure_data_dir(self) -> None:
-        """Create ``DATA_DIR`` if missing (the default SQLite file lives there)."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """Create ``DATA_DIR`` if missing (owner only: it holds the SQLite file and the secrets) and
+        prove it takes a file. Raises ``OSError``."""
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = self.data_dir / ".write-probe"
+        probe.write_bytes(b"ok")
+        probe.unlink()
 
     @property
     def provider_max_answer_bytes(self) -> int:

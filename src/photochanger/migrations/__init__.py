@@ -39,9 +39,10 @@ def upgrade_in_child(database_url: str) -> None:
     holds Alembic and Mako in memory (about 11 MiB). Raises :class:`MigrationFailed`."""
     script = "import os; from photochanger.migrations import upgrade; upgrade(os.environ['PHOTOCHANGER_MIGRATE_URL'])"
     env = {**os.environ, "PHOTOCHANGER_MIGRATE_URL": database_url}  # not in argv: a password stays out of `ps`
-    done = subprocess.run([sys.executable, "-c", script], env=env, check=False)
-    if done.returncode != 0:
-        raise MigrationFailed(f"migration exited with code {done.returncode}")
+    done = subprocess.run([sys.executable, "-c", script], env=env, check=False, capture_output=True, text=True)
+    if done.returncode != 0:  # the last line of the child's traceback says why
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        raise MigrationFailed(lines[-1][:300] if lines else f"migration exited with code {done.returncode}")
 
 
 async def upgrade_async(database_url: str, revision: str = "head") -> None:

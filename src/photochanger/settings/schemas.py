@@ -5,6 +5,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from photochanger.config import check_ingest_password
+
+#: An ingest password as an admin sets it: the same rule as ``PHOTOCHANGER_INGEST_PASSWORD``.
+NewIngestPassword = Annotated[str, AfterValidator(check_ingest_password)]
+
 
 def _http_url(value: str | None) -> str | None:
     if not value:
@@ -63,7 +68,7 @@ class SettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ingest_password: str | None = Field(None, min_length=4, max_length=128)
+    ingest_password: NewIngestPassword | None = Field(None, min_length=4, max_length=128)
     sync_response_seconds: int | None = Field(None, ge=10, le=60)
     result_ttl_hours: int | None = Field(None, ge=1, le=720)
     slot_max_in_flight: int | None = Field(None, ge=1, le=64)

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable
 
 from cryptography.fernet import Fernet, InvalidToken
+from pydantic import TypeAdapter
 
 from photochanger.config import Config
 from photochanger.db import Database, utcnow
@@ -16,6 +17,7 @@ from photochanger.providers.registry import PROVIDERS_WITH_KEYS, environment_key
 from photochanger.settings import repository
 from photochanger.settings.schemas import (
     SETTING_KEYS,
+    NewIngestPassword,
     ProviderKeyView,
     RuntimeSettings,
     SettingsUpdate,
@@ -78,6 +80,8 @@ async def set_value(db: Database, key: str, raw: str) -> RuntimeSettings:
     ``pydantic.ValidationError`` for a bad value). Returns the settings after the change."""
     if key not in SETTING_KEYS:
         raise KeyError(f"unknown setting {key!r}; known: {', '.join(SETTING_KEYS)}")
+    if key == "ingest_password":  # the rule of every way a password is set (raises ValidationError)
+        TypeAdapter(NewIngestPassword).validate_python(raw)
     async with db.transaction() as session:
         current = _runtime(await repository.get_all(session))
         updated = current.model_validate({**current.model_dump(), key: raw})
