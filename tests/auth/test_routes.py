@@ -1,7 +1,7 @@
 """Login, bearer tokens, logout and throttling over HTTP."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import jwt
@@ -133,3 +133,27 @@ async def test_a_token_issued_in_the_same_second_as_a_password_change_is_revoked
     await auth.set_password(service.db, user, "second-password")  # well within the same second
     answer = httpx.get(f"{service.base_url}/api/slots", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 401  # iat and the change compared at full precision, not whole seconds
+
+
+async def test_revocation_and_lock_outs_do_not_depend_on_the_clock_running_forward(service):
+    from sqlalchemy import update
+
+    from photochanger.auth.models import Admin, LoginFailure
+
+    user = f"c{uuid.uuid4().hex[:8]}"
+    await auth.create_admin(service.db, user, "first-password")
+    await auth.set_password(service.db, user, "second-password")
+    ahead = datetime.now(UTC) + timedelta(hours=1)
+    async with service.db.transaction() as session:  # the change was made while the clock ran an hour fast
+        await session.execute(update(Admin).where(Admin.username == user).values(password_changed_at=ahead))
+    token = service.login(user, "second-password").json()["access_token"]  # NTP has stepped the clock back
+    answer = httpx.get(f"{service.base_url}/api/slots", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text  # a token of the current generation is valid
+    ip = f"10.77.{uuid.uuid4().int % 250}.9"
+    if service.db.engine.dialect.name == "postgresql":  # failures in the database, dated by the fast clock
+        async with service.db.transaction() as session:
+            session.add_all(LoginFailure(username=user, ip=ip, at=ahead) for _ in range(20))
+    assert service.login(user, "second-password", ip=ip).status_code == 200  # no lock-out past its Retry-After
+    await auth.set_password(service.db, user, "third-password")
+    revoked = httpx.get(f"{service.base_url}/api/slots", headers={"Authorization": f"Bearer {token}"})
+    assert revoked.status_code == 401  # the next generation: every earlier token revoked

@@ -9,7 +9,8 @@ from photochanger.db import Base, UtcDateTime
 
 
 class Admin(Base):
-    """An admin account; ``password_hash`` is an argon2id hash (argon2-cffi)."""
+    """An admin account; ``password_hash`` is an argon2id hash (argon2-cffi). A token is valid only
+    in the ``session_generation`` it was issued in (a password change starts the next one)."""
 
     __tablename__ = "admins"
 
@@ -19,6 +20,8 @@ class Admin(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # +1 at each password change; a token carries the generation it was issued in ("gen")
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 

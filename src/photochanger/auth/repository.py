@@ -50,10 +50,12 @@ async def remove_failure(session: AsyncSession, failure_id: int) -> None:
 
 
 async def failures_since(
-    session: AsyncSession, ip: str, since: datetime, username: str | None = None
+    session: AsyncSession, ip: str, since: datetime, until: datetime, username: str | None = None
 ) -> list[datetime]:
-    """Times of the failed logins from ``ip`` (of ``username`` only, if given) since ``since``, oldest first."""
-    query = select(LoginFailure.at).where(LoginFailure.ip == ip, LoginFailure.at >= since)
+    """Times of the failed logins from ``ip`` (of ``username`` only, if given) from ``since`` to
+    ``until``, oldest first. Failures dated after ``until`` (recorded before the clock was stepped
+    back) are not counted: a lock-out never outlasts its ``Retry-After``."""
+    query = select(LoginFailure.at).where(LoginFailure.ip == ip, LoginFailure.at >= since, LoginFailure.at <= until)
     if username is not None:
         query = query.where(LoginFailure.username == username)
     return list(await session.scalars(query.order_by(LoginFailure.at)))

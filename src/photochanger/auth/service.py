@@ -110,6 +110,7 @@ async def set_password(db: Database, username: str, password: str) -> None:
             raise AccountError(f"no admin {username!r}")
         admin.password_hash = HASHER.hash(password)
         admin.password_changed_at = utcnow()
+        admin.session_generation = (admin.session_generation or 0) + 1  # every earlier token is revoked
 
 
 async def set_active(db: Database, username: str, active: bool) -> None:
@@ -163,8 +164,8 @@ async def login(
     async with db.transaction() as session:
         await repository.lock_login_ip(session, ip)
         attempt = await repository.add_failure(session, username, ip, now)
-        pair = await repository.failures_since(session, ip, since, username)
-        from_ip = await repository.failures_since(session, ip, since)
+        pair = await repository.failures_since(session, ip, since, now, username)
+        from_ip = await repository.failures_since(session, ip, since, now)
         admin = await repository.get_admin(session, username)
     if len(pair) > MAX_FAILURES or len(from_ip) > MAX_IP_FAILURES:
         async with db.transaction() as session:
@@ -230,7 +231,7 @@ async def _logged_in(db: Database, secret: str, ttl: timedelta, admin: Admin, pa
         if new_hash:
             stored.password_hash = new_hash
     log.info("auth.login.success", username=admin.username, ip=ip)
-    return issue_token(secret, admin.username, ttl)
+    return issue_token(secret, admin.username, ttl, stored.session_generation or 0)
 
 
 _POOL = WorkerPool("argon2", HASH_WORKERS, HASH_QUEUE)
@@ -266,12 +267,12 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def issue_token(secret: str, username: str, ttl: timedelta) -> TokenResponse:
-    """A JWT (HS256) with ``sub``, ``iat`` (seconds with microseconds: RFC 7519 NumericDate allows
-    fractions, so a token issued just before a password change in the same second is revoked),
-    ``exp`` and a random ``jti``."""
+def issue_token(secret: str, username: str, ttl: timedelta, generation: int = 0) -> TokenResponse:
+    """A JWT (HS256) with ``sub``, ``iat``, ``exp``, a random ``jti`` and ``gen``: the account's
+    session generation (revocation by a password change does not read the clock, so a clock that
+    NTP steps back revokes nothing it should not)."""
     now = utcnow()
-    claims = {"sub": username, "iat": now.timestamp(), "exp": now + ttl, "jti": uuid.uuid4().hex}
+    claims = {"sub": username, "iat": now.timestamp(), "exp": now + ttl, "jti": uuid.uuid4().hex, "gen": generation}
     return TokenResponse(
         access_token=jwt.encode(claims, secret, algorithm=ALGORITHM), expires_in=int(ttl.total_seconds())
     )
@@ -281,7 +282,12 @@ async def authenticate(db: Database, secret: str, token: str) -> Session:
     """The session of a bearer token. Raises :class:`AuthError` ``invalid_token`` (bad signature,
     expired, malformed), ``revoked`` (logged out or password changed) or ``disabled``."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "iat", "exp", "jti"]})
+        claims = jwt.decode(  # iat is not checked against the clock: after a step back it is "in the future"
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "iat", "exp", "jti"], "verify_iat": False},
+        )
     except jwt.PyJWTError:
         raise AuthError("invalid_token") from None
     async with db.transaction() as session:
@@ -289,7 +295,7 @@ async def authenticate(db: Database, secret: str, token: str) -> Session:
         admin = await repository.get_admin(session, claims["sub"])
     if admin is None or not admin.is_active:
         raise AuthError("disabled")
-    if revoked or claims["iat"] < admin.password_changed_at.timestamp():
+    if revoked or claims.get("gen", 0) != (admin.session_generation or 0):
         raise AuthError("revoked")
     return Session(admin.username, claims["jti"], datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo))
 
