@@ -55,6 +55,9 @@ class RecordedRequest:
     parts: list = field(default_factory=list)  # ("image", mime, bytes) | ("text", str)
 
 
+HANG_MARK = "[model hangs on this prompt]"  # a prompt containing it is never answered
+
+
 def _b64decode(data: str) -> bytes:
     padded = data + "=" * (-len(data) % 4)
     return base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
@@ -98,6 +101,8 @@ class FakeGemini(ScriptedFake):
         if problem:
             return _status(400, "INVALID_ARGUMENT", problem)
         scenario = self.next_scenario()
+        if any(part[0] == "text" and HANG_MARK in part[1] for part in recorded.parts):
+            scenario = "hang"  # this prompt makes the model hang (whatever the script says)
         await asyncio.sleep(3600 if scenario == "hang" else self.latency)
         if scenario.startswith("garbage_"):
             return garbage(scenario.removeprefix("garbage_"), GEMINI_GARBAGE)

@@ -112,3 +112,40 @@ async def test_openai_as_a_fallback_route_when_gemini_blocks(svc, fake_gemini, f
     slot_stats = svc.api.get("/api/stats/overview", params={"window": "1h"}).json()["slots"]["slot-005"]
     assert slot_stats["fallbacks"] >= 1 and slot_stats["estimated_cost_usd"] > 0
     assert fake_openai.requests[0].fields["prompt"] == PROMPT
+
+
+async def test_with_a_hung_primary_every_guest_after_the_first_is_answered_at_once(svc, fake_gemini):
+    import time
+
+    await svc.setting("sync_response_seconds", 20)
+    await svc.slot("slot-004", "gemini", prompt=PROMPT, settings={"model": "gemini-2.5-flash-image"}, fallbacks=LOCAL)
+    fake_gemini.reset(default="hang")
+    first = svc.post("slot-004")
+    assert first.status == 200 and first.headers["x-photochanger-fallback"] == "route"
+    later, until = [], time.monotonic() + 14  # back to back, past two probe intervals (5 s in tests)
+    while time.monotonic() < until:
+        answer = svc.post("slot-004")
+        assert answer.status == 200
+        later.append(round(answer.elapsed, 2))
+    assert max(later) <= 3, later  # a probe of the hung route never holds a guest
+    assert len(fake_gemini.requests) <= 4  # the first guest, then at most one probe per interval
+
+
+async def test_one_slots_slow_prompt_does_not_close_the_model_for_another_slot(svc, fake_gemini):
+    from tests.fakes.gemini import HANG_MARK
+
+    await svc.setting("sync_response_seconds", 15)
+    model = {"model": "gemini-2.5-flash-image"}
+    await svc.slot("slot-005", "gemini", prompt=f"{PROMPT} {HANG_MARK}", settings=model, fallbacks=LOCAL, hedging="off")
+    await svc.slot("slot-006", "gemini", prompt=PROMPT, settings=model, fallbacks=LOCAL, hedging="off")
+    fake_gemini.reset()
+    slow = svc.post("slot-005")  # the whole attempt timeout, then local
+    assert slow.status == 200 and slow.headers["x-photochanger-fallback"] == "route"
+    for _ in range(5):
+        healthy = svc.post("slot-006")
+        assert healthy.status == 200 and "x-photochanger-fallback" not in healthy.headers  # from its primary
+        again = svc.post("slot-005")
+        assert again.status == 200 and again.elapsed < 3  # the slow slot goes to local at once
+    circuits = {c["route_key"]: c["state"] for c in svc.api.get("/api/routes").json()["routes"]}
+    assert circuits.get("gemini:gemini-2.5-flash-image", "closed") == "closed"
+    assert circuits["gemini:gemini-2.5-flash-image@slot-005"] == "open"

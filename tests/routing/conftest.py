@@ -81,9 +81,10 @@ def route(
     typical: float = 1.0,
     attempt_timeout: float = 10.0,
     hedge_after: float | None = None,
+    scope: str | None = None,
 ) -> Route:
-    """A route over ``provider`` with explicit timing (seconds)."""
-    return Route(index, provider, NoSettings(), "prompt", typical, attempt_timeout, hedge_after)
+    """A route over ``provider`` with explicit timing (seconds), for the slot ``scope``."""
+    return Route(index, provider, NoSettings(), "prompt", typical, attempt_timeout, hedge_after, scope=scope)
 
 
 class Harness:

@@ -115,7 +115,10 @@ async def test_hedging_starts_the_next_route_beside_a_slow_one_and_the_first_suc
     outcomes = sorted((a.route_index, a.outcome) for a in result.attempts)
     assert outcomes == [(0, "cancelled"), (1, "success")]
     state = (await h.health.snapshot(["gemini:m1"]))["gemini:m1"]
-    assert state.failures == 1 and state.state == "closed"  # a lost hedge counts against the slow route
+    assert state.state == "half_open"  # a lost hedge: no guest goes there until the probe has answered
+    await h.health.drain()
+    assert len(primary.calls) == 2  # the probe: slow (8 s) but within its attempt timeout…
+    assert (await h.health.snapshot(["gemini:m1"]))["gemini:m1"].state == "closed"  # …so guests go back
 
 
 async def test_a_fast_primary_is_not_hedged():
@@ -225,3 +228,53 @@ async def test_no_image_on_the_last_route_is_tried_a_bounded_number_of_times():
     with pytest.raises(RunFailed) as failed:
         await run_routes([route(provider)], h.context(48))
     assert len(provider.calls) == 8 and failed.value.failure.kind is FailureKind.NO_IMAGE
+
+
+async def test_one_slots_slow_prompt_opens_only_that_slots_circuit_of_the_route():
+    h = Harness(probe_interval=30)
+    slow = ScriptedProvider("gemini", default=Step(None))  # slot A's prompt makes the model hang
+    fast = ScriptedProvider("gemini", default=Step(2.0))  # the same model for slot B answers
+    local = ScriptedProvider("local", default=Step(0.3))
+    slot_a = [route(slow, attempt_timeout=12, scope="slot-a"), route(local, 1, typical=0.3, scope="slot-a")]
+    slot_b = [route(fast, attempt_timeout=12, scope="slot-b"), route(local, 1, typical=0.3, scope="slot-b")]
+    assert (await run_routes(slot_a, h.context())).route.index == 1  # slot A's first guest waits 12 s
+    for _ in range(20):  # every guest of slot B still gets the primary; slot A's go to local at once
+        assert (await run_routes(slot_b, h.context())).route.index == 0
+        start = h.now()
+        assert (await run_routes(slot_a, h.context())).route.index == 1 and h.now() - start == pytest.approx(0.3)
+    await h.health.drain()
+    states = await h.health.snapshot(["gemini:m1", "gemini:m1@slot-a", "gemini:m1@slot-b"])
+    assert [states[k].state for k in states] == ["closed", "open", "closed"]
+
+
+async def test_a_hung_provider_opens_the_route_after_full_timeouts_from_two_slots():
+    h = Harness(probe_interval=30)
+    hung = ScriptedProvider("gemini", default=Step(None))
+    local = ScriptedProvider("local", default=Step(0.3))
+    slots = {s: [route(hung, attempt_timeout=12, scope=s), route(local, 1, typical=0.3, scope=s)] for s in "abc"}
+    await run_routes(slots["a"], h.context())  # the first guest (slot a) waits the attempt timeout
+    await run_routes(slots["b"], h.context())  # the second (slot b) too: now the route itself is open
+    assert (await h.health.snapshot(["gemini:m1"]))["gemini:m1"].state == "open"
+    start = h.now()
+    result = await run_routes(slots["c"], h.context())  # a third slot never waits on it
+    assert result.route.index == 1 and h.now() - start == pytest.approx(0.3)
+    assert len(hung.calls) == 2
+
+
+async def test_a_hung_primary_behind_a_hedge_costs_one_guest_the_hedge_delay_not_one_per_guest():
+    h = Harness(probe_interval=30)
+    primary = ScriptedProvider("gemini", default=Step(None))
+    local = ScriptedProvider("local", default=Step(0.3))
+    routes = [route(primary, hedge_after=6.0, attempt_timeout=12, scope="s"), route(local, 1, typical=0.3, scope="s")]
+    start = h.now()
+    await run_routes(routes, h.context())
+    assert h.now() - start == pytest.approx(6.3)  # the first guest: hedge delay, then local
+    waits = []
+    for _ in range(40):  # back to back for a minute
+        start = h.now()
+        await run_routes(routes, h.context())
+        waits.append(h.now() - start)
+        await _sleep(1.2)
+    assert max(waits) == pytest.approx(0.3)  # nobody else waits on the hung route, probes included
+    await h.health.drain()
+    assert 2 <= len(primary.calls) <= 4  # the first guest's, then one probe per 30 s interval

@@ -29,6 +29,7 @@ from photochanger.routing.breaker import (
     after_failure,
     after_success,
     claim_probe,
+    suspect,
 )
 from photochanger.routing.models import RouteStateRow
 
@@ -89,7 +90,15 @@ class MemoryStateStore:
 
 
 def _state(row: RouteStateRow) -> BreakerState:
-    return BreakerState(row.route_key, row.state, row.failures, row.changed_at, row.probe_at, row.reason)  # type: ignore[arg-type]
+    return BreakerState(
+        row.route_key,
+        row.state,  # type: ignore[arg-type]
+        row.failures,
+        row.changed_at,
+        row.probe_at,
+        row.reason,
+        row.slow_scope,
+    )
 
 
 class DatabaseStateStore:
@@ -127,6 +136,7 @@ class DatabaseStateStore:
                         changed_at=new.changed_at,
                         probe_at=new.probe_at,
                         reason=new.reason,
+                        slow_scope=new.slow_scope,
                     ),
                 )
             return old, new
@@ -175,10 +185,16 @@ class RouteHealth:
         return await self.store.load_all()
 
     async def record(
-        self, route_key: str, failure: ProviderFailure | None, *, outage: bool = False, full_timeout: bool = False
+        self,
+        route_key: str,
+        failure: ProviderFailure | None,
+        *,
+        outage: bool = False,
+        full_timeout: bool = False,
+        scope: str | None = None,
     ) -> BreakerState:
-        """Apply an attempt's outcome (``failure`` None = success); ``outage`` and ``full_timeout``
-        as in :func:`photochanger.routing.breaker.after_failure`. Returns the new state."""
+        """Apply an attempt's outcome (``failure`` None = success); ``outage``, ``full_timeout`` and
+        ``scope`` as in :func:`photochanger.routing.breaker.after_failure`. Returns the new state."""
         answered = failure is None or not outage  # a success, or an answer such as NO_IMAGE
         now = self.clock.now()
         if failure is None:
@@ -186,12 +202,19 @@ class RouteHealth:
         else:
             reason = f"{failure.kind}: {failure.code}"[:200]
             transition = partial(
-                after_failure, now=now, policy=self.policy, reason=reason, outage=outage, full_timeout=full_timeout
+                after_failure,
+                now=now,
+                policy=self.policy,
+                reason=reason,
+                outage=outage,
+                full_timeout=full_timeout,
+                scope=scope,
             )
         lock = self._locks.setdefault(route_key, asyncio.Lock())
         async with lock:  # one change of a route at a time from this process
             known = self._known.get(route_key)
-            if known is not None and known.state == "closed" and known.failures == 0 and answered:
+            unchanged = known is not None and known.state == "closed" and not known.failures and not known.slow_scope
+            if unchanged and answered:
                 return known  # nothing changes: no database round trip
             if known is not None and known.state == "open" and not answered:
                 return known  # already open (e.g. the rest of a wave that timed out together)
@@ -221,6 +244,19 @@ class RouteHealth:
             self._known[route_key] = claim_probe(previous, now)
             await self._notify(StateChange(previous, self._known[route_key]))
         return claimed
+
+    async def suspect(self, route_key: str) -> bool:
+        """Make a closed circuit half-open now, its probe claimed by this caller (across every
+        process); True when this call did (the caller then runs the probe)."""
+        try:
+            old, new = await self.store.change(route_key, partial(suspect, now=self.clock.now()))
+        except Exception:
+            log.exception("routing.suspect_failed", route=route_key)
+            return False
+        self._known[route_key] = new
+        if new.state != old.state:
+            await self._notify(StateChange(old, new))
+        return old.state == "closed" and new.state == "half_open"
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
         """Run ``coro`` in the background (a probe), keeping a reference until it ends."""

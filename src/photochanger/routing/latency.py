@@ -47,6 +47,7 @@ class RouteTiming:
     typical: float
     attempt_timeout: float
     hedge_after: float
+    p95: float | None = None  # of recent successes (the documented typical without history)
 
 
 def timing(stats: LatencyStats | None, documented: float, floor: float, override: float | None) -> RouteTiming:
@@ -59,7 +60,7 @@ def timing(stats: LatencyStats | None, documented: float, floor: float, override
         typical, timeout, hedge = documented, max(floor, NO_HISTORY_FACTOR * documented), documented
     if override:
         timeout = override
-    return RouteTiming(typical, timeout, min(hedge, timeout))
+    return RouteTiming(typical, timeout, min(hedge, timeout), hedge)
 
 
 class LatencyBook:

@@ -9,7 +9,8 @@ from photochanger.db import Base, UtcDateTime
 
 
 class RouteStateRow(Base):
-    """The circuit breaker of one route (``provider:model``); see :mod:`photochanger.routing.breaker`.
+    """The circuit breaker of one route (``provider:model``) or of one slot's use of it
+    (``provider:model@slot-004``); see :mod:`photochanger.routing.breaker`.
     Times are UTC."""
 
     __tablename__ = "route_states"
@@ -20,6 +21,7 @@ class RouteStateRow(Base):
     changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     probe_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reason: Mapped[str | None] = mapped_column(Text)
+    slow_scope: Mapped[str | None] = mapped_column(String(32))
 
 
 class InFlightPermit(Base):

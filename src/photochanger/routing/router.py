@@ -3,10 +3,13 @@
 For one photo, in order (every rule reads time from the deadline's :class:`~photochanger.clock.Clock`):
 
 1. **Circuits.** Routes whose circuit is open or half-open are skipped (recorded as ``skipped``,
-   ``circuit_open``): no guest waits on a route known to be failing. If the route's probe is due
-   it is claimed and run in the background with this photo (a *shadow* attempt whose answer is
-   discarded), so an open route costs at most one provider call per probe interval. If every
-   route is open the request fails at once (``unavailable``/``circuit_open``).
+   ``circuit_open``): no guest waits on a route known to be failing. Each route has two: its own
+   (``provider:model``, for an outage) and this slot's (``provider:model@slot``, for a prompt of
+   this slot that makes the model slow; see :mod:`photochanger.routing.breaker`). If a probe is
+   due it is claimed and run in the background with this photo (a *shadow* attempt whose answer
+   is discarded; the guest is answered by the next route at once), so an open circuit costs at
+   most one provider call per probe interval. If every route is open the request fails at once
+   (``unavailable``/``circuit_open``).
 2. **Budgets.** An attempt on a route with a later route gets ``min(remaining − margin − reserve,
    attempt_timeout)``: ``reserve`` keeps room for the fastest later route, ``attempt_timeout``
    follows the route's recent latency (:mod:`photochanger.routing.latency`). The last route gets
@@ -19,8 +22,9 @@ For one photo, in order (every rule reads time from the deadline's :class:`~phot
    ``MAX_TRIES`` on the last one.
 4. **Hedging.** When a route's ``hedge_after`` passes without an answer and the next route may be
    hedged to, the next route starts beside it; the first success answers and the other attempt is
-   cancelled (recorded as ``cancelled``; a hedge lost this way counts against the slow route's
-   circuit).
+   cancelled (recorded as ``cancelled``). A hedge lost this way makes the slot's circuit of the
+   slow route half-open at once and probes it in the background: a hung provider costs one guest
+   the hedge delay, not one per guest until a threshold; a merely slow answer closes it again.
 5. **Every answer is classified.** Any exception from a provider, and an image that
    ``finish`` cannot decode, becomes a failed attempt of class ``unexpected_response``.
 """
@@ -58,6 +62,10 @@ RESPONSE_MARGIN_SECONDS = 1.0  # kept back from the deadline to store and send t
 RETRY_HEADROOM_SECONDS = 2.0  # kept for a later route beyond its typical latency
 BACKOFF_SECONDS = (0.1, 0.5)  # jittered back-off after a server error or an unexpected answer
 TRIES_BEFORE_FALLBACK = 3  # tries on a route before a later route is tried
+# a timeout counts as a hang (a full timeout) when the attempt had its whole attempt timeout, or,
+# cut shorter by the deadline (or the floor made the timeout longer), at least this many times the
+# route's p95 (the attempt timeout's own factor, photochanger.routing.latency.TIMEOUT_FACTOR)
+HUNG_AFTER_P95 = 1.5
 MAX_TRIES = 8  # tries on the last route (NO_IMAGE is stochastic: worth several quick tries)
 
 
@@ -75,6 +83,8 @@ class Route:
     attempt_timeout: float
     hedge_after: float | None = None
     input_side: int | None = None  # long side (px) of the photo copy this route is sent; None: full size
+    scope: str | None = None  # the slot the route serves (its own circuit of the route)
+    p95: float | None = None  # seconds: p95 of recent successes (the documented typical without history)
 
     @property
     def model(self) -> str | None:
@@ -83,8 +93,40 @@ class Route:
 
     @property
     def key(self) -> str:
-        """``provider:model``: the unit of circuits and latency history."""
+        """``provider:model``: the unit of outage circuits and latency history."""
         return f"{self.provider.name}:{self.model or '-'}"
+
+    @property
+    def slot_key(self) -> str | None:
+        """``provider:model@slot-004``: the slot's own circuit of this route (None without a slot)."""
+        return f"{self.key}@{self.scope}" if self.scope else None
+
+    @property
+    def circuit_keys(self) -> list[str]:
+        """Every circuit that must admit guests before one is sent to this route."""
+        return [self.key, self.slot_key] if self.slot_key else [self.key]
+
+
+async def record_outcome(
+    health: RouteHealth, route: Route, outcome: ProviderFailure | None, *, full_timeout: bool = False
+) -> BreakerState:
+    """Apply one attempt's outcome to the route's circuits: a success (``outcome`` None) closes
+    both; a full timeout opens the slot's circuit at once and counts towards the route's (which
+    opens at once only when another slot also timed out fully); other failures count towards the
+    route's circuit only. Returns the state that decides whether this slot's guests may use the
+    route next (the slot's when it does not admit guests, else the route's)."""
+    if outcome is None:
+        state = await health.record(route.key, None)
+        if route.slot_key:
+            await health.record(route.slot_key, None)
+        return state
+    outage = outcome.kind.is_outage
+    state = await health.record(route.key, outcome, outage=outage, full_timeout=full_timeout, scope=route.scope)
+    if route.slot_key and full_timeout:
+        mine = await health.record(route.slot_key, outcome, outage=True, full_timeout=True)
+        if not mine.admits_guests():
+            return mine
+    return state
 
 
 class RunFailed(Exception):
@@ -257,15 +299,15 @@ class _Run:
             api_key = ctx.keyring.pick(keys)
             outcome = await self.attempt(route, budget, api_key)
             if isinstance(outcome, _Success):
-                await ctx.health.record(route.key, None)
+                await record_outcome(ctx.health, route, None)
                 return outcome
             kind = outcome.kind
             if kind.is_key_failure and api_key:
                 ctx.keyring.set_aside(api_key)
                 if ctx.keyring.usable(keys):
                     continue  # another key: not a failure of the route
-            full_timeout = kind is FailureKind.TIMEOUT and budget >= route.attempt_timeout - 0.05
-            state = await ctx.health.record(route.key, outcome, outage=kind.is_outage, full_timeout=full_timeout)
+            full_timeout = kind is FailureKind.TIMEOUT and _hung(route, budget)
+            state = await record_outcome(ctx.health, route, outcome, full_timeout=full_timeout)
             tries += 1
             wait = self.retry_wait(outcome, capped)
             if (
@@ -323,8 +365,7 @@ class _Run:
                     outcome = task.result()
                     if isinstance(outcome, _Success):
                         if task is backup and primary in pending:
-                            hedge_lost = ProviderFailure(FailureKind.TIMEOUT, "hedge_lost", "slower than the hedge")
-                            await self.ctx.health.record(first.key, hedge_lost, outage=True)
+                            await self._suspect(first)
                         return outcome, True
                     if task is backup or last is None:
                         last = outcome
@@ -335,6 +376,20 @@ class _Run:
                 task.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _suspect(self, route: Route) -> None:
+        """``route`` lost a hedge: its slot's circuit (its own without a slot) turns half-open and
+        one probe runs in the background, off every guest's path."""
+        key = route.slot_key or route.key
+        if await self.ctx.health.suspect(key):
+            log.info("routing.hedge_lost", route=key, action="probing in the background")
+            self.ctx.health.spawn(probe(route, self.ctx, key=key))
+
+
+def _hung(route: Route, waited: float) -> bool:
+    """Whether a timeout after ``waited`` seconds shows a hang: the whole attempt timeout, or
+    :data:`HUNG_AFTER_P95` × the route's p95 (a deadline-shortened attempt below that proves nothing)."""
+    return waited >= route.attempt_timeout - 0.05 or (route.p95 is not None and waited >= HUNG_AFTER_P95 * route.p95)
 
 
 def _has_override(route: Route) -> bool:
@@ -352,16 +407,22 @@ async def run_routes(
     """Try ``routes`` as the module docstring says, with the circuits ``states`` (default: read
     from ``ctx.health``). Raises :class:`RunFailed` with the deciding failure."""
     run = _Run(ctx)
-    states = states if states is not None else await ctx.health.snapshot([r.key for r in routes])
+    if states is None:
+        states = await ctx.health.snapshot([key for r in routes for key in r.circuit_keys])
     candidates: list[Route] = []
     for route in routes:
-        state = states.get(route.key)
-        if state is None or state.admits_guests():
+        closed = [key for key in route.circuit_keys if key not in states or states[key].admits_guests()]
+        if len(closed) == len(route.circuit_keys):
             candidates.append(route)
             continue
-        run.skip(route, "circuit_open", f"route is {state.state.replace('_', '-')} after: {state.reason or 'failures'}")
-        if await ctx.health.claim_probe(route.key):
-            ctx.health.spawn(probe(route, ctx))
+        key = next(k for k in route.circuit_keys if k not in closed)
+        state = states[key]
+        whose = "this slot's use of the route" if key != route.key else "route"
+        run.skip(
+            route, "circuit_open", f"{whose} is {state.state.replace('_', '-')} after: {state.reason or 'failures'}"
+        )
+        if await ctx.health.claim_probe(key):
+            ctx.health.spawn(probe(route, ctx, key=key))
     if not candidates:
         failure = ProviderFailure(
             FailureKind.UNAVAILABLE, "circuit_open", "every route of this slot is failing; rechecked in the background"
@@ -391,18 +452,26 @@ async def run_routes(
     )
 
 
-async def probe(route: Route, ctx: RunContext, clock: Clock | None = None) -> AttemptRecord:
+async def probe(route: Route, ctx: RunContext, clock: Clock | None = None, key: str | None = None) -> AttemptRecord:
     """One attempt on ``route`` within its attempt timeout, off any guest's path (a shadow attempt
-    on an open route, or a warm-up): the outcome decides the circuit — a success or any answer
-    closes it, an outage re-opens it. Returns the attempt's record."""
+    on an open circuit, or a warm-up), deciding the circuit ``key`` (default the route's own): a
+    success closes the route's circuits, any other answer closes ``key``, an outage opens ``key``
+    again (a slot's probe that timed out also counts towards the route's circuit, as in
+    :func:`record_outcome`). Returns the attempt's record."""
+    key = key or route.key
     shadow = _Run(ctx, clock)
     keys = ctx.keys(route.provider.name)
     outcome = await shadow.attempt(route, route.attempt_timeout, ctx.keyring.pick(keys))
     if isinstance(outcome, _Success):
-        await ctx.health.record(route.key, None)
-        log.info("routing.probe_ok", route=route.key)
+        await record_outcome(ctx.health, route, None)
+        log.info("routing.probe_ok", route=key)
+    elif not outcome.kind.is_outage:  # it answered (NO_IMAGE, a content block): up, and not hung
+        await ctx.health.record(key, None)
+        log.info("routing.probe_answered", route=key, failure=str(outcome)[:200])
     else:
         full = outcome.kind is FailureKind.TIMEOUT
-        await ctx.health.record(route.key, outcome, outage=outcome.kind.is_outage, full_timeout=full)
-        log.info("routing.probe_failed", route=route.key, failure=str(outcome)[:200])
+        await ctx.health.record(key, outcome, outage=True, full_timeout=True)  # open again
+        if key != route.key:
+            await ctx.health.record(route.key, outcome, outage=True, full_timeout=full, scope=route.scope)
+        log.info("routing.probe_failed", route=key, failure=str(outcome)[:200])
     return shadow.attempts[-1]

@@ -6,7 +6,9 @@ from pydantic import BaseModel, Field
 
 
 class RouteHealthView(BaseModel):
-    """One route (``provider:model``): its circuit and its attempts of the last 15 minutes."""
+    """One route (``provider:model``), or one slot's circuit of it (``provider:model@slot-004``:
+    open when that slot's prompt makes the model slow): its circuit and its attempts of the last 15
+    minutes."""
 
     route_key: str
     state: str = Field(description="closed | open | half_open")

@@ -54,7 +54,8 @@ async def build_routes(ctx: "AppContext", slot: SlotView) -> list[Route]:
             raise InvalidRoute(str(exc)) from exc
         provider = ctx.providers[name]
         side = checked.input_max_side or ctx.config.provider_image_max_side or provider.input_side(checked)
-        routes.append(Route(index, provider, checked, prompt, provider.typical_latency(checked), 0.0, input_side=side))
+        typical = provider.typical_latency(checked)
+        routes.append(Route(index, provider, checked, prompt, typical, 0.0, input_side=side, scope=slot.id))
     stats = await ctx.latency.stats([r.key for r in routes])
     timed = []
     for position, route in enumerate(routes):
@@ -72,6 +73,7 @@ async def build_routes(ctx: "AppContext", slot: SlotView) -> list[Route]:
                 typical=when.typical,
                 attempt_timeout=when.attempt_timeout,
                 hedge_after=when.hedge_after if hedges else None,
+                p95=when.p95,
             )
         )
     return timed
@@ -149,7 +151,7 @@ async def overview(ctx: "AppContext") -> RoutesOverview:
                 reason=state.reason if state else None,
                 attempts_15m=total,
                 failed_15m=failed,
-                slots=used_by.get(key, []),
+                slots=used_by.get(key) or ([key.rpartition("@")[2]] if "@" in key else []),  # a slot's circuit
             )
         )
     return RoutesOverview(
