@@ -42,3 +42,52 @@ async def test_calls_beyond_the_waiting_line_are_refused_and_late_ones_never_sta
     assert started == ["first", "second"]  # "third" and "late" never ran
     pool.shutdown()
     pool_after.shutdown()
+
+
+async def _until(condition, turns: int = 500) -> None:
+    """Let the loop and the worker threads run until ``condition()`` (bounded: no clock involved)."""
+    for _ in range(turns):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition never became true")
+
+
+async def test_a_turn_is_given_back_when_the_work_ends_not_when_its_caller_stops_waiting():
+    pool = WorkerPool("test", workers=1, max_waiting=4)
+    release, started = threading.Event(), []
+
+    def work(name: str) -> str:
+        started.append(name)
+        release.wait(10)
+        return name
+
+    abandoned = asyncio.create_task(pool.run(work, "abandoned"))
+    await _until(lambda: started == ["abandoned"])
+    abandoned.cancel()  # the guest's deadline passed: the caller stops waiting, the thread runs on
+    with pytest.raises(asyncio.CancelledError):
+        await abandoned
+    later = asyncio.create_task(pool.run(work, "later"))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert started == ["abandoned"]  # no second call on the one worker while the first still runs
+    release.set()
+    assert await later == "later"
+
+
+async def test_heavy_work_always_leaves_one_worker_for_small_photos():
+    pool = WorkerPool("test", workers=2, max_waiting=8)
+    release, started = threading.Event(), []
+
+    def work(name: str) -> str:
+        started.append(name)
+        if name.startswith("heavy"):
+            release.wait(10)
+        return name
+
+    heavy = [asyncio.create_task(pool.run(work, f"heavy-{n}", heavy=True)) for n in range(3)]
+    await _until(lambda: started == ["heavy-0"])
+    assert await pool.run(work, "small") == "small"  # answered while the heavy frames wait their turn
+    assert started == ["heavy-0", "small"]
+    release.set()
+    assert [await task for task in heavy] == ["heavy-0", "heavy-1", "heavy-2"]

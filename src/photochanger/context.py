@@ -62,16 +62,17 @@ class AppContext:
         # counting in memory spares two write transactions (each an fsync) per photo.
         permits = DatabasePermitStore(db) if db.engine.dialect.name == "postgresql" else MemoryPermitStore()
         policy = BreakerPolicy(config.route_failure_threshold, config.route_probe_interval_seconds)
+        images = WorkerPool("images", cpu_workers(), IMAGE_QUEUE)
         return cls(
             config=config,
             db=db,
             store=open_store(config),
-            providers=build_providers(config),
+            providers=build_providers(config, images),
             admission=Admission(permits, clock),
             health=RouteHealth(DatabaseStateStore(db), policy, clock),
             latency=LatencyBook(db, clock),
             keyring=KeyRing(clock, config.key_aside_seconds),
-            images=WorkerPool("images", cpu_workers(), IMAGE_QUEUE),
+            images=images,
             password_failures=PasswordGuard(clock, config.ingest_password_failures, PASSWORD_WINDOW_SECONDS),
             unauthenticated_uploads=UploadGate(
                 clock,

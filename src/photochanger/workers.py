@@ -18,6 +18,8 @@ from typing import TypeVar
 from photochanger.deadline import Deadline
 
 T = TypeVar("T")
+HEAVY_PIXELS = 20_000_000  # a frame this large takes a heavy turn (a 45 MP DSLR frame: ~1 CPU-s per decode)
+HEAVY_BYTES = 8 * 1024 * 1024  # the same, judged by a JPEG's size when its pixels are not known yet
 
 
 class PoolBusy(Exception):
@@ -42,28 +44,49 @@ class WorkerPool:
         self.waiting = 0
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"photochanger-{name}")
         self._turns: asyncio.Semaphore | None = None
+        self._heavy_turns: asyncio.Semaphore | None = None
 
-    async def run(self, fn: Callable[..., T], *args: object, deadline: Deadline | None = None) -> T:
+    async def run(
+        self, fn: Callable[..., T], *args: object, deadline: Deadline | None = None, heavy: bool = False
+    ) -> T:
         """``fn(*args)`` in a worker thread. Raises :class:`PoolBusy` when ``max_waiting`` calls
         already wait, ``TimeoutError`` when ``deadline`` passes before a turn, and whatever ``fn``
-        raises."""
+        raises.
+
+        A ``heavy`` call (a frame of tens of megapixels) also needs one of ``workers - 1`` heavy
+        turns, so one worker is always left for the small photos: six 49 MP frames cannot make a
+        12 MP photo wait for all of them. A turn is given back when the thread's work ends, not when
+        the caller stops waiting (a cancelled caller's thread still runs to its end: the pool never
+        runs more calls than it has workers)."""
         if self._turns is None:
             self._turns = asyncio.Semaphore(self.workers)
-        if self._turns.locked() and self.waiting >= self.max_waiting:
+            self._heavy_turns = asyncio.Semaphore(max(1, self.workers - 1))
+        lanes = [self._heavy_turns, self._turns] if heavy else [self._turns]
+        if any(lane.locked() for lane in lanes) and self.waiting >= self.max_waiting:
             raise PoolBusy(self.name)
         self.waiting += 1
+        taken: list[asyncio.Semaphore] = []
         try:
-            if deadline is None:
-                await self._turns.acquire()
-            else:
-                async with asyncio.timeout(max(0.0, deadline.remaining())):
-                    await self._turns.acquire()
+            async with asyncio.timeout(None if deadline is None else max(0.0, deadline.remaining())):
+                for lane in lanes:
+                    await lane.acquire()
+                    taken.append(lane)
+        except BaseException:
+            for lane in taken:
+                lane.release()
+            raise
         finally:
             self.waiting -= 1
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-        finally:
-            self._turns.release()
+        work = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+        def finished(done: asyncio.Future) -> None:
+            for lane in taken:
+                lane.release()
+            if not done.cancelled():
+                done.exception()  # retrieved: the error of a caller that stopped waiting is not "never retrieved"
+
+        work.add_done_callback(finished)
+        return await asyncio.shield(work)
 
     def shutdown(self) -> None:
         """Stop the threads once running calls end (at process exit)."""

@@ -115,3 +115,48 @@ def test_background_setting_is_refused_at_save_time_without_the_extra(monkeypatc
     monkeypatch.setattr(segmentation, "available", lambda: False)
     with pytest.raises(InvalidSettings, match=r"pip install 'photochanger\[local-ai\]'"):
         validate_settings("local", {"background": True}, "")
+
+
+def test_a_render_nobody_waits_for_stops_at_its_next_step():
+    import threading
+
+    from photochanger.providers.local import Abandoned, render
+
+    stop = threading.Event()
+    stop.set()  # the attempt was cancelled before the look was applied
+    with pytest.raises(Abandoned):
+        render(ProviderRequest(PHOTO, [_frame()], "", LocalSettings(look="vivid"), 10), stop)
+
+
+async def test_a_cancelled_local_attempt_stops_its_render_in_the_image_pool():
+    import asyncio
+    import threading
+
+    from photochanger.providers import local
+    from photochanger.workers import WorkerPool
+
+    pool = WorkerPool("images", workers=1, max_waiting=4)
+    entered, carry_on, steps = threading.Event(), threading.Event(), []
+    original_look = local.apply_look
+
+    def slow_look(img, look):  # the first step takes long: the attempt is cancelled meanwhile
+        entered.set()
+        carry_on.wait(10)
+        steps.append("look")
+        return original_look(img, look)
+
+    original_overlay = local.overlay
+    local.apply_look = slow_look
+    local.overlay = lambda *args: steps.append("overlay") or original_overlay(*args)
+    try:
+        request = ProviderRequest(PHOTO, [_frame()], "", LocalSettings(look="vivid"), 10)
+        attempt = asyncio.create_task(LocalProvider(pool).generate(request))
+        await asyncio.to_thread(entered.wait, 10)
+        attempt.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await attempt
+        carry_on.set()
+        assert await pool.run(lambda: "next") == "next"  # the turn comes back once the render has stopped
+        assert steps == ["look"]  # the overlay and the encode after it never ran
+    finally:
+        local.apply_look, local.overlay = original_look, original_overlay

@@ -59,7 +59,7 @@ from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots
 from photochanger.slots.schemas import SlotView
-from photochanger.workers import PoolBusy
+from photochanger.workers import HEAVY_BYTES, HEAVY_PIXELS, PoolBusy
 
 log = structlog.get_logger("photochanger.ingest")
 RESULT_WRITE_SECONDS = 5.0  # longest wait for the store to keep a finished result (the guest gets it anyway)
@@ -327,9 +327,15 @@ async def _record_original(ctx: AppContext, job: JobInProgress, path: str, mime:
 async def _on_images(ctx: AppContext, job: JobInProgress, fn, *args):
     """``fn(*args)`` in the bounded image pool, its wait bounded by the job's deadline: 503
     ``server_busy`` when too many photos already wait for a CPU, 504 when the deadline passes
-    first (no decode starts for a photo nobody waits for)."""
+    first (no decode starts for a photo nobody waits for). A photo of tens of megapixels takes a
+    heavy turn (:meth:`photochanger.workers.WorkerPool.run`: one worker stays for small photos)."""
+    if job.input_size is not None:
+        heavy = job.input_size[0] * job.input_size[1] >= HEAVY_PIXELS
+    else:
+        original = job.original
+        heavy = (len(original) if isinstance(original, bytes) else job.form.file_bytes or 0) >= HEAVY_BYTES
     try:
-        return await ctx.images.run(fn, *args, deadline=job.deadline)
+        return await ctx.images.run(fn, *args, deadline=job.deadline, heavy=heavy)
     except PoolBusy as busy:
         headers = {"Retry-After": str(busy.retry_after)}
         raise ApiError(503, "server_busy", "too many photos wait for image work", headers=headers) from None

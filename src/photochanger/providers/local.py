@@ -9,6 +9,7 @@ the photo (their alpha channel decides what shows through), resized to the photo
 
 import asyncio
 import io
+import threading
 from typing import ClassVar, Literal
 
 from PIL import Image, ImageEnhance, ImageOps
@@ -24,6 +25,7 @@ from photochanger.providers.base import (
     ProviderRequest,
     ProviderSettings,
 )
+from photochanger.workers import HEAVY_BYTES, WorkerPool
 
 Look = Literal["none", "bw", "sepia", "warm", "vivid"]
 FrameFit = Literal["crop", "extend", "stretch"]
@@ -98,8 +100,19 @@ def overlay(img: Image.Image, template: InputImage, fit: FrameFit = "crop") -> I
     return base.convert("RGB")
 
 
-def render(request: ProviderRequest[LocalSettings]) -> bytes:
-    """The edited photo as JPEG bytes (CPU-bound)."""
+class Abandoned(Exception):
+    """The render was stopped at a step boundary: nobody waits for its photo any more."""
+
+
+def render(request: ProviderRequest[LocalSettings], stop: threading.Event | None = None) -> bytes:
+    """The edited photo as JPEG bytes (CPU-bound). ``stop`` is checked between the steps (decode,
+    background, look, each overlay, encode): once it is set the render ends with
+    :class:`Abandoned` instead of finishing a photo nobody waits for."""
+
+    def step() -> None:
+        if stop is not None and stop.is_set():
+            raise Abandoned("the attempt was abandoned")
+
     settings = request.settings
     with Image.open(io.BytesIO(request.photo.data)) as photo:
         img = photo.convert("RGB")
@@ -107,12 +120,16 @@ def render(request: ProviderRequest[LocalSettings]) -> bytes:
         scene = next((t for t in request.templates if t.role == "background"), None)
         if scene is None:
             raise ProviderFailure(FailureKind.CONFIG, "missing_template", "needs a template with role background")
+        step()
         img = replace_background(img, scene)
+    step()
     img = apply_look(img, settings.look)
     if settings.overlay:
         for template in request.templates:
             if template.role == "template":
+                step()
                 img = overlay(img, template, settings.frame_fit)
+    step()
     return encode(img, "image/jpeg").data
 
 
@@ -133,5 +150,20 @@ class LocalProvider:
     def input_side(self, settings: LocalSettings) -> int | None:
         return None  # the photo's own size: prints stay sharp
 
+    def __init__(self, images: WorkerPool | None = None) -> None:
+        self.images = images  # the bounded image pool (None: a thread of asyncio's default pool)
+
     async def generate(self, request: ProviderRequest[LocalSettings]) -> ProviderImage:
-        return ProviderImage(await asyncio.to_thread(render, request), model=None)
+        """Render in the image pool (a heavy turn for a photo of tens of megapixels); when the
+        attempt is cancelled (its timeout, the guest's deadline) the render stops at its next step."""
+        stop = threading.Event()
+        try:
+            if self.images is None:
+                data = await asyncio.to_thread(render, request, stop)
+            else:
+                heavy = len(request.photo.data) >= HEAVY_BYTES
+                data = await self.images.run(render, request, stop, heavy=heavy)
+        except BaseException:
+            stop.set()
+            raise
+        return ProviderImage(data, model=None)

@@ -16,6 +16,7 @@ from photochanger.providers.openai_images import TYPICAL_LATENCY_SECONDS as OPEN
 from photochanger.providers.openai_images import OpenAIProvider
 from photochanger.providers.pricing import PRICES_PER_MILLION
 from photochanger.providers.turbotext import TurbotextProvider
+from photochanger.workers import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,12 @@ class InvalidSettings(ValueError):
     """A slot's provider, prompt or settings are not acceptable; the message says why."""
 
 
-def build_providers(config: Config) -> dict[str, Provider]:
-    """One instance per provider, configured from the environment."""
+def build_providers(config: Config, images: WorkerPool | None = None) -> dict[str, Provider]:
+    """One instance per provider, configured from the environment; ``local`` renders in the
+    bounded image pool ``images``."""
     cap = config.provider_max_answer_bytes
     return {
-        "local": LocalProvider(),
+        "local": LocalProvider(images),
         "gemini": GeminiProvider(config.gemini_base_url, cap),
         "openai": OpenAIProvider(config.openai_base_url, cap),
         "turbotext": TurbotextProvider(config.turbotext_base_url, config.turbotext_poll_seconds, cap),
