@@ -20,3 +20,7 @@ class Deadline:
     def remaining(self) -> float:
         """Seconds left (negative once passed)."""
         return self.at - self.clock.monotonic()
+
+    def earlier(self, seconds: float) -> "Deadline":
+        """The deadline ``seconds`` before this one (e.g. to keep time to store and send an answer)."""
+        return Deadline(self.at - seconds, self.clock)

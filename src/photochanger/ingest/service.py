@@ -54,7 +54,7 @@ from photochanger.providers.base import FailureKind, InputImage, ProviderFailure
 from photochanger.providers.registry import InvalidSettings
 from photochanger.routing import service as routing
 from photochanger.routing.admission import LimitReached
-from photochanger.routing.router import Finished, Route, RunContext, RunFailed, run_routes
+from photochanger.routing.router import RESPONSE_MARGIN_SECONDS, Finished, Route, RunContext, RunFailed, run_routes
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots
@@ -335,7 +335,8 @@ async def _on_images(ctx: AppContext, job: JobInProgress, fn, *args):
         original = job.original
         heavy = (len(original) if isinstance(original, bytes) else job.form.file_bytes or 0) >= HEAVY_BYTES
     try:
-        return await ctx.images.run(fn, *args, deadline=job.deadline, heavy=heavy)
+        # the wait for a worker ends with time left to send the answer (the router's margin)
+        return await ctx.images.run(fn, *args, deadline=job.deadline.earlier(RESPONSE_MARGIN_SECONDS), heavy=heavy)
     except PoolBusy as busy:
         headers = {"Retry-After": str(busy.retry_after)}
         raise ApiError(503, "server_busy", "too many photos wait for image work", headers=headers) from None

@@ -120,12 +120,15 @@ class ProviderFailure(Exception):
 class Provider(Protocol[S_contra]):
     """What every provider implements. ``settings_model`` validates a slot's settings
     (unknown keys rejected); ``requires_prompt`` makes an empty slot prompt a save-time error, and
-    ``requires_public_url`` a missing ``PUBLIC_BASE_URL``."""
+    ``requires_public_url`` a missing ``PUBLIC_BASE_URL``; ``circuit_breaker`` False for a provider
+    that is this server's own CPU (``local``): slowness there is load, not an outage, and a circuit
+    would only turn a late photo into an instant 503."""
 
     name: ClassVar[str]
     settings_model: ClassVar[type[ProviderSettings]]
     requires_prompt: ClassVar[bool]
     requires_public_url: ClassVar[bool] = False
+    circuit_breaker: ClassVar[bool] = True
 
     def model_name(self, settings: S_contra) -> str | None:
         """The model id this attempt uses, for the job record (None if not applicable)."""

@@ -140,6 +140,7 @@ class LocalProvider:
     settings_model: ClassVar[type[LocalSettings]] = LocalSettings
     requires_prompt: ClassVar[bool] = False
     requires_public_url: ClassVar[bool] = False
+    circuit_breaker: ClassVar[bool] = False  # our own CPU: the image pool bounds it, no circuit
 
     def model_name(self, settings: LocalSettings) -> str | None:
         return None

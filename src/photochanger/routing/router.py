@@ -40,6 +40,7 @@ import structlog
 
 from photochanger.clock import Clock
 from photochanger.deadline import Deadline
+from photochanger.errors import ApiError
 from photochanger.jobs.schemas import AttemptRecord
 from photochanger.metrics import PROVIDER_ATTEMPT_SECONDS, ROUTE_ATTEMPT_SECONDS
 from photochanger.providers.base import (
@@ -114,7 +115,10 @@ async def record_outcome(
     both; a full timeout opens the slot's circuit at once and counts towards the route's (which
     opens at once only when another slot also timed out fully); other failures count towards the
     route's circuit only. Returns the state that decides whether this slot's guests may use the
-    route next (the slot's when it does not admit guests, else the route's)."""
+    route next (the slot's when it does not admit guests, else the route's). A provider without a
+    circuit breaker (``local``) records nothing."""
+    if not getattr(route.provider, "circuit_breaker", True):
+        return BreakerState(route.key)
     if outcome is None:
         state = await health.record(route.key, None)
         if route.slot_key:
@@ -240,6 +244,10 @@ class _Run:
                 outcome = ProviderFailure(FailureKind.TIMEOUT, "timeout", f"no answer within {budget:.1f} s")
             except ProviderFailure as exc:
                 outcome = exc
+            except ApiError as exc:  # our own side failed (no image worker before the deadline): not the provider
+                busy = ProviderFailure(FailureKind.UNAVAILABLE, exc.failure_reason, exc.detail)
+                self._record(route, busy, api_key, started_at, start)
+                raise
             except Exception as exc:  # anything else is an answer we did not expect: never a bare 500
                 log.warning("routing.unexpected_response", route=route.key, error=f"{type(exc).__name__}: {exc}"[:300])
                 outcome = ProviderFailure(
@@ -381,7 +389,7 @@ class _Run:
         """``route`` lost a hedge: its slot's circuit (its own without a slot) turns half-open and
         one probe runs in the background, off every guest's path."""
         key = route.slot_key or route.key
-        if await self.ctx.health.suspect(key):
+        if getattr(route.provider, "circuit_breaker", True) and await self.ctx.health.suspect(key):
             log.info("routing.hedge_lost", route=key, action="probing in the background")
             self.ctx.health.spawn(probe(route, self.ctx, key=key))
 
