@@ -41,6 +41,14 @@ def _jpeg_claiming(width: int, height: int) -> bytes:
     return data[: sof + 5] + struct.pack(">HH", height, width) + data[sof + 9 :]
 
 
+def _photo_data_claiming(width: int, height: int) -> bytes:
+    """512 × 512 of real, high-quality photo data (~90 KB: enough bytes per pixel to pass the
+    size rule) under a SOF0 header claiming ``width`` × ``height``."""
+    data = _encode(Image.open(PHOTOS / "astronaut.jpg").convert("RGB").resize((512, 512)), "JPEG", quality=95)
+    sof = data.index(b"\xff\xc0")
+    return data[: sof + 5] + struct.pack(">HH", height, width) + data[sof + 9 :]
+
+
 def _webp_claiming(width: int, height: int) -> bytes:
     """A lossless WebP whose VP8L header claims ``width`` × ``height`` (14-bit fields)."""
     data = bytearray(_encode(Image.new("RGB", (8, 8)), "WEBP", lossless=True))
@@ -102,6 +110,8 @@ PHOTO_CASES = [
     ("webp_claims_16384x16384", _webp_claiming(16384, 16384), "image/webp", 415, "unsupported_media_type"),
     ("jpeg_claims_30000x30000", _jpeg_claiming(30000, 30000), "image/jpeg", 415, "unsupported_media_type"),
     ("jpeg_64px_claims_5000x5000", _jpeg_claiming(5000, 5000), "image/jpeg", 415, "unsupported_media_type"),
+    ("jpeg_512px_data_claims_4000x4000", _photo_data_claiming(4000, 4000), "image/jpeg", 415,
+     "unsupported_media_type"),
     # odd but real photos: answered
     ("cmyk_jpeg", _cmyk_jpeg(), "image/jpeg", 200, None),
     ("grey16_png", _grey16_png(), "image/png", 200, None),
