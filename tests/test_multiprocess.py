@@ -1,5 +1,5 @@
-"""Two server processes behind one load balancer share all state through the database:
-sessions, login throttling (PostgreSQL), settings and gallery sharing."""
+"""Two server processes behind one load balancer share all state through PostgreSQL: sessions,
+login throttling, settings and gallery sharing (SQLite serves one process: a second is refused)."""
 
 import asyncio
 import uuid
@@ -12,7 +12,10 @@ from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, INGEST_PASSWORD, Service
 
 @pytest.fixture(scope="module")
 async def twin(service, fake_gemini):
-    """A second process on the same database and DATA_DIR (shared keys and media)."""
+    """A second process on the same database and DATA_DIR (shared keys and media). PostgreSQL only:
+    a second server on a SQLite file is refused (tests/test_database_faults.py)."""
+    if service.database_url.startswith("sqlite"):
+        pytest.skip("one server per SQLite file: a second one is refused at start")
     other = Service(
         service.database_url,
         service.data_dir,
@@ -38,8 +41,6 @@ async def test_token_and_logout_hold_across_processes(service, twin):
 
 
 async def test_login_throttling_counts_failures_on_both_processes(service, twin):
-    if service.database_url.startswith("sqlite"):
-        pytest.skip("on SQLite (one server process) failed logins are counted in the process's memory")
     user = f"t{uuid.uuid4().hex[:8]}"
     service.cli("admin", "create", user, "--password", "right-password-3")
     for n in range(10):
