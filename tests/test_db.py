@@ -143,3 +143,10 @@ async def test_a_refused_connection_is_an_operational_error():
         async with db.transaction() as session:
             await session.execute(text("SELECT 1"))
     await db.dispose()
+
+
+def test_clean_text_returns_clean_values_unchanged():
+    from photochanger.db import clean_text
+
+    clean = ("a", 1, ["b", {"c": "d"}])
+    assert clean_text(clean) is clean  # nothing rebuilt on the common path

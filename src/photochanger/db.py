@@ -72,10 +72,13 @@ def clean_text(value):
     Applied to every statement parameter and every JSON value written (one place for all tables)."""
     if isinstance(value, str):
         return _REFUSED_TEXT.sub(_replacement, value) if _REFUSED_TEXT.search(value) else value
-    if isinstance(value, dict):
-        return {clean_text(k): clean_text(v) for k, v in value.items()}
+    if isinstance(value, dict):  # rebuilt only when something in it changed (every statement passes here)
+        pairs = [(clean_text(k), clean_text(v)) for k, v in value.items()]
+        same = all(ck is k and cv is v for (ck, cv), (k, v) in zip(pairs, value.items(), strict=True))
+        return value if same else dict(pairs)
     if isinstance(value, list | tuple):
-        return type(value)(clean_text(v) for v in value)
+        items = [clean_text(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else type(value)(items)
     return value
 
 

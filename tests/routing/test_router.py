@@ -278,3 +278,14 @@ async def test_a_hung_primary_behind_a_hedge_costs_one_guest_the_hedge_delay_not
     assert max(waits) == pytest.approx(0.3)  # nobody else waits on the hung route, probes included
     await h.health.drain()
     assert 2 <= len(primary.calls) <= 4  # the first guest's, then one probe per 30 s interval
+
+
+async def test_a_route_without_a_circuit_breaker_never_gets_one():
+    from photochanger.routing.router import probe
+    from tests.routing.conftest import Harness, ScriptedProvider, Step, route
+
+    h = Harness()
+    local = ScriptedProvider("local", default=Step(0.01, FailureKind.SERVER_ERROR))
+    local.circuit_breaker = False
+    await probe(route(local, scope="slot-001"), h.context())  # a warm-up that fails
+    assert await h.health.all() == []

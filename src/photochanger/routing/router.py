@@ -104,7 +104,10 @@ class Route:
 
     @property
     def circuit_keys(self) -> list[str]:
-        """Every circuit that must admit guests before one is sent to this route."""
+        """Every circuit that must admit guests before one is sent to this route; none for a
+        provider without a circuit breaker (``local``: our own CPU)."""
+        if not getattr(self.provider, "circuit_breaker", True):
+            return []
         return [self.key, self.slot_key] if self.slot_key else [self.key]
 
 
@@ -117,7 +120,7 @@ async def record_outcome(
     route's circuit only. Returns the state that decides whether this slot's guests may use the
     route next (the slot's when it does not admit guests, else the route's). A provider without a
     circuit breaker (``local``) records nothing."""
-    if not getattr(route.provider, "circuit_breaker", True):
+    if not route.circuit_keys:
         return BreakerState(route.key)
     if outcome is None:
         state = await health.record(route.key, None)
@@ -388,8 +391,10 @@ class _Run:
     async def _suspect(self, route: Route) -> None:
         """``route`` lost a hedge: its slot's circuit (its own without a slot) turns half-open and
         one probe runs in the background, off every guest's path."""
+        if not route.circuit_keys:
+            return
         key = route.slot_key or route.key
-        if getattr(route.provider, "circuit_breaker", True) and await self.ctx.health.suspect(key):
+        if await self.ctx.health.suspect(key):
             log.info("routing.hedge_lost", route=key, action="probing in the background")
             self.ctx.health.spawn(probe(route, self.ctx, key=key))
 
@@ -470,6 +475,8 @@ async def probe(route: Route, ctx: RunContext, clock: Clock | None = None, key: 
     shadow = _Run(ctx, clock)
     keys = ctx.keys(route.provider.name)
     outcome = await shadow.attempt(route, route.attempt_timeout, ctx.keyring.pick(keys))
+    if not route.circuit_keys:  # a warm-up of a route without a circuit: nothing to decide
+        return shadow.attempts[-1]
     if isinstance(outcome, _Success):
         await record_outcome(ctx.health, route, None)
         log.info("routing.probe_ok", route=key)
