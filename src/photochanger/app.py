@@ -42,13 +42,17 @@ UNWRITTEN_ENDS_INTERVAL_SECONDS = 1.0
 
 
 async def maintenance(ctx: AppContext) -> None:
-    """Forever: mark dead pending jobs ``interrupted`` (every 30 s) and purge expired media
-    (every ``cleanup_interval_seconds``). Every server process runs this loop, but each period
-    only the one that claims the lease (``maintenance``, ``media_cleanup``) does the work. Errors are logged and the
-    loop goes on."""
+    """Forever: mark dead pending jobs ``interrupted`` (every 30 s) and purge expired media and
+    this machine's abandoned scratch files (every ``cleanup_interval_seconds``). Every server
+    process runs this loop, but each period only the one that claims the lease (``maintenance``,
+    ``media_cleanup``) does the work (the scratch purge is each machine's own). Errors are logged
+    and the loop goes on."""
+    next_scratch_purge = 0.0
     while True:
         try:
-            await purge_stale_scratch(ctx.store)  # each machine's own scratch folder, lease or not
+            if ctx.clock.monotonic() >= next_scratch_purge:  # each machine's own scratch folder, lease or not
+                next_scratch_purge = ctx.clock.monotonic() + ctx.config.cleanup_interval_seconds
+                await purge_stale_scratch(ctx.store)
             if not await leases.claim(ctx.db, "maintenance", RECOVERY_INTERVAL_SECONDS - 1):
                 await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
                 continue
