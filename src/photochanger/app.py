@@ -96,10 +96,9 @@ def create_app(config: Config | None = None) -> FastAPI:
     allocator.keep_freed_buffers()  # in each server process (serve --workers N imports this factory)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, AppContext]]:
         ctx = AppContext.create(config)
         await ctx.store.ensure()
-        app.state.ctx = ctx
         routing.install_listeners(ctx)
         await settings_service.seed(ctx.db, config)
         try:  # at once, whoever holds the maintenance lease: a restart after a crash recovers its jobs
@@ -110,7 +109,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         tasks = [asyncio.create_task(maintenance(ctx)), asyncio.create_task(write_unwritten_ends(ctx))]
         log.info("app.started", database=ctx.db.engine.dialect.name, media=ctx.store.location)
         try:
-            yield
+            yield {"ctx": ctx}  # Starlette's lifespan state: each request's ``request.state.ctx``
         finally:
             for task in tasks:
                 task.cancel()

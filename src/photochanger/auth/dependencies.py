@@ -2,23 +2,23 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from photochanger.auth.service import AuthError, Session, authenticate
+from photochanger.dependencies import Ctx
 from photochanger.errors import ApiError
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/login")
 
 
 async def current_session(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Session:
     """The caller's session; 401 with ``WWW-Authenticate: Bearer`` when missing, invalid or expired."""
     challenge = {"WWW-Authenticate": 'Bearer realm="photochanger"'}
     if credentials is None:
         raise ApiError(401, "unauthorized", "missing bearer token", headers=challenge)
-    ctx = request.app.state.ctx
     try:
         return await authenticate(ctx.db, ctx.config.resolved_jwt_secret, credentials.credentials)
     except AuthError as exc:

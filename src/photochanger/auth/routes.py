@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from photochanger.auth import service
 from photochanger.auth.dependencies import AdminSession
 from photochanger.auth.schemas import LoginRequest, TokenResponse
+from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 
 router = APIRouter(prefix="/api", tags=["auth"], responses=ERROR_RESPONSES)
@@ -18,9 +19,8 @@ def client_ip(request: Request) -> str:
 
 
 @router.post("/login", response_model=TokenResponse, responses=error_docs(401, 429))
-async def login(body: LoginRequest, request: Request) -> TokenResponse:
+async def login(body: LoginRequest, request: Request, ctx: Ctx) -> TokenResponse:
     """Exchange username and password for a bearer token."""
-    ctx = request.app.state.ctx
     try:
         return await service.login(
             ctx.db,
@@ -49,7 +49,7 @@ async def login(body: LoginRequest, request: Request) -> TokenResponse:
 
 
 @router.post("/logout", status_code=204, responses=error_docs(401))
-async def logout(session: AdminSession, request: Request) -> Response:
+async def logout(session: AdminSession, ctx: Ctx) -> Response:
     """Revoke the caller's token."""
-    await service.logout(request.app.state.ctx.db, session)
+    await service.logout(ctx.db, session)
     return Response(status_code=204)

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request, Response
 
 from photochanger.auth.dependencies import AdminSession
+from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.gallery import service
 from photochanger.gallery.schemas import Moderation, PublicGallery, ShareRequest, ShareState
@@ -12,24 +13,23 @@ router = APIRouter(prefix="/api", tags=["gallery"], responses=ERROR_RESPONSES)
 
 
 @router.patch("/jobs/{job_id}", status_code=204, responses=error_docs(404))
-async def moderate(job_id: str, body: Moderation, request: Request, _: AdminSession) -> Response:
+async def moderate(job_id: str, body: Moderation, ctx: Ctx, _: AdminSession) -> Response:
     """Hide a photo from guests (``{"hidden": true}``: it leaves the public gallery and its public
     links answer 404) or show it again (``false``); ``{"approved": true}`` lets it into a gallery
     shared with approval (``false`` withdraws it)."""
     if body.hidden is None and body.approved is None:
         raise ApiError(400, "invalid_request", "send hidden and/or approved")
     try:
-        await service.moderate(request.app.state.ctx.db, job_id, body.hidden, body.approved)
+        await service.moderate(ctx.db, job_id, body.hidden, body.approved)
     except service.JobNotFound:
         raise ApiError(404, "job_not_found", "no such job") from None
     return Response(status_code=204)
 
 
 @router.delete("/jobs/{job_id}/media", status_code=204, responses=error_docs(404))
-async def delete_media(job_id: str, request: Request, _: AdminSession) -> Response:
+async def delete_media(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> Response:
     """Delete a photo's files on a guest's request (original, result, thumbnail); the job row stays
     for statistics and its public links answer 410 ``result_expired``."""
-    ctx = request.app.state.ctx
     try:
         await service.delete_media(ctx.db, ctx.store, job_id)
     except service.JobNotFound:
@@ -38,40 +38,36 @@ async def delete_media(job_id: str, request: Request, _: AdminSession) -> Respon
 
 
 @router.get("/gallery/share", response_model=ShareState)
-async def share_state(request: Request, _: AdminSession) -> ShareState:
+async def share_state(request: Request, ctx: Ctx, _: AdminSession) -> ShareState:
     """Whether the public gallery is open and until when."""
-    ctx = request.app.state.ctx
     return await service.state(ctx.db, public_base(ctx, str(request.base_url)), ctx.pin_failures)
 
 
 @router.post("/gallery/share", response_model=ShareState)
-async def share(body: ShareRequest, request: Request, _: AdminSession) -> ShareState:
+async def share(body: ShareRequest, request: Request, ctx: Ctx, _: AdminSession) -> ShareState:
     """Open the public gallery for ``minutes`` (1–1440, default 15), for ``slots`` (default all),
     with photos from now on unless ``include_earlier``, titled ``title``."""
-    ctx = request.app.state.ctx
     return await service.share(ctx.db, public_base(ctx, str(request.base_url)), body, ctx.pin_failures)
 
 
 @router.delete("/gallery/share", status_code=204)
-async def stop_sharing(request: Request, _: AdminSession) -> Response:
+async def stop_sharing(ctx: Ctx, _: AdminSession) -> Response:
     """Close the public gallery now."""
-    await service.stop(request.app.state.ctx.db)
+    await service.stop(ctx.db)
     return Response(status_code=204)
 
 
 @router.get("/public/gallery/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
-async def gallery_qr(request: Request) -> Response:
+async def gallery_qr(request: Request, ctx: Ctx) -> Response:
     """A QR code (SVG) of the public gallery's address, for a second screen at the event."""
-    ctx = request.app.state.ctx
     svg = qr_svg(f"{public_base(ctx, str(request.base_url))}/gallery")
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/public/gallery", response_model=PublicGallery, responses=error_docs(401, 403, 429))
-async def public_gallery(request: Request, response: Response) -> PublicGallery:
+async def public_gallery(request: Request, ctx: Ctx, response: Response) -> PublicGallery:
     """Recent results while shared (no login); 30 requests per minute per IP. A gallery shared
     with a PIN needs it in ``X-Gallery-Pin`` (401 ``pin_required`` without it or with a wrong one)."""
-    ctx = request.app.state.ctx
     try:
         listing = await service.public_listing(
             ctx.db,

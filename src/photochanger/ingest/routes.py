@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from pydantic import ValidationError
 
 from photochanger.auth.dependencies import AdminSession
+from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.ingest import service
 from photochanger.ingest.schemas import INGEST_OPENAPI
@@ -22,7 +23,7 @@ router = APIRouter(tags=["ingest"])
 
 @router.post("/api/ingest/{slot_id}", openapi_extra=INGEST_OPENAPI, response_class=Response)
 @router.post("/ingest/{slot_id}", include_in_schema=False, response_class=Response)
-async def ingest(slot_id: str, request: Request) -> Response:
+async def ingest(slot_id: str, request: Request, ctx: Ctx) -> Response:
     """Take a booth photo (multipart/form-data) and answer with the edited image."""
     try:
         content_length = int(request.headers["content-length"])
@@ -30,7 +31,7 @@ async def ingest(slot_id: str, request: Request) -> Response:
         content_length = None
     origin = Origin("ingest", _client_ip(request), request.url.query, dict(request.headers))
     upload = BoothUpload(slot_id, request.headers.get("content-type", ""), content_length, request.stream(), origin)
-    success = await service.run(request.app.state.ctx, upload, str(request.base_url))
+    success = await service.run(ctx, upload, str(request.base_url))
     headers = {"Cache-Control": "no-store", "X-Job-Id": success.job_id, "X-Result-Url": success.take_home_url}
     if success.fallback:
         headers["X-PhotoChanger-Fallback"] = success.fallback
@@ -46,6 +47,7 @@ async def ingest(slot_id: str, request: Request) -> Response:
 async def test_run(
     slot_id: str,
     request: Request,
+    ctx: Ctx,
     _: AdminSession,
     test_image: Annotated[UploadFile, File(description="the photo to test with")],
     slot_payload: Annotated[str | None, Form(description="JSON of unsaved slot fields (as PUT)")] = None,
@@ -56,7 +58,6 @@ async def test_run(
 ) -> RunResult:
     """Run the ingest pipeline on ``test_image`` (source ``ui_test``), optionally with unsaved
     changes; works on inactive slots."""
-    ctx = request.app.state.ctx
     try:
         change = SlotUpdate.model_validate(json.loads(slot_payload)) if slot_payload else None
     except (json.JSONDecodeError, ValidationError) as exc:
@@ -86,9 +87,8 @@ async def test_run(
     tags=["jobs"],
     responses={**ERROR_RESPONSES, **error_docs(404, 410)},
 )
-async def rerun(job_id: str, request: Request, _: AdminSession) -> RunResult:
+async def rerun(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> RunResult:
     """Run a past job's original again with the slot's current configuration (source ``rerun``)."""
-    ctx = request.app.state.ctx
     source = Rerun(job_id, Origin("rerun", _client_ip(request)))
     return await _run_result(ctx, await service.run(ctx, source, str(request.base_url)))
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from photochanger.auth.dependencies import AdminSession
+from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.imaging import sniff_mime
 from photochanger.jobs import service
@@ -28,6 +29,7 @@ router = APIRouter(prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES)
 @router.get("/jobs", response_model=JobPage)
 async def list_jobs(
     request: Request,
+    ctx: Ctx,
     _: AdminSession,
     slot_id: str | None = None,
     status: JobStatus | None = None,
@@ -37,7 +39,6 @@ async def list_jobs(
     cursor: str | None = None,
 ) -> JobPage:
     """Jobs newest first, filtered by slot, status, source and time; keyset pagination by ``cursor``."""
-    ctx = request.app.state.ctx
     try:
         rows, next_cursor = await service.list_page(
             ctx.db,
@@ -55,9 +56,8 @@ async def list_jobs(
 
 
 @router.get("/jobs/{job_id}", response_model=JobDetail, responses=error_docs(404))
-async def get_job(job_id: str, request: Request, _: AdminSession) -> JobDetail:
+async def get_job(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> JobDetail:
     """Everything recorded about one job, with its attempts."""
-    ctx = request.app.state.ctx
     found = await service.detail(ctx.db, job_id) if JOB_ID.match(job_id) else None
     if found is None:
         raise ApiError(404, "job_not_found", "no such job", job_id=None)
@@ -70,9 +70,8 @@ async def get_job(job_id: str, request: Request, _: AdminSession) -> JobDetail:
 
 
 @router.get("/jobs/{job_id}/original", response_class=Response, responses=error_docs(404))
-async def get_original(job_id: str, request: Request, _: AdminSession) -> Response:
+async def get_original(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> Response:
     """The photo as the booth sent it (admins only)."""
-    ctx = request.app.state.ctx
     job = await service.get(ctx.db, job_id) if JOB_ID.match(job_id) else None
     missing = ApiError(404, "original_not_found", "no stored original for this job")
     if job is None or job.input_path is None:
@@ -96,16 +95,16 @@ async def get_original(job_id: str, request: Request, _: AdminSession) -> Respon
 
 
 @router.get("/ingest/refused", response_model=list[RefusalView])
-async def refused_ingests(request: Request, _: AdminSession, limit: Annotated[int, Query(ge=1, le=200)] = 20):
+async def refused_ingests(ctx: Ctx, _: AdminSession, limit: Annotated[int, Query(ge=1, le=200)] = 20):
     """Booth requests refused before their password checked out (wrong or missing password,
     throttled, too slow, too large…), one line per address and reason with a count: they have no
     job rows, so a guessing flood never pushes real booths out of ``/api/jobs/ingest/last``. Counted
     in this server process's memory since it started."""
-    return [RefusalView.model_validate(r, from_attributes=True) for r in request.app.state.ctx.refusals.recent(limit)]
+    return [RefusalView.model_validate(r, from_attributes=True) for r in ctx.refusals.recent(limit)]
 
 
 @router.get("/ingest/last", response_model=list[IngestRequestView])
-async def last_ingests(request: Request, _: AdminSession, limit: Annotated[int, Query(ge=1, le=100)] = 20):
+async def last_ingests(ctx: Ctx, _: AdminSession, limit: Annotated[int, Query(ge=1, le=100)] = 20):
     """The most recent booth requests as received: fields, headers (no secrets), size, outcome."""
-    rows, _next = await service.list_page(request.app.state.ctx.db, limit=limit, source="ingest")
+    rows, _next = await service.list_page(ctx.db, limit=limit, source="ingest")
     return [IngestRequestView.model_validate(job) for job in rows]

@@ -1,9 +1,10 @@
 """``POST /api/media/cleanup``."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from photochanger.auth.dependencies import AdminSession
+from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES
 from photochanger.media.service import purge_expired
 
@@ -20,8 +21,7 @@ class CleanupResult(BaseModel):
 
 
 @router.post("/cleanup", response_model=CleanupResult)
-async def cleanup(request: Request, _: AdminSession) -> CleanupResult:
+async def cleanup(ctx: Ctx, _: AdminSession) -> CleanupResult:
     """Delete media past its TTL now (the server also does this periodically)."""
-    ctx = request.app.state.ctx
     report = await purge_expired(ctx.db, ctx.store)
     return CleanupResult(jobs=report.jobs, files=report.files, bytes=report.bytes, temp_files=report.temp_files)

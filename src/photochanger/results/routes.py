@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
+from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from photochanger.media.service import published
 from photochanger.responses import stored_response
@@ -31,10 +32,9 @@ def _gone_meanwhile(job_id: str) -> ApiError:
 
 
 @router.get("/public/results/{job_id}", response_class=Response, responses=IMAGE)
-async def get_result(job_id: str, request: Request, download: bool = False) -> Response:
+async def get_result(job_id: str, request: Request, ctx: Ctx, download: bool = False) -> Response:
     """The image (``?download=1``: as an attachment with a file name), or with object storage and
     ``S3_PRESIGN_SECONDS`` a 307 to a presigned URL. 404, 410 or 503 as JSON."""
-    ctx = request.app.state.ctx
     result = await find_result(ctx, job_id)
     try:
         return await stored_response(
@@ -55,9 +55,8 @@ async def get_result(job_id: str, request: Request, download: bool = False) -> R
 @router.get(
     "/public/results/{job_id}/thumbnail", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}}
 )
-async def get_thumbnail(job_id: str, request: Request) -> Response:
+async def get_thumbnail(job_id: str, request: Request, ctx: Ctx) -> Response:
     """A JPEG thumbnail (at most 320 px) of the result."""
-    ctx = request.app.state.ctx
     try:
         relative, found = await thumbnail(ctx, job_id)
         return await stored_response(request, ctx.store, relative, "image/jpeg", cache_control=REVALIDATE, found=found)
@@ -72,10 +71,9 @@ async def get_thumbnail(job_id: str, request: Request) -> Response:
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
 )
-async def provider_media(token: str, request: Request) -> Response:
+async def provider_media(token: str, request: Request, ctx: Ctx) -> Response:
     """An input image published for a provider that fetches by URL (streamed from whichever store
     keeps it); 410 once the job's deadline passed."""
-    ctx = request.app.state.ctx
     try:
         path, mime = await published(ctx.db, token)
         return await stored_response(request, ctx.store, path, mime, cache_control="no-store")
@@ -86,9 +84,8 @@ async def provider_media(token: str, request: Request) -> Response:
 
 
 @router.get("/public/results/{job_id}/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
-async def result_qr(job_id: str, request: Request) -> Response:
+async def result_qr(job_id: str, request: Request, ctx: Ctx) -> Response:
     """A QR code (SVG, made by the ``qrcode`` library) of the result page, for guests to scan."""
-    ctx = request.app.state.ctx
     await find_result(ctx, job_id)  # 404 / 410 like the image itself
     page = take_home_url(public_base(ctx, str(request.base_url)), job_id)
     return Response(qr_svg(page), media_type="image/svg+xml", headers={"Cache-Control": REVALIDATE})

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 
 from photochanger.auth.dependencies import AdminSession
+from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.settings import service
 from photochanger.settings.schemas import SettingsUpdate, SettingsView
@@ -11,16 +12,14 @@ router = APIRouter(prefix="/api", tags=["settings"], responses=ERROR_RESPONSES)
 
 
 @router.get("/settings", response_model=SettingsView)
-async def get_settings(request: Request, _: AdminSession) -> SettingsView:
+async def get_settings(ctx: Ctx, _: AdminSession) -> SettingsView:
     """All settings; provider keys only as configured/last four characters."""
-    ctx = request.app.state.ctx
     return await service.view(ctx.db, ctx.config)
 
 
 @router.put("/settings", response_model=SettingsView, responses=error_docs(422))
-async def put_settings(change: SettingsUpdate, request: Request, session: AdminSession) -> SettingsView:
+async def put_settings(change: SettingsUpdate, request: Request, ctx: Ctx, session: AdminSession) -> SettingsView:
     """Change settings; every server process uses the new values from its next request."""
-    ctx = request.app.state.ctx
     try:
         return await service.update(ctx.db, ctx.config, change, by=session.username)
     except ValueError as exc:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile
 
 from photochanger.auth.dependencies import AdminSession
+from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.imaging import UnsupportedImage
 from photochanger.jobs import service as jobs
@@ -39,9 +40,8 @@ async def _read_upload(upload: UploadFile, limit: int) -> bytes:
 
 
 @router.get("", response_model=list[SlotSummary])
-async def list_slots(request: Request, _: AdminSession) -> list[SlotSummary]:
+async def list_slots(request: Request, ctx: Ctx, _: AdminSession) -> list[SlotSummary]:
     """The 15 slots with their ingest URL and last job."""
-    ctx = request.app.state.ctx
     base = public_base(ctx.config.public_base_url, str(request.base_url))
     latest = await jobs.latest_per_slot(ctx.db)
     results = await jobs.latest_per_slot(ctx.db, only_done=True)
@@ -52,9 +52,8 @@ async def list_slots(request: Request, _: AdminSession) -> list[SlotSummary]:
 
 
 @router.get("/{slot_id}", response_model=SlotDetail, responses=error_docs(404))
-async def get_slot(slot_id: str, request: Request, response: Response, _: AdminSession) -> SlotDetail:
+async def get_slot(slot_id: str, request: Request, ctx: Ctx, response: Response, _: AdminSession) -> SlotDetail:
     """Full configuration, templates and the 10 most recent results. ``ETag`` is the version."""
-    ctx = request.app.state.ctx
     try:
         slot = await service.get_slot(ctx.db, slot_id)
     except service.SlotNotFound:
@@ -76,12 +75,12 @@ async def update_slot(
     slot_id: str,
     change: SlotUpdate,
     request: Request,
+    ctx: Ctx,
     response: Response,
     session: AdminSession,
     if_match: Annotated[str | None, Header()] = None,
 ) -> SlotDetail:
     """Save a validated change. With ``If-Match: "<version>"`` a concurrent edit gives 412."""
-    ctx = request.app.state.ctx
     expected = None
     if if_match is not None:
         try:
@@ -111,13 +110,12 @@ async def update_slot(
 @router.post("/{slot_id}/templates", response_model=TemplateView, status_code=201, responses=error_docs(404, 413, 415))
 async def add_template(
     slot_id: str,
-    request: Request,
+    ctx: Ctx,
     _: AdminSession,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 10 MB")],
     role: Annotated[TemplateRole, Form()] = "template",
 ) -> TemplateView:
     """Attach a template image (same magic-byte and decode checks as ingest)."""
-    ctx = request.app.state.ctx
     data = await _read_upload(file, TEMPLATE_LIMIT_BYTES)
     try:
         return await service.add_template(ctx.db, ctx.store, slot_id, data, role)
@@ -132,9 +130,8 @@ async def add_template(
 
 
 @router.get("/{slot_id}/templates/{template_id}", response_class=Response, responses=error_docs(404))
-async def get_template(slot_id: str, template_id: str, request: Request, _: AdminSession) -> Response:
+async def get_template(slot_id: str, template_id: str, request: Request, ctx: Ctx, _: AdminSession) -> Response:
     """A template image (for previews in the slot editor)."""
-    ctx = request.app.state.ctx
     try:
         path, mime = await service.template_file(ctx.db, slot_id, template_id)
         return await stored_response(request, ctx.store, path, mime, cache_control="private, no-cache")
@@ -143,9 +140,8 @@ async def get_template(slot_id: str, template_id: str, request: Request, _: Admi
 
 
 @router.delete("/{slot_id}/templates/{template_id}", status_code=204, responses=error_docs(404))
-async def delete_template(slot_id: str, template_id: str, request: Request, _: AdminSession) -> Response:
+async def delete_template(slot_id: str, template_id: str, ctx: Ctx, _: AdminSession) -> Response:
     """Detach a template and delete its file."""
-    ctx = request.app.state.ctx
     try:
         await service.remove_template(ctx.db, ctx.store, slot_id, template_id)
     except service.SlotNotFound:

@@ -1,8 +1,9 @@
 """``GET /api/stats/overview`` and ``GET /api/stats/timeseries``."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from photochanger.auth.dependencies import AdminSession
+from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES
 from photochanger.stats import service
 from photochanger.stats.schemas import Bucket, Overview, Timeseries, Window
@@ -11,14 +12,12 @@ router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSE
 
 
 @router.get("/overview", response_model=Overview)
-async def overview(request: Request, _: AdminSession, window: Window = "24h") -> Overview:
+async def overview(ctx: Ctx, _: AdminSession, window: Window = "24h") -> Overview:
     """Totals and per-slot figures for the window."""
-    return await service.overview(request.app.state.ctx.db, window)
+    return await service.overview(ctx.db, window)
 
 
 @router.get("/timeseries", response_model=Timeseries)
-async def timeseries(
-    request: Request, _: AdminSession, window: Window = "24h", bucket: Bucket | None = None
-) -> Timeseries:
+async def timeseries(ctx: Ctx, _: AdminSession, window: Window = "24h", bucket: Bucket | None = None) -> Timeseries:
     """Counts by status and p95 total latency per bucket (default bucket by window)."""
-    return await service.timeseries(request.app.state.ctx.db, window, bucket)
+    return await service.timeseries(ctx.db, window, bucket)
