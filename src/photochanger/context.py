@@ -5,13 +5,16 @@ from dataclasses import dataclass, field
 from photochanger.clock import SYSTEM_CLOCK, Clock
 from photochanger.config import Config
 from photochanger.db import Database
+from photochanger.gallery.service import ListingCache
 from photochanger.jobs.service import UnwrittenEnds
 from photochanger.providers.base import Provider
 from photochanger.providers.registry import build_providers
+from photochanger.results.service import QrCodes
 from photochanger.routing.admission import Admission, DatabasePermitStore, MemoryPermitStore
 from photochanger.routing.breaker import BreakerPolicy
 from photochanger.routing.health import DatabaseStateStore, KeyRing, RouteHealth
 from photochanger.routing.latency import LatencyBook
+from photochanger.slots.service import TemplateCache
 from photochanger.storage import MediaStore, open_store
 from photochanger.throttle import PasswordGuard, RefusalLog, SlidingWindow, UploadGate
 from photochanger.workers import WorkerPool, cpu_workers
@@ -33,7 +36,8 @@ class AppContext:
     image work (decode, encode, face detection: one per CPU), the in-memory throttles of clients
     without credentials (:mod:`photochanger.throttle`: wrong ingest passwords, uploads not yet
     authenticated, refused booth requests, failed logins, gallery requests and PINs), the job ends
-    the database refused (written when it is back), and the clock they all read."""
+    the database refused (written when it is back), the caches (the public gallery's listing,
+    template files' bytes, QR codes), and the clock they all read."""
 
     config: Config
     db: Database
@@ -51,7 +55,10 @@ class AppContext:
     login_ips: SlidingWindow
     gallery_requests: SlidingWindow
     pin_failures: SlidingWindow
+    gallery_listing: ListingCache
+    qr_codes: QrCodes
     unwritten_ends: UnwrittenEnds = field(default_factory=UnwrittenEnds)
+    templates: TemplateCache = field(default_factory=TemplateCache)
     clock: Clock = field(default=SYSTEM_CLOCK)
 
     @classmethod
@@ -86,5 +93,7 @@ class AppContext:
             login_ips=SlidingWindow(clock, LOGIN_IP_FAILURES, LOGIN_WINDOW_SECONDS),
             gallery_requests=SlidingWindow(clock, GALLERY_REQUESTS_PER_MINUTE, 60),
             pin_failures=SlidingWindow(clock, PIN_FAILURES_PER_HOUR, 3600),
+            gallery_listing=ListingCache(clock),
+            qr_codes=QrCodes(images),
             clock=clock,
         )

@@ -7,7 +7,7 @@ from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.gallery import service
 from photochanger.gallery.schemas import Moderation, PublicGallery, ShareRequest, ShareState
-from photochanger.results.service import public_base, qr_svg
+from photochanger.results.service import public_base
 
 router = APIRouter(prefix="/api", tags=["gallery"], responses=ERROR_RESPONSES)
 
@@ -20,7 +20,7 @@ async def moderate(job_id: str, body: Moderation, ctx: Ctx, _: AdminSession) -> 
     if body.hidden is None and body.approved is None:
         raise ApiError(400, "invalid_request", "send hidden and/or approved")
     try:
-        await service.moderate(ctx.db, job_id, body.hidden, body.approved)
+        await service.moderate(ctx.db, job_id, body.hidden, body.approved, ctx.gallery_listing)
     except service.JobNotFound:
         raise ApiError(404, "job_not_found", "no such job") from None
     return Response(status_code=204)
@@ -31,7 +31,7 @@ async def delete_media(job_id: str, request: Request, ctx: Ctx, _: AdminSession)
     """Delete a photo's files on a guest's request (original, result, thumbnail); the job row stays
     for statistics and its public links answer 410 ``result_expired``."""
     try:
-        await service.delete_media(ctx.db, ctx.store, job_id)
+        await service.delete_media(ctx.db, ctx.store, job_id, ctx.gallery_listing)
     except service.JobNotFound:
         raise ApiError(404, "job_not_found", "no such job") from None
     return Response(status_code=204)
@@ -47,7 +47,9 @@ async def share_state(request: Request, ctx: Ctx, _: AdminSession) -> ShareState
 async def share(body: ShareRequest, request: Request, ctx: Ctx, _: AdminSession) -> ShareState:
     """Open the public gallery for ``minutes`` (1–1440, default 15), for ``slots`` (default all),
     with photos from now on unless ``include_earlier``, titled ``title``."""
-    return await service.share(ctx.db, public_base(ctx, str(request.base_url)), body, ctx.pin_failures)
+    return await service.share(
+        ctx.db, public_base(ctx, str(request.base_url)), body, ctx.pin_failures, ctx.gallery_listing
+    )
 
 
 @router.delete("/gallery/share", status_code=204)
@@ -60,7 +62,7 @@ async def stop_sharing(ctx: Ctx, _: AdminSession) -> Response:
 @router.get("/public/gallery/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
 async def gallery_qr(request: Request, ctx: Ctx) -> Response:
     """A QR code (SVG) of the public gallery's address, for a second screen at the event."""
-    svg = qr_svg(f"{public_base(ctx, str(request.base_url))}/gallery")
+    svg = await ctx.qr_codes.svg(f"{public_base(ctx, str(request.base_url))}/gallery")
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
 
@@ -76,6 +78,7 @@ async def public_gallery(request: Request, ctx: Ctx, response: Response) -> Publ
             request.headers.get("x-gallery-pin"),
             pins=ctx.pin_failures,
             requests=ctx.gallery_requests if ctx.db.engine.dialect.name == "sqlite" else None,
+            listing=ctx.gallery_listing,
         )
     except service.PinLocked as exc:
         raise ApiError(

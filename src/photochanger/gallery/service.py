@@ -6,9 +6,9 @@ the hour after :data:`photochanger.context.PIN_FAILURES_PER_HOUR` of them (the a
 with a new PIN); an admin hides a result or deletes a photo's files."""
 
 import hmac
-import time
 from datetime import datetime, timedelta
 
+from photochanger.clock import SYSTEM_CLOCK, Clock
 from photochanger.db import Database, utcnow
 from photochanger.gallery import repository
 from photochanger.gallery.schemas import GalleryItem, PublicGallery, ShareRequest, ShareState
@@ -48,7 +48,27 @@ class TooManyRequests(Exception):
         self.retry_after = retry_after
 
 
-_cache: tuple[float, str, list[tuple[str, datetime]], dict] | None = None  # (time, base, rows, scope)
+class ListingCache:
+    """The public listing as last read from the database: its rows ``(job id, taken at)`` and the
+    share's scope, for one base URL, kept :data:`CACHE_SECONDS` (guests poll; the database is read
+    at most twice a minute per process). One per process, in the app's context; ``clock`` is the
+    context's."""
+
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock
+        self._entry: tuple[float, str, list[tuple[str, datetime]], dict] | None = None
+
+    def get(self, base: str) -> tuple[list[tuple[str, datetime]], dict] | None:
+        """The rows and scope read for ``base`` less than :data:`CACHE_SECONDS` ago, else None."""
+        if self._entry is None or self._entry[1] != base or self.clock.monotonic() - self._entry[0] > CACHE_SECONDS:
+            return None
+        return self._entry[2], self._entry[3]
+
+    def put(self, base: str, rows: list[tuple[str, datetime]], scope: dict) -> None:
+        self._entry = (self.clock.monotonic(), base, rows, scope)
+
+    def clear(self) -> None:
+        self._entry = None
 
 
 async def _shared_until(db: Database) -> datetime | None:
@@ -86,11 +106,18 @@ async def state(db: Database, base: str, pins: SlidingWindow | None = None) -> S
     )
 
 
-async def share(db: Database, base: str, request: ShareRequest, pins: SlidingWindow | None = None) -> ShareState:
+async def share(
+    db: Database,
+    base: str,
+    request: ShareRequest,
+    pins: SlidingWindow | None = None,
+    listing: ListingCache | None = None,
+) -> ShareState:
     """Open the gallery for ``request.minutes`` from now (replacing any earlier sharing) for its
-    slots, from now on unless it includes earlier photos; the listing is read afresh."""
-    global _cache
-    _cache = None
+    slots, from now on unless it includes earlier photos; the listing is read afresh (``listing``
+    is cleared)."""
+    if listing is not None:
+        listing.clear()
     now = utcnow()
     scope = {
         "slots": sorted(set(request.slots)) if request.slots else None,
@@ -120,11 +147,12 @@ async def public_listing(
     *,
     pins: SlidingWindow,
     requests: SlidingWindow | None = None,
+    listing: ListingCache,
 ) -> PublicGallery:
     """Recent results for guests. Raises :class:`GalleryClosed`, :class:`TooManyRequests` (every
     request counts, PIN guesses too; in ``requests`` when given, else in the database),
-    :class:`PinRequired` or :class:`PinLocked` (``pins`` holds the wrong PINs per share)."""
-    global _cache
+    :class:`PinRequired` or :class:`PinLocked` (``pins`` holds the wrong PINs per share); the rows
+    come from ``listing`` while it is fresh."""
     until = await _shared_until(db)
     if until is None:
         raise GalleryClosed
@@ -140,16 +168,19 @@ async def public_listing(
                 await repository.forget_buckets(session, window - timedelta(minutes=5))
         if count > REQUESTS_PER_MINUTE:
             raise TooManyRequests(60 - now.second)
-    if _cache is None or _cache[1] != base or time.monotonic() - _cache[0] > CACHE_SECONDS:
+    cached = listing.get(base)
+    if cached is None:
         async with db.transaction() as session:
             scope = await settings_repository.get(session, SHARE_SCOPE) or {}
             since = datetime.fromisoformat(scope["since"]) if scope.get("since") else None
             approved_only = bool(scope.get("approval"))
             rows = await repository.recent_results(session, now, ITEMS, scope.get("slots"), since, approved_only)
-            _cache = (time.monotonic(), base, rows, scope)
-    wanted = _cache[3].get("pin")
+        listing.put(base, rows, scope)
+        cached = rows, scope
+    rows, scope = cached
+    wanted = scope.get("pin")
     if wanted:
-        key = _pin_key(until, _cache[3])
+        key = _pin_key(until, scope)
         if (retry_after := pins.reserve(key)) is not None:  # counted before the check: parallel guesses too
             raise PinLocked(retry_after)
         if not hmac.compare_digest((pin or "").encode(), wanted.encode()):
@@ -157,20 +188,26 @@ async def public_listing(
         pins.forgive(key)
     items = [
         GalleryItem(result_url=result_url(base, job_id), thumbnail_url=thumbnail_url(base, job_id), taken_at=at)
-        for job_id, at in _cache[2]
+        for job_id, at in rows
     ]
-    return PublicGallery(shared_until=until, title=_cache[3].get("title"), items=items)
+    return PublicGallery(shared_until=until, title=scope.get("title"), items=items)
 
 
 class JobNotFound(LookupError):
     """No job with that id."""
 
 
-async def moderate(db: Database, job_id: str, hidden: bool | None = None, approved: bool | None = None) -> None:
+async def moderate(
+    db: Database,
+    job_id: str,
+    hidden: bool | None = None,
+    approved: bool | None = None,
+    listing: ListingCache | None = None,
+) -> None:
     """Hide a result from guests (it leaves the public gallery at once; its public links answer
     404 ``result_not_found``) or show it again; approve it for a gallery shared with approval or
-    withdraw that. None leaves a flag as it is. Raises :class:`JobNotFound`."""
-    global _cache
+    withdraw that. None leaves a flag as it is; this process's ``listing`` is cleared (another
+    process's lives at most :data:`CACHE_SECONDS`). Raises :class:`JobNotFound`."""
     now = utcnow()
     async with db.transaction() as session:
         found = True
@@ -180,15 +217,15 @@ async def moderate(db: Database, job_id: str, hidden: bool | None = None, approv
             found = await repository.set_approved(session, job_id, now if approved else None) and found
         if not found:
             raise JobNotFound(job_id)
-    _cache = None  # this process's listing; another process's cache lives at most CACHE_SECONDS
+    if listing is not None:
+        listing.clear()
 
 
-async def delete_media(db: Database, store: MediaStore, job_id: str) -> int:
+async def delete_media(db: Database, store: MediaStore, job_id: str, listing: ListingCache | None = None) -> int:
     """Delete a job's photo files on a guest's request: the original, the result and its
     thumbnail. The row stays (statistics); public links answer 410 ``result_expired``. Files go
     first, then the row is marked, so a crash in between only repeats work. Returns the bytes
-    freed. Raises :class:`JobNotFound`."""
-    global _cache
+    freed; ``listing`` is cleared. Raises :class:`JobNotFound`."""
     async with db.transaction() as session:
         media = await repository.media_of(session, job_id)
     if media is None:
@@ -200,5 +237,6 @@ async def delete_media(db: Database, store: MediaStore, job_id: str) -> int:
         freed += await store.delete(relative)
     async with db.transaction() as session:
         await repository.mark_media_deleted(session, job_id, utcnow())
-    _cache = None
+    if listing is not None:
+        listing.clear()
     return freed

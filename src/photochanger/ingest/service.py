@@ -408,7 +408,10 @@ async def _generate(
         return copies[route.input_side]
 
     try:  # read before the wait for a place: a template deleted meanwhile does not fail this photo
-        templates = [InputImage(data, row.mime, row.role) for row, data in await slots.load_templates(ctx.store, slot)]
+        templates = [
+            InputImage(data, row.mime, row.role)
+            for row, data in await slots.load_templates(ctx.store, slot, ctx.templates)
+        ]
     except OSError as exc:
         raise ApiError.storage_unavailable(f"the slot's templates could not be read ({_os_reason(exc)})") from exc
     try:

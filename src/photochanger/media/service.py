@@ -2,12 +2,12 @@
 
 import asyncio
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from photochanger import urls
+from photochanger.clock import epoch_seconds
 from photochanger.db import Database, utcnow
 from photochanger.imaging import EXTENSION_BY_MIME
 from photochanger.jobs import repository as jobs_repository
@@ -119,7 +119,7 @@ async def purge_stale_scratch(store: MediaStore, *, dry_run: bool = False) -> in
     process's); returns how many (would be) deleted."""
 
     def purge() -> int:
-        stale = store.stale_temp_files(time.time() - TEMP_FILE_MAX_AGE_SECONDS)
+        stale = store.stale_temp_files(epoch_seconds() - TEMP_FILE_MAX_AGE_SECONDS)
         for temp in stale if not dry_run else ():
             temp.unlink(missing_ok=True)
         return len(stale)

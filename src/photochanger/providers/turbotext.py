@@ -10,13 +10,13 @@ connection, 5xx); after an ambiguous timeout the attempt ends without retrying.
 """
 
 import asyncio
-import time
 from typing import ClassVar, Literal
 from urllib.parse import urljoin
 
 import httpx
 from pydantic import Field
 
+from photochanger.clock import SYSTEM_CLOCK, Clock
 from photochanger.providers import http
 from photochanger.providers.base import (
     FailureKind,
@@ -58,7 +58,8 @@ def _template(request: ProviderRequest, roles: tuple[str, ...]) -> InputImage:
 
 
 class TurbotextProvider:
-    """See module docstring. ``poll_interval`` seconds between ``get_result`` calls."""
+    """See module docstring. ``poll_interval`` seconds between ``get_result`` calls; ``clock``
+    measures the attempt's remaining time (the loop's, so tests run it on virtual time)."""
 
     name: ClassVar[str] = "turbotext"
     settings_model: ClassVar[type[TurbotextSettings]] = TurbotextSettings
@@ -70,9 +71,11 @@ class TurbotextProvider:
         base_url: str | None,
         poll_interval: float = POLL_INTERVAL_SECONDS,
         max_answer_bytes: int = http.DEFAULT_MAX_ANSWER_BYTES,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self.poll_interval = poll_interval
+        self.clock = clock
         self._client = http.client(max_answer_bytes)  # no redirects, answers capped
 
     def model_name(self, settings: TurbotextSettings) -> str | None:
@@ -129,11 +132,11 @@ class TurbotextProvider:
         settings = request.settings
         if not request.api_key:
             raise ProviderFailure(FailureKind.UNAVAILABLE, "no_api_key", "no Turbotext API key is configured")
-        end = time.monotonic() + request.timeout
+        end = self.clock.monotonic() + request.timeout
         fields = await self._fields(request, settings)
 
         def left() -> float:
-            return max(0.5, min(HTTP_TIMEOUT_SECONDS, end - time.monotonic()))
+            return max(0.5, min(HTTP_TIMEOUT_SECONDS, end - self.clock.monotonic()))
 
         created = await self._create_queue(settings.method, fields, request.api_key, end, left)
         queue_id = created.get("queueid")
@@ -169,7 +172,7 @@ class TurbotextProvider:
                 if exc.kind is not FailureKind.SERVER_ERROR:
                     raise
                 failure = exc
-            if attempt == 2 or end - time.monotonic() < CREATE_RETRY_MIN_SECONDS:
+            if attempt == 2 or end - self.clock.monotonic() < CREATE_RETRY_MIN_SECONDS:
                 break
             await asyncio.sleep(CREATE_RETRY_DELAY_SECONDS)
         raise ProviderFailure(FailureKind.UNAVAILABLE, failure.code, f"create_queue failed: {failure.detail}")

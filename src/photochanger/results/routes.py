@@ -6,7 +6,7 @@ from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from photochanger.media.service import published
 from photochanger.responses import stored_response
-from photochanger.results.service import find_result, public_base, qr_svg, thumbnail
+from photochanger.results.service import find_result, public_base, thumbnail
 from photochanger.urls import take_home_url
 
 REVALIDATE = "private, no-cache"  # ETag-revalidated each time: hiding or deleting a photo applies at once
@@ -88,4 +88,4 @@ async def result_qr(job_id: str, request: Request, ctx: Ctx) -> Response:
     """A QR code (SVG, made by the ``qrcode`` library) of the result page, for guests to scan."""
     await find_result(ctx, job_id)  # 404 / 410 like the image itself
     page = take_home_url(public_base(ctx, str(request.base_url)), job_id)
-    return Response(qr_svg(page), media_type="image/svg+xml", headers={"Cache-Control": REVALIDATE})
+    return Response(await ctx.qr_codes.svg(page), media_type="image/svg+xml", headers={"Cache-Control": REVALIDATE})

@@ -2,23 +2,29 @@
 
 import errno
 import io
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 from PIL import Image
 
 from photochanger import urls
-from photochanger.context import AppContext
 from photochanger.db import utcnow
 from photochanger.errors import ApiError
 from photochanger.imaging import EXTENSION_BY_MIME, encode
 from photochanger.jobs import service as jobs
 from photochanger.jobs.schemas import JOB_ID
 from photochanger.storage import StoredObject, thumbnail_path
+from photochanger.workers import WorkerPool
+
+if TYPE_CHECKING:  # the context is built from every package's parts; only a type here
+    from photochanger.context import AppContext
 
 log = structlog.get_logger("photochanger.results")
 
 THUMBNAIL_SIDE = 320  # pixels
+QR_CACHE_ENTRIES = 512  # QR codes kept per process (each ~10 KB of SVG)
 
 
 @dataclass(frozen=True)
@@ -33,19 +39,43 @@ class ResultFile:
 
 
 def qr_svg(text: str) -> str:
-    """A QR code of ``text`` as an SVG document (the ``qrcode`` library, 2-module quiet border)."""
+    """A QR code of ``text`` as an SVG document (the ``qrcode`` library, 2-module quiet border).
+    CPU-bound (tens of milliseconds): call it through :class:`QrCodes`, not on the event loop."""
     import qrcode  # loaded on the first QR a guest asks for, not at start (~6 MiB)
     from qrcode.image.svg import SvgPathImage
 
     return qrcode.make(text, image_factory=SvgPathImage, border=2).to_string().decode()
 
 
-def public_base(ctx: AppContext, request_base: str) -> str:
+class QrCodes:
+    """QR codes (SVG text) by the text they encode: rendered once in the image pool (off the event
+    loop, under its bounds: :class:`~photochanger.workers.PoolBusy` when it is full), then kept,
+    at most :data:`QR_CACHE_ENTRIES`, the least recently used dropped first. One per process, in
+    the app's context; the public gallery's QR and every take-home page's share it."""
+
+    def __init__(self, images: WorkerPool, entries: int = QR_CACHE_ENTRIES) -> None:
+        self.images = images
+        self.entries = entries
+        self._svg: OrderedDict[str, str] = OrderedDict()
+
+    async def svg(self, text: str) -> str:
+        """The QR code of ``text`` as an SVG document."""
+        if (cached := self._svg.get(text)) is not None:
+            self._svg.move_to_end(text)
+            return cached
+        svg = await self.images.run(qr_svg, text)
+        self._svg[text] = svg
+        while len(self._svg) > self.entries:
+            self._svg.popitem(last=False)
+        return svg
+
+
+def public_base(ctx: "AppContext", request_base: str) -> str:
     """``PUBLIC_BASE_URL`` or the base URL the request came in on, without trailing slash."""
     return urls.public_base(ctx.config.public_base_url, request_base)
 
 
-async def thumbnail(ctx: AppContext, job_id: str) -> tuple[str, StoredObject]:
+async def thumbnail(ctx: "AppContext", job_id: str) -> tuple[str, StoredObject]:
     """A JPEG of at most 320 px of the result, made once (in the image pool) and kept beside it;
     returns its media path and what the store knows of it. Same errors as :func:`find_result`,
     and :class:`OSError` when the store fails."""
@@ -67,7 +97,7 @@ def _make_thumbnail(data: bytes) -> bytes:
         return encode(img, "image/jpeg", quality=80).data
 
 
-async def find_result(ctx: AppContext, job_id: str) -> ResultFile:
+async def find_result(ctx: "AppContext", job_id: str) -> ResultFile:
     """The result of ``job_id``. Raises :class:`ApiError` 404 ``result_not_found`` (also when an
     admin hid it), 410 ``result_expired`` (past ``result_expires_at`` even if the file is still
     there, or recorded but missing from the store: logged as ``result.file_missing``) or 503

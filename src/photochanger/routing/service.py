@@ -193,7 +193,10 @@ async def warmup(ctx: "AppContext", provider: str | None = None) -> list[WarmupR
                 WarmupResult(slot_id=slot.id, route_index=0, route_key="-", outcome="invalid", detail=str(exc))
             )
             continue
-        templates = [InputImage(data, row.mime, row.role) for row, data in await slots.load_templates(ctx.store, slot)]
+        templates = [
+            InputImage(data, row.mime, row.role)
+            for row, data in await slots.load_templates(ctx.store, slot, ctx.templates)
+        ]
         for route in routes:
             if provider is None or route.provider.name == provider:
                 jobs.append((slot, route, templates))

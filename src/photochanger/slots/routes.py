@@ -104,7 +104,7 @@ async def update_slot(
         ) from None
     except InvalidSettings as exc:
         raise ApiError(422, "invalid_settings", str(exc)) from None
-    return await get_slot(slot_id, request, response, session)
+    return await get_slot(slot_id, request, ctx, response, session)
 
 
 @router.post("/{slot_id}/templates", response_model=TemplateView, status_code=201, responses=error_docs(404, 413, 415))
@@ -143,7 +143,7 @@ async def get_template(slot_id: str, template_id: str, request: Request, ctx: Ct
 async def delete_template(slot_id: str, template_id: str, ctx: Ctx, _: AdminSession) -> Response:
     """Detach a template and delete its file."""
     try:
-        await service.remove_template(ctx.db, ctx.store, slot_id, template_id)
+        await service.remove_template(ctx.db, ctx.store, slot_id, template_id, ctx.templates)
     except service.SlotNotFound:
         raise ApiError(404, "template_not_found", f"no template {template_id!r} on {slot_id!r}") from None
     return Response(status_code=204)

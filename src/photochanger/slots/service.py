@@ -27,7 +27,27 @@ from photochanger.storage import MediaStore
 
 log = structlog.get_logger("photochanger.slots")
 TEMPLATE_CACHE_ENTRIES = 64  # template files kept in memory (each at most the upload limit)
-_template_bytes: dict[str, bytes] = {}  # media path → bytes; paths are never reused
+
+
+class TemplateCache:
+    """Template files' bytes by media path, at most :data:`TEMPLATE_CACHE_ENTRIES` (each at most
+    the upload limit), the oldest dropped first. A template's file never changes (a new upload is
+    a new path), so nothing here goes stale; one per process, in the app's context."""
+
+    def __init__(self, entries: int = TEMPLATE_CACHE_ENTRIES) -> None:
+        self.entries = entries
+        self._bytes: dict[str, bytes] = {}
+
+    def get(self, path: str) -> bytes | None:
+        return self._bytes.get(path)
+
+    def put(self, path: str, data: bytes) -> None:
+        while len(self._bytes) >= self.entries:
+            self._bytes.pop(next(iter(self._bytes)))  # the oldest first
+        self._bytes[path] = data
+
+    def drop(self, path: str) -> None:
+        self._bytes.pop(path, None)
 
 
 class SlotNotFound(LookupError):
@@ -215,13 +235,16 @@ async def add_template(db: Database, store: MediaStore, slot_id: str, data: byte
     return TemplateView.model_validate(template)
 
 
-async def remove_template(db: Database, store: MediaStore, slot_id: str, template_id: str) -> None:
-    """Delete the template row and its file. Raises :class:`SlotNotFound`."""
+async def remove_template(
+    db: Database, store: MediaStore, slot_id: str, template_id: str, cache: TemplateCache | None = None
+) -> None:
+    """Delete the template row and its file (and its bytes from ``cache``). Raises :class:`SlotNotFound`."""
     async with db.transaction() as session:
         template = await repository.delete_template(session, slot_id, template_id)
     if template is None:
         raise SlotNotFound(f"{slot_id}/{template_id}")
-    _template_bytes.pop(template.path, None)
+    if cache is not None:
+        cache.drop(template.path)
     await store.delete(template.path)
 
 
@@ -235,26 +258,27 @@ async def template_file(db: Database, slot_id: str, template_id: str) -> tuple[s
     return row.path, row.mime
 
 
-async def load_templates(store: MediaStore, slot: SlotView) -> list[tuple[TemplateView, bytes]]:
+async def load_templates(
+    store: MediaStore, slot: SlotView, cache: TemplateCache | None = None
+) -> list[tuple[TemplateView, bytes]]:
     """The templates of ``slot`` (as read with it: no second query) with their bytes, for a
-    provider call. A template's file never changes (a new upload is a new path), so its bytes are
-    kept in memory after the first read: no store round trip per photo. A template deleted since
+    provider call. With ``cache``, bytes read once are kept there: no store round trip per photo.
+    A template deleted since
     ``slot`` was read (its file gone) is left out, as if deleted before the photo came: logged
     ``template.gone``. Raises :class:`OSError` when the store fails."""
     loaded = []
     for row in slot.templates:
         if row.path is None:
             continue
-        data = _template_bytes.get(row.path)
+        data = cache.get(row.path) if cache is not None else None
         if data is None:
             try:
                 data = await store.get(row.path)
             except FileNotFoundError:
                 log.warning("template.gone", slot_id=slot.id, template_id=row.id)
                 continue
-            while len(_template_bytes) >= TEMPLATE_CACHE_ENTRIES:
-                _template_bytes.pop(next(iter(_template_bytes)))  # the oldest first
-            _template_bytes[row.path] = data
+            if cache is not None:
+                cache.put(row.path, data)
         loaded.append((row, data))
     return loaded
 
