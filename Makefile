@@ -34,11 +34,20 @@ test-pythons:
 bench: $(VENV)/.dev-installed
 	$(VENV)/bin/python -m bench.ingest_overhead
 
-## lint: ruff (rules and formatting) and the import contracts of pyproject.toml (layering, no cycles)
-lint: $(VENV)/.dev-installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## lint: ruff (rules and formatting), the import contracts of pyproject.toml (layering, no cycles),
+## mypy on src/, and for the UI's JavaScript Biome (rules and formatting), tsc (JSDoc types) and the
+## translations' parity test
+lint: $(VENV)/.dev-installed node_modules/.installed
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/lint-imports
+	node_modules/.bin/biome check --error-on-warnings
+	node_modules/.bin/tsc -p tsconfig.json
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/web/test_i18n.py
 
 clean:
 	rm -rf $(VENV) .venv-3.* var

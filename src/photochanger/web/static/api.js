@@ -1,3 +1,4 @@
+// @ts-check
 import { humanError } from "./i18n.js";
 
 // JSON API client: bearer token in localStorage (every tab of the admin shares the session; logging
@@ -14,15 +15,28 @@ export class ApiError extends Error {
 }
 
 export const auth = {
-  get token() { return localStorage.getItem(TOKEN); },
-  set token(value) { value ? localStorage.setItem(TOKEN, value) : localStorage.removeItem(TOKEN); },
+  get token() {
+    return localStorage.getItem(TOKEN);
+  },
+  set token(value) {
+    value ? localStorage.setItem(TOKEN, value) : localStorage.removeItem(TOKEN);
+  },
 };
 
-window.addEventListener("storage", (event) => {  // another tab logged in or out
+window.addEventListener("storage", (event) => {
+  // another tab logged in or out
   if (event.key === TOKEN && !event.newValue) location.hash = "#/login";
 });
 
+/**
+ * One call to the JSON API. Resolves to the parsed JSON body (the ``Response`` itself with ``raw``);
+ * rejects with an {@link ApiError} for an error status (401 also ends the session).
+ * @param {string} path
+ * @param {{method?: string, json?: unknown, form?: FormData, headers?: Record<string, string>, raw?: boolean}} [request]
+ * @returns {Promise<any>}
+ */
 export async function api(path, { method = "GET", json, form, headers = {}, raw = false } = {}) {
+  /** @type {RequestInit & {headers: Record<string, string>}} */
   const options = { method, headers: { ...headers } };
   if (auth.token) options.headers.Authorization = `Bearer ${auth.token}`;
   if (json !== undefined) {
@@ -37,7 +51,11 @@ export async function api(path, { method = "GET", json, form, headers = {}, raw 
   }
   if (!response.ok) {
     let body = null;
-    try { body = await response.json(); } catch { /* not JSON */ }
+    try {
+      body = await response.json();
+    } catch {
+      /* not JSON */
+    }
     throw new ApiError(response.status, body, response.headers);
   }
   if (raw) return response;

@@ -1,3 +1,4 @@
+// @ts-check
 // The admin single-page app: hash routes, a page module per screen, unsaved-changes guard.
 import { api, auth } from "./api.js";
 import { h, toast } from "./dom.js";
@@ -10,12 +11,24 @@ import * as settings from "./pages/settings.js";
 import * as slot from "./pages/slot.js";
 import * as stats from "./pages/stats.js";
 
+/** @type {[RegExp, (main: HTMLElement, ...parts: string[]) => any][]} */
 const ROUTES = [
-  [/^#\/login$/, login.render], [/^#\/dashboard$/, dashboard.render], [/^#\/slots\/([\w-]+)$/, slot.render],
-  [/^#\/jobs$/, jobs.renderList], [/^#\/jobs\/(\w+)$/, jobs.renderDetail], [/^#\/settings$/, settings.render],
-  [/^#\/stats$/, stats.render], [/^#\/gallery$/, galleryPage.render],
+  [/^#\/login$/, login.render],
+  [/^#\/dashboard$/, dashboard.render],
+  [/^#\/slots\/([\w-]+)$/, slot.render],
+  [/^#\/jobs$/, jobs.renderList],
+  [/^#\/jobs\/(\w+)$/, jobs.renderDetail],
+  [/^#\/settings$/, settings.render],
+  [/^#\/stats$/, stats.render],
+  [/^#\/gallery$/, galleryPage.render],
 ];
-const NAV = [["dashboard", "#/dashboard"], ["jobs", "#/jobs"], ["settings", "#/settings"], ["stats", "#/stats"], ["gallery", "#/gallery"]];
+const NAV = [
+  ["dashboard", "#/dashboard"],
+  ["jobs", "#/jobs"],
+  ["settings", "#/settings"],
+  ["stats", "#/stats"],
+  ["gallery", "#/gallery"],
+];
 let current = { dirty: () => false, leave: () => {} };
 let shownHash = null;
 
@@ -26,11 +39,24 @@ function renderNav() {
   for (const [key, href] of NAV) {
     nav.append(h("a", { href, "aria-current": location.hash.startsWith(href) ? "page" : null }, t(key)));
   }
-  nav.append(h("button", { type: "button", onclick: async () => {
-    try { await api("/api/logout", { method: "POST" }); } catch { /* already gone */ }
-    auth.token = null;
-    location.hash = "#/login";
-  } }, t("logout")));
+  nav.append(
+    h(
+      "button",
+      {
+        type: "button",
+        onclick: async () => {
+          try {
+            await api("/api/logout", { method: "POST" });
+          } catch {
+            /* already gone */
+          }
+          auth.token = null;
+          location.hash = "#/login";
+        },
+      },
+      t("logout"),
+    ),
+  );
 }
 
 async function route() {
@@ -38,8 +64,14 @@ async function route() {
     history.replaceState(null, "", shownHash);
     return;
   }
-  if (!auth.token && location.hash !== "#/login") { location.hash = "#/login"; return; }
-  if (!location.hash || location.hash === "#/") { location.hash = "#/dashboard"; return; }
+  if (!auth.token && location.hash !== "#/login") {
+    location.hash = "#/login";
+    return;
+  }
+  if (!location.hash || location.hash === "#/") {
+    location.hash = "#/dashboard";
+    return;
+  }
   current.leave();
   shownHash = location.hash;
   document.querySelector(".skip").textContent = t("skip");
@@ -57,8 +89,9 @@ async function route() {
   location.hash = "#/dashboard";
 }
 
-const select = document.getElementById("lang");
-for (const [code, label] of Object.entries(LANGUAGES)) select.append(h("option", { value: code, selected: code === lang }, label));
+const select = /** @type {HTMLSelectElement} */ (document.getElementById("lang"));
+for (const [code, label] of Object.entries(LANGUAGES))
+  select.append(h("option", { value: code, selected: code === lang }, label));
 document.getElementById("lang-label").textContent = t("language");
 select.addEventListener("change", () => {
   setLang(select.value);
@@ -67,13 +100,20 @@ select.addEventListener("change", () => {
   route();
 });
 window.addEventListener("hashchange", route);
-window.addEventListener("unhandledrejection", (event) => {  // no click ends in silence: say what went wrong
+window.addEventListener("unhandledrejection", (event) => {
+  // no click ends in silence: say what went wrong
   event.preventDefault();
   toast(event.reason?.message || t("error"), "error");
 });
-document.querySelector(".skip").addEventListener("click", (event) => {  // the hash is the router's: focus, do not navigate
+document.querySelector(".skip").addEventListener("click", (event) => {
+  // the hash is the router's: focus, do not navigate
   event.preventDefault();
   document.getElementById("main").focus();
 });
-window.addEventListener("beforeunload", (event) => { if (current.dirty()) { event.preventDefault(); event.returnValue = ""; } });
+window.addEventListener("beforeunload", (event) => {
+  if (current.dirty()) {
+    event.preventDefault();
+    event.returnValue = "";
+  }
+});
 route();

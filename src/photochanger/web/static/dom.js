@@ -1,3 +1,4 @@
+// @ts-check
 // Tiny DOM helpers: h() builds elements, toast() announces results politely (aria-live).
 import { locale } from "./i18n.js";
 
@@ -17,12 +18,22 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let toastTimer;
+
+/**
+ * Show ``message`` in the toast box for 4 s.
+ * @param {string} message
+ * @param {"info" | "error" | "ok"} [kind]
+ */
 export function toast(message, kind = "info") {
   const box = document.getElementById("toast");
   box.textContent = message;
   box.className = `toast ${kind}`;
-  clearTimeout(box._timer);
-  box._timer = setTimeout(() => { box.className = "toast hidden"; }, 4000);
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    box.className = "toast hidden";
+  }, 4000);
 }
 
 export async function copy(text) {
@@ -44,6 +55,12 @@ export function when(iso) {
 export function field(label, input, hint) {
   const id = input.id || `f-${Math.random().toString(36).slice(2, 9)}`;
   input.id = id;
-  return h("div", { class: "field" }, h("label", { for: id }, label), input,
-    h("div", { class: "field-error", id: `${id}-error`, role: "alert" }), hint ? h("small", {}, hint) : null);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    input,
+    h("div", { class: "field-error", id: `${id}-error`, role: "alert" }),
+    hint ? h("small", {}, hint) : null,
+  );
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Guest pages: the shared gallery (refreshes every 30 s) and a single result with download and QR.
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
@@ -11,7 +12,8 @@ async function gallery() {
   const photos = document.getElementById("photos");
   const pin = sessionStorage.getItem(PIN) || "";
   const response = await fetch("/api/public/gallery", { headers: pin ? { "X-Gallery-Pin": pin } : {} });
-  if (response.status === 401) {  // shared with a PIN: ask for it (a wrong one asks again)
+  if (response.status === 401) {
+    // shared with a PIN: ask for it (a wrong one asks again)
     photos.replaceChildren();
     state.replaceChildren(pinForm(Boolean(pin)));
     return;
@@ -23,21 +25,46 @@ async function gallery() {
     const body = await response.json();
     document.getElementById("title").textContent = body.title || t("guest_gallery");
     state.textContent = "";
-    photos.replaceChildren(...body.items.map((item) => {
-      const id = item.result_url.split("/").pop();
-      return h("a", { href: `/r/${id}` }, h("img", { src: item.thumbnail_url, alt: `${t("your_photo")} ${new Date(item.taken_at).toLocaleTimeString()}`, loading: "lazy" }));
-    }));
+    photos.replaceChildren(
+      ...body.items.map((item) => {
+        const id = item.result_url.split("/").pop();
+        return h(
+          "a",
+          { href: `/r/${id}` },
+          h("img", {
+            src: item.thumbnail_url,
+            alt: `${t("your_photo")} ${new Date(item.taken_at).toLocaleTimeString()}`,
+            loading: "lazy",
+          }),
+        );
+      }),
+    );
   }
   setTimeout(gallery, REFRESH_MS);
 }
 
 function pinForm(wrong) {
-  const input = h("input", { id: "gallery-pin", inputmode: "numeric", maxlength: 8, autocomplete: "off", "aria-label": t("pin_prompt") });
-  return h("form", { class: "row", onsubmit: (event) => {
-    event.preventDefault();
-    sessionStorage.setItem(PIN, input.value.trim());
-    gallery();
-  } }, h("label", { for: "gallery-pin" }, wrong ? t("pin_wrong") : t("pin_prompt")), input, h("button", { class: "primary", type: "submit" }, t("open")));
+  const input = h("input", {
+    id: "gallery-pin",
+    inputmode: "numeric",
+    maxlength: 8,
+    autocomplete: "off",
+    "aria-label": t("pin_prompt"),
+  });
+  return h(
+    "form",
+    {
+      class: "row",
+      onsubmit: (event) => {
+        event.preventDefault();
+        sessionStorage.setItem(PIN, input.value.trim());
+        gallery();
+      },
+    },
+    h("label", { for: "gallery-pin" }, wrong ? t("pin_wrong") : t("pin_prompt")),
+    input,
+    h("button", { class: "primary", type: "submit" }, t("open")),
+  );
 }
 
 async function result() {
@@ -48,14 +75,22 @@ async function result() {
   const response = await fetch(image, { cache: "no-cache" });
   if (!response.ok) {
     const message = { 404: "photo_unavailable", 410: "photo_expired" }[response.status];
-    content.replaceChildren(h("p", { id: "unavailable", class: "muted" }, message ? t(message) : `${t("error")} ${response.status}`));
+    content.replaceChildren(
+      h("p", { id: "unavailable", class: "muted" }, message ? t(message) : `${t("error")} ${response.status}`),
+    );
     return;
   }
   content.replaceChildren(
     h("img", { class: "photo", src: image, alt: t("your_photo") }),
     h("p", {}, h("a", { class: "button primary", href: `${image}?download=1`, id: "download" }, t("download"))),
-    h("figure", {}, h("img", { class: "qr", src: `${image}/qr.svg`, alt: `QR: ${location.href}` }), h("figcaption", {}, t("scan"))),
+    h(
+      "figure",
+      {},
+      h("img", { class: "qr", src: `${image}/qr.svg`, alt: `QR: ${location.href}` }),
+      h("figcaption", {}, t("scan")),
+    ),
   );
 }
 
-if (location.pathname.startsWith("/r/")) result(); else gallery();
+if (location.pathname.startsWith("/r/")) result();
+else gallery();
