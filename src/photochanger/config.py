@@ -54,93 +54,129 @@ class Config(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PHOTOCHANGER_", env_file=".env", extra="ignore", allow_inf_nan=False)
 
-    data_dir: Path = Field(Path("./var"), description="Holds the SQLite file and, by default, media/.")
-    database_url: str | None = Field(None, description="SQLAlchemy async URL; default sqlite+aiosqlite in DATA_DIR.")
+    data_dir: Path = Field(default=Path("./var"), description="Holds the SQLite file and, by default, media/.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default sqlite+aiosqlite in DATA_DIR."
+    )
     media_root: Path | None = Field(
-        None, description="Media folder (and, with MEDIA_URL, the scratch folder of uploads); default DATA_DIR/media."
+        default=None,
+        description="Media folder (and, with MEDIA_URL, the scratch folder of uploads); default DATA_DIR/media.",
     )
     media_url: str | None = Field(
-        None, description="s3://bucket/prefix: keep originals, results and templates in S3-compatible storage."
+        default=None, description="s3://bucket/prefix: keep originals, results and templates in S3-compatible storage."
     )
     s3_endpoint_url: str | None = Field(
-        None, description="Endpoint of a non-AWS S3 store (SeaweedFS, MinIO…), e.g. http://127.0.0.1:8333."
+        default=None, description="Endpoint of a non-AWS S3 store (SeaweedFS, MinIO…), e.g. http://127.0.0.1:8333."
     )
     s3_presign_seconds: int = Field(
-        0, ge=0, le=3600, description="With MEDIA_URL: >0 redirects result downloads to presigned URLs valid this long."
+        default=0,
+        ge=0,
+        le=3600,
+        description="With MEDIA_URL: >0 redirects result downloads to presigned URLs valid this long.",
     )
     public_base_url: str | None = Field(
-        None, description="Absolute base for X-Result-Url, e.g. https://booth.example.com."
+        default=None, description="Absolute base for X-Result-Url, e.g. https://booth.example.com."
     )
-    ingest_password: str | None = Field(None, description="Initial ingest password (seed only).")
-    sync_response_seconds: int = Field(48, ge=10, le=60, description="Initial sync deadline (seed only).")
-    result_ttl_hours: int = Field(168, ge=1, le=720, description="Initial result TTL (seed only).")
-    max_upload_mb: float = Field(20, gt=0, le=1024, description="Default ingest upload limit, per slot overridable.")
-    slot_max_in_flight: int = Field(4, ge=1, description="Default in-flight ingests per slot.")
-    provider_max_in_flight: int = Field(32, ge=1, description="In-flight ingests per provider (seed only).")
+    ingest_password: str | None = Field(default=None, description="Initial ingest password (seed only).")
+    sync_response_seconds: int = Field(default=48, ge=10, le=60, description="Initial sync deadline (seed only).")
+    result_ttl_hours: int = Field(default=168, ge=1, le=720, description="Initial result TTL (seed only).")
+    max_upload_mb: float = Field(
+        default=20, gt=0, le=1024, description="Default ingest upload limit, per slot overridable."
+    )
+    slot_max_in_flight: int = Field(default=4, ge=1, description="Default in-flight ingests per slot.")
+    provider_max_in_flight: int = Field(default=32, ge=1, description="In-flight ingests per provider (seed only).")
     provider_image_max_side: int | None = Field(
-        None, ge=256, le=8192, description="Long side (px) sent to every route; default: per model (docs/providers.md)."
+        default=None,
+        ge=256,
+        le=8192,
+        description="Long side (px) sent to every route; default: per model (docs/providers.md).",
     )
     max_image_pixels: int = Field(
-        50_000_000, ge=1_000_000, le=200_000_000, description="Uploads with more pixels are refused (415) undecoded."
+        default=50_000_000,
+        ge=1_000_000,
+        le=200_000_000,
+        description="Uploads with more pixels are refused (415) undecoded.",
     )
     route_failure_threshold: int = Field(
-        3, ge=1, description="Outage failures in a row (5xx, bad answers) that open a route's circuit."
+        default=3, ge=1, description="Outage failures in a row (5xx, bad answers) that open a route's circuit."
     )
     route_probe_interval_seconds: float = Field(
-        30, ge=1, description="Seconds between background probes of an open route (one provider call each)."
+        default=30, ge=1, description="Seconds between background probes of an open route (one provider call each)."
     )
     attempt_timeout_floor_seconds: float = Field(
-        10, ge=1, le=60, description="Lowest attempt timeout when a later route could answer instead."
+        default=10, ge=1, le=60, description="Lowest attempt timeout when a later route could answer instead."
     )
-    key_aside_seconds: float = Field(600, ge=10, description="How long a refused API key is set aside (at least 10 s).")
-    cleanup_interval_seconds: int = Field(600, ge=10, description="Period of the background cleanup.")
-    jwt_secret: str | None = Field(None, description="HS256 signing key; default generated into DATA_DIR.")
-    secret_key: str | None = Field(None, description="Fernet key for stored provider keys; default generated.")
-    token_ttl_hours: int = Field(168, ge=1, le=24 * 90, description="Admin session (JWT) lifetime.")
+    key_aside_seconds: float = Field(
+        default=600, ge=10, description="How long a refused API key is set aside (at least 10 s)."
+    )
+    cleanup_interval_seconds: int = Field(default=600, ge=10, description="Period of the background cleanup.")
+    jwt_secret: str | None = Field(default=None, description="HS256 signing key; default generated into DATA_DIR.")
+    secret_key: str | None = Field(default=None, description="Fernet key for stored provider keys; default generated.")
+    token_ttl_hours: int = Field(default=168, ge=1, le=24 * 90, description="Admin session (JWT) lifetime.")
     forwarded_allow_ips: str = Field(
-        "", description="Proxies trusted for X-Forwarded-For (comma-separated IPs/networks); default none."
+        default="", description="Proxies trusted for X-Forwarded-For (comma-separated IPs/networks); default none."
     )
-    api_docs: bool = Field(False, description="Serve the interactive API docs at /docs (loads Swagger UI from a CDN).")
-    metrics_token: str | None = Field(None, description="When set, /metrics needs 'Authorization: Bearer <token>'.")
+    api_docs: bool = Field(
+        default=False, description="Serve the interactive API docs at /docs (loads Swagger UI from a CDN)."
+    )
+    metrics_token: str | None = Field(
+        default=None, description="When set, /metrics needs 'Authorization: Bearer <token>'."
+    )
     upload_idle_seconds: float = Field(
-        30, ge=1, le=300, description="A booth upload that sends no byte for this long is dropped (408)."
+        default=30, ge=1, le=300, description="A booth upload that sends no byte for this long is dropped (408)."
     )
-    min_free_disk_mb: int = Field(200, ge=0, description="/readyz fails when the media disk has less free space.")
+    min_free_disk_mb: int = Field(
+        default=200, ge=0, description="/readyz fails when the media disk has less free space."
+    )
     max_unauthenticated_uploads: int = Field(
-        64, ge=1, description="Uploads streaming before their password is verified; one more evicts the slowest."
+        default=64,
+        ge=1,
+        description="Uploads streaming before their password is verified; one more evicts the slowest.",
     )
     unauthenticated_upload_seconds: float = Field(
-        60, ge=5, le=600, description="Longest time an upload may take before its password checks out (else 408)."
+        default=60,
+        ge=5,
+        le=600,
+        description="Longest time an upload may take before its password checks out (else 408).",
     )
     unauthenticated_min_bytes_per_second: float = Field(
-        4096, ge=1, description="Average rate an upload must keep, after 5 s, until its password checks out (else 408)."
+        default=4096,
+        ge=1,
+        description="Average rate an upload must keep, after 5 s, until its password checks out (else 408).",
     )
     header_timeout_seconds: float = Field(
-        10, ge=1, le=120, description="A client must send its request line and headers within this time (else 408)."
+        default=10,
+        ge=1,
+        le=120,
+        description="A client must send its request line and headers within this time (else 408).",
     )
     max_header_bytes: int = Field(
-        64 * 1024, ge=8 * 1024, le=1024 * 1024, description="Request line plus headers over this size get 431."
+        default=64 * 1024, ge=8 * 1024, le=1024 * 1024, description="Request line plus headers over this size get 431."
     )
     max_connections_reading_headers: int = Field(
-        512, ge=8, description="Connections per process still sending headers; one more closes the oldest of them."
+        default=512,
+        ge=8,
+        description="Connections per process still sending headers; one more closes the oldest of them.",
     )
     ingest_password_failures: int = Field(
-        20, ge=1, description="Wrong ingest passwords per client IP in 5 minutes before it is refused (429)."
+        default=20, ge=1, description="Wrong ingest passwords per client IP in 5 minutes before it is refused (429)."
     )
     gemini_api_key: str | None = None
-    gemini_base_url: str | None = Field(None, description="Override of https://generativelanguage.googleapis.com.")
+    gemini_base_url: str | None = Field(
+        default=None, description="Override of https://generativelanguage.googleapis.com."
+    )
     openai_api_key: str | None = None
-    openai_base_url: str | None = Field(None, description="Override of https://api.openai.com/v1.")
+    openai_base_url: str | None = Field(default=None, description="Override of https://api.openai.com/v1.")
     turbotext_api_key: str | None = None
-    turbotext_base_url: str | None = Field(None, description="Override of https://www.turbotext.ru/api_ai.")
+    turbotext_base_url: str | None = Field(default=None, description="Override of https://www.turbotext.ru/api_ai.")
     provider_max_answer_mb: float = Field(
-        64,
+        default=64,
         gt=0,
         le=1024,
         description="A provider answer over this size is cut off (failed attempt, unexpected_response).",
     )
-    turbotext_poll_seconds: float = Field(2.0, ge=0.1, le=10, description="Interval of get_result polls.")
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
+    turbotext_poll_seconds: float = Field(default=2.0, ge=0.1, le=10, description="Interval of get_result polls.")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
 
     @field_validator("ingest_password")
     @classmethod

@@ -12,9 +12,10 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import cast
 
 import structlog
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -53,6 +54,18 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def rows_affected(result: Result) -> int:
+    """How many rows an ``UPDATE``/``DELETE`` matched (the DB-API ``rowcount``; 0 when unknown).
+    ``session.execute`` is typed as returning a :class:`~sqlalchemy.Result`; a DML statement's is a
+    :class:`~sqlalchemy.CursorResult`, which has the count."""
+    return cast(CursorResult, result).rowcount or 0
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """``"sqlite"`` or ``"postgresql"``: the backend of ``session``'s engine."""
+    return session.get_bind().dialect.name
 
 
 def utcnow() -> datetime:

@@ -6,6 +6,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.auth.models import Admin, LoginFailure, RevokedToken
+from photochanger.db import dialect_name, rows_affected
 
 
 async def get_admin(session: AsyncSession, username: str) -> Admin | None:
@@ -32,7 +33,7 @@ async def add_admin(session: AsyncSession, admin: Admin) -> None:
 async def lock_login_ip(session: AsyncSession, ip: str) -> None:
     """Serialise login bookkeeping of one IP until the transaction ends (PostgreSQL advisory lock;
     SQLite has a single writer), so concurrent attempts count each other."""
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"login:{ip}"})
 
 
@@ -64,7 +65,7 @@ async def failures_since(
 async def prune_failures(session: AsyncSession, before: datetime) -> int:
     """Forget failed logins older than ``before``; returns how many."""
     result = await session.execute(delete(LoginFailure).where(LoginFailure.at < before))
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def clear_failures(session: AsyncSession, username: str, ip: str, older_than: datetime | None = None) -> None:

@@ -159,10 +159,10 @@ async def login(
     """
     if memory is not None:
         return await _login_counted_in_memory(db, secret, ttl, username, password, ip, memory)
-    now = utcnow()
-    since = now - BLOCK
     async with db.transaction() as session:
         await repository.lock_login_ip(session, ip)
+        now = utcnow()  # under the lock: an attempt that waited for it is stamped after the one before
+        since = now - BLOCK
         attempt = await repository.add_failure(session, username, ip, now)
         pair = await repository.failures_since(session, ip, since, now, username)
         from_ip = await repository.failures_since(session, ip, since, now)

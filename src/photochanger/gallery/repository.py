@@ -6,6 +6,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.db import rows_affected
 from photochanger.gallery.models import RateLimitBucket
 from photochanger.jobs.models import Job
 
@@ -43,14 +44,14 @@ async def recent_results(
 async def set_hidden(session: AsyncSession, job_id: str, at: datetime | None) -> bool:
     """Hide (``at``) or show (None) a job's result to guests; False if there is no such job."""
     done = await session.execute(update(Job).where(Job.id == job_id).values(hidden_at=at))
-    return done.rowcount == 1
+    return rows_affected(done) == 1
 
 
 async def set_approved(session: AsyncSession, job_id: str, at: datetime | None) -> bool:
     """Approve (``at``) a job's result for a gallery shared with approval, or withdraw it (None);
     False if there is no such job."""
     done = await session.execute(update(Job).where(Job.id == job_id).values(approved_at=at))
-    return done.rowcount == 1
+    return rows_affected(done) == 1
 
 
 async def media_of(session: AsyncSession, job_id: str) -> tuple[str | None, str | None] | None:

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.db import rows_affected
 from photochanger.jobs.models import Job, JobAttempt
 
 
@@ -49,7 +50,7 @@ async def mark_interrupted(session: AsyncSession, now: datetime) -> int:
         .where(Job.status == "pending", Job.deadline_at < now)
         .values(status="interrupted", failure_reason="interrupted", finished_at=now)
     )
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def expired_media(

@@ -6,6 +6,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.db import rows_affected
 from photochanger.leases.models import Lease
 
 
@@ -15,7 +16,7 @@ async def claim(session: AsyncSession, name: str, holder: str, now: datetime, un
     taken = await session.execute(
         update(Lease).where(Lease.name == name, Lease.until <= now).values(holder=holder, until=until)
     )
-    if taken.rowcount == 1:
+    if rows_affected(taken) == 1:
         return True
     try:
         async with session.begin_nested():

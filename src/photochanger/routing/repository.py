@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from photochanger.db import dialect_name, rows_affected
 from photochanger.jobs.models import Job, JobAttempt
 from photochanger.routing.models import InFlightPermit, RouteStateRow
 
@@ -49,7 +50,7 @@ async def claim_probe(
         )
         .values(state="half_open", probe_at=now)
     )
-    return (result.rowcount or 0) == 1
+    return rows_affected(result) == 1
 
 
 async def recent_successes(session: AsyncSession, route_key: str, limit: int) -> list[tuple[int, float | None]]:
@@ -90,7 +91,7 @@ async def degraded_slots(session: AsyncSession, since: datetime) -> dict[str, tu
 async def lock_scopes(session: AsyncSession, scopes: Sequence[str]) -> None:
     """Serialise permit changes of ``scopes`` across processes (PostgreSQL advisory transaction
     locks, taken in a fixed order so two requests never deadlock; SQLite has one writer anyway)."""
-    if session.bind.dialect.name != "postgresql":
+    if dialect_name(session) != "postgresql":
         return
     for scope in sorted(scopes):
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": scope})
@@ -121,4 +122,4 @@ async def remove_permits(session: AsyncSession, permit_ids: Sequence[str]) -> No
 async def remove_expired_permits(session: AsyncSession, now: datetime) -> int:
     """Forget permits of dead processes; returns how many."""
     result = await session.execute(delete(InFlightPermit).where(InFlightPermit.expires_at <= now))
-    return result.rowcount or 0
+    return rows_affected(result)

@@ -7,6 +7,7 @@ from sqlalchemy import Integer, and_, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from photochanger.db import dialect_name
 from photochanger.jobs.models import Job, JobAttempt
 
 FAILED = ("failed", "timeout", "interrupted")
@@ -83,7 +84,7 @@ async def percentiles(
 
 def epoch_seconds(session: AsyncSession, column: ColumnElement) -> ColumnElement:
     """Seconds since 1970 of a UTC timestamp column, in the session's SQL dialect."""
-    if session.bind.dialect.name == "sqlite":
+    if dialect_name(session) == "sqlite":
         return cast(func.strftime("%s", column), Integer)
     return cast(func.extract("epoch", column), Integer)
 
