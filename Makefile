@@ -39,12 +39,13 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 ## lint: ruff (rules and formatting), the import contracts of pyproject.toml (layering, no cycles),
-## mypy on src/, and for the UI's JavaScript Biome (rules and formatting), tsc (JSDoc types) and the
+## pyright on src/ (types), and for the UI's JavaScript Biome (rules and formatting), tsc (JSDoc types) and the
 ## translations' parity test
 lint: $(VENV)/.dev-installed node_modules/.installed
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/lint-imports
+	node_modules/.bin/pyright
 	node_modules/.bin/biome check --error-on-warnings
 	node_modules/.bin/tsc -p tsconfig.json
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/web/test_i18n.py

@@ -123,7 +123,22 @@ class Service:
         )
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        """Run ``photochanger ARGS`` against this service's database."""
+        """Run ``photochanger ARGS`` against this service's database, in this process (Typer's
+        ``CliRunner`` in a thread of its own, so the command's ``asyncio.run`` has its own loop):
+        the same code as the installed command without a Python start per call."""
+        from typer.testing import CliRunner
+
+        from photochanger.cli import app
+
+        env = {key: value for key, value in self.env.items() if key.startswith("PHOTOCHANGER_")}
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            result = thread.submit(CliRunner().invoke, app, list(args), env=env).result(timeout=60)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return subprocess.CompletedProcess(["photochanger", *args], result.exit_code, result.stdout, result.stderr)
+
+    def cli_process(self, *args: str) -> subprocess.CompletedProcess:
+        """Run ``photochanger ARGS`` as its own process (what an operator's shell does)."""
         return subprocess.run(
             [sys.executable, "-m", "photochanger", *args], env=self.env, capture_output=True, text=True, timeout=60
         )

@@ -170,7 +170,7 @@ async def test_an_overwritten_sqlite_file_answers_503(on_own_sqlite):
 
 
 async def test_a_second_server_on_the_same_sqlite_file_is_refused(on_own_sqlite):
-    second = on_own_sqlite.cli("serve", "--port", str(free_port()))
+    second = on_own_sqlite.cli_process("serve", "--port", str(free_port()))
     assert second.returncode == 2 and "another photochanger server already serves" in second.stderr, second.stderr
     assert "Traceback" not in second.stderr
     assert on_own_sqlite.post("slot-001", PHOTO).status == 200  # the first one serves on

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import cast
 
 import structlog
 from fastapi import FastAPI
@@ -124,7 +125,7 @@ def create_app(config: Config | None = None) -> FastAPI:
     docs = "/docs" if config.api_docs else None  # Swagger UI loads from a CDN: off unless asked for
     app = FastAPI(title="PhotoChanger", version="0.1.0", lifespan=lifespan, docs_url=docs, redoc_url=None)
     install_error_handlers(app)
-    app.add_exception_handler(BodyRefused, lambda _request, exc: error_response(exc.error()))
+    app.add_exception_handler(BodyRefused, lambda _request, exc: error_response(cast(BodyRefused, exc).error()))
     app.add_middleware(
         BodyLimits,
         jwt_secret=lambda: config.resolved_jwt_secret,

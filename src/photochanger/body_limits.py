@@ -23,6 +23,7 @@ passes it on unchanged) and answer the JSON error shape of :mod:`photochanger.er
 
 import asyncio
 import re
+from collections.abc import Callable
 
 import jwt
 from starlette.exceptions import HTTPException
@@ -57,7 +58,7 @@ class BodyLimits:
     ``upload_limit`` (bytes) is the largest admin image upload, ``idle`` the longest pause in
     seconds between two chunks of a body."""
 
-    def __init__(self, app: ASGIApp, jwt_secret, upload_limit: int, idle: float) -> None:
+    def __init__(self, app: ASGIApp, jwt_secret: str | Callable[[], str], upload_limit: int, idle: float) -> None:
         self.app = app
         self.jwt_secret = jwt_secret
         self.upload_limit = upload_limit

@@ -7,16 +7,14 @@ import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
-import uvicorn
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import DBAPIError
 
-from photochanger.app import create_app
 from photochanger.auth import service as auth
 from photochanger.config import Config
 from photochanger.context import AppContext
@@ -114,7 +112,7 @@ def _connectable(config: Config) -> None:
         _fail(f"{name}: cannot connect to the database: {reason[:300]}")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
 
@@ -178,6 +176,10 @@ def serve(
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    import uvicorn  # the web stack is loaded to serve, not for every other command (~1 s of start-up)
+
+    from photochanger.app import create_app
+
     uvicorn.run(
         create_app(config) if workers == 1 else "photochanger.app:create_app",
         factory=workers > 1,

@@ -4,7 +4,7 @@ Body shape (top level): ``{"status": "error"|"timeout", "failure_reason": str, "
 "job_id": str|null}``. ``failure_reason`` values are stable identifiers that clients may match on.
 """
 
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 from fastapi import FastAPI, Request
@@ -28,7 +28,7 @@ class ErrorBody(BaseModel):
 
 
 #: Documented on every JSON router, so OpenAPI states the real error shape (also for 422).
-ERROR_RESPONSES: dict[int | str, dict] = {
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in [
         (400, "Malformed request"),
@@ -79,7 +79,7 @@ class ApiError(Exception):
         }
 
 
-def error_docs(*codes: int) -> dict[int | str, dict]:
+def error_docs(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries with the error body for ``codes``."""
     return {
         code: {"model": ErrorBody, "description": ERROR_RESPONSES.get(code, {}).get("description", "Error")}

@@ -42,7 +42,7 @@ def _detector():
         import mediapipe as mp
 
         # model 1: the full-range model (people up to about 5 m), right for group photos
-        _local.detector = mp.solutions.face_detection.FaceDetection(
+        _local.detector = mp.solutions.face_detection.FaceDetection(  # pyright: ignore[reportAttributeAccessIssue]
             model_selection=1, min_detection_confidence=MIN_CONFIDENCE
         )
     return _local.detector

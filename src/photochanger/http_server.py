@@ -89,7 +89,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._head_timer = None
         _reading.pop(self, None)
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._start_head()
 
@@ -109,7 +109,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 return
             self._head_bytes += len(data)  # parsed at most max_bytes + one read (256 KiB) before refusing
         try:
-            self.parser.feed_data(data)
+            self.parser.feed_data(data)  # pyright: ignore[reportOptionalMemberAccess]  (made in connection_made)
         except httptools.HttpParserCallbackError:
             if not self._refused:
                 self._invalid()

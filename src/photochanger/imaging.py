@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from PIL import Image, ImageFile, ImageOps
 
@@ -131,7 +131,7 @@ def _display_mode(img: Image.Image) -> Image.Image:
     32-bit greyscale are scaled into 8 bits (not clipped), CMYK/YCbCr/LAB/P/1/L converted."""
     if img.mode in SIXTEEN_BIT_MODES:
         wide = img.convert("I")
-        high = wide.getextrema()[1]
+        high = cast(tuple[int, int], wide.getextrema())[1]  # one band: (low, high)
         top = 255 if high <= 255 else 65535  # 8-bit data stored wide, else 16 bit
         img = wide.point(lambda v: v * (255 / top)).convert("L")
     elif img.mode == "F":

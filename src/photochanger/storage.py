@@ -287,7 +287,11 @@ class ObjectStore(MediaStore):
             "backoff": {"init_backoff": timedelta(milliseconds=100), "max_backoff": timedelta(seconds=1), "base": 2},
         }
         self._store = S3Store(
-            self.bucket, prefix=self.prefix or None, client_options=options, retry_config=retry, **config
+            self.bucket,
+            prefix=self.prefix or None,
+            client_options=options,  # pyright: ignore[reportArgumentType]  (obstore's TypedDict; its documented keys)
+            retry_config=retry,  # pyright: ignore[reportArgumentType]
+            **config,
         )
 
     @property

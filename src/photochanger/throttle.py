@@ -24,11 +24,14 @@ import secrets
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from photochanger.clock import Clock
 
+V = TypeVar("V")
 
-def _touch(entries: OrderedDict, key: str, new: Callable[[], object], max_keys: int):
+
+def _touch(entries: "OrderedDict[str, V]", key: str, new: Callable[[], V], max_keys: int) -> V:
     """``entries[key]`` (made with ``new()`` if missing), marked most recently used; the least
     recently used entries are dropped beyond ``max_keys``."""
     value = entries.get(key)

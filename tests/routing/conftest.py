@@ -54,6 +54,7 @@ class ScriptedProvider:
     calls: list[tuple[float, str | None]] = field(default_factory=list)
     settings_model: ClassVar[type[BaseModel]] = NoSettings
     requires_prompt: ClassVar[bool] = False
+    circuit_breaker: ClassVar[bool] = True
 
     def model_name(self, settings: BaseModel) -> str | None:
         return self.model

@@ -8,6 +8,7 @@ failures are rows shared by every process; on SQLite (one process) they are coun
 database the booths need.
 """
 
+import functools
 import re
 import secrets
 import uuid
@@ -29,7 +30,15 @@ from photochanger.workers import PoolBusy, WorkerPool
 
 log = structlog.get_logger("photochanger.auth")
 HASHER = PasswordHasher()
-DUMMY_HASH = HASHER.hash("timing-equaliser")  # verified for unknown users so timing does not tell
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash verified for unknown usernames, so the time taken does not tell whether one exists
+    (made on first use: an argon2 hash costs ~0.2 s of CPU, not paid by every CLI start)."""
+    return HASHER.hash("timing-equaliser")
+
+
 MAX_FAILURES = 10  # per (username, IP) within BLOCK
 MAX_IP_FAILURES = 30  # per IP, any username, within BLOCK: a flood of random usernames
 BLOCK = timedelta(minutes=15)
@@ -175,12 +184,12 @@ async def login(
         log.warning("auth.login.failure", username=username, ip=ip, reason="throttled")
         raise AuthError("throttled", retry_after)
     try:
-        valid = await _verify_off_loop(admin.password_hash if admin else DUMMY_HASH, password) and admin is not None
+        valid = await _verify_off_loop(admin.password_hash if admin else _dummy_hash(), password) and admin is not None
     except AuthError:
         async with db.transaction() as session:
             await repository.remove_failure(session, attempt)
         raise
-    if not valid or not admin.is_active:
+    if not valid or admin is None or not admin.is_active:
         reason = "disabled" if valid else "invalid_credentials"
         log.warning("auth.login.failure", username=username, ip=ip, reason=reason)
         raise AuthError("invalid_credentials")  # the recorded attempt stays: a failure
@@ -207,12 +216,12 @@ async def _login_counted_in_memory(
     async with db.transaction() as session:
         admin = await repository.get_admin(session, username)
     try:
-        valid = await _verify_off_loop(admin.password_hash if admin else DUMMY_HASH, password) and admin is not None
+        valid = await _verify_off_loop(admin.password_hash if admin else _dummy_hash(), password) and admin is not None
     except AuthError:  # busy: not a guess
         memory.pairs.forgive(pair)
         memory.ips.forgive(ip)
         raise
-    if not valid or not admin.is_active:
+    if not valid or admin is None or not admin.is_active:
         reason = "disabled" if valid else "invalid_credentials"
         log.warning("auth.login.failure", username=username, ip=ip, reason=reason)
         raise AuthError("invalid_credentials")
@@ -227,6 +236,8 @@ async def _logged_in(db: Database, secret: str, ttl: timedelta, admin: Admin, pa
     new_hash = await _hash_off_loop(password) if rehash else None
     async with db.transaction(write=True) as session:
         stored = await repository.get_admin(session, admin.username)
+        if stored is None:  # deleted while its password was checked
+            raise AuthError("invalid_credentials")
         stored.last_login_at = utcnow()
         if new_hash:
             stored.password_hash = new_hash

@@ -38,7 +38,7 @@ async def recent_results(
     rows = await session.execute(
         select(Job.id, Job.received_at).where(*conditions).order_by(Job.received_at.desc()).limit(limit)
     )
-    return [tuple(row) for row in rows]
+    return [(row[0], row[1]) for row in rows]
 
 
 async def set_hidden(session: AsyncSession, job_id: str, at: datetime | None) -> bool:
@@ -76,7 +76,7 @@ async def hit(session: AsyncSession, key: str, window_start: datetime) -> int:
         pass
     bucket = (RateLimitBucket.key == key) & (RateLimitBucket.window_start == window_start)
     await session.execute(update(RateLimitBucket).where(bucket).values(count=RateLimitBucket.count + 1))
-    return await session.scalar(select(RateLimitBucket.count).where(bucket))
+    return await session.scalar(select(RateLimitBucket.count).where(bucket)) or 0
 
 
 async def forget_buckets(session: AsyncSession, before: datetime) -> None:

@@ -23,11 +23,11 @@ class ShareRequest(BaseModel):
     optional ``title`` shown to guests; an optional ``pin`` (4–8 digits, e.g. printed on a sign at
     the event) guests must enter — it keeps passers-by out, it is not a password."""
 
-    minutes: int = Field(15, ge=1, le=1440)
-    slots: list[SlotId] | None = Field(None, min_length=1, max_length=15)
+    minutes: int = Field(default=15, ge=1, le=1440)
+    slots: list[SlotId] | None = Field(default=None, min_length=1, max_length=15)
     include_earlier: bool = False
-    title: str | None = Field(None, max_length=80)
-    pin: str | None = Field(None, pattern=r"^[0-9]{4,8}$")  # ASCII digits only (\d would take "١٢٣٤")
+    title: str | None = Field(default=None, max_length=80)
+    pin: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$")  # ASCII digits only (\d would take "١٢٣٤")
     approval: bool = False
 
 

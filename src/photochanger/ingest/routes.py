@@ -95,7 +95,10 @@ async def rerun(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> Run
 
 async def _run_result(ctx, success: service.IngestSuccess) -> RunResult:
     """The JSON answer of a successful test run or rerun."""
-    job, attempts = await jobs.detail(ctx.db, success.job_id)
+    found = await jobs.detail(ctx.db, success.job_id)
+    if found is None:  # deleted meanwhile
+        raise ApiError(404, "job_not_found", "no such job")
+    job, attempts = found
     return RunResult(
         job_id=job.id,
         result_url=success.result_url,

@@ -276,7 +276,7 @@ async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, 
                 )
                 with temp.open("rb") as head:
                     kind = sniff_mime(head.read(16))
-                path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
+                path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind or '', '.bin')}"
                 await _start_row(ctx, job)  # authenticated: the request is a job
                 async with asyncio.timeout(max(1.0, job.deadline.remaining())):
                     job.original = await ctx.store.put_file(temp, path)
@@ -304,7 +304,7 @@ async def _obtain_original(ctx: AppContext, job: JobInProgress, source: Source, 
 async def _keep(ctx: AppContext, job: JobInProgress, data: bytes) -> str:
     """Store an in-memory original (test runs, reruns) and record it."""
     kind = sniff_mime(data[:16])
-    path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind, '.bin')}"
+    path = f"originals/{job.job_id}{EXTENSION_BY_MIME.get(kind or '', '.bin')}"
     try:
         await ctx.store.put(path, data)
     except OSError as exc:
@@ -384,7 +384,7 @@ async def _generate(
         f"provider:{primary.provider.name}": job.runtime.provider_max_in_flight,
     }
 
-    expected = prepared.inspected
+    expected = prepared.inspected if isinstance(prepared.inspected, int) else None  # faces in the photo
     max_pixels = ctx.config.max_image_pixels
 
     async def finish(route: Route, image: ProviderImage) -> Finished:  # inside the attempt: a bad answer fails it
@@ -394,7 +394,7 @@ async def _generate(
         converted, found = checked.image, checked.inspected
         if not counting:
             return Finished(converted)
-        if found is not None and _people_lost(expected, found, slot.people_tolerance):
+        if found is not None and expected is not None and _people_lost(expected, found, slot.people_tolerance):
             counts = {"faces_expected": expected, "faces_found": found}
             detail = f"the photo shows {expected} face(s), the answer {found}"
             raise ProviderFailure(FailureKind.PEOPLE_LOST, "people_lost", detail, extra=counts)

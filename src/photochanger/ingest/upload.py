@@ -51,12 +51,12 @@ async def _chunks(
     minimum rate (:class:`TooSlow`) and its eviction (:class:`Evicted`, at once: the wait is woken)."""
     iterator = aiter(body)
     while True:
-        guarded = place is not None and place.held  # after the password: the idle limit only
-        wait = min(idle, place.must_arrive_by() - clock.monotonic()) if guarded else idle
+        guarded = place if place is not None and place.held else None  # after the password: the idle limit only
+        wait = min(idle, guarded.must_arrive_by() - clock.monotonic()) if guarded else idle
         try:
             async with asyncio.timeout(max(wait, 0.0)) as timeout:
                 if guarded:
-                    place.wake = lambda: timeout.reschedule(asyncio.get_running_loop().time())
+                    guarded.wake = lambda: timeout.reschedule(asyncio.get_running_loop().time())
                 chunk = await anext(iterator)
         except StopAsyncIteration:
             return
@@ -66,7 +66,7 @@ async def _chunks(
             raise UploadIdle from None
         finally:
             if guarded:
-                place.wake = None
+                guarded.wake = None
         if place is not None and place.held:
             place.got(len(chunk))
             place.check()

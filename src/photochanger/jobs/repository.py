@@ -2,18 +2,22 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.db import rows_affected
 from photochanger.jobs.models import Job, JobAttempt
 
+JOBS = cast(Table, Job.__table__)  # the Core tables of the ORM classes, for bulk statements
+ATTEMPTS = cast(Table, JobAttempt.__table__)
+
 
 async def insert_job(session: AsyncSession, values: dict) -> None:
     """Insert one job row from ``values`` (column → value; column defaults fill the rest). A Core
     INSERT: no ORM unit of work for a row nobody reads back in this transaction."""
-    await session.execute(insert(Job.__table__), values)
+    await session.execute(insert(JOBS), values)
 
 
 async def get(session: AsyncSession, job_id: str) -> Job | None:
@@ -23,14 +27,13 @@ async def get(session: AsyncSession, job_id: str) -> Job | None:
 
 async def update_fields(session: AsyncSession, job_id: str, fields: dict) -> None:
     """Set ``fields`` (column → value) on one job (a Core UPDATE: no ORM session to synchronise)."""
-    jobs = Job.__table__
-    await session.execute(update(jobs).where(jobs.c.id == job_id).values(**fields))
+    await session.execute(update(JOBS).where(JOBS.c.id == job_id).values(**fields))
 
 
 async def add_attempts(session: AsyncSession, attempts: Sequence[dict]) -> None:
     """Store attempt rows (column → value each) in one executemany INSERT."""
     if attempts:
-        await session.execute(insert(JobAttempt.__table__), list(attempts))
+        await session.execute(insert(ATTEMPTS), list(attempts))
 
 
 async def list_attempts(session: AsyncSession, job_id: str) -> list[JobAttempt]:
@@ -64,7 +67,7 @@ async def expired_media(
         .order_by(Job.id)
         .limit(limit)
     )
-    return [tuple(row) for row in rows]
+    return [(job_id, original, result) for job_id, original, result in rows]
 
 
 async def mark_purged(session: AsyncSession, job_ids: Sequence[str], now: datetime) -> None:
@@ -125,4 +128,4 @@ async def recent_client_input(session: AsyncSession, slot_id: str, limit: int) -
         .order_by(Job.received_at.desc())
         .limit(limit)
     )
-    return [tuple(row) for row in rows]
+    return [(fields, query) for fields, query in rows]

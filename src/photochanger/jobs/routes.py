@@ -1,7 +1,7 @@
 """Admin job routes: list, detail, original, rerun, and the booth's last requests."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -62,7 +62,9 @@ async def get_job(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> J
     if found is None:
         raise ApiError(404, "job_not_found", "no such job", job_id=None)
     job, attempts = found
-    view = service.summary(job, public_base(ctx.config.public_base_url, str(request.base_url)), JobDetail)
+    view = cast(
+        JobDetail, service.summary(job, public_base(ctx.config.public_base_url, str(request.base_url)), JobDetail)
+    )
     view.attempt_log = [AttemptView.model_validate(a) for a in attempts]
     if job.input_path and job.media_purged_at is None:
         view.original_url = f"{str(request.base_url).rstrip('/')}/api/jobs/{job.id}/original"

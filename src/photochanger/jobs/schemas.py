@@ -90,7 +90,7 @@ class AttemptView(BaseModel):
 
     number: int
     route_index: int = Field(description="0 = primary route, 1… = fallbacks")
-    route_key: str | None = Field(None, description="provider:model")
+    route_key: str | None = Field(default=None, description="provider:model")
     provider: str
     model: str | None
     outcome: str = Field(description="success, failed, timeout, cancelled (lost a hedge) or skipped")
@@ -101,8 +101,8 @@ class AttemptView(BaseModel):
     cost_usd: float | None
     started_at: datetime
     latency_ms: int
-    faces_expected: int | None = Field(None, description="faces in the photo (people check)")
-    faces_found: int | None = Field(None, description="faces in this attempt's answer (people check)")
+    faces_expected: int | None = Field(default=None, description="faces in the photo (people check)")
+    faces_found: int | None = Field(default=None, description="faces in this attempt's answer (people check)")
 
 
 class JobSummary(BaseModel):
@@ -123,9 +123,11 @@ class JobSummary(BaseModel):
     total_ms: int | None
     result_url: str | None = None
     thumbnail_url: str | None = None
-    hidden_at: datetime | None = Field(None, description="when an admin hid the result from guests")
-    approved_at: datetime | None = Field(None, description="when an admin approved it (gallery shared with approval)")
-    media_purged_at: datetime | None = Field(None, description="when the photo's files were deleted")
+    hidden_at: datetime | None = Field(default=None, description="when an admin hid the result from guests")
+    approved_at: datetime | None = Field(
+        default=None, description="when an admin approved it (gallery shared with approval)"
+    )
+    media_purged_at: datetime | None = Field(default=None, description="when the photo's files were deleted")
 
 
 class JobDetail(JobSummary):
@@ -138,8 +140,8 @@ class JobDetail(JobSummary):
     deadline_at: datetime
     finished_at: datetime | None
     provider_ms: int | None
-    queue_ms: int | None = Field(None, description="time waiting for an in-flight place, ms")
-    prompt: str | None = Field(None, description="the prompt as sent, placeholders filled")
+    queue_ms: int | None = Field(default=None, description="time waiting for an in-flight place, ms")
+    prompt: str | None = Field(default=None, description="the prompt as sent, placeholders filled")
     client_ip: str | None
     client_fields: dict
     client_headers: dict | None

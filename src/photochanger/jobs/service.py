@@ -186,12 +186,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 async def list_page(
-    db: Database, *, limit: int, cursor: str | None = None, **filters: str | datetime | None
+    db: Database,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    slot_id: str | None = None,
+    status: str | None = None,
+    source: str | None = None,
+    since: datetime | None = None,
 ) -> tuple[list[Job], str | None]:
-    """A page of jobs and the cursor of the next one (None at the end)."""
+    """A page of jobs and the cursor of the next one (None at the end), filtered by slot, status,
+    source and time received (at or after ``since``)."""
     before = decode_cursor(cursor) if cursor else None
     async with db.transaction() as session:
-        rows = await repository.page(session, limit=limit + 1, before=before, **filters)
+        rows = await repository.page(
+            session, limit=limit + 1, before=before, slot_id=slot_id, status=status, source=source, since=since
+        )
     return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
 
 

@@ -28,15 +28,18 @@ class ProviderSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     attempt_timeout_seconds: float | None = Field(
-        None, ge=5, le=60, description="Cap per attempt in seconds; default: 1.5 × the route's recent p95."
+        default=None, ge=5, le=60, description="Cap per attempt in seconds; default: 1.5 × the route's recent p95."
     )
     input_max_side: int | None = Field(
-        None, ge=256, le=8192, description="Long side (px) of the photo sent; default: what the model works from."
+        default=None,
+        ge=256,
+        le=8192,
+        description="Long side (px) of the photo sent; default: what the model works from.",
     )
 
 
 S = TypeVar("S", bound=ProviderSettings)
-S_contra = TypeVar("S_contra", bound=ProviderSettings, contravariant=True)
+S = TypeVar("S", bound=ProviderSettings)
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ class ProviderFailure(Exception):
         return f"{self.kind}:{self.code}: {self.detail}"
 
 
-class Provider(Protocol[S_contra]):
+class Provider(Protocol[S]):
     """What every provider implements. ``settings_model`` validates a slot's settings
     (unknown keys rejected); ``requires_prompt`` makes an empty slot prompt a save-time error, and
     ``requires_public_url`` a missing ``PUBLIC_BASE_URL``; ``circuit_breaker`` False for a provider
@@ -128,18 +131,22 @@ class Provider(Protocol[S_contra]):
     settings_model: ClassVar[type[ProviderSettings]]
     requires_prompt: ClassVar[bool]
     requires_public_url: ClassVar[bool] = False
-    circuit_breaker: ClassVar[bool] = True
+    circuit_breaker: ClassVar[bool]
 
-    def model_name(self, settings: S_contra) -> str | None:
+    def model_name(self, settings: S) -> str | None:
         """The model id this attempt uses, for the job record (None if not applicable)."""
+        ...
 
-    def typical_latency(self, settings: S_contra) -> float:
+    def typical_latency(self, settings: S) -> float:
         """Expected seconds for one attempt (p50), used to decide if a retry still fits."""
+        ...
 
-    def input_side(self, settings: S_contra) -> int | None:
+    def input_side(self, settings: S) -> int | None:
         """Long side in pixels of the photo copy this model works from (None: the photo's own
         size). Larger copies cost upload time and input tokens and buy nothing; the table and its
         sources are in ``docs/providers.md`` (photo sizes)."""
+        ...
 
-    async def generate(self, request: ProviderRequest[S_contra]) -> ProviderImage:
+    async def generate(self, request: ProviderRequest[S]) -> ProviderImage:
         """Run one attempt. Raises :class:`ProviderFailure`; may be cancelled at the deadline."""
+        ...

@@ -86,8 +86,10 @@ class GeminiSettings(ProviderSettings):
     """Slot settings for Gemini. ``image_size`` only on models that take it (uppercase K)."""
 
     model: Model = "gemini-2.5-flash-image"
-    aspect_ratio: Literal[*ALL_RATIOS] | None = Field(None, description="allowed values depend on the model")
-    image_size: Literal["512", "1K", "2K", "4K"] | None = Field(None, description="3-Pro and 3.1 only")
+    aspect_ratio: Literal[*ALL_RATIOS] | None = Field(  # pyright: ignore[reportInvalidTypeForm]  (valid since Python 3.11)
+        default=None, description="allowed values depend on the model"
+    )
+    image_size: Literal["512", "1K", "2K", "4K"] | None = Field(default=None, description="3-Pro and 3.1 only")
 
     @model_validator(mode="after")
     def _fits_model(self) -> "GeminiSettings":
@@ -105,9 +107,10 @@ class GeminiProvider:
     with each request, so a key changed in the settings applies at once)."""
 
     name: ClassVar[str] = "gemini"
-    settings_model: ClassVar[type[GeminiSettings]] = GeminiSettings
+    settings_model: ClassVar[type[ProviderSettings]] = GeminiSettings
     requires_prompt: ClassVar[bool] = True
     requires_public_url: ClassVar[bool] = False
+    circuit_breaker: ClassVar[bool] = True
 
     def __init__(self, base_url: str | None, max_answer_bytes: int = http.DEFAULT_MAX_ANSWER_BYTES) -> None:
         self._base_url = base_url

@@ -42,7 +42,7 @@ class LocalSettings(ProviderSettings):
     overlay: bool = True
     background: bool = False
     frame_fit: FrameFit = Field(
-        "crop",
+        default="crop",
         description="crop: the photo is cut (centred) to the frame's proportions; extend: white margins "
         "added instead; stretch: the frame is stretched to the photo (distorts it)",
     )
@@ -69,8 +69,8 @@ def apply_look(img: Image.Image, look: Look) -> Image.Image:
         return ImageOps.colorize(ImageOps.grayscale(img), black="#2b1d0e", white="#fff4e0", mid="#a8845a")
     if look == "warm":
         red, green, blue = img.split()
-        red = red.point(lambda v: min(255, int(v * 1.08 + 6)))
-        blue = blue.point(lambda v: int(v * 0.88))
+        red = red.point([min(255, int(v * 1.08 + 6)) for v in range(256)])  # lookup tables of 8-bit bands
+        blue = blue.point([int(v * 0.88) for v in range(256)])
         return ImageEnhance.Color(Image.merge("RGB", (red, green, blue))).enhance(1.1)
     if look == "vivid":
         return ImageEnhance.Contrast(ImageEnhance.Color(img).enhance(1.4)).enhance(1.12)
@@ -137,7 +137,7 @@ class LocalProvider:
     """See module docstring."""
 
     name: ClassVar[str] = "local"
-    settings_model: ClassVar[type[LocalSettings]] = LocalSettings
+    settings_model: ClassVar[type[ProviderSettings]] = LocalSettings
     requires_prompt: ClassVar[bool] = False
     requires_public_url: ClassVar[bool] = False
     circuit_breaker: ClassVar[bool] = False  # our own CPU: the image pool bounds it, no circuit

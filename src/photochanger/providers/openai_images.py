@@ -46,9 +46,10 @@ class OpenAIProvider:
     """Image edits via ``AsyncOpenAI(...).images.edit``; one SDK client per key."""
 
     name: ClassVar[str] = "openai"
-    settings_model: ClassVar[type[OpenAISettings]] = OpenAISettings
+    settings_model: ClassVar[type[ProviderSettings]] = OpenAISettings
     requires_prompt: ClassVar[bool] = True
     requires_public_url: ClassVar[bool] = False
+    circuit_breaker: ClassVar[bool] = True
 
     def __init__(self, base_url: str | None, max_answer_bytes: int = http.DEFAULT_MAX_ANSWER_BYTES) -> None:
         self._max_answer_bytes = max_answer_bytes
@@ -87,14 +88,14 @@ class OpenAIProvider:
         options = {"input_fidelity": settings.input_fidelity, "background": settings.background}
         client = self._sdk(request.api_key).with_options(timeout=request.timeout)
         try:
-            response = await client.images.edit(
+            response = await client.images.edit(  # pyright: ignore[reportCallIssue]
                 model=settings.model,
                 prompt=request.prompt,
                 image=files,
                 size=settings.size,
                 quality=settings.quality,
                 output_format=settings.output_format,
-                **{k: v for k, v in options.items() if v is not None},
+                **{k: v for k, v in options.items() if v is not None},  # pyright: ignore[reportArgumentType]
             )
         except openai.APITimeoutError as exc:
             raise ProviderFailure(FailureKind.TIMEOUT, "timeout", str(exc)) from exc

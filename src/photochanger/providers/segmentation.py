@@ -23,7 +23,8 @@ def person_mask(img: Image.Image) -> Image.Image:
     import mediapipe as mp
     import numpy as np
 
-    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as segmenter:
+    segmentation = mp.solutions.selfie_segmentation  # pyright: ignore[reportAttributeAccessIssue]
+    with segmentation.SelfieSegmentation(model_selection=0) as segmenter:
         result = segmenter.process(np.asarray(img.convert("RGB")))
     mask = Image.fromarray((np.clip(result.segmentation_mask, 0, 1) * 255).astype("uint8"), "L")
     return mask.resize(img.size).filter(ImageFilter.GaussianBlur(FEATHER_PX))

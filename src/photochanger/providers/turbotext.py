@@ -42,11 +42,11 @@ class TurbotextSettings(ProviderSettings):
     put on the photo)."""
 
     method: Literal["generate_image2image", "mix_images", "deepfake_photo"] = "generate_image2image"
-    strength: int | None = Field(None, ge=0, le=80)
-    scale: float | None = Field(None, ge=0.1, le=20)
-    seed: int | None = Field(None, ge=1, le=10**10)
-    negative_prompt: str | None = Field(None, max_length=600)
-    original_language: str | None = Field(None, max_length=8)
+    strength: int | None = Field(default=None, ge=0, le=80)
+    scale: float | None = Field(default=None, ge=0.1, le=20)
+    seed: int | None = Field(default=None, ge=1, le=10**10)
+    negative_prompt: str | None = Field(default=None, max_length=600)
+    original_language: str | None = Field(default=None, max_length=8)
     face_restore: bool = True
 
 
@@ -62,9 +62,10 @@ class TurbotextProvider:
     measures the attempt's remaining time (the loop's, so tests run it on virtual time)."""
 
     name: ClassVar[str] = "turbotext"
-    settings_model: ClassVar[type[TurbotextSettings]] = TurbotextSettings
+    settings_model: ClassVar[type[ProviderSettings]] = TurbotextSettings
     requires_prompt: ClassVar[bool] = False
     requires_public_url: ClassVar[bool] = True
+    circuit_breaker: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -161,6 +162,7 @@ class TurbotextProvider:
     async def _create_queue(self, method: str, fields: dict, api_key: str, end: float, left) -> dict:
         """``create_queue``, re-sent once (after 2 s, if 10 s remain) only when it clearly failed:
         refused connection or 5xx. An answer lost after sending is ambiguous and never re-sent."""
+        failure = ProviderFailure(FailureKind.SERVER_ERROR, "connection_error", "create_queue not sent")
         for attempt in (1, 2):
             try:
                 return await self._call(method, {"do": "create_queue", **fields}, api_key, left())

@@ -1,5 +1,7 @@
 """``GET /public/results/{job_id}``: the result image, inline or as a download."""
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from photochanger.dependencies import Ctx
@@ -11,14 +13,12 @@ from photochanger.urls import take_home_url
 
 REVALIDATE = "private, no-cache"  # ETag-revalidated each time: hiding or deleting a photo applies at once
 
-router = APIRouter(
-    tags=["results"],
-    responses={code: ERROR_RESPONSES[code] for code in (404, 500)}
-    | {410: {"model": ErrorBody, "description": "Expired"}},
-)
+RESPONSES: dict[int | str, dict[str, Any]] = {code: ERROR_RESPONSES[code] for code in (404, 500)}
+RESPONSES[410] = {"model": ErrorBody, "description": "Expired"}
+router = APIRouter(tags=["results"], responses=RESPONSES)
 
 
-IMAGE = {
+IMAGE: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
             m: {"schema": {"type": "string", "format": "binary"}} for m in ("image/jpeg", "image/png", "image/webp")

@@ -188,7 +188,7 @@ class Admission:
         try:
             yield Admitted(queued)
         finally:
-            await asyncio.shield(self.store.release(permits))
+            await asyncio.shield(self.store.release(permits or []))
             self._wake_all()
 
     def _ahead(self, waiter: _Waiter, scope: str) -> int:

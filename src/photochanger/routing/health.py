@@ -214,7 +214,7 @@ class RouteHealth:
         async with lock:  # one change of a route at a time from this process
             known = self._known.get(route_key)
             unchanged = known is not None and known.state == "closed" and not known.failures and not known.slow_scope
-            if unchanged and answered:
+            if unchanged and answered and known is not None:
                 return known  # nothing changes: no database round trip
             if known is not None and known.state == "open" and not answered:
                 return known  # already open (e.g. the rest of a wave that timed out together)

@@ -72,7 +72,7 @@ async def recent_attempt_counts(session: AsyncSession, since: datetime) -> dict[
         .where(JobAttempt.started_at >= since, JobAttempt.outcome != "skipped", JobAttempt.route_key.is_not(None))
         .group_by(JobAttempt.route_key)
     )
-    return {key: (int(total), int(bad or 0)) for key, total, bad in rows}
+    return {str(key): (int(total), int(bad or 0)) for key, total, bad in rows}  # route_key IS NOT NULL
 
 
 async def degraded_slots(session: AsyncSession, since: datetime) -> dict[str, tuple[int, int, int]]:

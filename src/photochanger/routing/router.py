@@ -106,7 +106,7 @@ class Route:
     def circuit_keys(self) -> list[str]:
         """Every circuit that must admit guests before one is sent to this route; none for a
         provider without a circuit breaker (``local``: our own CPU)."""
-        if not getattr(self.provider, "circuit_breaker", True):
+        if not self.provider.circuit_breaker:
             return []
         return [self.key, self.slot_key] if self.slot_key else [self.key]
 

@@ -1,5 +1,7 @@
 """SQL for run-time settings."""
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -7,7 +9,7 @@ from photochanger.db import utcnow
 from photochanger.settings.models import AppSetting
 
 
-async def get_all(session: AsyncSession) -> dict[str, object]:
+async def get_all(session: AsyncSession) -> dict[str, Any]:
     """Every stored setting as ``{key: value}``."""
     rows = await session.execute(select(AppSetting.key, AppSetting.value))
     return {key: value for key, value in rows}
@@ -23,8 +25,8 @@ async def put(session: AsyncSession, key: str, value: object) -> None:
         row.updated_at = utcnow()
 
 
-async def get(session: AsyncSession, key: str) -> object | None:
-    """One setting's value, or None."""
+async def get(session: AsyncSession, key: str) -> Any:
+    """One setting's value as stored (a JSON value: text, number, list or object), or None."""
     row = await session.get(AppSetting, key)
     return row.value if row else None
 

@@ -31,12 +31,12 @@ class RuntimeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     ingest_password: str = Field(min_length=4, max_length=128)
-    sync_response_seconds: int = Field(48, ge=10, le=60, description="Whole-request deadline, seconds.")
-    result_ttl_hours: int = Field(168, ge=1, le=720, description="How long results stay downloadable.")
-    slot_max_in_flight: int = Field(4, ge=1, le=64, description="Default in-flight ingests per slot.")
-    provider_max_in_flight: int = Field(32, ge=1, le=256, description="In-flight ingests per provider.")
+    sync_response_seconds: int = Field(default=48, ge=10, le=60, description="Whole-request deadline, seconds.")
+    result_ttl_hours: int = Field(default=168, ge=1, le=720, description="How long results stay downloadable.")
+    slot_max_in_flight: int = Field(default=4, ge=1, le=64, description="Default in-flight ingests per slot.")
+    provider_max_in_flight: int = Field(default=32, ge=1, le=256, description="In-flight ingests per provider.")
     alert_webhook_url: HttpUrlText | None = Field(
-        None, description="Receives a JSON POST whenever a route's circuit opens or closes."
+        default=None, description="Receives a JSON POST whenever a route's circuit opens or closes."
     )
 
 
@@ -50,7 +50,7 @@ class ProviderKeyView(BaseModel):
     configured: bool
     last4: list[str] = Field(default_factory=list, description="last four characters of each key")
     updated_at: datetime | None = None
-    source: str | None = Field(None, description="database or environment")
+    source: str | None = Field(default=None, description="database or environment")
 
 
 class SettingsView(RuntimeSettings):
@@ -68,12 +68,12 @@ class SettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ingest_password: NewIngestPassword | None = Field(None, min_length=4, max_length=128)
-    sync_response_seconds: int | None = Field(None, ge=10, le=60)
-    result_ttl_hours: int | None = Field(None, ge=1, le=720)
-    slot_max_in_flight: int | None = Field(None, ge=1, le=64)
-    provider_max_in_flight: int | None = Field(None, ge=1, le=256)
-    alert_webhook_url: HttpUrlText | None = Field(None, description="'' removes it")
+    ingest_password: NewIngestPassword | None = Field(default=None, min_length=4, max_length=128)
+    sync_response_seconds: int | None = Field(default=None, ge=10, le=60)
+    result_ttl_hours: int | None = Field(default=None, ge=1, le=720)
+    slot_max_in_flight: int | None = Field(default=None, ge=1, le=64)
+    provider_max_in_flight: int | None = Field(default=None, ge=1, le=256)
+    alert_webhook_url: HttpUrlText | None = Field(default=None, description="'' removes it")
     provider_keys: dict[str, str | list[str]] | None = Field(
-        None, description="provider → key, keys (list or comma separated, used round-robin); '' removes"
+        default=None, description="provider → key, keys (list or comma separated, used round-robin); '' removes"
     )

@@ -7,6 +7,7 @@ and never returned: the API shows only whether a key is set and its last four ch
 import functools
 import secrets
 from collections.abc import Callable
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import TypeAdapter
@@ -81,7 +82,7 @@ async def set_value(db: Database, key: str, raw: str) -> RuntimeSettings:
     if key not in SETTING_KEYS:
         raise KeyError(f"unknown setting {key!r}; known: {', '.join(SETTING_KEYS)}")
     if key == "ingest_password":  # the rule of every way a password is set (raises ValidationError)
-        TypeAdapter(NewIngestPassword).validate_python(raw)
+        TypeAdapter[str](NewIngestPassword).validate_python(raw)  # pyright: ignore[reportArgumentType]  (Annotated)
     async with db.transaction() as session:
         current = _runtime(await repository.get_all(session))
         updated = current.model_validate({**current.model_dump(), key: raw})
@@ -159,7 +160,7 @@ async def provider_keys(db: Database, config: Config, provider: str) -> list[str
     return _usable_keys(entry, config, provider)
 
 
-def _usable_keys(entry: object, config: Config, provider: str) -> list[str]:
+def _usable_keys(entry: Any, config: Config, provider: str) -> list[str]:
     """Decrypted stored keys of ``provider`` (its ``provider_key.*`` setting), else the environment's;
     none for a provider that takes no key."""
     if provider not in PROVIDERS_WITH_KEYS:

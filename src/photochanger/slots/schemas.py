@@ -16,7 +16,7 @@ class RouteConfig(BaseModel):
 
     provider: str
     settings: dict = Field(default_factory=dict)
-    prompt: str | None = Field(None, max_length=8000)
+    prompt: str | None = Field(default=None, max_length=8000)
 
 
 OnFailure = Literal["error", "original"]
@@ -44,7 +44,7 @@ class TemplateView(BaseModel):
     width: int
     height: int
     created_at: datetime
-    path: str | None = Field(None, exclude=True)  # where the store keeps it; never shown
+    path: str | None = Field(default=None, exclude=True)  # where the store keeps it; never shown
 
 
 class SlotView(BaseModel):
@@ -76,19 +76,19 @@ class SlotUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str | None = Field(None, min_length=1, max_length=120)
+    display_name: str | None = Field(default=None, min_length=1, max_length=120)
     provider: str | None = None
-    prompt: str | None = Field(None, max_length=8000)
+    prompt: str | None = Field(default=None, max_length=8000)
     settings: dict | None = None
     is_active: bool | None = None
-    upload_limit_bytes: int | None = Field(None, ge=1024, le=200 * 1024 * 1024)
-    max_in_flight: int | None = Field(None, ge=1, le=64)
-    fallbacks: list[RouteConfig] | None = Field(None, max_length=4, description="ordered fallback routes")
-    on_failure: OnFailure | None = Field(None, description="error: JSON error; original: 200 with the photo")
-    hedging: Hedging | None = Field(None, description=HEDGING_HELP)
-    people_check: PeopleCheck | None = Field(None, description=PEOPLE_HELP)
+    upload_limit_bytes: int | None = Field(default=None, ge=1024, le=200 * 1024 * 1024)
+    max_in_flight: int | None = Field(default=None, ge=1, le=64)
+    fallbacks: list[RouteConfig] | None = Field(default=None, max_length=4, description="ordered fallback routes")
+    on_failure: OnFailure | None = Field(default=None, description="error: JSON error; original: 200 with the photo")
+    hedging: Hedging | None = Field(default=None, description=HEDGING_HELP)
+    people_check: PeopleCheck | None = Field(default=None, description=PEOPLE_HELP)
     people_tolerance: int | None = Field(
-        None, ge=0, le=5, description="how many faces an answer may differ from the photo by (0: exactly)"
+        default=None, ge=0, le=5, description="how many faces an answer may differ from the photo by (0: exactly)"
     )
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import Integer, and_, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
 
 from photochanger.db import dialect_name
@@ -43,14 +44,14 @@ async def counts_by_slot(session: AsyncSession, since: datetime) -> list[tuple]:
     return [tuple(row) for row in await session.execute(query)]
 
 
-async def failures_by_reason(session: AsyncSession, since: datetime) -> list[tuple[str, str, int]]:
+async def failures_by_reason(session: AsyncSession, since: datetime) -> list[tuple[str, str | None, int]]:
     """``(slot_id, failure_reason, count)`` of unsuccessful jobs."""
     query = (
         select(Job.slot_id, Job.failure_reason, func.count())
         .where(Job.received_at >= since, Job.status.in_(FAILED))
         .group_by(Job.slot_id, Job.failure_reason)
     )
-    return [tuple(row) for row in await session.execute(query)]
+    return [(slot_id, reason, count) for slot_id, reason, count in await session.execute(query)]
 
 
 def _nearest_rank(rank: ColumnElement, total: ColumnElement, percent: int) -> ColumnElement:
@@ -59,7 +60,11 @@ def _nearest_rank(rank: ColumnElement, total: ColumnElement, percent: int) -> Co
 
 
 async def percentiles(
-    session: AsyncSession, since: datetime, column: ColumnElement, group: ColumnElement | None, percents=(50, 95)
+    session: AsyncSession,
+    since: datetime,
+    column: ColumnElement | InstrumentedAttribute,
+    group: ColumnElement | InstrumentedAttribute | None,
+    percents: tuple[int, ...] = (50, 95),
 ) -> list[tuple]:
     """``(group, percent, value)`` of ``column`` over done jobs; ``group`` None means all slots."""
     partition = group if group is not None else literal(1)
@@ -82,7 +87,7 @@ async def percentiles(
     return rows
 
 
-def epoch_seconds(session: AsyncSession, column: ColumnElement) -> ColumnElement:
+def epoch_seconds(session: AsyncSession, column: ColumnElement | InstrumentedAttribute) -> ColumnElement:
     """Seconds since 1970 of a UTC timestamp column, in the session's SQL dialect."""
     if dialect_name(session) == "sqlite":
         return cast(func.strftime("%s", column), Integer)
@@ -100,7 +105,7 @@ async def timeseries(session: AsyncSession, since: datetime, bucket_seconds: int
     return [tuple(row) for row in counts], p95
 
 
-async def hedges(session: AsyncSession, since: datetime) -> tuple[list[tuple[str, str, int]], dict[str, float]]:
+async def hedges(session: AsyncSession, since: datetime) -> tuple[list[tuple[str, str | None, int]], dict[str, float]]:
     """Hedges lost (``cancelled`` attempts) as ``(slot_id, route_key, count)`` rows, and the mean
     reported cost of a successful attempt per route key (to estimate what the lost ones cost)."""
     lost = await session.execute(
@@ -110,7 +115,7 @@ async def hedges(session: AsyncSession, since: datetime) -> tuple[list[tuple[str
         .where(Job.received_at >= since, JobAttempt.outcome == "cancelled")
         .group_by(Job.slot_id, JobAttempt.route_key)
     )
-    rows = [tuple(row) for row in lost]
+    rows = [(slot_id, key, count) for slot_id, key, count in lost]
     keys = sorted({key for _slot, key, _n in rows if key})
     costs: dict[str, float] = {}
     if keys:
@@ -119,7 +124,7 @@ async def hedges(session: AsyncSession, since: datetime) -> tuple[list[tuple[str
             .where(JobAttempt.route_key.in_(keys), JobAttempt.outcome == "success", JobAttempt.cost_usd.is_not(None))
             .group_by(JobAttempt.route_key)
         )
-        costs = {key: float(value) for key, value in mean if value is not None}
+        costs = {str(key): float(value) for key, value in mean if value is not None}
     return rows, costs
 
 
@@ -132,4 +137,4 @@ async def people_lost(session: AsyncSession, since: datetime) -> list[tuple[str,
         .where(Job.received_at >= since, JobAttempt.failure_class == "people_lost")
         .group_by(Job.slot_id)
     )
-    return [tuple(row) for row in rows]
+    return [(slot_id, count) for slot_id, count in rows]

@@ -9,7 +9,7 @@ Window = Literal["1h", "24h", "7d"]
 Bucket = Literal["5m", "15m", "1h", "6h", "1d"]
 WINDOW_SECONDS = {"1h": 3600, "24h": 86400, "7d": 7 * 86400}
 BUCKET_SECONDS = {"5m": 300, "15m": 900, "1h": 3600, "6h": 21600, "1d": 86400}
-DEFAULT_BUCKET = {"1h": "5m", "24h": "1h", "7d": "6h"}
+DEFAULT_BUCKET: dict[str, "Bucket"] = {"1h": "5m", "24h": "1h", "7d": "6h"}
 
 
 class SlotStats(BaseModel):
@@ -24,9 +24,9 @@ class SlotStats(BaseModel):
     timeouts: int = 0
     failed_by_reason: dict[str, int] = {}
     success_rate: float | None = Field(
-        None, description="booth photos answered with an image ÷ booth photos that reached a provider (0–1)"
+        default=None, description="booth photos answered with an image ÷ booth photos that reached a provider (0–1)"
     )
-    rejected: int = Field(0, description="requests refused before any provider: wrong password, bad file, …")
+    rejected: int = Field(default=0, description="requests refused before any provider: wrong password, bad file, …")
     p50_total_ms: int | None = None
     p95_total_ms: int | None = None
     p50_provider_ms: int | None = None

@@ -76,8 +76,8 @@ async def overview(db: Database, window: Window) -> Overview:
 
 async def timeseries(db: Database, window: Window, bucket: Bucket | None) -> Timeseries:
     """Jobs by status and p95 latency per ``bucket`` over ``window`` (empty buckets included)."""
-    bucket = bucket or DEFAULT_BUCKET[window]
-    size, span = BUCKET_SECONDS[bucket], WINDOW_SECONDS[window]
+    chosen: Bucket = bucket or DEFAULT_BUCKET[window]
+    size, span = BUCKET_SECONDS[chosen], WINDOW_SECONDS[window]
     now = utcnow()
     since = now - timedelta(seconds=span)
     since = since.replace(microsecond=0) - timedelta(seconds=int(since.timestamp()) % size)
@@ -93,4 +93,4 @@ async def timeseries(db: Database, window: Window, bucket: Bucket | None) -> Tim
     for index, _percent, value in p95:
         if 0 <= int(index) < n_buckets:
             points[int(index)].p95_total_ms = int(value)
-    return Timeseries(window=window, bucket=bucket, buckets=points)
+    return Timeseries(window=window, bucket=chosen, buckets=points)
