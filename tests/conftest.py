@@ -145,6 +145,11 @@ class Service:
 
     def start(self, *extra: str) -> None:
         """Run ``photochanger serve`` (plus ``extra`` options) and wait until ``/readyz`` is 200."""
+        self.launch(*extra)
+        self.wait_ready()
+
+    def launch(self, *extra: str) -> None:
+        """Start ``photochanger serve`` (plus ``extra`` options) without waiting for it."""
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "photochanger", "serve", "--port", str(self.port), *extra],
@@ -152,7 +157,19 @@ class Service:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+    def wait_ready(self) -> None:
+        """Wait until the launched server's ``/readyz`` is 200 (30 s on an idle machine)."""
+        assert self.proc is not None
         wait_ready(self.proc, self._ready, 30, name="server", log=self.log_path)
+
+    @staticmethod
+    def start_together(*servers: "Service") -> None:
+        """Start ``servers`` at once (replicas on one database migrate it together) and wait for all."""
+        for server in servers:
+            server.launch()
+        for server in servers:
+            server.wait_ready()
 
     def _ready(self) -> bool:
         return httpx.get(f"{self.base_url}/readyz", timeout=1).status_code == 200

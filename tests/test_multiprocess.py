@@ -2,12 +2,14 @@
 login throttling, settings and gallery sharing (SQLite serves one process: a second is refused)."""
 
 import asyncio
+import json
 import uuid
 
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, INGEST_PASSWORD, Service
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, INGEST_PASSWORD, PG_URL, Service
+from tests.tools.postgres import fresh_database
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +65,22 @@ async def test_settings_and_gallery_sharing_apply_to_both_processes(svc, twin):
     token = twin.login(ADMIN_USER, ADMIN_PASSWORD).json()["access_token"]
     assert httpx.delete(f"{twin.base_url}/api/gallery/share", headers=_auth(token)).status_code == 204
     assert httpx.get(f"{svc.base_url}/api/public/gallery").status_code == 403
+
+
+@pytest.mark.skipif(not PG_URL, reason="PHOTOCHANGER_TEST_POSTGRES_URL not set (replicas share PostgreSQL)")
+async def test_replicas_starting_together_on_an_empty_database_both_serve(fake_gemini, tmp_path):
+    """Both migrate and seed the fresh database at once (an orchestrator starts replicas together):
+    one migrates under the advisory lock, the other finds the schema at head; one seed is kept."""
+    async with fresh_database(PG_URL, "photochanger_replicas") as url:
+        servers = [Service(url, tmp_path / name, fake_gemini, name=name) for name in ("a", "b")]
+        for server in servers:
+            server.data_dir.mkdir()
+        await asyncio.to_thread(Service.start_together, *servers)
+        try:
+            shown = [json.loads(server.cli("settings", "show").stdout) for server in servers]
+            assert shown[0] == shown[1] and shown[0]["ingest_password"] == INGEST_PASSWORD
+            assert all(httpx.get(f"{s.base_url}/readyz").status_code == 200 for s in servers)
+        finally:
+            for server in servers:
+                server.stop()
+                await server.db.dispose()

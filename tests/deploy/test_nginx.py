@@ -43,8 +43,8 @@ def behind_nginx(pg_database, fake_gemini, fake_turbotext, seaweedfs, tmp_path):
         (tmp_path / name).mkdir()
         server = Service(pg_database, tmp_path / name, fake_gemini, name=name, turbotext_url=fake_turbotext.url)
         server.env.update(shared)
-        server.start()
         servers.append(server)
+    Service.start_together(*servers)  # both migrate the fresh database at once, as replicas do
     proxy = Nginx(tmp_path / "nginx", [s.port for s in servers], port).start()  # at the URL they were given
     yield servers[0], servers[1], public
     proxy.stop()

@@ -39,7 +39,7 @@ def ui_server(fake_gemini, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(ui_server):  # closed before the server stops: no kept-alive connection holds its shutdown
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,11 @@
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from photochanger.db import utcnow
+from photochanger.db import dialect_name, rows_affected, utcnow
 from photochanger.settings.models import AppSetting
 
 
@@ -23,6 +25,14 @@ async def put(session: AsyncSession, key: str, value: object) -> None:
     else:
         row.value = value
         row.updated_at = utcnow()
+
+
+async def put_if_absent(session: AsyncSession, key: str, value: object) -> bool:
+    """Insert one setting unless it exists (``INSERT … ON CONFLICT DO NOTHING``: safe when several
+    processes seed at once); True if this call inserted it."""
+    insert = postgresql_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    statement = insert(AppSetting).values(key=key, value=value, updated_at=utcnow()).on_conflict_do_nothing()
+    return rows_affected(await session.execute(statement)) == 1
 
 
 async def get(session: AsyncSession, key: str) -> Any:

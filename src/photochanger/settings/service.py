@@ -33,7 +33,8 @@ def _key_name(provider: str) -> str:
 
 
 async def seed(db: Database, config: Config) -> str | None:
-    """Store the environment's initial values for settings not yet in the database.
+    """Store the environment's initial values for settings not yet in the database (processes
+    that start together store one set: the first one's).
 
     Returns the ingest password if it was generated now (so the caller prints it once), else None.
     """
@@ -49,9 +50,10 @@ async def seed(db: Database, config: Config) -> str | None:
         }
         if "ingest_password" not in stored and not config.ingest_password:
             generated = initial["ingest_password"] = secrets.token_urlsafe(12)
-        for key, value in initial.items():
-            if key not in stored:
-                await repository.put(session, key, value)
+        for key, value in initial.items():  # replicas starting together: the first one's values stay
+            if key not in stored and not await repository.put_if_absent(session, key, value):
+                if key == "ingest_password":
+                    generated = None  # another process generated (and printed) the one stored
     return generated
 
 
