@@ -13,25 +13,28 @@ JobStatus = Literal["pending", "done", "failed", "timeout", "interrupted"]
 JobSource = Literal["ingest", "ui_test", "rerun"]
 
 
-@dataclass(frozen=True)
-class AttemptRecord:
+class AttemptRecord(BaseModel):
     """One attempt (or a skipped route) as recorded on the job; ``latency_ms`` in milliseconds.
-    ``outcome``: success | failed | timeout | cancelled | skipped."""
+    The one definition of an attempt: :class:`AttemptView` (the API) adds its number, and the
+    ``job_attempts`` table (:class:`photochanger.jobs.models.JobAttempt`) has these columns (a test
+    holds them equal). Built with keywords; what an outcome lacks stays None."""
 
-    route_index: int
-    route_key: str
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    route_index: int = Field(description="0 = primary route, 1… = fallbacks")
+    route_key: str | None = Field(default=None, description="provider:model")
     provider: str
     model: str | None
-    outcome: str
-    failure_class: str | None
-    failure_code: str | None
-    detail: str | None
-    request_id: str | None
-    cost_usd: float | None
+    outcome: str = Field(description="success, failed, timeout, cancelled (lost a hedge) or skipped")
+    failure_class: str | None = None
+    failure_code: str | None = None
+    detail: str | None = None
+    request_id: str | None = None
+    cost_usd: float | None = None
     started_at: datetime
     latency_ms: int
-    faces_expected: int | None = None
-    faces_found: int | None = None
+    faces_expected: int | None = Field(default=None, description="faces in the photo (people check)")
+    faces_found: int | None = Field(default=None, description="faces in this attempt's answer (people check)")
 
 
 @dataclass(frozen=True)
@@ -83,26 +86,10 @@ class JobEnd:
     input_size: tuple[int, int] | None = None  # the original's width × height in pixels, once decoded
 
 
-class AttemptView(BaseModel):
-    """One provider attempt; ``latency_ms`` in milliseconds."""
-
-    model_config = ConfigDict(from_attributes=True)
+class AttemptView(AttemptRecord):
+    """One provider attempt as the API shows it: an :class:`AttemptRecord` and its number."""
 
     number: int
-    route_index: int = Field(description="0 = primary route, 1… = fallbacks")
-    route_key: str | None = Field(default=None, description="provider:model")
-    provider: str
-    model: str | None
-    outcome: str = Field(description="success, failed, timeout, cancelled (lost a hedge) or skipped")
-    failure_class: str | None
-    failure_code: str | None
-    detail: str | None
-    request_id: str | None
-    cost_usd: float | None
-    started_at: datetime
-    latency_ms: int
-    faces_expected: int | None = Field(default=None, description="faces in the photo (people check)")
-    faces_found: int | None = Field(default=None, description="faces in this attempt's answer (people check)")
 
 
 class JobSummary(BaseModel):

@@ -1,7 +1,6 @@
 """Job lifecycle: opened when a request reaches a slot, updated as it progresses, finished once."""
 
 import base64
-from dataclasses import asdict
 from datetime import datetime
 from urllib.parse import parse_qs
 
@@ -64,7 +63,7 @@ async def record_original(db: Database, job_id: str, original: OriginalRecord) -
 
 async def finish(db: Database, job_id: str, end: JobEnd) -> None:
     """Write how the job ended and its attempts, atomically (one short transaction)."""
-    rows = [{"job_id": job_id, "number": n, **asdict(a)} for n, a in enumerate(end.attempts, start=1)]
+    rows = [{"job_id": job_id, "number": n, **a.model_dump()} for n, a in enumerate(end.attempts, start=1)]
     values = {
         "status": end.status,
         "http_status": end.http_status,

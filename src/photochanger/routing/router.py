@@ -212,18 +212,15 @@ class _Run:
     def skip(self, route: Route, code: str, detail: str) -> None:
         self.attempts.append(
             AttemptRecord(
-                route.index,
-                route.key,
-                route.provider.name,
-                route.model,
-                "skipped",
-                None,
-                code,
-                detail,
-                None,
-                None,
-                self.clock.now(),
-                0,
+                route_index=route.index,
+                route_key=route.key,
+                provider=route.provider.name,
+                model=route.model,
+                outcome="skipped",
+                failure_code=code,
+                detail=detail,
+                started_at=self.clock.now(),
+                latency_ms=0,
             )
         )
 
@@ -266,33 +263,44 @@ class _Run:
         elapsed = self.clock.monotonic() - start
         self.spent += elapsed
         model = route.model
-        faces: tuple[int | None, int | None] = (None, None)
+        found: dict[str, Any] = {}
         if outcome == "cancelled":
-            label, fields = "cancelled", (None, "cancelled", "lost a hedge; stopped", None, None)
+            label = "cancelled"
+            found = {"failure_code": "cancelled", "detail": "lost a hedge; stopped"}
         elif isinstance(outcome, _Success):
             image = outcome.image
-            label, fields = "success", (None, None, None, image.request_id, image.cost_usd)
-            faces = (outcome.finished.faces_expected, outcome.finished.faces_found)
+            label = "success"
+            found = {
+                "request_id": image.request_id,
+                "cost_usd": image.cost_usd,
+                "faces_expected": outcome.finished.faces_expected,
+                "faces_found": outcome.finished.faces_found,
+            }
             model = image.model or model
             if self.ctx.on_success:
                 self.ctx.on_success(route, elapsed, image.cost_usd)
         else:
             label = "timeout" if outcome.kind is FailureKind.TIMEOUT else "failed"
-            fields = (str(outcome.kind), outcome.code, outcome.detail[:1000] or None, outcome.request_id, None)
-            faces = (outcome.extra.get("faces_expected"), outcome.extra.get("faces_found"))
+            found = {
+                "failure_class": str(outcome.kind),
+                "failure_code": outcome.code,
+                "detail": outcome.detail[:1000] or None,
+                "request_id": outcome.request_id,
+                "faces_expected": outcome.extra.get("faces_expected"),
+                "faces_found": outcome.extra.get("faces_found"),
+            }
         PROVIDER_ATTEMPT_SECONDS.labels(route.provider.name, label).observe(elapsed)
         ROUTE_ATTEMPT_SECONDS.labels(route.key, label).observe(elapsed)
         self.attempts.append(
             AttemptRecord(
-                route.index,
-                route.key,
-                route.provider.name,
-                model,
-                label,
-                *fields,
-                started_at,
-                int(elapsed * 1000),
-                *faces,
+                route_index=route.index,
+                route_key=route.key,
+                provider=route.provider.name,
+                model=model,
+                outcome=label,
+                started_at=started_at,
+                latency_ms=int(elapsed * 1000),
+                **found,
             )
         )
 
