@@ -118,11 +118,12 @@ async def test_with_a_hung_primary_every_guest_after_the_first_is_answered_at_on
     import time
 
     await svc.setting("sync_response_seconds", 20)
-    await svc.slot("slot-004", "gemini", prompt=PROMPT, settings={"model": "gemini-2.5-flash-image"}, fallbacks=LOCAL)
+    quick = {"model": "gemini-2.5-flash-image", "attempt_timeout_seconds": 5}  # the first guest waits 5 s, not 10
+    await svc.slot("slot-004", "gemini", prompt=PROMPT, settings=quick, fallbacks=LOCAL)
     fake_gemini.reset(default="hang")
     first = svc.post("slot-004")
     assert first.status == 200 and first.headers["x-photochanger-fallback"] == "route"
-    later, until = [], time.monotonic() + 14  # back to back, past two probe intervals (5 s in tests)
+    later, until = [], time.monotonic() + 11  # back to back, past two probe intervals (5 s in tests)
     while time.monotonic() < until:
         answer = svc.post("slot-004")
         assert answer.status == 200
@@ -136,7 +137,8 @@ async def test_one_slots_slow_prompt_does_not_close_the_model_for_another_slot(s
 
     await svc.setting("sync_response_seconds", 15)
     model = {"model": "gemini-2.5-flash-image"}
-    await svc.slot("slot-005", "gemini", prompt=f"{PROMPT} {HANG_MARK}", settings=model, fallbacks=LOCAL, hedging="off")
+    quick = {**model, "attempt_timeout_seconds": 5}  # the hung attempt ends after 5 s, not the 10 s floor
+    await svc.slot("slot-005", "gemini", prompt=f"{PROMPT} {HANG_MARK}", settings=quick, fallbacks=LOCAL, hedging="off")
     await svc.slot("slot-006", "gemini", prompt=PROMPT, settings=model, fallbacks=LOCAL, hedging="off")
     fake_gemini.reset()
     slow = svc.post("slot-005")  # the whole attempt timeout, then local
