@@ -130,7 +130,7 @@ class Service:
 
         from photochanger.cli import app
 
-        env = {key: value for key, value in self.env.items() if key.startswith("PHOTOCHANGER_")}
+        env = {key: value for key, value in self.env.items() if os.environ.get(key) != value}  # e.g. S3 keys too
         with concurrent.futures.ThreadPoolExecutor(1) as thread:
             result = thread.submit(CliRunner().invoke, app, list(args), env=env).result(timeout=60)
         if result.exception is not None and not isinstance(result.exception, SystemExit):

@@ -21,7 +21,7 @@ def alembic_config(database_url: str) -> "AlembicConfig":
     """An Alembic config for ``database_url`` (async URL) pointing at this folder."""
     from alembic.config import Config as AlembicConfig  # Alembic loads only where a migration runs
 
-    cfg = AlembicConfig()
+    cfg = AlembicConfig(stdout=sys.stdout)  # Alembic's default is the sys.stdout of its import time
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg
