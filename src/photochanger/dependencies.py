@@ -14,10 +14,11 @@ if TYPE_CHECKING:
     from photochanger.context import AppContext
 
 
-def app_context(request: Request) -> "AppContext":
+async def app_context(request: Request) -> "AppContext":
     """The process's context: what the app's lifespan yielded as ``{"ctx": ...}``, which Starlette
     copies into every request's ``request.state`` (its *lifespan state*). In-process tests replace
-    it with ``app.dependency_overrides[app_context]``."""
+    it with ``app.dependency_overrides[app_context]``. ``async`` on purpose: FastAPI runs a plain
+    ``def`` dependency in a worker thread, a thread hop per request for a dictionary lookup."""
     return request.state.ctx
 
 
