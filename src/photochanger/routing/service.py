@@ -3,7 +3,7 @@ is told when a route fails (log, metrics, alert webhook), the health overview of
 and the warm-up an operator runs before the doors open."""
 
 import asyncio
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -223,7 +223,7 @@ async def warmup(ctx: "AppContext", provider: str | None = None) -> list[WarmupR
                 replace(route, attempt_timeout=min(route.attempt_timeout, WARMUP_TIMEOUT_SECONDS)), run_ctx, ctx.clock
             )
         return WarmupResult(
-            slot_id=slot.id, **{k: v for k, v in asdict(record).items() if k in WarmupResult.model_fields}
+            slot_id=slot.id, **{k: v for k, v in record.model_dump().items() if k in WarmupResult.model_fields}
         )
 
     results += await asyncio.gather(*(one(*job) for job in jobs))
