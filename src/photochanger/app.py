@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from photochanger import allocator
-from photochanger.auth import service as auth
 from photochanger.auth.routes import router as auth_router
 from photochanger.body_limits import BodyLimits, BodyRefused
 from photochanger.config import Config
@@ -61,7 +60,8 @@ async def maintenance(ctx: AppContext) -> None:
                 log.warning("jobs.interrupted", count=recovered)
             await purge_provider_media(ctx.db, ctx.store)
             await routing.purge_expired_permits(ctx)
-            await auth.prune_login_failures(ctx.db)
+            for window in ctx.shared_windows():
+                await window.prune()
             if await leases.claim(ctx.db, "media_cleanup", ctx.config.cleanup_interval_seconds):
                 report = await purge_expired(ctx.db, ctx.store)
                 if report.files or report.temp_files:

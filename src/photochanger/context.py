@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass, field
 
+from photochanger.auth import service as auth
 from photochanger.clock import SYSTEM_CLOCK, Clock
 from photochanger.config import Config
 from photochanger.db import Database
+from photochanger.gallery import service as gallery
 from photochanger.gallery.service import ListingCache
 from photochanger.jobs.service import UnwrittenEnds
 from photochanger.providers.base import Provider
@@ -16,16 +18,11 @@ from photochanger.routing.health import DatabaseStateStore, KeyRing, RouteHealth
 from photochanger.routing.latency import LatencyBook
 from photochanger.slots.service import TemplateCache
 from photochanger.storage import MediaStore, open_store
-from photochanger.throttle import PasswordGuard, RefusalLog, SlidingWindow, UploadGate
+from photochanger.throttle.service import DatabaseWindow, PasswordGuard, RefusalLog, SlidingWindow, Throttle, UploadGate
 from photochanger.workers import WorkerPool, cpu_workers
 
 PASSWORD_WINDOW_SECONDS = 300  # wrong ingest passwords are counted over 5 minutes
 UNAUTHENTICATED_GRACE_SECONDS = 5.0  # an upload before its password may be slower than the minimum rate this long
-LOGIN_WINDOW_SECONDS = 900  # failed logins are counted over 15 minutes
-LOGIN_PAIR_FAILURES = 10  # per (username, IP) within the window
-LOGIN_IP_FAILURES = 30  # per IP, any username: a flood of random usernames
-GALLERY_REQUESTS_PER_MINUTE = 30  # per client IP on the public gallery
-PIN_FAILURES_PER_HOUR = 30  # wrong PINs for one share from every address together, then it locks for the hour
 IMAGE_QUEUE = 256  # image jobs waiting for a worker thread; more are refused (503 server_busy)
 
 
@@ -33,11 +30,12 @@ IMAGE_QUEUE = 256  # image jobs waiting for a worker thread; more are refused (5
 class AppContext:
     """Configuration, database, media store, providers, admission to the in-flight limits, route
     health (circuits in the database), latency history, key ring, the bounded pool of threads for
-    image work (decode, encode, face detection: one per CPU), the in-memory throttles of clients
-    without credentials (:mod:`photochanger.throttle`: wrong ingest passwords, uploads not yet
-    authenticated, refused booth requests, failed logins, gallery requests and PINs), the job ends
-    the database refused (written when it is back), the caches (the public gallery's listing,
-    template files' bytes, QR codes), and the clock they all read."""
+    image work (decode, encode, face detection: one per CPU), the throttles of clients without
+    credentials (:mod:`photochanger.throttle`: wrong ingest passwords, uploads not yet
+    authenticated and refused booth requests in memory; failed logins, gallery requests and PINs
+    in :class:`~photochanger.throttle.service.Throttle` windows), the job ends the database refused
+    (written when it is back), the caches (the public gallery's listing, template files' bytes, QR
+    codes), and the clock they all read."""
 
     config: Config
     db: Database
@@ -51,10 +49,9 @@ class AppContext:
     password_failures: PasswordGuard
     unauthenticated_uploads: UploadGate
     refusals: RefusalLog
-    login_pairs: SlidingWindow
-    login_ips: SlidingWindow
-    gallery_requests: SlidingWindow
-    pin_failures: SlidingWindow
+    login_throttle: auth.LoginThrottle
+    gallery_requests: Throttle
+    pin_failures: Throttle
     gallery_listing: ListingCache
     qr_codes: QrCodes
     unwritten_ends: UnwrittenEnds = field(default_factory=UnwrittenEnds)
@@ -70,6 +67,14 @@ class AppContext:
         permits = DatabasePermitStore(db) if db.engine.dialect.name == "postgresql" else MemoryPermitStore()
         policy = BreakerPolicy(config.route_failure_threshold, config.route_probe_interval_seconds)
         images = WorkerPool("images", cpu_workers(), IMAGE_QUEUE)
+
+        def window(scope: str, limit: int, seconds: float) -> Throttle:
+            """A throttle window: rows every process shares on PostgreSQL, memory on SQLite (one
+            process), so a flood writes nothing to the one-writer database the booths need."""
+            if db.engine.dialect.name == "postgresql":
+                return DatabaseWindow(db, clock, scope, limit, seconds)
+            return SlidingWindow(clock, limit, seconds)
+
         return cls(
             config=config,
             db=db,
@@ -89,11 +94,18 @@ class AppContext:
                 config.unauthenticated_upload_seconds,
             ),
             refusals=RefusalLog(clock),
-            login_pairs=SlidingWindow(clock, LOGIN_PAIR_FAILURES, LOGIN_WINDOW_SECONDS),
-            login_ips=SlidingWindow(clock, LOGIN_IP_FAILURES, LOGIN_WINDOW_SECONDS),
-            gallery_requests=SlidingWindow(clock, GALLERY_REQUESTS_PER_MINUTE, 60),
-            pin_failures=SlidingWindow(clock, PIN_FAILURES_PER_HOUR, 3600),
+            login_throttle=auth.LoginThrottle(
+                pairs=window("login_pair", auth.MAX_FAILURES, auth.BLOCK.total_seconds()),
+                ips=window("login_ip", auth.MAX_IP_FAILURES, auth.BLOCK.total_seconds()),
+            ),
+            gallery_requests=window("gallery_ip", gallery.REQUESTS_PER_MINUTE, 60),
+            pin_failures=window("gallery_pin", gallery.PIN_FAILURES_PER_HOUR, 3600),
             gallery_listing=ListingCache(clock),
             qr_codes=QrCodes(images),
             clock=clock,
         )
+
+    def shared_windows(self) -> list[DatabaseWindow]:
+        """The throttle windows kept in the database (PostgreSQL), for the maintenance loop to prune."""
+        windows = [self.login_throttle.pairs, self.login_throttle.ips, self.gallery_requests, self.pin_failures]
+        return [window for window in windows if isinstance(window, DatabaseWindow)]

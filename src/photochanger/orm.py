@@ -1,14 +1,14 @@
 """Imports every ORM module so ``Base.metadata`` is complete (for Alembic and tests)."""
 
-from photochanger.auth.models import Admin, LoginFailure, RevokedToken
+from photochanger.auth.models import Admin, RevokedToken
 from photochanger.db import Base
-from photochanger.gallery.models import RateLimitBucket
 from photochanger.jobs.models import Job, JobAttempt
 from photochanger.leases.models import Lease
 from photochanger.media.models import ProviderMedia
 from photochanger.routing.models import InFlightPermit, RouteStateRow
 from photochanger.settings.models import AppSetting
 from photochanger.slots.models import Slot, SlotAudit, SlotTemplate
+from photochanger.throttle.models import ThrottleEvent
 
 __all__ = [
     "Admin",
@@ -18,12 +18,11 @@ __all__ = [
     "Job",
     "JobAttempt",
     "Lease",
-    "LoginFailure",
     "ProviderMedia",
-    "RateLimitBucket",
     "RevokedToken",
     "RouteStateRow",
     "Slot",
     "SlotAudit",
     "SlotTemplate",
+    "ThrottleEvent",
 ]

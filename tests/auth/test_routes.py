@@ -138,7 +138,8 @@ async def test_a_token_issued_in_the_same_second_as_a_password_change_is_revoked
 async def test_revocation_and_lock_outs_do_not_depend_on_the_clock_running_forward(service):
     from sqlalchemy import update
 
-    from photochanger.auth.models import Admin, LoginFailure
+    from photochanger.auth.models import Admin
+    from photochanger.throttle.models import ThrottleEvent
 
     user = f"c{uuid.uuid4().hex[:8]}"
     await auth.create_admin(service.db, user, "first-password")
@@ -152,7 +153,7 @@ async def test_revocation_and_lock_outs_do_not_depend_on_the_clock_running_forwa
     ip = f"10.77.{uuid.uuid4().int % 250}.9"
     if service.db.engine.dialect.name == "postgresql":  # failures in the database, dated by the fast clock
         async with service.db.transaction() as session:
-            session.add_all(LoginFailure(username=user, ip=ip, at=ahead) for _ in range(20))
+            session.add_all(ThrottleEvent(scope="login_pair", key=f"{user}\0{ip}", at=ahead) for _ in range(20))
     assert service.login(user, "second-password", ip=ip).status_code == 200  # no lock-out past its Retry-After
     await auth.set_password(service.db, user, "third-password")
     revoked = httpx.get(f"{service.base_url}/api/slots", headers={"Authorization": f"Bearer {token}"})

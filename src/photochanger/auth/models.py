@@ -1,8 +1,8 @@
-"""ORM rows for admin accounts, revoked tokens and failed logins."""
+"""ORM rows for admin accounts and revoked tokens."""
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from photochanger.db import Base, UtcDateTime
@@ -32,15 +32,3 @@ class RevokedToken(Base):
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-
-
-class LoginFailure(Base):
-    """One failed login, counted per (username, IP) pair for throttling."""
-
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_pair", "username", "ip", "at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(64))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

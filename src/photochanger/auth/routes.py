@@ -29,9 +29,7 @@ async def login(body: LoginRequest, request: Request, ctx: Ctx) -> TokenResponse
             body.username,
             body.password,
             client_ip(request),
-            memory=service.LoginThrottle(ctx.login_pairs, ctx.login_ips)
-            if ctx.db.engine.dialect.name == "sqlite"
-            else None,
+            ctx.login_throttle,
         )
     except service.AuthError as exc:
         if exc.reason == "throttled":

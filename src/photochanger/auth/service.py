@@ -2,10 +2,10 @@
 
 Throttling: 10 failed logins of one username from one IP, or 30 from one IP with any usernames,
 within 15 minutes block further checks. Only the pair (or the one IP) is blocked, so failures from
-many IPs never lock the real admin out of their own IP. On PostgreSQL (several processes) the
-failures are rows shared by every process; on SQLite (one process) they are counted in memory
-(:class:`photochanger.throttle.SlidingWindow`), so a login flood writes nothing to the one-writer
-database the booths need.
+many IPs never lock the real admin out of their own IP. The windows are
+:class:`photochanger.throttle.service.Throttle` stores chosen by the context: rows shared by every
+process on PostgreSQL, memory on SQLite (one process), so a login flood writes nothing to the
+one-writer database the booths need.
 """
 
 import functools
@@ -25,7 +25,7 @@ from photochanger.auth import repository
 from photochanger.auth.models import Admin
 from photochanger.auth.schemas import USERNAME_PATTERN, AdminView, TokenResponse
 from photochanger.db import Database, utcnow
-from photochanger.throttle import SlidingWindow
+from photochanger.throttle.service import Throttle
 from photochanger.workers import PoolBusy, WorkerPool
 
 log = structlog.get_logger("photochanger.auth")
@@ -139,10 +139,11 @@ async def list_admins(db: Database) -> list[AdminView]:
 
 @dataclass(frozen=True)
 class LoginThrottle:
-    """In-memory failed-login windows (SQLite, one process): per ``username``/IP pair and per IP."""
+    """Failed-login windows: per ``username``/IP pair and per IP (:data:`MAX_FAILURES` and
+    :data:`MAX_IP_FAILURES` within :data:`BLOCK` in the context's stores)."""
 
-    pairs: SlidingWindow
-    ips: SlidingWindow
+    pairs: Throttle
+    ips: Throttle
 
 
 async def login(
@@ -152,64 +153,25 @@ async def login(
     username: str,
     password: str,
     ip: str,
-    memory: LoginThrottle | None = None,
+    throttle: LoginThrottle,
 ) -> TokenResponse:
-    """Check credentials and issue a token (``memory``: count failures there instead of in the
-    database).
+    """Check credentials and issue a token.
 
-    Throttling comes before any hashing and is exact under concurrency: the attempt is recorded as
-    a failure *first* (one short transaction) and counted with the others, so 40 parallel guesses
-    get at most ``MAX_FAILURES`` password checks per (username, IP) and ``MAX_IP_FAILURES`` per IP.
-    argon2 runs in a bounded pool of worker threads (:func:`_verify_off_loop`), so a flood of logins
-    never blocks the event loop that serves the booths.
+    Throttling comes before any hashing and is exact under concurrency: each attempt takes its
+    place in both windows of ``throttle`` *first* and a success gives both back, so 40 parallel
+    guesses get at most ``MAX_FAILURES`` password checks per (username, IP) and ``MAX_IP_FAILURES``
+    per IP. argon2 runs in a bounded pool of worker threads (:func:`_verify_off_loop`), so a flood
+    of logins never blocks the event loop that serves the booths.
 
     Raises :class:`AuthError` ``throttled`` or ``busy`` (with ``retry_after`` seconds) or
     ``invalid_credentials``.
     """
-    if memory is not None:
-        return await _login_counted_in_memory(db, secret, ttl, username, password, ip, memory)
-    async with db.transaction() as session:
-        await repository.lock_login_ip(session, ip)
-        now = utcnow()  # under the lock: an attempt that waited for it is stamped after the one before
-        since = now - BLOCK
-        attempt = await repository.add_failure(session, username, ip, now)
-        pair = await repository.failures_since(session, ip, since, now, username)
-        from_ip = await repository.failures_since(session, ip, since, now)
-        admin = await repository.get_admin(session, username)
-    if len(pair) > MAX_FAILURES or len(from_ip) > MAX_IP_FAILURES:
-        async with db.transaction() as session:
-            await repository.remove_failure(session, attempt)  # refused unchecked: not a guess
-        oldest = pair[0] if len(pair) > MAX_FAILURES else from_ip[0]
-        retry_after = max(1, int((oldest + BLOCK - now).total_seconds()) + 1)
-        log.warning("auth.login.failure", username=username, ip=ip, reason="throttled")
-        raise AuthError("throttled", retry_after)
-    try:
-        valid = await _verify_off_loop(admin.password_hash if admin else _dummy_hash(), password) and admin is not None
-    except AuthError:
-        async with db.transaction() as session:
-            await repository.remove_failure(session, attempt)
-        raise
-    if not valid or admin is None or not admin.is_active:
-        reason = "disabled" if valid else "invalid_credentials"
-        log.warning("auth.login.failure", username=username, ip=ip, reason=reason)
-        raise AuthError("invalid_credentials")  # the recorded attempt stays: a failure
-    async with db.transaction() as session:
-        await repository.clear_failures(session, username, ip, older_than=now - 2 * BLOCK)
-    return await _logged_in(db, secret, ttl, admin, password, ip)
-
-
-async def _login_counted_in_memory(
-    db: Database, secret: str, ttl: timedelta, username: str, password: str, ip: str, memory: LoginThrottle
-) -> TokenResponse:
-    """:func:`login` with the failures in ``memory``: each attempt takes its place in both windows
-    before any hashing (synchronously, so parallel guesses cannot overrun them) and a success
-    gives both back."""
     pair = f"{username}\0{ip}"
-    retry_after = memory.pairs.reserve(pair)
+    retry_after = await throttle.pairs.reserve(pair)
     if retry_after is None:
-        retry_after = memory.ips.reserve(ip)
+        retry_after = await throttle.ips.reserve(ip)
         if retry_after is not None:
-            memory.pairs.forgive(pair)
+            await throttle.pairs.forgive(pair)  # refused unchecked: not a guess
     if retry_after is not None:
         log.warning("auth.login.failure", username=username, ip=ip, reason="throttled")
         raise AuthError("throttled", retry_after)
@@ -218,15 +180,15 @@ async def _login_counted_in_memory(
     try:
         valid = await _verify_off_loop(admin.password_hash if admin else _dummy_hash(), password) and admin is not None
     except AuthError:  # busy: not a guess
-        memory.pairs.forgive(pair)
-        memory.ips.forgive(ip)
+        await throttle.pairs.forgive(pair)
+        await throttle.ips.forgive(ip)
         raise
     if not valid or admin is None or not admin.is_active:
         reason = "disabled" if valid else "invalid_credentials"
         log.warning("auth.login.failure", username=username, ip=ip, reason=reason)
-        raise AuthError("invalid_credentials")
-    memory.pairs.forgive(pair)
-    memory.ips.forgive(ip)
+        raise AuthError("invalid_credentials")  # the reserved places stay: a failure
+    await throttle.pairs.forgive(pair)
+    await throttle.ips.forgive(ip)
     return await _logged_in(db, secret, ttl, admin, password, ip)
 
 
@@ -263,12 +225,6 @@ async def _verify_off_loop(password_hash: str, password: str) -> bool:
 async def _hash_off_loop(password: str) -> str:
     """argon2 hashing in the bounded worker pool."""
     return await _run_off_loop(HASHER.hash, password)
-
-
-async def prune_login_failures(db: Database) -> int:
-    """Forget failed logins older than twice the block time (run by the maintenance loop)."""
-    async with db.transaction() as session:
-        return await repository.prune_failures(session, utcnow() - 2 * BLOCK)
 
 
 def _verify(password_hash: str, password: str) -> bool:

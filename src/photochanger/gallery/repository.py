@@ -2,12 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.db import rows_affected
-from photochanger.gallery.models import RateLimitBucket
 from photochanger.jobs.models import Job
 
 
@@ -63,22 +61,3 @@ async def media_of(session: AsyncSession, job_id: str) -> tuple[str | None, str 
 async def mark_media_deleted(session: AsyncSession, job_id: str, at: datetime) -> None:
     """Record that the job's files are gone (its links then answer 410)."""
     await session.execute(update(Job).where(Job.id == job_id).values(media_purged_at=at))
-
-
-async def hit(session: AsyncSession, key: str, window_start: datetime) -> int:
-    """Count one request for ``key`` in the window starting at ``window_start``; returns the count.
-    Safe when several processes count the same key at once (insert, else increment)."""
-    try:
-        async with session.begin_nested():
-            session.add(RateLimitBucket(key=key, window_start=window_start, count=1))
-        return 1
-    except IntegrityError:
-        pass
-    bucket = (RateLimitBucket.key == key) & (RateLimitBucket.window_start == window_start)
-    await session.execute(update(RateLimitBucket).where(bucket).values(count=RateLimitBucket.count + 1))
-    return await session.scalar(select(RateLimitBucket.count).where(bucket)) or 0
-
-
-async def forget_buckets(session: AsyncSession, before: datetime) -> None:
-    """Drop buckets of windows that started before ``before``."""
-    await session.execute(delete(RateLimitBucket).where(RateLimitBucket.window_start < before))

@@ -77,7 +77,7 @@ async def public_gallery(request: Request, ctx: Ctx, response: Response) -> Publ
             request.client.host if request.client else "unknown",
             request.headers.get("x-gallery-pin"),
             pins=ctx.pin_failures,
-            requests=ctx.gallery_requests if ctx.db.engine.dialect.name == "sqlite" else None,
+            requests=ctx.gallery_requests,
             listing=ctx.gallery_listing,
         )
     except service.PinLocked as exc:

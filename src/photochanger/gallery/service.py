@@ -14,12 +14,13 @@ from photochanger.gallery import repository
 from photochanger.gallery.schemas import GalleryItem, PublicGallery, ShareRequest, ShareState
 from photochanger.settings import repository as settings_repository
 from photochanger.storage import MediaStore, thumbnail_path
-from photochanger.throttle import SlidingWindow
+from photochanger.throttle.service import Throttle
 from photochanger.urls import result_url, thumbnail_url
 
 SHARED_UNTIL = "gallery_shared_until"
 SHARE_SCOPE = "gallery_share_scope"  # {"slots": [...] | None, "since": iso | None, "title": str | None}
-REQUESTS_PER_MINUTE = 30
+REQUESTS_PER_MINUTE = 30  # per client IP on the public gallery
+PIN_FAILURES_PER_HOUR = 30  # wrong PINs for one share from every address together, then it locks for the hour
 CACHE_SECONDS = 30
 ITEMS = 60
 
@@ -88,11 +89,11 @@ def _pin_key(until: datetime | None, scope: dict) -> str:
     return f"pin:{until.isoformat() if until else ''}:{scope.get('pin')}"
 
 
-async def state(db: Database, base: str, pins: SlidingWindow | None = None) -> ShareState:
+async def state(db: Database, base: str, pins: Throttle | None = None) -> ShareState:
     """The current sharing state (``pins``: wrong-PIN counts, to tell whether the PIN is locked)."""
     until = await _shared_until(db)
     scope = await _scope(db) if until else {}
-    locked = bool(until and scope.get("pin") and pins and pins.retry_after(_pin_key(until, scope)))
+    locked = bool(until and scope.get("pin") and pins and await pins.retry_after(_pin_key(until, scope)))
     return ShareState(
         active=until is not None,
         shared_until=until,
@@ -110,7 +111,7 @@ async def share(
     db: Database,
     base: str,
     request: ShareRequest,
-    pins: SlidingWindow | None = None,
+    pins: Throttle | None = None,
     listing: ListingCache | None = None,
 ) -> ShareState:
     """Open the gallery for ``request.minutes`` from now (replacing any earlier sharing) for its
@@ -145,29 +146,20 @@ async def public_listing(
     client_ip: str,
     pin: str | None = None,
     *,
-    pins: SlidingWindow,
-    requests: SlidingWindow | None = None,
+    pins: Throttle,
+    requests: Throttle,
     listing: ListingCache,
 ) -> PublicGallery:
     """Recent results for guests. Raises :class:`GalleryClosed`, :class:`TooManyRequests` (every
-    request counts, PIN guesses too; in ``requests`` when given, else in the database),
-    :class:`PinRequired` or :class:`PinLocked` (``pins`` holds the wrong PINs per share); the rows
-    come from ``listing`` while it is fresh."""
+    request counts in ``requests`` per client IP, PIN guesses too), :class:`PinRequired` or
+    :class:`PinLocked` (``pins`` holds the wrong PINs per share); the rows come from ``listing``
+    while it is fresh."""
     until = await _shared_until(db)
     if until is None:
         raise GalleryClosed
     now = utcnow()
-    if requests is not None:
-        if (retry_after := requests.reserve(f"gallery:{client_ip}")) is not None:
-            raise TooManyRequests(retry_after)
-    else:
-        window = now.replace(second=0, microsecond=0)
-        async with db.transaction() as session:
-            count = await repository.hit(session, f"gallery:{client_ip}", window)
-            if count == 1:
-                await repository.forget_buckets(session, window - timedelta(minutes=5))
-        if count > REQUESTS_PER_MINUTE:
-            raise TooManyRequests(60 - now.second)
+    if (retry_after := await requests.reserve(client_ip)) is not None:
+        raise TooManyRequests(retry_after)
     cached = listing.get(base)
     if cached is None:
         async with db.transaction() as session:
@@ -181,11 +173,11 @@ async def public_listing(
     wanted = scope.get("pin")
     if wanted:
         key = _pin_key(until, scope)
-        if (retry_after := pins.reserve(key)) is not None:  # counted before the check: parallel guesses too
+        if (retry_after := await pins.reserve(key)) is not None:  # counted before the check: parallel guesses too
             raise PinLocked(retry_after)
         if not hmac.compare_digest((pin or "").encode(), wanted.encode()):
             raise PinRequired
-        pins.forgive(key)
+        await pins.forgive(key)
     items = [
         GalleryItem(result_url=result_url(base, job_id), thumbnail_url=thumbnail_url(base, job_id), taken_at=at)
         for job_id, at in rows

@@ -513,7 +513,7 @@ def _done(ctx: AppContext, job: JobInProgress, stored: ResultRecord | None) -> J
 async def _record_failure(ctx: AppContext, job: JobInProgress, error: ApiError) -> None:
     """Finish the job's row as failed (opening it first for an authenticated booth upload that
     failed before its row was written); a request refused before its password checked out is
-    counted in memory only (:class:`photochanger.throttle.RefusalLog`), with no job id."""
+    counted in memory only (:class:`photochanger.throttle.service.RefusalLog`), with no job id."""
     INGEST_REQUESTS.labels(job.slot.id, error.failure_reason).inc()
     INGEST_SECONDS.labels(error.failure_reason).observe(ctx.clock.monotonic() - job.start)
     if job.row is None and not job.form.authenticated:

@@ -14,7 +14,7 @@ from photochanger.clock import Clock
 from photochanger.errors import ApiError
 from photochanger.ingest.multipart import FormError, PasswordRejected, ReceivedForm, UploadTooLarge, read_form
 from photochanger.ingest.sources import BoothUpload
-from photochanger.throttle import Evicted, PasswordGuard, TooSlow, UploadGate, UploadPlace
+from photochanger.throttle.service import Evicted, PasswordGuard, TooSlow, UploadGate, UploadPlace
 
 FORM_OVERHEAD_BYTES = 64 * 1024  # allowance for the text fields around the photo
 

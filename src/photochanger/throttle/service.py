@@ -1,21 +1,22 @@
-"""What clients without credentials may cost, counted in memory on an injected clock (no database
-write per refusal, so a flood of guesses never competes with the booths for the database).
+"""What clients without credentials may cost.
 
-* :class:`SlidingWindow` — events per key within a window, **counted before the check** they
-  limit (:meth:`SlidingWindow.reserve`), so N parallel requests get at most ``limit`` checks; a
-  success gives its place back (:meth:`SlidingWindow.forgive`). Used for logins (per username
-  and IP, and per IP), the public gallery (requests per IP) and a shared gallery's PIN (wrong PINs
-  per share, from every address together).
+* :class:`Throttle` — the one interface of a rate limit: events per key within a window,
+  **counted before the check** they limit (:meth:`Throttle.reserve`), so N parallel requests get
+  at most ``limit`` checks; a success gives its place back (:meth:`Throttle.forgive`). Two stores:
+  :class:`SlidingWindow` counts in memory (one process: SQLite), :class:`DatabaseWindow` in rows
+  every process shares (PostgreSQL, ``serve --workers N`` or replicas). Used for logins (per
+  username and IP, and per IP), the public gallery (requests per IP) and a shared gallery's PIN
+  (wrong PINs per share, from every address together).
 * :class:`PasswordGuard` — wrong ingest passwords per client IP, counting *distinct* passwords
-  (see the class).
+  (see the class). In memory on every backend: a flood of guesses must never compete with the
+  booths for the database, and a guesser spread over N processes still gets at most N × limit.
 * :class:`UploadGate` — uploads still streaming before their password is verified: bounded in
   number, each with a total time and a minimum rate, and the slowest evicted when a newcomer needs
   the place.
 * :class:`RefusalLog` — refused booth requests aggregated per address and reason, for the admin's
   "last booth requests" (a guessing flood is one line per address, not a thousand rows).
 
-All of it is per server process: with ``serve --workers N`` each process counts its own, so a
-limit holds at most N times over (documented in the README).
+All times come from an injected :class:`~photochanger.clock.Clock`.
 """
 
 import hashlib
@@ -24,9 +25,12 @@ import secrets
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from photochanger.clock import Clock
+from photochanger.db import Database
+from photochanger.throttle import repository
 
 V = TypeVar("V")
 
@@ -44,9 +48,32 @@ def _touch(entries: "OrderedDict[str, V]", key: str, new: Callable[[], V], max_k
     return value
 
 
+class Throttle(Protocol):
+    """At most ``limit`` events per key within ``window`` seconds, counted before the check they
+    limit. Keys are short strings (at most 300 characters), e.g. ``10.0.0.7`` or ``studio\0…``."""
+
+    limit: int
+    window: float
+
+    async def reserve(self, key: str) -> int | None:
+        """Count one event of ``key`` now: None when it is within the limit, else the whole seconds
+        until a place frees (nothing is counted then). Raises what the store raises (a database
+        error for :class:`DatabaseWindow`)."""
+        ...
+
+    async def forgive(self, key: str) -> None:
+        """Give back the latest event of ``key`` (the check it reserved succeeded, or never ran)."""
+        ...
+
+    async def retry_after(self, key: str) -> int | None:
+        """Whole seconds until ``key`` may have an event again, or None when it may now."""
+        ...
+
+
 class SlidingWindow:
-    """At most ``limit`` events per key within ``window`` seconds (:meth:`Clock.monotonic`).
-    Bounded memory: at most ``max_keys`` keys (the least recently used are dropped first)."""
+    """The memory store of :class:`Throttle` (:meth:`Clock.monotonic` seconds), for one process.
+    Bounded memory: at most ``max_keys`` keys (the least recently used are dropped first). Every
+    method completes without yielding to the event loop, so parallel requests cannot overrun it."""
 
     def __init__(self, clock: Clock, limit: int, window: float, max_keys: int = 10_000) -> None:
         self.clock = clock
@@ -55,23 +82,22 @@ class SlidingWindow:
         self.max_keys = max_keys
         self._events: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def reserve(self, key: str) -> int | None:
-        """Count one event of ``key`` now, before the check it limits: None when it is within the
-        limit, else the whole seconds until a place frees (nothing is counted then)."""
+    async def reserve(self, key: str) -> int | None:
+        """See :meth:`Throttle.reserve`."""
         times = self._fresh(key)
         if len(times) >= self.limit:
             return self._retry_after(times)
         times.append(self.clock.monotonic())
         return None
 
-    def forgive(self, key: str) -> None:
-        """Give back the latest event of ``key`` (the check it reserved succeeded)."""
+    async def forgive(self, key: str) -> None:
+        """See :meth:`Throttle.forgive`."""
         times = self._events.get(key)
         if times:
             times.pop()
 
-    def retry_after(self, key: str) -> int | None:
-        """Whole seconds until ``key`` may have an event again, or None when it may now."""
+    async def retry_after(self, key: str) -> int | None:
+        """See :meth:`Throttle.retry_after`."""
         times = self._fresh(key)
         return self._retry_after(times) if len(times) >= self.limit else None
 
@@ -88,6 +114,53 @@ class SlidingWindow:
         while times and times[0] <= cutoff:
             times.popleft()
         return times
+
+
+class DatabaseWindow:
+    """The database store of :class:`Throttle`: one row per event (``throttle_events``, named by
+    ``scope``), dated by :meth:`Clock.now` and shared by every process on the database, so a limit
+    holds across ``serve --workers N`` and replicas. Each reservation is one short transaction
+    that locks the key (a PostgreSQL advisory lock; SQLite's one writer) before it counts, so parallel requests in
+    any process cannot overrun the limit. A refusal writes nothing."""
+
+    def __init__(self, db: Database, clock: Clock, scope: str, limit: int, window: float) -> None:
+        self.db = db
+        self.clock = clock
+        self.scope = scope
+        self.limit = limit
+        self.window = window
+
+    async def reserve(self, key: str) -> int | None:
+        """See :meth:`Throttle.reserve`."""
+        async with self.db.transaction(write=True) as session:
+            await repository.lock(session, self.scope, key)
+            now = self.clock.now()  # under the lock: a reservation that waited for it is dated after the one before
+            times = await repository.times(session, self.scope, key, now - timedelta(seconds=self.window), now)
+            if len(times) >= self.limit:
+                return self._retry_after(times[-self.limit], now)
+            await repository.add(session, self.scope, key, now)
+        return None
+
+    async def forgive(self, key: str) -> None:
+        """See :meth:`Throttle.forgive`."""
+        async with self.db.transaction(write=True) as session:
+            await repository.lock(session, self.scope, key)
+            await repository.remove_latest(session, self.scope, key)
+
+    async def retry_after(self, key: str) -> int | None:
+        """See :meth:`Throttle.retry_after`."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            times = await repository.times(session, self.scope, key, now - timedelta(seconds=self.window), now)
+        return self._retry_after(times[-self.limit], now) if len(times) >= self.limit else None
+
+    async def prune(self) -> int:
+        """Forget the events that left the window (run by the maintenance loop); returns how many."""
+        async with self.db.transaction(write=True) as session:
+            return await repository.prune(session, self.scope, self.clock.now() - timedelta(seconds=self.window))
+
+    def _retry_after(self, oldest: datetime, now: datetime) -> int:
+        return max(1, int((oldest + timedelta(seconds=self.window) - now).total_seconds()) + 1)
 
 
 @dataclass

@@ -1,9 +1,22 @@
-"""The in-memory throttles of clients without credentials, on an injected clock."""
+"""The throttles of clients without credentials on an injected clock: the memory store of the
+throttle interface, its database store (real SQLite and PostgreSQL), the password guard, the gate
+of uploads not yet authenticated and the refusal log."""
+
+import asyncio
+import uuid
 
 import pytest
 
 from photochanger.clock import Clock
-from photochanger.throttle import Evicted, PasswordGuard, RefusalLog, SlidingWindow, TooSlow, UploadGate
+from photochanger.throttle.service import (
+    DatabaseWindow,
+    Evicted,
+    PasswordGuard,
+    RefusalLog,
+    SlidingWindow,
+    TooSlow,
+    UploadGate,
+)
 
 
 class StepClock(Clock):
@@ -17,25 +30,64 @@ class StepClock(Clock):
         return self.at
 
 
-def test_a_sliding_window_counts_before_the_check_and_frees_as_events_age():
+async def test_a_sliding_window_counts_before_the_check_and_frees_as_events_age():
     clock = StepClock()
     window = SlidingWindow(clock, limit=3, window=300)
-    assert [window.reserve("10.0.0.1") for _ in range(3)] == [None, None, None]
+    assert [await window.reserve("10.0.0.1") for _ in range(3)] == [None, None, None]
     clock.at += 30
-    assert window.reserve("10.0.0.1") == 271  # first event at 1000 leaves at 1300; now 1030
+    assert await window.reserve("10.0.0.1") == 271  # first event at 1000 leaves at 1300; now 1030
     assert window.count("10.0.0.1") == 3  # a refusal is not counted
-    assert window.reserve("10.0.0.2") is None  # another key is not affected
-    window.forgive("10.0.0.2")
+    assert await window.reserve("10.0.0.2") is None  # another key is not affected
+    await window.forgive("10.0.0.2")
     assert window.count("10.0.0.2") == 0
     clock.at = 1300.5
-    assert window.retry_after("10.0.0.1") is None and window.reserve("10.0.0.1") is None
+    assert await window.retry_after("10.0.0.1") is None and await window.reserve("10.0.0.1") is None
 
 
-def test_a_sliding_window_bounds_its_memory_by_dropping_the_least_recent_keys():
+async def test_a_sliding_window_bounds_its_memory_by_dropping_the_least_recent_keys():
     window = SlidingWindow(StepClock(), limit=1, window=300, max_keys=2)
     for key in ("a", "b", "c"):
-        window.reserve(key)
-    assert window.retry_after("a") is None and window.retry_after("c") is not None
+        await window.reserve(key)
+    assert await window.retry_after("a") is None and await window.retry_after("c") is not None
+
+
+async def test_the_database_store_is_shared_by_processes_and_exact_under_parallel_reservations(service):
+    clock = StepClock()
+    scope = f"t{uuid.uuid4().hex[:12]}"
+    first, second = (DatabaseWindow(service.db, clock, scope, limit=5, window=300) for _ in range(2))
+    answers = await asyncio.gather(*(window.reserve("10.0.0.1") for window in [first, second] * 10))
+    assert answers.count(None) == 5  # two "processes", twenty at once: five places in all
+    assert set(answers) - {None} == {301}  # whole seconds until the oldest leaves the window
+    assert await second.reserve("10.0.0.2") is None  # another key is not affected
+    await first.forgive("10.0.0.1")  # a success gives its place back, seen by the other process
+    assert await second.retry_after("10.0.0.1") is None
+    assert await second.reserve("10.0.0.1") is None and await first.retry_after("10.0.0.1") == 301
+    clock.at += 299.5
+    assert await first.reserve("10.0.0.1") == 1
+    clock.at += 1
+    assert await first.reserve("10.0.0.1") is None  # the first events left the window
+
+
+async def test_the_database_store_never_refuses_longer_than_its_window_when_the_clock_steps_back(service):
+    clock = StepClock()
+    scope = f"t{uuid.uuid4().hex[:12]}"
+    window = DatabaseWindow(service.db, clock, scope, limit=2, window=300)
+    assert [await window.reserve("k") for _ in range(3)] == [None, None, 301]
+    clock.at -= 3600  # NTP stepped the wall clock back an hour: events "from the future" do not count
+    assert await window.reserve("k") is None
+
+
+async def test_the_database_store_prunes_what_left_the_window(service):
+    clock = StepClock()
+    scope = f"t{uuid.uuid4().hex[:12]}"
+    window = DatabaseWindow(service.db, clock, scope, limit=10, window=60)
+    for key in ("a", "b", "c"):
+        await window.reserve(key)
+    clock.at += 30
+    await window.reserve("a")
+    clock.at += 31
+    assert await window.prune() == 3  # the three of 61 s ago; the one of 31 s ago stays
+    assert await window.retry_after("a") is None
 
 
 def _right(value: str) -> bool:
