@@ -2,11 +2,11 @@
 
 import errno
 import io
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
+from cachetools import LRUCache
 from PIL import Image
 
 from photochanger import urls
@@ -55,19 +55,13 @@ class QrCodes:
 
     def __init__(self, images: WorkerPool, entries: int = QR_CACHE_ENTRIES) -> None:
         self.images = images
-        self.entries = entries
-        self._svg: OrderedDict[str, str] = OrderedDict()
+        self._svg: LRUCache[str, str] = LRUCache(entries)
 
     async def svg(self, text: str) -> str:
         """The QR code of ``text`` as an SVG document."""
-        if (cached := self._svg.get(text)) is not None:
-            self._svg.move_to_end(text)
-            return cached
-        svg = await self.images.run(qr_svg, text)
-        self._svg[text] = svg
-        while len(self._svg) > self.entries:
-            self._svg.popitem(last=False)
-        return svg
+        if (cached := self._svg.get(text)) is None:
+            cached = self._svg[text] = await self.images.run(qr_svg, text)
+        return cached
 
 
 def public_base(ctx: "AppContext", request_base: str) -> str:

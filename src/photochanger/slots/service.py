@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import structlog
+from cachetools import LRUCache
 
 from photochanger import faces, urls
 from photochanger.db import Database, utcnow
@@ -31,22 +32,22 @@ TEMPLATE_CACHE_ENTRIES = 64  # template files kept in memory (each at most the u
 
 class TemplateCache:
     """Template files' bytes by media path, at most :data:`TEMPLATE_CACHE_ENTRIES` (each at most
-    the upload limit), the oldest dropped first. A template's file never changes (a new upload is
-    a new path), so nothing here goes stale; one per process, in the app's context."""
+    the upload limit), the least recently used dropped first. A template's file never changes (a
+    new upload is a new path), so nothing here goes stale; one per process, in the app's context."""
 
     def __init__(self, entries: int = TEMPLATE_CACHE_ENTRIES) -> None:
-        self.entries = entries
-        self._bytes: dict[str, bytes] = {}
+        self._bytes: LRUCache[str, bytes] = LRUCache(entries)
 
     def get(self, path: str) -> bytes | None:
+        """The bytes kept for ``path``, or None."""
         return self._bytes.get(path)
 
     def put(self, path: str, data: bytes) -> None:
-        while len(self._bytes) >= self.entries:
-            self._bytes.pop(next(iter(self._bytes)))  # the oldest first
+        """Keep ``data`` for ``path``."""
         self._bytes[path] = data
 
     def drop(self, path: str) -> None:
+        """Forget ``path`` (its template was deleted)."""
         self._bytes.pop(path, None)
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
+from cachetools import LRUCache
+
 from photochanger.clock import Clock
 from photochanger.db import Database
 from photochanger.throttle import repository
@@ -35,16 +37,12 @@ from photochanger.throttle import repository
 V = TypeVar("V")
 
 
-def _touch(entries: "OrderedDict[str, V]", key: str, new: Callable[[], V], max_keys: int) -> V:
+def _touch(entries: "LRUCache[str, V]", key: str, new: Callable[[], V]) -> V:
     """``entries[key]`` (made with ``new()`` if missing), marked most recently used; the least
-    recently used entries are dropped beyond ``max_keys``."""
+    recently used entry is dropped when ``entries`` is full."""
     value = entries.get(key)
     if value is None:
         value = entries[key] = new()
-        while len(entries) > max_keys:
-            entries.popitem(last=False)
-    else:
-        entries.move_to_end(key)
     return value
 
 
@@ -79,8 +77,7 @@ class SlidingWindow:
         self.clock = clock
         self.limit = limit
         self.window = window
-        self.max_keys = max_keys
-        self._events: OrderedDict[str, deque[float]] = OrderedDict()
+        self._events: LRUCache[str, deque[float]] = LRUCache(max_keys)
 
     async def reserve(self, key: str) -> int | None:
         """See :meth:`Throttle.reserve`."""
@@ -109,7 +106,7 @@ class SlidingWindow:
         return max(1, int(times[-self.limit] + self.window - self.clock.monotonic()) + 1)
 
     def _fresh(self, key: str) -> deque[float]:
-        times = _touch(self._events, key, deque, self.max_keys)
+        times = _touch(self._events, key, deque)
         cutoff = self.clock.monotonic() - self.window
         while times and times[0] <= cutoff:
             times.popleft()
@@ -166,7 +163,8 @@ class DatabaseWindow:
 @dataclass
 class _Guesses:
     wrong: deque[tuple[float, bytes]] = field(default_factory=deque)  # (time, fingerprint), distinct
-    known: OrderedDict[bytes, bool] = field(default_factory=OrderedDict)  # fingerprint → was right
+    # fingerprint → was right; the least recently seen of MAX_KNOWN is forgotten
+    known: "LRUCache[bytes, bool]" = field(default_factory=lambda: LRUCache(PasswordGuard.MAX_KNOWN))
 
 
 class PasswordGuard:
@@ -188,9 +186,8 @@ class PasswordGuard:
         self.clock = clock
         self.limit = limit
         self.window = window
-        self.max_keys = max_keys
         self._key = secrets.token_bytes(32)
-        self._by_ip: OrderedDict[str, _Guesses] = OrderedDict()
+        self._by_ip: LRUCache[str, _Guesses] = LRUCache(max_keys)
 
     def check(self, ip: str, password: str, right: Callable[[str], bool]) -> bool | int:
         """``right(password)`` when ``ip`` may have it checked (True/False), else the whole
@@ -202,9 +199,6 @@ class PasswordGuard:
             return max(1, int(guesses.wrong[0][0] + self.window - self.clock.monotonic()) + 1)
         valid = right(password)
         guesses.known[fingerprint] = valid
-        guesses.known.move_to_end(fingerprint)
-        while len(guesses.known) > self.MAX_KNOWN:
-            guesses.known.popitem(last=False)
         if not valid and not known:
             guesses.wrong.append((self.clock.monotonic(), fingerprint))
         return valid
@@ -214,7 +208,7 @@ class PasswordGuard:
         return len(self._guesses(ip).wrong) >= self.limit
 
     def _guesses(self, ip: str) -> _Guesses:
-        guesses = _touch(self._by_ip, ip, _Guesses, self.max_keys)
+        guesses = _touch(self._by_ip, ip, _Guesses)
         cutoff = self.clock.monotonic() - self.window
         while guesses.wrong and guesses.wrong[0][0] <= cutoff:
             _, gone = guesses.wrong.popleft()
