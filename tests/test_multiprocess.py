@@ -60,8 +60,15 @@ async def test_settings_and_gallery_sharing_apply_to_both_processes(svc, twin):
         assert twin.post("slot-001", password="twin-rotated-1").status == 200
     finally:
         svc.api.put("/api/settings", json={"ingest_password": INGEST_PASSWORD})
-    assert svc.api.post("/api/gallery/share", json={"minutes": 2}).status_code == 200
-    assert httpx.get(f"{twin.base_url}/api/public/gallery").status_code == 200
+    assert svc.api.post("/api/gallery/share", json={"minutes": 2, "include_earlier": True}).status_code == 200
+    listed = httpx.get(f"{twin.base_url}/api/public/gallery")
+    assert listed.status_code == 200 and listed.json()["items"]  # the twin's listing is now cached
+    first = listed.json()["items"][0]["result_url"].rsplit("/", 1)[-1]
+    hidden = svc.api.patch(f"/api/jobs/{first}", json={"hidden": True})
+    assert hidden.status_code in (200, 204), hidden.text
+    relisted = httpx.get(f"{twin.base_url}/api/public/gallery").json()["items"]
+    assert first not in {item["result_url"].rsplit("/", 1)[-1] for item in relisted}  # at once, not after 30 s
+    svc.api.patch(f"/api/jobs/{first}", json={"hidden": False})
     token = twin.login(ADMIN_USER, ADMIN_PASSWORD).json()["access_token"]
     assert httpx.delete(f"{twin.base_url}/api/gallery/share", headers=_auth(token)).status_code == 204
     assert httpx.get(f"{svc.base_url}/api/public/gallery").status_code == 403

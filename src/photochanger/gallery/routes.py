@@ -20,7 +20,7 @@ async def moderate(job_id: str, body: Moderation, ctx: Ctx, _: AdminSession) -> 
     if body.hidden is None and body.approved is None:
         raise ApiError(400, "invalid_request", "send hidden and/or approved")
     try:
-        await service.moderate(ctx.db, job_id, body.hidden, body.approved, ctx.gallery_listing)
+        await service.moderate(ctx.db, job_id, body.hidden, body.approved)
     except service.JobNotFound:
         raise ApiError(404, "job_not_found", "no such job") from None
     return Response(status_code=204)
@@ -31,7 +31,7 @@ async def delete_media(job_id: str, request: Request, ctx: Ctx, _: AdminSession)
     """Delete a photo's files on a guest's request (original, result, thumbnail); the job row stays
     for statistics and its public links answer 410 ``result_expired``."""
     try:
-        await service.delete_media(ctx.db, ctx.store, job_id, ctx.gallery_listing)
+        await service.delete_media(ctx.db, ctx.store, job_id)
     except service.JobNotFound:
         raise ApiError(404, "job_not_found", "no such job") from None
     return Response(status_code=204)
@@ -47,9 +47,7 @@ async def share_state(request: Request, ctx: Ctx, _: AdminSession) -> ShareState
 async def share(body: ShareRequest, request: Request, ctx: Ctx, _: AdminSession) -> ShareState:
     """Open the public gallery for ``minutes`` (1–1440, default 15), for ``slots`` (default all),
     with photos from now on unless ``include_earlier``, titled ``title``."""
-    return await service.share(
-        ctx.db, public_base(ctx, str(request.base_url)), body, ctx.pin_failures, ctx.gallery_listing
-    )
+    return await service.share(ctx.db, public_base(ctx, str(request.base_url)), body, ctx.pin_failures)
 
 
 @router.delete("/gallery/share", status_code=204)

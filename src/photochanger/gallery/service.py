@@ -2,11 +2,16 @@
 restarts, holds across processes); guests' requests are counted per IP (30 per minute; in the
 database on PostgreSQL, shared by every process, in memory on SQLite so that polling guests write
 nothing); wrong PINs are counted per share from every address together, and the share locks for
-the hour after :data:`photochanger.context.PIN_FAILURES_PER_HOUR` of them (the admin shares again
-with a new PIN); an admin hides a result or deletes a photo's files."""
+the hour after :data:`PIN_FAILURES_PER_HOUR` of them (the admin shares again with a new PIN); an
+admin hides a result or deletes a photo's files. Each change of what guests may see (a share, a
+hide or approval, a deletion) writes a new listing version, so every process's cached listing is
+replaced at its next request."""
 
 import hmac
+import uuid
 from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.clock import SYSTEM_CLOCK, Clock
 from photochanger.db import Database, utcnow
@@ -19,6 +24,7 @@ from photochanger.urls import result_url, thumbnail_url
 
 SHARED_UNTIL = "gallery_shared_until"
 SHARE_SCOPE = "gallery_share_scope"  # {"slots": [...] | None, "since": iso | None, "title": str | None}
+LISTING_VERSION = "gallery_listing_version"  # a new random token at each change of what guests may see
 REQUESTS_PER_MINUTE = 30  # per client IP on the public gallery
 PIN_FAILURES_PER_HOUR = 30  # wrong PINs for one share from every address together, then it locks for the hour
 CACHE_SECONDS = 30
@@ -51,37 +57,50 @@ class TooManyRequests(Exception):
 
 class ListingCache:
     """The public listing as last read from the database: its rows ``(job id, taken at)`` and the
-    share's scope, for one base URL, kept :data:`CACHE_SECONDS` (guests poll; the database is read
-    at most twice a minute per process). One per process, in the app's context; ``clock`` is the
-    context's."""
+    share's scope, for one base URL and listing version (:data:`LISTING_VERSION`), kept at most
+    :data:`CACHE_SECONDS` so that new photos appear (guests poll; the listing is read at most
+    twice a minute per process). A hide, approval, deletion or new share changes the version in
+    the database, which replaces the entry in every process at its next request. One per process,
+    in the app's context; ``clock`` is the context's."""
 
     def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self.clock = clock
-        self._entry: tuple[float, str, list[tuple[str, datetime]], dict] | None = None
+        self._entry: tuple[float, tuple[str, str | None], list[tuple[str, datetime]], dict] | None = None
 
-    def get(self, base: str) -> tuple[list[tuple[str, datetime]], dict] | None:
-        """The rows and scope read for ``base`` less than :data:`CACHE_SECONDS` ago, else None."""
-        if self._entry is None or self._entry[1] != base or self.clock.monotonic() - self._entry[0] > CACHE_SECONDS:
+    def get(self, base: str, version: str | None) -> tuple[list[tuple[str, datetime]], dict] | None:
+        """The rows and scope read for ``base`` at ``version`` less than :data:`CACHE_SECONDS`
+        ago, else None."""
+        entry = self._entry
+        if entry is None or entry[1] != (base, version) or self.clock.monotonic() - entry[0] > CACHE_SECONDS:
             return None
-        return self._entry[2], self._entry[3]
+        return entry[2], entry[3]
 
-    def put(self, base: str, rows: list[tuple[str, datetime]], scope: dict) -> None:
-        self._entry = (self.clock.monotonic(), base, rows, scope)
+    def put(self, base: str, version: str | None, rows: list[tuple[str, datetime]], scope: dict) -> None:
+        """Keep ``rows`` and ``scope`` as read for ``base`` at ``version``."""
+        self._entry = (self.clock.monotonic(), (base, version), rows, scope)
 
-    def clear(self) -> None:
-        self._entry = None
+
+async def _share_head(db: Database) -> tuple[datetime | None, str | None]:
+    """Until when the gallery is shared (None: not now) and the listing version, in one transaction."""
+    async with db.transaction() as session:
+        value = await settings_repository.get(session, SHARED_UNTIL)
+        version = await settings_repository.get(session, LISTING_VERSION)
+    until = datetime.fromisoformat(value) if value else None
+    return (until if until and until > utcnow() else None), version
 
 
 async def _shared_until(db: Database) -> datetime | None:
-    async with db.transaction() as session:
-        value = await settings_repository.get(session, SHARED_UNTIL)
-    until = datetime.fromisoformat(value) if value else None
-    return until if until and until > utcnow() else None
+    return (await _share_head(db))[0]
 
 
 async def _scope(db: Database) -> dict:
     async with db.transaction() as session:
         return await settings_repository.get(session, SHARE_SCOPE) or {}
+
+
+async def _new_listing_version(session: AsyncSession) -> None:
+    """What guests may see changed: every process's cached listing is replaced at its next request."""
+    await settings_repository.put(session, LISTING_VERSION, uuid.uuid4().hex)
 
 
 def _pin_key(until: datetime | None, scope: dict) -> str:
@@ -112,13 +131,10 @@ async def share(
     base: str,
     request: ShareRequest,
     pins: Throttle | None = None,
-    listing: ListingCache | None = None,
 ) -> ShareState:
     """Open the gallery for ``request.minutes`` from now (replacing any earlier sharing) for its
-    slots, from now on unless it includes earlier photos; the listing is read afresh (``listing``
-    is cleared)."""
-    if listing is not None:
-        listing.clear()
+    slots, from now on unless it includes earlier photos; every process reads the listing afresh
+    (a new listing version)."""
     now = utcnow()
     scope = {
         "slots": sorted(set(request.slots)) if request.slots else None,
@@ -130,6 +146,7 @@ async def share(
     async with db.transaction() as session:
         await settings_repository.put(session, SHARED_UNTIL, (now + timedelta(minutes=request.minutes)).isoformat())
         await settings_repository.put(session, SHARE_SCOPE, scope)
+        await _new_listing_version(session)
     return await state(db, base, pins)
 
 
@@ -154,20 +171,20 @@ async def public_listing(
     request counts in ``requests`` per client IP, PIN guesses too), :class:`PinRequired` or
     :class:`PinLocked` (``pins`` holds the wrong PINs per share); the rows come from ``listing``
     while it is fresh."""
-    until = await _shared_until(db)
+    until, version = await _share_head(db)
     if until is None:
         raise GalleryClosed
     now = utcnow()
     if (retry_after := await requests.reserve(client_ip)) is not None:
         raise TooManyRequests(retry_after)
-    cached = listing.get(base)
+    cached = listing.get(base, version)
     if cached is None:
         async with db.transaction() as session:
             scope = await settings_repository.get(session, SHARE_SCOPE) or {}
             since = datetime.fromisoformat(scope["since"]) if scope.get("since") else None
             approved_only = bool(scope.get("approval"))
             rows = await repository.recent_results(session, now, ITEMS, scope.get("slots"), since, approved_only)
-        listing.put(base, rows, scope)
+        listing.put(base, version, rows, scope)
         cached = rows, scope
     rows, scope = cached
     wanted = scope.get("pin")
@@ -194,12 +211,11 @@ async def moderate(
     job_id: str,
     hidden: bool | None = None,
     approved: bool | None = None,
-    listing: ListingCache | None = None,
 ) -> None:
     """Hide a result from guests (it leaves the public gallery at once; its public links answer
     404 ``result_not_found``) or show it again; approve it for a gallery shared with approval or
-    withdraw that. None leaves a flag as it is; this process's ``listing`` is cleared (another
-    process's lives at most :data:`CACHE_SECONDS`). Raises :class:`JobNotFound`."""
+    withdraw that. None leaves a flag as it is; every process reads the listing afresh (a new
+    listing version). Raises :class:`JobNotFound`."""
     now = utcnow()
     async with db.transaction() as session:
         found = True
@@ -209,15 +225,15 @@ async def moderate(
             found = await repository.set_approved(session, job_id, now if approved else None) and found
         if not found:
             raise JobNotFound(job_id)
-    if listing is not None:
-        listing.clear()
+        await _new_listing_version(session)
 
 
-async def delete_media(db: Database, store: MediaStore, job_id: str, listing: ListingCache | None = None) -> int:
+async def delete_media(db: Database, store: MediaStore, job_id: str) -> int:
     """Delete a job's photo files on a guest's request: the original, the result and its
     thumbnail. The row stays (statistics); public links answer 410 ``result_expired``. Files go
     first, then the row is marked, so a crash in between only repeats work. Returns the bytes
-    freed; ``listing`` is cleared. Raises :class:`JobNotFound`."""
+    freed; every process reads the listing afresh (a new listing version). Raises
+    :class:`JobNotFound`."""
     async with db.transaction() as session:
         media = await repository.media_of(session, job_id)
     if media is None:
@@ -229,6 +245,5 @@ async def delete_media(db: Database, store: MediaStore, job_id: str, listing: Li
         freed += await store.delete(relative)
     async with db.transaction() as session:
         await repository.mark_media_deleted(session, job_id, utcnow())
-    if listing is not None:
-        listing.clear()
+        await _new_listing_version(session)
     return freed
