@@ -2,7 +2,9 @@
 running as a real ``photochanger serve`` subprocess on 127.0.0.1.
 
 PostgreSQL runs when ``PHOTOCHANGER_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one
-with ``scripts/start-test-postgres``); without it those tests are skipped with that reason.
+with ``scripts/start-test-postgres``); without it those tests are skipped with that reason. A test
+marked ``database_independent`` (its subject is a provider's protocol, routing or the edge, not
+what the database does) runs on SQLite only.
 """
 
 import asyncio
@@ -313,6 +315,21 @@ BACKENDS = [
         ),
     ),
 ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the PostgreSQL run of tests marked ``database_independent``."""
+    on_postgres = [
+        item
+        for item in items
+        if item.get_closest_marker("database_independent")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") == "postgresql"  # pyright: ignore[reportAttributeAccessIssue]
+    ]
+    if on_postgres:
+        config.hook.pytest_deselected(items=on_postgres)
+        dropped = set(on_postgres)
+        items[:] = [item for item in items if item not in dropped]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -14,6 +14,8 @@ from PIL import Image
 from tests.conftest import INGEST_PASSWORD, PHOTOS
 from tests.tools import booth_post
 
+pytestmark = pytest.mark.database_independent
+
 SLOT = "slot-014"
 JPEG = (PHOTOS / "astronaut.jpg").read_bytes()
 PNG = (PHOTOS / "camera.png").read_bytes()

@@ -10,7 +10,10 @@ from tests.conftest import PHOTOS
 PROMPT = "Keep the people; put them on a beach"
 LOCAL = [{"provider": "local", "settings": {"look": "warm"}}]
 
-pytestmark = pytest.mark.skipif(not faces.available(), reason="the local-ai extra (mediapipe) is not installed")
+pytestmark = [
+    pytest.mark.skipif(not faces.available(), reason="the local-ai extra (mediapipe) is not installed"),
+    pytest.mark.database_independent,
+]
 
 
 async def test_an_answer_that_lost_the_people_is_retried(svc, fake_gemini):

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.conftest import PHOTOS, Service
+from tests.tools.processes import allowed
 
 PHOTO = PHOTOS / "astronaut.jpg"
 
@@ -41,7 +42,7 @@ async def test_a_locked_database_gives_a_clean_503_and_ingest_recovers(svc):
             holder.close()
     for locked in answers:
         assert locked.status == 503 and locked.json()["failure_reason"] == "storage_unavailable", locked.body[:300]
-        assert locked.headers["retry-after"] == "30" and locked.elapsed < 12.5
+        assert locked.headers["retry-after"] == "30" and locked.elapsed < allowed(12.5)
     assert svc.post("slot-012", PHOTO).status == 200
     assert httpx.get(f"{svc.base_url}/readyz").json()["checks"]["database"] == "ok"
 

@@ -18,6 +18,7 @@ from photochanger.jobs.models import Job
 from photochanger.storage import ObjectStore
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, PHOTOS, Service
 from tests.fakes.s3_faults import S3Faults
+from tests.tools.processes import allowed
 
 PRESIGN_SECONDS = 60
 
@@ -151,7 +152,7 @@ async def test_a_store_refusing_results_still_gives_the_guest_the_edited_photo(f
     svc = faulty_s3
     with svc.proxy.failing("error", "PUT", r"/results/"):
         r = svc.post("slot-001")
-    assert r.status == 200 and r.body[:3] == b"\xff\xd8\xff" and r.elapsed < 10  # retries are bounded
+    assert r.status == 200 and r.body[:3] == b"\xff\xd8\xff" and r.elapsed < allowed(10)  # retries are bounded
     job = await svc.job(r.headers["x-job-id"])
     assert job.status == "done" and job.result_path is None and job.input_path is not None
     assert svc.proxy.failed >= 1
@@ -161,7 +162,7 @@ async def test_a_hung_store_delays_the_guest_seconds_not_the_deadline(faulty_s3)
     svc = faulty_s3
     with svc.proxy.failing("hang", "PUT", r"/results/"):
         r = svc.post("slot-001")
-    assert r.status == 200 and r.elapsed < 5 + 3  # RESULT_WRITE_SECONDS, not the 48 s deadline
+    assert r.status == 200 and r.elapsed < allowed(5 + 3)  # RESULT_WRITE_SECONDS, not the 48 s deadline
     assert (await svc.job(r.headers["x-job-id"])).status == "done"
 
 
@@ -169,6 +170,6 @@ async def test_a_store_refusing_originals_is_a_clean_503(faulty_s3):
     svc = faulty_s3
     with svc.proxy.failing("error", "PUT", r"/originals/"):
         r = svc.post("slot-001")
-    assert r.status == 503 and r.json()["failure_reason"] == "storage_unavailable" and r.elapsed < 10
+    assert r.status == 503 and r.json()["failure_reason"] == "storage_unavailable" and r.elapsed < allowed(10)
     assert r.headers["retry-after"] == "30"
     assert svc.post("slot-001").status == 200  # and the next guest is served once the store is back

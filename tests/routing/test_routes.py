@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tests.fakes.server import ThreadedServer
+from tests.tools.processes import allowed
 
 PROMPT = "Keep the people; put them on a beach"
 LOCAL = [{"provider": "local", "settings": {"look": "warm"}}]
@@ -61,7 +62,7 @@ async def test_an_open_route_is_reported_by_webhook_and_banner_then_probed_close
             assert [r["state"] for r in health["routes"] if r["route_key"] == opened["route"]] == ["open"]
             calls = len(fake_gemini.requests)
             guest = svc.post("slot-008")  # no guest waits on the open route
-            assert guest.status == 200 and guest.elapsed < 2 and len(fake_gemini.requests) == calls
+            assert guest.status == 200 and guest.elapsed < allowed(2) and len(fake_gemini.requests) == calls
             fake_gemini.reset()  # the provider recovers
             time.sleep(5.2)  # the probe interval of the test server
             assert svc.post("slot-008").headers["x-photochanger-fallback"] == "route"  # the probe runs beside
@@ -85,7 +86,7 @@ async def test_a_slow_primary_is_hedged_with_local_and_the_loser_recorded_as_can
         assert svc.post("slot-009").status == 200
     fake_gemini.reset(latency=4.0)
     r = svc.post("slot-009")
-    assert r.status == 200 and r.headers["x-photochanger-fallback"] == "route" and r.elapsed < 2.5
+    assert r.status == 200 and r.headers["x-photochanger-fallback"] == "route" and r.elapsed < allowed(2.5)
     attempts = await svc.attempts(r.headers["x-job-id"])
     assert sorted((a.route_index, a.outcome) for a in attempts) == [(0, "cancelled"), (1, "success")]
     stats = svc.api.get("/api/stats/overview", params={"window": "1h"}).json()["slots"]["slot-009"]

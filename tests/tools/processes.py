@@ -43,5 +43,7 @@ def wait_ready(
 
 
 def allowed(seconds: float) -> float:
-    """``seconds`` scaled by the machine's load: × (1-minute load average ÷ CPUs) when above 1."""
+    """``seconds`` scaled by the machine's load: × (1-minute load average ÷ CPUs) when above 1. For
+    readiness waits and for assertions that something answers "at once" or within its deadline:
+    exact on an idle machine, not failing a busy one."""
     return seconds * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))

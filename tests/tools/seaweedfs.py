@@ -96,8 +96,9 @@ class SeaweedFS:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.terminate()  # weed server often lingers for 15 s after SIGTERM; its data is throwaway
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
