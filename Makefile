@@ -4,7 +4,7 @@ VENV   := .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-pythons bench lint duplicates clean
+.PHONY: run test test-pythons check-windows bench lint duplicates clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: lint
 ## test-pythons: install on Python 3.12 and 3.13 (fresh venvs) and run the booth's end-to-end tests there
 test-pythons:
 	scripts/test-other-pythons
+
+## check-windows: every dependency (and the local-ai extra) has a Windows wheel on Python 3.11-3.13 (resolves, installs nothing)
+check-windows: $(VENV)/.dev-installed
+	UV=$(VENV)/bin/uv scripts/check-windows-wheels
 
 ## bench: gateway overhead under 30 concurrent booths (prints p50/p95/p99, throughput, RSS)
 bench: $(VENV)/.dev-installed

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import importlib.util
 import os
 import shutil
 import sys
@@ -187,7 +188,7 @@ def serve(
         host=host,
         port=port,
         log_config=None,
-        loop="uvloop",
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",  # uvloop has no Windows build
         http="photochanger.http_server:GuardedHttpToolsProtocol",  # httptools + header timeout, size, cap
         proxy_headers=bool(config.forwarded_allow_ips),  # default: X-Forwarded-For trusted from no one
         forwarded_allow_ips=config.forwarded_allow_ips or None,

@@ -8,6 +8,7 @@ import shutil
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image, ImageDraw
 
@@ -380,6 +381,45 @@ def test_every_page_in_russian_on_a_phone_has_no_english_and_no_sideways_scroll(
     finally:
         context.close()
     assert not errors, errors
+
+
+def test_sharing_again_keeps_the_pin_title_slots_and_photos_since(page, ui_server):
+    ui_server.api.put("/api/slots/slot-006", json={"is_active": True, "provider": "local"})
+    login(page)
+    page.goto("/ui/#/gallery")
+    page.fill("#share-title", "Anna & Ivan")
+    page.fill("#share-pin", "8642")
+    page.check(".share-slot[value=slot-006]")
+    page.click("#share")
+    page.wait_for_selector("#share-state:has-text('PIN 8642')")
+    first = ui_server.api.get("/api/gallery/share").json()
+    try:
+        assert ui_server.post("slot-006").status == 200  # taken after the share opened: guests see it
+        page.reload()  # later that evening, to extend the time: the form shows the open share
+        page.wait_for_selector("#share-state:has-text('PIN 8642')")
+        assert page.input_value("#share-pin") == "8642" and page.input_value("#share-title") == "Anna & Ivan"
+        assert page.is_checked(".share-slot[value=slot-006]") and not page.is_checked("#share-earlier")
+        page.fill("#share-minutes", "30")
+        page.click("#share")
+        again = first
+        for _ in range(50):
+            again = ui_server.api.get("/api/gallery/share").json()
+            if again["shared_until"] != first["shared_until"]:
+                break
+            page.wait_for_timeout(100)
+        assert again["shared_until"] > first["shared_until"]  # extended
+        assert (again["pin"], again["title"], again["slots"], again["since"]) == (
+            "8642",
+            "Anna & Ivan",
+            ["slot-006"],
+            first["since"],
+        )
+        public = f"{ui_server.base_url}/api/public/gallery"
+        assert httpx.get(public).status_code == 401  # still needs the PIN
+        listed = httpx.get(public, headers={"X-Gallery-Pin": "8642"}).json()
+        assert listed["title"] == "Anna & Ivan" and listed["items"]  # the photo guests saw is still there
+    finally:
+        ui_server.api.delete("/api/gallery/share")
 
 
 def test_a_guest_opens_a_pin_gallery_with_its_pin(browser, ui_server):

@@ -21,11 +21,14 @@ class ShareRequest(BaseModel):
     """``POST /api/gallery/share``: open for ``minutes``; only ``slots`` (None: every slot); only
     photos taken from now on unless ``include_earlier`` (last week's event stays private); an
     optional ``title`` shown to guests; an optional ``pin`` (4–8 digits, e.g. printed on a sign at
-    the event) guests must enter — it keeps passers-by out, it is not a password."""
+    the event) guests must enter — it keeps passers-by out, it is not a password. ``since`` (UTC)
+    shows photos taken from then on instead: sharing again to extend the time sends the current
+    share's ``since``, so guests keep the photos they saw."""
 
     minutes: int = Field(default=15, ge=1, le=1440)
     slots: list[SlotId] | None = Field(default=None, min_length=1, max_length=15)
     include_earlier: bool = False
+    since: datetime | None = None
     title: str | None = Field(default=None, max_length=80)
     pin: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$")  # ASCII digits only (\d would take "١٢٣٤")
     approval: bool = False

@@ -133,12 +133,12 @@ async def share(
     pins: Throttle | None = None,
 ) -> ShareState:
     """Open the gallery for ``request.minutes`` from now (replacing any earlier sharing) for its
-    slots, from now on unless it includes earlier photos; every process reads the listing afresh
-    (a new listing version)."""
+    slots, with the photos taken from ``request.since``, else from now on unless it includes
+    earlier photos; every process reads the listing afresh (a new listing version)."""
     now = utcnow()
     scope = {
         "slots": sorted(set(request.slots)) if request.slots else None,
-        "since": None if request.include_earlier else now.isoformat(),
+        "since": request.since.isoformat() if request.since else None if request.include_earlier else now.isoformat(),
         "title": request.title or None,
         "pin": request.pin or None,
         "approval": request.approval,

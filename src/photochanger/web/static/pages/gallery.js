@@ -21,6 +21,8 @@ export async function render(main) {
   const slotBoxes = Array.from({ length: 15 }, (_, i) => `slot-${String(i + 1).padStart(3, "0")}`).map((id) =>
     h("label", { class: "check" }, h("input", { type: "checkbox", value: id, class: "share-slot" }), ` ${id}`),
   );
+  /** @type {string | null} the open share's "photos since": sharing again keeps it */
+  let since = null;
   const shareBody = () => {
     const chosen = slotBoxes
       .map((l) => l.firstChild)
@@ -30,16 +32,31 @@ export async function render(main) {
       minutes: Number(minutes.value),
       title: title.value.trim() || null,
       include_earlier: earlier.checked,
+      since: earlier.checked ? null : since,
       slots: chosen.length ? chosen : null,
       pin: pin.value.trim() || null,
       approval: approval.checked,
     };
+  };
+  /** Fill the form with the open share, so that sharing again (to extend it) keeps what guests see. */
+  const fill = (share) => {
+    since = share.active ? share.since : null;
+    if (!share.active) return;
+    title.value = share.title || "";
+    pin.value = share.pin || "";
+    approval.checked = Boolean(share.approval);
+    earlier.checked = !share.since;
+    for (const label of slotBoxes) {
+      const box = /** @type {HTMLInputElement} */ (label.firstChild);
+      box.checked = Boolean(share.slots?.includes(box.value));
+    }
   };
   const state = h("p", { id: "share-state", role: "status" });
   const link = h("p", {});
   let timer = null;
   const show = (share) => {
     clearInterval(timer);
+    fill(share);
     link.replaceChildren(
       h("a", { href: share.public_url, target: "_blank", rel: "noopener", id: "public-link" }, share.public_url),
       " ",

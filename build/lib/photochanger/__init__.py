@@ -1,0 +1,1 @@
+"""PhotoChanger: photobooth gateway to generative image AI."""

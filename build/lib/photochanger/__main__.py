@@ -1,0 +1,5 @@
+"""``python -m photochanger`` runs the CLI."""
+
+from photochanger.cli import app
+
+app()

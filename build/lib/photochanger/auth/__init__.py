@@ -1,0 +1,1 @@
+"""Admin accounts, JWT sessions and login throttling."""

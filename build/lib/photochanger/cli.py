@@ -1,0 +1,420 @@
+"""The ``photochanger`` command: serve, migrate, slot, settings, cleanup."""
+
+import asyncio
+import json
+import importlib.util
+import os
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from filelock import FileLock, Timeout
+from pydantic import ValidationError
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import DBAPIError
+
+from photochanger.auth import service as auth
+from photochanger.config import Config
+from photochanger.context import AppContext
+from photochanger.db import Database
+from photochanger.imaging import UnsupportedImage
+from photochanger.media.service import purge_expired
+from photochanger.migrations import MigrationFailed, upgrade, upgrade_in_child
+from photochanger.providers.registry import InvalidSettings
+from photochanger.settings import service as settings_service
+from photochanger.settings.schemas import SECRET_KEYS
+from photochanger.slots import service as slots
+from photochanger.slots.schemas import SlotUpdate
+from photochanger.urls import ingest_url
+
+FIRST_START_FILE = "first-start-credentials.txt"  # in DATA_DIR, 0600
+
+app = typer.Typer(
+    help="PhotoChanger: photobooth gateway to generative image AI.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+slot_app = typer.Typer(help="Show and configure the 15 slots.", no_args_is_help=True)
+template_app = typer.Typer(help="Template images of a slot.", no_args_is_help=True)
+settings_app = typer.Typer(help="Run-time settings stored in the database.", no_args_is_help=True)
+admin_app = typer.Typer(help="Admin accounts of the web UI and API.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+app.add_typer(slot_app, name="slot")
+slot_app.add_typer(template_app, name="template")
+app.add_typer(settings_app, name="settings")
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[AppContext], Awaitable[T]]) -> T:
+    """Migrate, then run ``work`` with a fresh context; closes the database afterwards."""
+    config = _config()
+    _usable_data_dir(config)
+    _connectable(config)
+    upgrade(config.resolved_database_url)
+
+    async def main() -> T:
+        ctx = AppContext.create(config)
+        try:
+            await ctx.store.ensure()
+            await settings_service.seed(ctx.db, config)
+            return await work(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    return asyncio.run(main())
+
+
+def _config() -> Config:
+    """The environment's configuration, or exit 2 with each refused value named."""
+    try:
+        return Config()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"PHOTOCHANGER_{'_'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        _fail(f"invalid configuration: {problems}")
+        raise
+
+
+def _usable_data_dir(config: Config) -> None:
+    """``DATA_DIR`` created and writable, or exit 2 naming it."""
+    try:
+        config.ensure_data_dir()
+    except OSError as exc:
+        _fail(f"PHOTOCHANGER_DATA_DIR: {config.data_dir} cannot be used: {os.strerror(exc.errno or 5)}")
+
+
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def _connectable(config: Config) -> None:
+    """The database answers ``SELECT 1`` within :data:`CONNECT_TIMEOUT_SECONDS`, or exit 2 naming
+    ``PHOTOCHANGER_DATABASE_URL`` (or ``DATA_DIR`` for the default SQLite file) with the reason."""
+
+    async def probe() -> None:
+        db = Database(config.resolved_database_url)
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS), db.transaction() as session:
+                await session.execute(text("SELECT 1"))
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(probe())
+    except (DBAPIError, TimeoutError, OSError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        name = "PHOTOCHANGER_DATABASE_URL" if config.database_url else "PHOTOCHANGER_DATA_DIR"
+        _fail(f"{name}: cannot connect to the database: {reason[:300]}")
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _print(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for the booth's LAN).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes on this port (PostgreSQL only; /metrics sums them).")
+    ] = 1,
+) -> None:
+    """Migrate the database, seed settings, print the ingest URL and run the server."""
+    config = _config()
+    if workers > 1 and not config.resolved_database_url.startswith("postgresql"):
+        _fail("--workers needs PostgreSQL: on SQLite in-flight places are counted in one process's memory")
+    _usable_data_dir(config)
+    server_lock = _one_server_per_sqlite_file(config)  # held until this process exits
+    _connectable(config)
+    try:
+        upgrade_in_child(config.resolved_database_url)  # the server itself never loads Alembic
+    except MigrationFailed as exc:
+        _fail(f"PHOTOCHANGER_DATABASE_URL: the database could not be migrated: {exc}")
+
+    async def prepare() -> tuple[str | None, tuple[str, str] | None]:
+        ctx = AppContext.create(config)
+        try:
+            return await settings_service.seed(ctx.db, config), await auth.ensure_first_admin(ctx.db)
+        finally:
+            await ctx.db.dispose()
+
+    generated, first_admin = asyncio.run(prepare())
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = (config.public_base_url or f"http://{shown_host}:{port}").rstrip("/")
+    typer.echo(f"Ingest URL:      {ingest_url(base, 'slot-001')}   (slots slot-001 … slot-015)")
+    typer.echo(f"Admin UI:        {base}/ui/")
+    if not config.public_base_url and (shown_host.startswith("127.") or shown_host in ("localhost", "::1")):
+        typer.echo(
+            "Note: guests' phones cannot open links or QR codes on this loopback address; set "
+            "PHOTOCHANGER_PUBLIC_BASE_URL to the address guests reach (e.g. https://booth.example.com)."
+        )
+    secrets_shown = []
+    if generated:
+        secrets_shown.append(f"Ingest password: {generated}   (see `photochanger settings show`)")
+    if first_admin:
+        secrets_shown.append(f"Admin login:     {first_admin[0]} / {first_admin[1]}")
+    if secrets_shown:
+        path = _write_private(config.data_dir / FIRST_START_FILE, "\n".join(secrets_shown) + "\n")
+        if sys.stdout.isatty():  # a terminal: show them; a service's stdout is a permanent log
+            for line in secrets_shown:
+                typer.echo(line)
+        typer.echo(f"First-start credentials: written to {path} (mode 0600); delete it once noted")
+    if not generated:
+        typer.echo("Ingest password: run `photochanger settings show` to see it")
+    if workers > 1:  # each worker builds the app from the same environment; metrics summed via files
+        metrics_dir = config.data_dir.resolve() / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    import uvicorn  # the web stack is loaded to serve, not for every other command (~1 s of start-up)
+
+    from photochanger.app import create_app
+
+    uvicorn.run(
+        create_app(config) if workers == 1 else "photochanger.app:create_app",
+        factory=workers > 1,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=None,
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",  # uvloop has no Windows build
+        http="photochanger.http_server:GuardedHttpToolsProtocol",  # httptools + header timeout, size, cap
+        proxy_headers=bool(config.forwarded_allow_ips),  # default: X-Forwarded-For trusted from no one
+        forwarded_allow_ips=config.forwarded_allow_ips or None,
+    )
+    if server_lock is not None:
+        server_lock.release()
+
+
+def _one_server_per_sqlite_file(config: Config) -> FileLock | None:
+    """On SQLite, the exclusive lock ``<database file>.lock`` (an OS lock: released when the
+    process ends, however it ends); exit 2 when another server holds it. A second server on the
+    same file would count in-flight places in its own memory (a slot limited to 1 would run two
+    photos) and race the first one's writes, as ``--workers 2`` would."""
+    url = make_url(config.resolved_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    lock = FileLock(f"{Path(url.database).resolve()}.lock", timeout=0, mode=0o600)
+    try:
+        lock.acquire()
+    except Timeout:
+        _fail(f"another photochanger server already serves {url.database} (its lock {lock.lock_file} is held)")
+    except OSError as exc:
+        _fail(f"PHOTOCHANGER_DATA_DIR: cannot lock {lock.lock_file}: {os.strerror(exc.errno or 5)}")
+    return lock
+
+
+def _write_private(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` readable by the owner only (0600), replacing an older file."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    return path.resolve()
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    config = _config()
+    _usable_data_dir(config)
+    _connectable(config)
+    upgrade(config.resolved_database_url)
+    typer.echo("database is up to date")
+
+
+@slot_app.command("list")
+def slot_list() -> None:
+    """One line per slot: id, active, provider, name."""
+    for slot in _run(lambda ctx: slots.list_slots(ctx.db)):
+        state = "active  " if slot.is_active else "inactive"
+        typer.echo(f"{slot.id}  {state}  {slot.provider:<8}  {slot.display_name}")
+
+
+@slot_app.command("show")
+def slot_show(slot_id: str) -> None:
+    """A slot's full configuration as JSON."""
+    try:
+        _print(_run(lambda ctx: slots.get_slot(ctx.db, slot_id)).model_dump(mode="json"))
+    except slots.SlotNotFound:
+        _fail(f"no slot {slot_id!r}")
+
+
+def _parse_setting(pair: str) -> tuple[str, object]:
+    key, sep, raw = pair.partition("=")
+    if not sep or not key:
+        _fail(f"--setting takes key=value, got {pair!r}")
+    try:
+        value = json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+@slot_app.command("set")
+def slot_set(
+    slot_id: str,
+    provider: Annotated[str | None, typer.Option(help="local or gemini.")] = None,
+    prompt: Annotated[str | None, typer.Option(help="Instruction for AI providers.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive", help="Accept ingests or not.")] = None,
+    setting: Annotated[
+        list[str] | None, typer.Option(help="Provider setting key=value (JSON values allowed; key= removes).")
+    ] = None,
+    upload_limit_mb: Annotated[float | None, typer.Option(help="Upload limit of this slot in MB.")] = None,
+    max_in_flight: Annotated[int | None, typer.Option(help="In-flight ingests allowed for this slot.")] = None,
+) -> None:
+    """Change a slot; settings are validated for the provider before anything is saved."""
+
+    async def work(ctx: AppContext) -> dict:
+        current = await slots.get_slot(ctx.db, slot_id)
+        change: dict = {}
+        if provider is not None:
+            change["provider"] = provider
+        for key, value in [
+            ("prompt", prompt),
+            ("display_name", name),
+            ("is_active", active),
+            ("max_in_flight", max_in_flight),
+        ]:
+            if value is not None:
+                change[key] = value
+        if upload_limit_mb is not None:
+            change["upload_limit_bytes"] = int(upload_limit_mb * 1024 * 1024)
+        if setting:
+            base = dict(current.settings) if (provider or current.provider) == current.provider else {}
+            for key, value in map(_parse_setting, setting):
+                base.pop(key, None) if value is None else base.__setitem__(key, value)
+            change["settings"] = base
+        updated = await slots.update_slot(
+            ctx.db, slot_id, SlotUpdate.model_validate(change), public_base_url=ctx.config.public_base_url
+        )
+        return updated.model_dump(mode="json")
+
+    try:
+        _print(_run(work))
+    except slots.SlotNotFound:
+        _fail(f"no slot {slot_id!r}")
+    except (InvalidSettings, ValidationError) as exc:
+        _fail(str(exc))
+
+
+@template_app.command("add")
+def template_add(
+    slot_id: str,
+    path: Path,
+    role: Annotated[str, typer.Option(help="template (overlay), background, style or face.")] = "template",
+) -> None:
+    """Attach an image file to a slot."""
+    try:
+        data = path.read_bytes()
+        _print(_run(lambda ctx: slots.add_template(ctx.db, ctx.store, slot_id, data, role)).model_dump(mode="json"))
+    except (OSError, ValueError, UnsupportedImage) as exc:
+        _fail(str(exc))
+    except slots.SlotNotFound:
+        _fail(f"no slot {slot_id!r}")
+
+
+@template_app.command("remove")
+def template_remove(slot_id: str, template_id: str) -> None:
+    """Detach a template and delete its file."""
+    try:
+        _run(lambda ctx: slots.remove_template(ctx.db, ctx.store, slot_id, template_id))
+    except slots.SlotNotFound:
+        _fail(f"no template {template_id!r} on {slot_id!r}")
+    typer.echo("removed")
+
+
+@settings_app.command("show")
+def settings_show() -> None:
+    """All run-time settings (including the ingest password, which operators copy into the booth)."""
+    _print(_run(lambda ctx: settings_service.load(ctx.db)).model_dump())
+
+
+@settings_app.command("set")
+def settings_set(key: str, value: str) -> None:
+    """Change one setting, e.g. ``settings set sync_response_seconds 30``."""
+    try:
+        updated = _run(lambda ctx: settings_service.set_value(ctx.db, key, value))
+    except (KeyError, ValidationError) as exc:
+        _fail(str(exc).strip("'\""))
+    shown = "(changed)" if key in SECRET_KEYS else getattr(updated, key)
+    typer.echo(f"{key} = {shown}")
+
+
+@app.command()
+def cleanup(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would go.")] = False) -> None:
+    """Delete media past its TTL and abandoned temp files; mark the jobs purged."""
+    report = _run(lambda ctx: purge_expired(ctx.db, ctx.store, dry_run=dry_run))
+    verb = "would remove" if dry_run else "removed"
+    typer.echo(
+        f"{verb} {report.files} files ({report.bytes} bytes) of {report.jobs} jobs, {report.temp_files} temp files"
+    )
+
+
+PasswordOption = Annotated[str | None, typer.Option(help="Default: prompt, or generate if left empty.")]
+
+
+def _set_account_password(
+    username: str, password: str | None, action: Callable[[Database, str], Awaitable[object]], done: str
+) -> None:
+    """Run ``action(db, secret)`` with the given, prompted or generated password; print a generated one."""
+    chosen = (
+        password
+        if password is not None
+        else typer.prompt("Password (empty: generate one)", default="", hide_input=True, show_default=False)
+    )
+    secret = chosen or auth.generate_password()
+    try:
+        _run(lambda ctx: action(ctx.db, secret))
+    except auth.AccountError as exc:
+        _fail(str(exc))
+    typer.echo(done + ("" if chosen else f"; password: {secret}"))
+
+
+@admin_app.command("create")
+def admin_create(username: str, password: PasswordOption = None) -> None:
+    """Create an admin account (a generated password is printed once)."""
+    _set_account_password(
+        username, password, lambda db, secret: auth.create_admin(db, username, secret), f"created {username}"
+    )
+
+
+@admin_app.command("passwd")
+def admin_passwd(username: str, password: PasswordOption = None) -> None:
+    """Set a new password; the account's existing sessions end."""
+    _set_account_password(
+        username,
+        password,
+        lambda db, secret: auth.set_password(db, username, secret),
+        f"password of {username} changed",
+    )
+
+
+@admin_app.command("list")
+def admin_list() -> None:
+    """Accounts, one per line."""
+    for admin in _run(lambda ctx: auth.list_admins(ctx.db)):
+        state = "active  " if admin.is_active else "disabled"
+        typer.echo(f"{admin.username:<24} {state}  last login {admin.last_login_at or 'never'}")
+
+
+@admin_app.command("disable")
+def admin_disable(username: str) -> None:
+    """Disable an account; its sessions stop working at once."""
+    try:
+        _run(lambda ctx: auth.set_active(ctx.db, username, False))
+    except auth.AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"{username} disabled")

@@ -1,0 +1,1 @@
+"""The public gallery, shared for a limited time."""

@@ -1,0 +1,1 @@
+"""The booth path: ``POST /api/ingest/{slot_id}`` in, the edited image out."""

@@ -1,0 +1,1 @@
+"""Jobs: one row per ingest that reaches a slot, with its attempts."""

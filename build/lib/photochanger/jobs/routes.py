@@ -1,0 +1,112 @@
+"""Admin job routes: list, detail, original, rerun, and the booth's last requests."""
+
+from datetime import UTC, datetime
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Query, Request, Response
+
+from photochanger.auth.dependencies import AdminSession
+from photochanger.dependencies import Ctx
+from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
+from photochanger.imaging import sniff_mime
+from photochanger.jobs import service
+from photochanger.jobs.schemas import (
+    JOB_ID,
+    AttemptView,
+    IngestRequestView,
+    JobDetail,
+    JobPage,
+    JobSource,
+    JobStatus,
+    RefusalView,
+)
+from photochanger.responses import stored_response
+from photochanger.urls import public_base
+
+router = APIRouter(prefix="/api", tags=["jobs"], responses=ERROR_RESPONSES)
+
+
+@router.get("/jobs", response_model=JobPage)
+async def list_jobs(
+    request: Request,
+    ctx: Ctx,
+    _: AdminSession,
+    slot_id: str | None = None,
+    status: JobStatus | None = None,
+    source: JobSource | None = None,
+    since: Annotated[datetime | None, Query(description="only jobs received at or after (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> JobPage:
+    """Jobs newest first, filtered by slot, status, source and time; keyset pagination by ``cursor``."""
+    try:
+        rows, next_cursor = await service.list_page(
+            ctx.db,
+            limit=limit,
+            cursor=cursor,
+            slot_id=slot_id,
+            status=status,
+            source=source,
+            since=since if since is None or since.tzinfo else since.replace(tzinfo=UTC),
+        )
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", str(exc)) from None
+    base = public_base(ctx.config.public_base_url, str(request.base_url))
+    return JobPage(items=[service.summary(job, base) for job in rows], next_cursor=next_cursor)
+
+
+@router.get("/jobs/{job_id}", response_model=JobDetail, responses=error_docs(404))
+async def get_job(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> JobDetail:
+    """Everything recorded about one job, with its attempts."""
+    found = await service.detail(ctx.db, job_id) if JOB_ID.match(job_id) else None
+    if found is None:
+        raise ApiError(404, "job_not_found", "no such job", job_id=None)
+    job, attempts = found
+    view = cast(
+        JobDetail, service.summary(job, public_base(ctx.config.public_base_url, str(request.base_url)), JobDetail)
+    )
+    view.attempt_log = [AttemptView.model_validate(a) for a in attempts]
+    if job.input_path and job.media_purged_at is None:
+        view.original_url = f"{str(request.base_url).rstrip('/')}/api/jobs/{job.id}/original"
+    return view
+
+
+@router.get("/jobs/{job_id}/original", response_class=Response, responses=error_docs(404))
+async def get_original(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> Response:
+    """The photo as the booth sent it (admins only)."""
+    job = await service.get(ctx.db, job_id) if JOB_ID.match(job_id) else None
+    missing = ApiError(404, "original_not_found", "no stored original for this job")
+    if job is None or job.input_path is None:
+        raise missing
+    try:
+        # never the client's declared type: an HTML "photo" stays inert
+        kind = sniff_mime(await ctx.store.read_prefix(job.input_path, 16))
+        return await stored_response(
+            request,
+            ctx.store,
+            job.input_path,
+            kind or "application/octet-stream",
+            cache_control="private, no-cache",
+            filename=None if kind else f"{job.id}.bin",
+            attachment=kind is None,
+        )
+    except FileNotFoundError:
+        raise missing from None
+    except OSError as exc:
+        raise ApiError.storage_unavailable() from exc
+
+
+@router.get("/ingest/refused", response_model=list[RefusalView])
+async def refused_ingests(ctx: Ctx, _: AdminSession, limit: Annotated[int, Query(ge=1, le=200)] = 20):
+    """Booth requests refused before their password checked out (wrong or missing password,
+    throttled, too slow, too large…), one line per address and reason with a count: they have no
+    job rows, so a guessing flood never pushes real booths out of ``/api/jobs/ingest/last``. Counted
+    in this server process's memory since it started."""
+    return [RefusalView.model_validate(r, from_attributes=True) for r in ctx.refusals.recent(limit)]
+
+
+@router.get("/ingest/last", response_model=list[IngestRequestView])
+async def last_ingests(ctx: Ctx, _: AdminSession, limit: Annotated[int, Query(ge=1, le=100)] = 20):
+    """The most recent booth requests as received: fields, headers (no secrets), size, outcome."""
+    rows, _next = await service.list_page(ctx.db, limit=limit, source="ingest")
+    return [IngestRequestView.model_validate(job) for job in rows]

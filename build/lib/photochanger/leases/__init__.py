@@ -1,0 +1,1 @@
+"""Leases: which process does a periodic job this period (e.g. the maintenance loop)."""

@@ -1,0 +1,28 @@
+"""Imports every ORM module so ``Base.metadata`` is complete (for Alembic and tests)."""
+
+from photochanger.auth.models import Admin, RevokedToken
+from photochanger.db import Base
+from photochanger.jobs.models import Job, JobAttempt
+from photochanger.leases.models import Lease
+from photochanger.media.models import ProviderMedia
+from photochanger.routing.models import InFlightPermit, RouteStateRow
+from photochanger.settings.models import AppSetting
+from photochanger.slots.models import Slot, SlotAudit, SlotTemplate
+from photochanger.throttle.models import ThrottleEvent
+
+__all__ = [
+    "Admin",
+    "AppSetting",
+    "Base",
+    "InFlightPermit",
+    "Job",
+    "JobAttempt",
+    "Lease",
+    "ProviderMedia",
+    "RevokedToken",
+    "RouteStateRow",
+    "Slot",
+    "SlotAudit",
+    "SlotTemplate",
+    "ThrottleEvent",
+]

@@ -1,0 +1,1 @@
+"""Image providers behind one interface (see :mod:`photochanger.providers.base`)."""

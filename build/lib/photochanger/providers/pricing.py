@@ -1,0 +1,25 @@
+"""Estimated cost of provider calls in US dollars, from the usage the provider reports.
+
+Prices are the vendors' published list prices per million tokens (Google AI Studio and OpenAI
+pricing pages, 2025); they change, and discounts or free tiers are not known here, so treat the
+results as estimates for comparing routes, not as invoices.
+"""
+
+# model → (input text, input image, output image) USD per 1M tokens
+PRICES_PER_MILLION: dict[str, tuple[float, float, float]] = {
+    "gemini-2.5-flash-image": (0.30, 0.30, 30.0),
+    "gemini-3-pro-image-preview": (2.0, 2.0, 120.0),
+    "gemini-3-pro-image": (2.0, 2.0, 120.0),
+    "gemini-3.1-flash-image": (0.50, 0.50, 60.0),
+    "gpt-image-1.5": (5.0, 8.0, 32.0),
+    "gpt-image-1": (5.0, 10.0, 40.0),
+    "gpt-image-1-mini": (2.0, 2.5, 8.0),
+}
+
+
+def estimate(model: str | None, text_in: int = 0, image_in: int = 0, image_out: int = 0) -> float | None:
+    """Dollars for the given token counts, or None for a model without a known price."""
+    prices = PRICES_PER_MILLION.get(model or "")
+    if prices is None:
+        return None
+    return round((text_in * prices[0] + image_in * prices[1] + image_out * prices[2]) / 1_000_000, 6)

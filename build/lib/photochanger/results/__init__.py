@@ -1,0 +1,1 @@
+"""Public result downloads: ``GET /public/results/{job_id}``."""

@@ -1,0 +1,1 @@
+"""Run-time settings stored in the database (ingest password, deadline, result TTL)."""

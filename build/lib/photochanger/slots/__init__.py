@@ -1,0 +1,1 @@
+"""The 15 fixed booth slots: provider, prompt, settings, templates."""

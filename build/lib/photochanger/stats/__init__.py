@@ -1,0 +1,1 @@
+"""Statistics over jobs: SQL aggregates for the dashboard and charts."""

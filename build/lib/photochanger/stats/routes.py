@@ -1,0 +1,23 @@
+"""``GET /api/stats/overview`` and ``GET /api/stats/timeseries``."""
+
+from fastapi import APIRouter
+
+from photochanger.auth.dependencies import AdminSession
+from photochanger.dependencies import Ctx
+from photochanger.errors import ERROR_RESPONSES
+from photochanger.stats import service
+from photochanger.stats.schemas import Bucket, Overview, Timeseries, Window
+
+router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES)
+
+
+@router.get("/overview", response_model=Overview)
+async def overview(ctx: Ctx, _: AdminSession, window: Window = "24h") -> Overview:
+    """Totals and per-slot figures for the window."""
+    return await service.overview(ctx.db, window)
+
+
+@router.get("/timeseries", response_model=Timeseries)
+async def timeseries(ctx: Ctx, _: AdminSession, window: Window = "24h", bucket: Bucket | None = None) -> Timeseries:
+    """Counts by status and p95 total latency per bucket (default bucket by window)."""
+    return await service.timeseries(ctx.db, window, bucket)

@@ -1,0 +1,246 @@
+// @ts-check
+// Settings: ingest password (show, copy, rotate), deadline, TTL, concurrency, write-only keys, cleanup.
+import { api } from "../api.js";
+import { copy, field, h, toast, when } from "../dom.js";
+import { duration, reason, t } from "../i18n.js";
+
+/** A provider's key: its state, a write-only input and a Test button (one real request through
+ * each active slot route of that provider, as the warm-up does). */
+function keyField(name, input, key) {
+  const outcome = h("p", { class: "muted", id: `key-test-${name}`, role: "status" });
+  const test = h(
+    "button",
+    {
+      type: "button",
+      id: `test-key-${name}`,
+      onclick: async () => {
+        test.disabled = true;
+        outcome.textContent = t("warming_up");
+        try {
+          const results = await api(`/api/routes/warmup?provider=${name}`, { method: "POST" });
+          outcome.textContent = results.length
+            ? results
+                .map(
+                  (r) =>
+                    `${r.slot_id} · ${r.route_key}: ${t(`outcome_${r.outcome}`)}${r.failure_code ? ` (${reason(r.failure_code)})` : ""}, ${duration(r.latency_ms)}`,
+                )
+                .join("; ")
+            : t("key_test_no_slot", { provider: name });
+        } catch (exc) {
+          outcome.textContent = exc.message;
+        } finally {
+          test.disabled = false;
+        }
+      },
+    },
+    t("test"),
+  );
+  const state = key.configured ? `${t("configured")} (…${key.last4.join(", …")})` : t("not_configured");
+  return h("div", {}, field(`${name}: ${state}`, input), h("div", { class: "row" }, test, outcome));
+}
+
+export async function render(main) {
+  const current = await api("/api/settings");
+  let dirty = false;
+  const mark = () => {
+    dirty = true;
+  };
+  const password = h("input", {
+    id: "ingest_password",
+    type: "password",
+    value: current.ingest_password,
+    readonly: true,
+  });
+  const deadline = h("input", {
+    id: "sync_response_seconds",
+    type: "range",
+    min: 10,
+    max: 60,
+    value: current.sync_response_seconds,
+    oninput: () => {
+      out.textContent = `${deadline.value} ${t("s")}`;
+      mark();
+    },
+  });
+  const out = h("output", { for: "sync_response_seconds" }, `${current.sync_response_seconds} ${t("s")}`);
+  const ttl = h("input", {
+    id: "result_ttl_hours",
+    type: "number",
+    min: 1,
+    max: 720,
+    value: current.result_ttl_hours,
+    oninput: mark,
+  });
+  const slotLimit = h("input", {
+    id: "slot_max_in_flight",
+    type: "number",
+    min: 1,
+    max: 64,
+    value: current.slot_max_in_flight,
+    oninput: mark,
+  });
+  const providerLimit = h("input", {
+    id: "provider_max_in_flight",
+    type: "number",
+    min: 1,
+    max: 256,
+    value: current.provider_max_in_flight,
+    oninput: mark,
+  });
+  const webhook = h("input", {
+    id: "alert_webhook_url",
+    type: "url",
+    placeholder: "https://",
+    value: current.alert_webhook_url || "",
+    oninput: mark,
+  });
+  const keyInputs = Object.entries(current.provider_keys).map(([name, key]) => [
+    name,
+    h("input", { id: `key-${name}`, type: "password", autocomplete: "off", placeholder: t("new_key"), oninput: mark }),
+    key,
+  ]);
+  const report = h("p", { role: "status", id: "cleanup-report" });
+
+  async function save(change) {
+    try {
+      const updated = await api("/api/settings", { method: "PUT", json: change });
+      dirty = false;
+      toast(t("saved"));
+      return updated;
+    } catch (exc) {
+      toast(exc.message, "error");
+      return null;
+    }
+  }
+
+  main.append(
+    h("h1", {}, t("settings")),
+    h(
+      "div",
+      { class: "form" },
+      h(
+        "section",
+        { class: "card" },
+        h("h2", {}, t("ingest_password")),
+        field(
+          t("ingest_password"),
+          password,
+          current.ingest_password_updated_at
+            ? `${when(current.ingest_password_updated_at)} · ${current.ingest_password_updated_by || ""}`
+            : null,
+        ),
+        h(
+          "div",
+          { class: "row" },
+          h(
+            "button",
+            {
+              type: "button",
+              onclick: (e) => {
+                password.type = password.type === "password" ? "text" : "password";
+                e.target.textContent = password.type === "password" ? t("show") : t("hide");
+              },
+            },
+            t("show"),
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              onclick: async () => {
+                await copy(password.value);
+                toast(t("copied"));
+              },
+            },
+            t("copy"),
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "danger",
+              id: "rotate",
+              onclick: async () => {
+                if (!confirm(t("rotate_confirm"))) return;
+                const fresh = Array.from(crypto.getRandomValues(new Uint8Array(9)), (b) =>
+                  b.toString(36).padStart(2, "0"),
+                )
+                  .join("")
+                  .slice(0, 16);
+                const updated = await save({ ingest_password: fresh });
+                if (updated) {
+                  password.value = updated.ingest_password;
+                }
+              },
+            },
+            t("rotate"),
+          ),
+        ),
+      ),
+      h(
+        "section",
+        { class: "card" },
+        h("h2", {}, t("deadline")),
+        field(t("deadline"), deadline),
+        out,
+        field(t("ttl"), ttl),
+        h("h2", {}, t("concurrency")),
+        field(t("slot_limit"), slotLimit),
+        field(t("provider_limit"), providerLimit),
+        h("h2", {}, t("alerts")),
+        field(t("alert_webhook_url"), webhook, t("alert_webhook_hint")),
+        h("h2", {}, t("provider_keys")),
+        keyInputs.map(([name, input, key]) => keyField(name, input, key)),
+        h(
+          "button",
+          {
+            class: "primary",
+            type: "button",
+            id: "save-settings",
+            onclick: async () => {
+              const change = {
+                sync_response_seconds: Number(deadline.value),
+                result_ttl_hours: Number(ttl.value),
+                slot_max_in_flight: Number(slotLimit.value),
+                provider_max_in_flight: Number(providerLimit.value),
+                alert_webhook_url: webhook.value.trim(),
+              };
+              const keys = Object.fromEntries(
+                keyInputs.filter(([, input]) => input.value.trim()).map(([name, input]) => [name, input.value.trim()]),
+              );
+              if (Object.keys(keys).length) change.provider_keys = keys;
+              if (await save(change))
+                keyInputs.forEach(([, input]) => {
+                  input.value = "";
+                });
+            },
+          },
+          t("save"),
+        ),
+      ),
+      h(
+        "section",
+        { class: "card" },
+        h("h2", {}, t("cleanup")),
+        h(
+          "button",
+          {
+            type: "button",
+            id: "cleanup",
+            onclick: async () => {
+              const r = await api("/api/media/cleanup", { method: "POST" });
+              report.textContent = t("cleanup_report", {
+                files: r.files,
+                mb: (r.bytes / 1048576).toFixed(1),
+                jobs: r.jobs,
+              });
+            },
+          },
+          t("cleanup"),
+        ),
+        report,
+      ),
+    ),
+  );
+  return { dirty: () => dirty };
+}

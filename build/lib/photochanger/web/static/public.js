@@ -1,0 +1,96 @@
+// @ts-check
+// Guest pages: the shared gallery (refreshes every 30 s) and a single result with download and QR.
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+const REFRESH_MS = 30000;
+const PIN = "photochanger.gallery-pin";
+
+async function gallery() {
+  document.getElementById("title").textContent = t("guest_gallery");
+  const state = document.getElementById("state");
+  const photos = document.getElementById("photos");
+  const pin = sessionStorage.getItem(PIN) || "";
+  const response = await fetch("/api/public/gallery", { headers: pin ? { "X-Gallery-Pin": pin } : {} });
+  if (response.status === 401) {
+    // shared with a PIN: ask for it (a wrong one asks again)
+    photos.replaceChildren();
+    state.replaceChildren(pinForm(Boolean(pin)));
+    return;
+  }
+  if (!response.ok) {
+    state.textContent = response.status === 403 ? t("gallery_closed") : `${t("error")} ${response.status}`;
+    photos.replaceChildren();
+  } else {
+    const body = await response.json();
+    document.getElementById("title").textContent = body.title || t("guest_gallery");
+    state.textContent = "";
+    photos.replaceChildren(
+      ...body.items.map((item) => {
+        const id = item.result_url.split("/").pop();
+        return h(
+          "a",
+          { href: `/r/${id}` },
+          h("img", {
+            src: item.thumbnail_url,
+            alt: `${t("your_photo")} ${new Date(item.taken_at).toLocaleTimeString()}`,
+            loading: "lazy",
+          }),
+        );
+      }),
+    );
+  }
+  setTimeout(gallery, REFRESH_MS);
+}
+
+function pinForm(wrong) {
+  const input = h("input", {
+    id: "gallery-pin",
+    inputmode: "numeric",
+    maxlength: 8,
+    autocomplete: "off",
+    "aria-label": t("pin_prompt"),
+  });
+  return h(
+    "form",
+    {
+      class: "row",
+      onsubmit: (event) => {
+        event.preventDefault();
+        sessionStorage.setItem(PIN, input.value.trim());
+        gallery();
+      },
+    },
+    h("label", { for: "gallery-pin" }, wrong ? t("pin_wrong") : t("pin_prompt")),
+    input,
+    h("button", { class: "primary", type: "submit" }, t("open")),
+  );
+}
+
+async function result() {
+  const id = location.pathname.split("/").pop();
+  document.getElementById("title").textContent = t("your_photo");
+  const content = document.getElementById("content");
+  const image = `/public/results/${id}`;
+  const response = await fetch(image, { cache: "no-cache" });
+  if (!response.ok) {
+    const message = { 404: "photo_unavailable", 410: "photo_expired" }[response.status];
+    content.replaceChildren(
+      h("p", { id: "unavailable", class: "muted" }, message ? t(message) : `${t("error")} ${response.status}`),
+    );
+    return;
+  }
+  content.replaceChildren(
+    h("img", { class: "photo", src: image, alt: t("your_photo") }),
+    h("p", {}, h("a", { class: "button primary", href: `${image}?download=1`, id: "download" }, t("download"))),
+    h(
+      "figure",
+      {},
+      h("img", { class: "qr", src: `${image}/qr.svg`, alt: `QR: ${location.href}` }),
+      h("figcaption", {}, t("scan")),
+    ),
+  );
+}
+
+if (location.pathname.startsWith("/r/")) result();
+else gallery();
