@@ -139,10 +139,15 @@ class Service:
             raise result.exception
         return subprocess.CompletedProcess(["photochanger", *args], result.exit_code, result.stdout, result.stderr)
 
-    def cli_process(self, *args: str) -> subprocess.CompletedProcess:
-        """Run ``photochanger ARGS`` as its own process (what an operator's shell does)."""
+    def cli_process(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        """Run ``photochanger ARGS`` as its own process (what an operator's shell does), in ``cwd``."""
         return subprocess.run(
-            [sys.executable, "-m", "photochanger", *args], env=self.env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "photochanger", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=cwd,
         )
 
     def start(self, *extra: str) -> None:

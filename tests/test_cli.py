@@ -58,13 +58,39 @@ def test_template_add_rejects_non_images(service, tmp_path):
     assert bad.returncode == 2 and "not a JPEG, PNG or WebP" in bad.stderr
 
 
-def test_serve_warns_when_links_would_point_at_a_loopback_address(fake_gemini, tmp_path):
-    from tests.conftest import Service
+def test_every_command_finds_the_servers_data_folder_from_any_directory(fake_gemini, tmp_path):
+    from tests.conftest import INGEST_PASSWORD, Service
 
-    server = Service(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", tmp_path, fake_gemini, name="loopback")
-    del server.env["PHOTOCHANGER_PUBLIC_BASE_URL"]
+    home = tmp_path / "xdg"  # the per-user data folder of this test: $XDG_DATA_HOME/photochanger
+    server = Service(f"sqlite+aiosqlite:///{home / 'photochanger' / 'photochanger.db'}", tmp_path, fake_gemini)
+    for name in ("PHOTOCHANGER_DATA_DIR", "PHOTOCHANGER_DATABASE_URL", "PHOTOCHANGER_PUBLIC_BASE_URL"):
+        del server.env[name]
+    server.env["XDG_DATA_HOME"] = str(home)
     server.start()
-    server.stop()
+    try:
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        shown = server.cli_process("settings", "show", cwd=elsewhere)
+        assert shown.returncode == 0 and INGEST_PASSWORD in shown.stdout, shown.stderr
+        info = server.cli_process("info", "--host", "0.0.0.0", cwd=elsewhere)
+        assert f"Data folder:     {home / 'photochanger'}" in info.stdout and "(exists)" in info.stdout
+        assert "Public base URL: not set" in info.stdout
+        assert not list(elsewhere.iterdir())  # no ./var, no new database where the command ran
+    finally:
+        server.stop()
     started = server.log_path.read_text()
     assert "Admin UI:        http://127.0.0.1:" in started
     assert "set PHOTOCHANGER_PUBLIC_BASE_URL" in started  # guests' phones cannot open 127.0.0.1
+
+
+def test_a_command_never_creates_a_database_and_says_where_it_looked(tmp_path):
+    from typer.testing import CliRunner
+
+    from photochanger.cli import app
+
+    folder = tmp_path / "not-the-servers"
+    env = {"PHOTOCHANGER_DATA_DIR": str(folder), "PHOTOCHANGER_DATABASE_URL": None}
+    for command in (["settings", "show"], ["admin", "list"], ["slot", "list"]):
+        result = CliRunner().invoke(app, command, env=env)
+        assert result.exit_code == 2 and f"no database at {folder / 'photochanger.db'}" in result.stderr, command
+    assert not folder.exists()  # nothing was created

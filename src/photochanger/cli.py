@@ -1,10 +1,13 @@
 """The ``photochanger`` command: serve, migrate, slot, settings, cleanup."""
 
 import asyncio
-import json
+import contextlib
 import importlib.util
+import ipaddress
+import json
 import os
 import shutil
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -50,8 +53,10 @@ T = TypeVar("T")
 
 
 def _run(work: Callable[[AppContext], Awaitable[T]]) -> T:
-    """Migrate, then run ``work`` with a fresh context; closes the database afterwards."""
+    """Migrate, then run ``work`` with a fresh context; closes the database afterwards. Never
+    creates a SQLite database: exits 2 saying where it looked when there is none."""
     config = _config()
+    _existing_database(config)
     _usable_data_dir(config)
     _connectable(config)
     upgrade(config.resolved_database_url)
@@ -79,6 +84,43 @@ def _config() -> Config:
         )
         _fail(f"invalid configuration: {problems}")
         raise
+
+
+def _existing_database(config: Config) -> None:
+    """On SQLite, the database file exists, or exit 2 naming where it looked: a command other than
+    ``serve`` and ``migrate`` run with another data folder than the server's would otherwise make a
+    new, empty database (and show another ingest password)."""
+    file = config.sqlite_file
+    if file is not None and not file.exists():
+        _fail(
+            f"no database at {file}: no server has run with the data folder {config.data_dir.resolve()}. "
+            "Set PHOTOCHANGER_DATA_DIR (or PHOTOCHANGER_DATABASE_URL) to the server's "
+            "(`photochanger info` on the server's machine and account shows it), or run `photochanger serve` once."
+        )
+
+
+def _lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback (the ones a booth PC on the LAN can use),
+    from the host name and the route to a documentation address (no packet is sent)."""
+    found: set[str] = set()
+    try:
+        found.update(str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET))
+    except OSError:
+        pass
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): picks the outgoing interface, sends nothing
+        found.add(probe.getsockname()[0])
+    return sorted(a for a in found if not ipaddress.ip_address(a).is_loopback and not a.startswith("169.254."))
+
+
+def _booth_bases(config: Config, host: str, port: int) -> list[str]:
+    """The base URLs booths can post to: ``PUBLIC_BASE_URL`` when set, else this host (every LAN
+    address when listening on all interfaces)."""
+    if config.public_base_url:
+        return [config.public_base_url.rstrip("/")]
+    if host in ("0.0.0.0", "::"):
+        return [f"http://{address}:{port}" for address in _lan_addresses()] or [f"http://127.0.0.1:{port}"]
+    return [f"http://{host}:{port}"]
 
 
 def _usable_data_dir(config: Config) -> None:
@@ -150,11 +192,14 @@ def serve(
             await ctx.db.dispose()
 
     generated, first_admin = asyncio.run(prepare())
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = (config.public_base_url or f"http://{shown_host}:{port}").rstrip("/")
-    typer.echo(f"Ingest URL:      {ingest_url(base, 'slot-001')}   (slots slot-001 … slot-015)")
+    _note_old_data_folder(config)
+    bases = _booth_bases(config, host, port)
+    base = bases[0]
+    for each in bases:
+        typer.echo(f"Ingest URL:      {ingest_url(each, 'slot-001')}   (slots slot-001 … slot-015)")
     typer.echo(f"Admin UI:        {base}/ui/")
-    if not config.public_base_url and (shown_host.startswith("127.") or shown_host in ("localhost", "::1")):
+    shown_host = base.split("//", 1)[1].rsplit(":", 1)[0]
+    if not config.public_base_url and (shown_host.startswith("127.") or shown_host in ("localhost", "[::1]")):
         typer.echo(
             "Note: guests' phones cannot open links or QR codes on this loopback address; set "
             "PHOTOCHANGER_PUBLIC_BASE_URL to the address guests reach (e.g. https://booth.example.com)."
@@ -195,6 +240,39 @@ def serve(
     )
     if server_lock is not None:
         server_lock.release()
+
+
+def _note_old_data_folder(config: Config) -> None:
+    """Say so when ``./var`` holds a database of an earlier version (whose default data folder was
+    ``./var`` in the working directory) and the data folder in use is another one."""
+    old = Path("var") / "photochanger.db"
+    if "PHOTOCHANGER_DATA_DIR" not in os.environ and old.exists() and config.sqlite_file != old.resolve():
+        typer.echo(
+            f"Note: {old.resolve()} holds the database of an earlier version (data folder ./var); this server "
+            f"uses {config.data_dir.resolve()}. To keep the old data: PHOTOCHANGER_DATA_DIR={old.parent.resolve()}"
+        )
+
+
+@app.command()
+def info(
+    host: Annotated[str, typer.Option(help="The interface `serve` listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port `serve` listens on.")] = 8000,
+) -> None:
+    """Where this installation keeps its data and how booths and guests reach it; changes nothing."""
+    config = _config()
+    file = config.sqlite_file
+    database = make_url(config.resolved_database_url).render_as_string(hide_password=True)
+    state = (
+        "" if file is None else ("   (exists)" if file.exists() else "   (none yet: `photochanger serve` creates it)")
+    )
+    typer.echo(f"Data folder:     {config.data_dir.resolve()}")
+    typer.echo(f"Database:        {database}{state}")
+    typer.echo(f"Media:           {config.media_url or config.resolved_media_root}")
+    for base in _booth_bases(config, host, port):
+        typer.echo(f"Ingest URL:      {ingest_url(base, 'slot-001')}   (slots slot-001 … slot-015)")
+    typer.echo(f"LAN addresses:   {', '.join(_lan_addresses()) or 'none found'}   (serve --host 0.0.0.0 to use them)")
+    unset = "not set: take-home links and QR codes need the address guests reach (PHOTOCHANGER_PUBLIC_BASE_URL)"
+    typer.echo(f"Public base URL: {config.public_base_url or unset}")
 
 
 def _one_server_per_sqlite_file(config: Config) -> FileLock | None:

@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import platformdirs
 from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,12 +50,22 @@ def check_http_url(value: str) -> str:
     return value
 
 
+def default_data_dir() -> Path:
+    """The per-user data folder (``platformdirs``), the same wherever a command is run from:
+    ``~/.local/share/photochanger`` on Linux (``$XDG_DATA_HOME``), ``%LOCALAPPDATA%\\photochanger``
+    on Windows, ``~/Library/Application Support/photochanger`` on macOS."""
+    return Path(platformdirs.user_data_dir("photochanger", appauthor=False))
+
+
 class Config(BaseSettings):
     """Environment configuration. Sizes are bytes, times seconds unless the name says otherwise."""
 
     model_config = SettingsConfigDict(env_prefix="PHOTOCHANGER_", env_file=".env", extra="ignore", allow_inf_nan=False)
 
-    data_dir: Path = Field(default=Path("./var"), description="Holds the SQLite file and, by default, media/.")
+    data_dir: Path = Field(
+        default_factory=lambda: default_data_dir(),
+        description="Holds the SQLite file, the secrets and, by default, media/ (default: the per-user data folder).",
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy async URL; default sqlite+aiosqlite in DATA_DIR."
     )
@@ -263,6 +274,12 @@ class Config(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'photochanger.db').resolve()}"
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database file of :attr:`resolved_database_url`, or None on another database."""
+        url = make_url(self.resolved_database_url)
+        return Path(url.database).resolve() if url.get_backend_name() == "sqlite" and url.database else None
 
     @cached_property
     def resolved_media_root(self) -> Path:
