@@ -160,3 +160,14 @@ async def test_a_cancelled_local_attempt_stops_its_render_in_the_image_pool():
         assert steps == ["look"]  # the overlay and the encode after it never ran
     finally:
         local.apply_look, local.overlay = original_look, original_overlay
+
+
+def test_background_replacement_is_reported_unavailable_without_the_local_ai_extra(monkeypatch):
+    from photochanger.providers import segmentation
+    from photochanger.providers.registry import CATALOGUE
+
+    monkeypatch.setattr(segmentation, "available", lambda: False)
+    assert CATALOGUE["local"].describe()["unavailable_settings"] == {"background": segmentation.INSTALL_HINT}
+    assert CATALOGUE["gemini"].describe()["unavailable_settings"] == {}
+    monkeypatch.setattr(segmentation, "available", lambda: True)
+    assert CATALOGUE["local"].describe()["unavailable_settings"] == {}

@@ -37,6 +37,12 @@ class ProviderSettings(BaseModel):
         description="Long side (px) of the photo sent; default: what the model works from.",
     )
 
+    @classmethod
+    def unavailable_settings(cls) -> dict[str, str]:
+        """Settings that need an optional extra not installed here, each with its install hint
+        (the editor shows them disabled with the hint); none by default."""
+        return {}
+
 
 S = TypeVar("S", bound=ProviderSettings)
 S = TypeVar("S", bound=ProviderSettings)

@@ -47,6 +47,11 @@ class LocalSettings(ProviderSettings):
         "added instead; stretch: the frame is stretched to the photo (distorts it)",
     )
 
+    @classmethod
+    def unavailable_settings(cls) -> dict[str, str]:
+        """``background`` without the ``local-ai`` extra (MediaPipe)."""
+        return {} if segmentation.available() else {"background": segmentation.INSTALL_HINT}
+
     @model_validator(mode="after")
     def _segmenter_installed(self) -> "LocalSettings":
         if self.background and not segmentation.available():

@@ -39,7 +39,8 @@ class CatalogueEntry:
 
     def describe(self) -> dict:
         """The JSON shape of ``GET /api/providers`` for this provider (prices in US dollars per
-        million tokens: input text, input image, output image; list prices, estimates only)."""
+        million tokens: input text, input image, output image; list prices, estimates only;
+        settings whose optional extra is not installed, with the install hint)."""
         return {
             "name": self.name,
             "requires_prompt": self.requires_prompt,
@@ -50,6 +51,7 @@ class CatalogueEntry:
                 m: list(PRICES_PER_MILLION[m]) for m in self.models if m in PRICES_PER_MILLION
             },
             "settings_schema": self.settings_model.model_json_schema(),
+            "unavailable_settings": self.settings_model.unavailable_settings(),
         }
 
 

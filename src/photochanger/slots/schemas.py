@@ -130,3 +130,6 @@ class ProviderDescription(BaseModel):
     models: list[str]
     prices_per_million_tokens: dict[str, list[float]]
     settings_schema: dict = Field(description="JSON Schema of the provider's slot settings")
+    unavailable_settings: dict[str, str] = Field(
+        default_factory=dict, description="settings needing an optional extra not installed here: the install hint"
+    )

@@ -186,6 +186,7 @@ export default {
   people_off: "Off",
   people_hint:
     "Counts the faces in each AI answer; an answer that lost people is retried or replaced by the next route. It cannot tell whether they are the same people.",
+  needs_local_ai: "Not installed here: pip install 'photochanger[local-ai]' (Python 3.11 or 3.12), then restart",
   people_unavailable: "Needs the local-ai extra on the server (pip install 'photochanger[local-ai]').",
   people_tolerance: "Allowed difference in the number of faces",
   faces: "Faces",

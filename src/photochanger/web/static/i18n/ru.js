@@ -186,6 +186,7 @@ export default {
   people_off: "Выкл.",
   people_hint:
     "Считает лица в каждом ответе ИИ; если люди пропали, попытка повторяется или отвечает следующий маршрут. Сходство лиц не проверяется.",
+  needs_local_ai: "Не установлено: pip install 'photochanger[local-ai]' (Python 3.11 или 3.12), затем перезапуск",
   people_unavailable: "Нужно дополнение local-ai на сервере (pip install 'photochanger[local-ai]').",
   people_tolerance: "Допустимая разница в числе лиц",
   faces: "Лица",

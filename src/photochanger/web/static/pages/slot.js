@@ -65,6 +65,11 @@ function settingInputs(provider, values, prefix = "setting") {
     }
     input.dataset.kind = spec.kind;
     const label = LABELS[name] ? t(LABELS[name]) : tOr(`setting_${name}`, name.replaceAll("_", " "));
+    const missing = CATALOGUE[provider]?.unavailable_settings?.[name];
+    if (missing) {
+      input.disabled = true; // needs an optional extra that is not installed: shown, not offered
+      return field(label, input, t("needs_local_ai"));
+    }
     return field(label, input, tOr(`hint_${name}`, lang === "en" ? prop.description : null));
   });
 }
