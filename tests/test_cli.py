@@ -94,3 +94,9 @@ def test_a_command_never_creates_a_database_and_says_where_it_looked(tmp_path):
         result = CliRunner().invoke(app, command, env=env)
         assert result.exit_code == 2 and f"no database at {folder / 'photochanger.db'}" in result.stderr, command
     assert not folder.exists()  # nothing was created
+
+
+def test_help_loads_no_web_database_or_provider_stack():
+    from bench.cli_start import heavy_imports
+
+    assert heavy_imports() == []  # each command imports what it uses (bench.cli_start times it: ~0.25 s)

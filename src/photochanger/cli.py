@@ -11,27 +11,16 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
-from filelock import FileLock, Timeout
-from pydantic import ValidationError
-from sqlalchemy import make_url, text
-from sqlalchemy.exc import DBAPIError
 
-from photochanger.auth import service as auth
-from photochanger.config import Config
-from photochanger.context import AppContext
-from photochanger.db import Database
-from photochanger.imaging import UnsupportedImage
-from photochanger.media.service import purge_expired
-from photochanger.migrations import MigrationFailed, upgrade, upgrade_in_child
-from photochanger.providers.registry import InvalidSettings
-from photochanger.settings import service as settings_service
-from photochanger.settings.schemas import SECRET_KEYS
-from photochanger.slots import service as slots
-from photochanger.slots.schemas import SlotUpdate
-from photochanger.urls import ingest_url
+if TYPE_CHECKING:  # each command imports what it uses: `photochanger --help` loads no web or database stack
+    from filelock import FileLock
+
+    from photochanger.config import Config
+    from photochanger.context import AppContext
+    from photochanger.db import Database
 
 FIRST_START_FILE = "first-start-credentials.txt"  # in DATA_DIR, 0600
 
@@ -39,11 +28,13 @@ app = typer.Typer(
     help="PhotoChanger: photobooth gateway to generative image AI.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rendering it with rich costs ~0.2 s of imports per call
 )
-slot_app = typer.Typer(help="Show and configure the 15 slots.", no_args_is_help=True)
-template_app = typer.Typer(help="Template images of a slot.", no_args_is_help=True)
-settings_app = typer.Typer(help="Run-time settings stored in the database.", no_args_is_help=True)
-admin_app = typer.Typer(help="Admin accounts of the web UI and API.", no_args_is_help=True)
+PLAIN = {"no_args_is_help": True, "rich_markup_mode": None}
+slot_app = typer.Typer(help="Show and configure the 15 slots.", **PLAIN)
+template_app = typer.Typer(help="Template images of a slot.", **PLAIN)
+settings_app = typer.Typer(help="Run-time settings stored in the database.", **PLAIN)
+admin_app = typer.Typer(help="Admin accounts of the web UI and API.", **PLAIN)
 app.add_typer(admin_app, name="admin")
 app.add_typer(slot_app, name="slot")
 slot_app.add_typer(template_app, name="template")
@@ -52,9 +43,13 @@ app.add_typer(settings_app, name="settings")
 T = TypeVar("T")
 
 
-def _run(work: Callable[[AppContext], Awaitable[T]]) -> T:
+def _run(work: "Callable[[AppContext], Awaitable[T]]") -> T:
     """Migrate, then run ``work`` with a fresh context; closes the database afterwards. Never
     creates a SQLite database: exits 2 saying where it looked when there is none."""
+    from photochanger.context import AppContext
+    from photochanger.migrations import upgrade
+    from photochanger.settings import service as settings_service
+
     config = _config()
     _existing_database(config)
     _usable_data_dir(config)
@@ -73,8 +68,12 @@ def _run(work: Callable[[AppContext], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-def _config() -> Config:
+def _config() -> "Config":
     """The environment's configuration, or exit 2 with each refused value named."""
+    from pydantic import ValidationError
+
+    from photochanger.config import Config
+
     try:
         return Config()
     except ValidationError as exc:
@@ -86,7 +85,7 @@ def _config() -> Config:
         raise
 
 
-def _existing_database(config: Config) -> None:
+def _existing_database(config: "Config") -> None:
     """On SQLite, the database file exists, or exit 2 naming where it looked: a command other than
     ``serve`` and ``migrate`` run with another data folder than the server's would otherwise make a
     new, empty database (and show another ingest password)."""
@@ -113,7 +112,7 @@ def _lan_addresses() -> list[str]:
     return sorted(a for a in found if not ipaddress.ip_address(a).is_loopback and not a.startswith("169.254."))
 
 
-def _booth_bases(config: Config, host: str, port: int) -> list[str]:
+def _booth_bases(config: "Config", host: str, port: int) -> list[str]:
     """The base URLs booths can post to: ``PUBLIC_BASE_URL`` when set, else this host (every LAN
     address when listening on all interfaces)."""
     if config.public_base_url:
@@ -123,7 +122,7 @@ def _booth_bases(config: Config, host: str, port: int) -> list[str]:
     return [f"http://{host}:{port}"]
 
 
-def _usable_data_dir(config: Config) -> None:
+def _usable_data_dir(config: "Config") -> None:
     """``DATA_DIR`` created and writable, or exit 2 naming it."""
     try:
         config.ensure_data_dir()
@@ -134,9 +133,13 @@ def _usable_data_dir(config: Config) -> None:
 CONNECT_TIMEOUT_SECONDS = 10
 
 
-def _connectable(config: Config) -> None:
+def _connectable(config: "Config") -> None:
     """The database answers ``SELECT 1`` within :data:`CONNECT_TIMEOUT_SECONDS`, or exit 2 naming
     ``PHOTOCHANGER_DATABASE_URL`` (or ``DATA_DIR`` for the default SQLite file) with the reason."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from photochanger.db import Database
 
     async def probe() -> None:
         db = Database(config.resolved_database_url)
@@ -173,6 +176,12 @@ def serve(
     ] = 1,
 ) -> None:
     """Migrate the database, seed settings, print the ingest URL and run the server."""
+    from photochanger.auth import service as auth
+    from photochanger.context import AppContext
+    from photochanger.migrations import MigrationFailed, upgrade_in_child
+    from photochanger.settings import service as settings_service
+    from photochanger.urls import ingest_url
+
     config = _config()
     if workers > 1 and not config.resolved_database_url.startswith("postgresql"):
         _fail("--workers needs PostgreSQL: on SQLite in-flight places are counted in one process's memory")
@@ -242,7 +251,7 @@ def serve(
         server_lock.release()
 
 
-def _note_old_data_folder(config: Config) -> None:
+def _note_old_data_folder(config: "Config") -> None:
     """Say so when ``./var`` holds a database of an earlier version (whose default data folder was
     ``./var`` in the working directory) and the data folder in use is another one."""
     old = Path("var") / "photochanger.db"
@@ -259,6 +268,10 @@ def info(
     port: Annotated[int, typer.Option(help="The port `serve` listens on.")] = 8000,
 ) -> None:
     """Where this installation keeps its data and how booths and guests reach it; changes nothing."""
+    from sqlalchemy import make_url
+
+    from photochanger.urls import ingest_url
+
     config = _config()
     file = config.sqlite_file
     database = make_url(config.resolved_database_url).render_as_string(hide_password=True)
@@ -275,11 +288,14 @@ def info(
     typer.echo(f"Public base URL: {config.public_base_url or unset}")
 
 
-def _one_server_per_sqlite_file(config: Config) -> FileLock | None:
+def _one_server_per_sqlite_file(config: "Config") -> "FileLock | None":
     """On SQLite, the exclusive lock ``<database file>.lock`` (an OS lock: released when the
     process ends, however it ends); exit 2 when another server holds it. A second server on the
     same file would count in-flight places in its own memory (a slot limited to 1 would run two
     photos) and race the first one's writes, as ``--workers 2`` would."""
+    from filelock import FileLock, Timeout
+    from sqlalchemy import make_url
+
     url = make_url(config.resolved_database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
@@ -305,6 +321,8 @@ def _write_private(path: Path, text: str) -> Path:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (Alembic)."""
+    from photochanger.migrations import upgrade
+
     config = _config()
     _usable_data_dir(config)
     _connectable(config)
@@ -315,6 +333,8 @@ def migrate() -> None:
 @slot_app.command("list")
 def slot_list() -> None:
     """One line per slot: id, active, provider, name."""
+    from photochanger.slots import service as slots
+
     for slot in _run(lambda ctx: slots.list_slots(ctx.db)):
         state = "active  " if slot.is_active else "inactive"
         typer.echo(f"{slot.id}  {state}  {slot.provider:<8}  {slot.display_name}")
@@ -323,6 +343,8 @@ def slot_list() -> None:
 @slot_app.command("show")
 def slot_show(slot_id: str) -> None:
     """A slot's full configuration as JSON."""
+    from photochanger.slots import service as slots
+
     try:
         _print(_run(lambda ctx: slots.get_slot(ctx.db, slot_id)).model_dump(mode="json"))
     except slots.SlotNotFound:
@@ -354,8 +376,13 @@ def slot_set(
     max_in_flight: Annotated[int | None, typer.Option(help="In-flight ingests allowed for this slot.")] = None,
 ) -> None:
     """Change a slot; settings are validated for the provider before anything is saved."""
+    from pydantic import ValidationError
 
-    async def work(ctx: AppContext) -> dict:
+    from photochanger.providers.registry import InvalidSettings
+    from photochanger.slots import service as slots
+    from photochanger.slots.schemas import SlotUpdate
+
+    async def work(ctx: "AppContext") -> dict:
         current = await slots.get_slot(ctx.db, slot_id)
         change: dict = {}
         if provider is not None:
@@ -395,6 +422,9 @@ def template_add(
     role: Annotated[str, typer.Option(help="template (overlay), background, style or face.")] = "template",
 ) -> None:
     """Attach an image file to a slot."""
+    from photochanger.imaging import UnsupportedImage
+    from photochanger.slots import service as slots
+
     try:
         data = path.read_bytes()
         _print(_run(lambda ctx: slots.add_template(ctx.db, ctx.store, slot_id, data, role)).model_dump(mode="json"))
@@ -407,6 +437,8 @@ def template_add(
 @template_app.command("remove")
 def template_remove(slot_id: str, template_id: str) -> None:
     """Detach a template and delete its file."""
+    from photochanger.slots import service as slots
+
     try:
         _run(lambda ctx: slots.remove_template(ctx.db, ctx.store, slot_id, template_id))
     except slots.SlotNotFound:
@@ -417,12 +449,19 @@ def template_remove(slot_id: str, template_id: str) -> None:
 @settings_app.command("show")
 def settings_show() -> None:
     """All run-time settings (including the ingest password, which operators copy into the booth)."""
+    from photochanger.settings import service as settings_service
+
     _print(_run(lambda ctx: settings_service.load(ctx.db)).model_dump())
 
 
 @settings_app.command("set")
 def settings_set(key: str, value: str) -> None:
     """Change one setting, e.g. ``settings set sync_response_seconds 30``."""
+    from pydantic import ValidationError
+
+    from photochanger.settings import service as settings_service
+    from photochanger.settings.schemas import SECRET_KEYS
+
     try:
         updated = _run(lambda ctx: settings_service.set_value(ctx.db, key, value))
     except (KeyError, ValidationError) as exc:
@@ -434,6 +473,8 @@ def settings_set(key: str, value: str) -> None:
 @app.command()
 def cleanup(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would go.")] = False) -> None:
     """Delete media past its TTL and abandoned temp files; mark the jobs purged."""
+    from photochanger.media.service import purge_expired
+
     report = _run(lambda ctx: purge_expired(ctx.db, ctx.store, dry_run=dry_run))
     verb = "would remove" if dry_run else "removed"
     typer.echo(
@@ -445,9 +486,11 @@ PasswordOption = Annotated[str | None, typer.Option(help="Default: prompt, or ge
 
 
 def _set_account_password(
-    username: str, password: str | None, action: Callable[[Database, str], Awaitable[object]], done: str
+    username: str, password: str | None, action: "Callable[[Database, str], Awaitable[object]]", done: str
 ) -> None:
     """Run ``action(db, secret)`` with the given, prompted or generated password; print a generated one."""
+    from photochanger.auth import service as auth
+
     chosen = (
         password
         if password is not None
@@ -464,6 +507,8 @@ def _set_account_password(
 @admin_app.command("create")
 def admin_create(username: str, password: PasswordOption = None) -> None:
     """Create an admin account (a generated password is printed once)."""
+    from photochanger.auth import service as auth
+
     _set_account_password(
         username, password, lambda db, secret: auth.create_admin(db, username, secret), f"created {username}"
     )
@@ -472,6 +517,8 @@ def admin_create(username: str, password: PasswordOption = None) -> None:
 @admin_app.command("passwd")
 def admin_passwd(username: str, password: PasswordOption = None) -> None:
     """Set a new password; the account's existing sessions end."""
+    from photochanger.auth import service as auth
+
     _set_account_password(
         username,
         password,
@@ -483,6 +530,8 @@ def admin_passwd(username: str, password: PasswordOption = None) -> None:
 @admin_app.command("list")
 def admin_list() -> None:
     """Accounts, one per line."""
+    from photochanger.auth import service as auth
+
     for admin in _run(lambda ctx: auth.list_admins(ctx.db)):
         state = "active  " if admin.is_active else "disabled"
         typer.echo(f"{admin.username:<24} {state}  last login {admin.last_login_at or 'never'}")
@@ -491,6 +540,8 @@ def admin_list() -> None:
 @admin_app.command("disable")
 def admin_disable(username: str) -> None:
     """Disable an account; its sessions stop working at once."""
+    from photochanger.auth import service as auth
+
     try:
         _run(lambda ctx: auth.set_active(ctx.db, username, False))
     except auth.AccountError as exc:
