@@ -44,6 +44,7 @@ def test_settings_show_and_set_with_ranges(service):
     }
     too_short = service.cli("settings", "set", "sync_response_seconds", "5")
     assert too_short.returncode == 2 and "greater than or equal to 10" in too_short.stderr
+    assert too_short.stderr.strip().startswith("sync_response_seconds: ") and "\n" not in too_short.stderr.strip()
     assert service.cli("settings", "set", "colour", "red").returncode == 2
     ok = service.cli("settings", "set", "result_ttl_hours", "24")
     assert ok.returncode == 0 and "result_ttl_hours = 24" in ok.stdout

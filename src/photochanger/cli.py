@@ -17,6 +17,7 @@ import typer
 
 if TYPE_CHECKING:  # each command imports what it uses: `photochanger --help` loads no web or database stack
     from filelock import FileLock
+    from pydantic import ValidationError
 
     from photochanger.config import Config
     from photochanger.context import AppContext
@@ -156,6 +157,14 @@ def _connectable(config: "Config") -> None:
         reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         name = "PHOTOCHANGER_DATABASE_URL" if config.database_url else "PHOTOCHANGER_DATA_DIR"
         _fail(f"{name}: cannot connect to the database: {reason[:300]}")
+
+
+def _one_line(exc: "ValidationError") -> str:
+    """A pydantic validation error as one readable line: ``field: message; …``."""
+    return "; ".join(
+        ".".join(map(str, e["loc"])) + ": " + e["msg"].removeprefix("Value error, ") if e["loc"] else e["msg"]
+        for e in exc.errors()
+    )
 
 
 def _fail(message: str) -> NoReturn:
@@ -411,7 +420,9 @@ def slot_set(
         _print(_run(work))
     except slots.SlotNotFound:
         _fail(f"no slot {slot_id!r}")
-    except (InvalidSettings, ValidationError) as exc:
+    except ValidationError as exc:
+        _fail(_one_line(exc))
+    except InvalidSettings as exc:
         _fail(str(exc))
 
 
@@ -464,7 +475,9 @@ def settings_set(key: str, value: str) -> None:
 
     try:
         updated = _run(lambda ctx: settings_service.set_value(ctx.db, key, value))
-    except (KeyError, ValidationError) as exc:
+    except ValidationError as exc:
+        _fail(f"{key}: {_one_line(exc)}")
+    except KeyError as exc:
         _fail(str(exc).strip("'\""))
     shown = "(changed)" if key in SECRET_KEYS else getattr(updated, key)
     typer.echo(f"{key} = {shown}")

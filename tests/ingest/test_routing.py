@@ -133,7 +133,7 @@ async def test_with_a_hung_primary_every_guest_after_the_first_is_answered_at_on
         answer = svc.post("slot-004")
         assert answer.status == 200
         later.append(round(answer.elapsed, 2))
-    assert max(later) <= 3, later  # a probe of the hung route never holds a guest
+    assert max(later) <= allowed(3), later  # a probe of the hung route never holds a guest
     assert len(fake_gemini.requests) <= 4  # the first guest, then at most one probe per interval
 
 
