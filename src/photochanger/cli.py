@@ -495,6 +495,58 @@ def cleanup(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report
     )
 
 
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="The archive to write (a tar file; replaced if it exists).")],
+    originals: Annotated[bool, typer.Option("--originals/--no-originals", help="Include the booth originals.")] = True,
+) -> None:
+    """Back up the database, the secret files and the media into one archive, while serving."""
+    from photochanger.backup import service as backups
+    from photochanger.storage import open_store
+
+    config = _config()
+    _existing_database(config)
+    _connectable(config)
+    target = file.resolve()
+    try:
+        report = asyncio.run(backups.backup(config, open_store(config), target, originals))
+    except (backups.BackupError, OSError) as exc:
+        _fail(f"backup failed: {exc}")
+    missing = f", {report.media_missing} deleted since" if report.media_missing else ""
+    typer.echo(
+        f"backed up the {report.database} database, {report.secrets} secret files and {report.media} media files "
+        f"({report.media_bytes} bytes{missing}) to {report.path}"
+    )
+
+
+@app.command()
+def restore(file: Annotated[Path, typer.Argument(help="An archive written by `photochanger backup`.")]) -> None:
+    """Verify an archive, then put its database, secret files and media in place (stop the server first)."""
+    from photochanger.backup import service as backups
+    from photochanger.storage import open_store
+
+    config = _config()
+    try:
+        backups.verify(file.resolve())  # a damaged archive changes nothing, not even the data folder
+    except (backups.BackupError, OSError) as exc:
+        _fail(f"restore failed: {exc}")
+    _usable_data_dir(config)
+    lock = _one_server_per_sqlite_file(config)  # exit 2 while a server runs on the SQLite file
+    if config.sqlite_file is None:
+        _connectable(config)
+    try:
+        report = asyncio.run(backups.restore(config, open_store(config), file.resolve()))
+    except (backups.BackupError, OSError) as exc:
+        _fail(f"restore failed: {exc}")
+    finally:
+        if lock is not None:
+            lock.release()
+    typer.echo(
+        f"restored the {report.database} database, {report.secrets} secret files and {report.media} media files "
+        f"({report.media_bytes} bytes) from {report.path}"
+    )
+
+
 PasswordOption = Annotated[str | None, typer.Option(help="Default: prompt, or generate if left empty.")]
 
 
