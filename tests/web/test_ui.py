@@ -288,6 +288,21 @@ def test_the_dashboard_is_live_and_a_second_tab_shares_the_session(page, ui_serv
     second.close()
 
 
+def test_the_jobs_page_is_live_its_filter_links_work_and_the_inactive_list_stays_open(page, ui_server):
+    login(page)
+    page.goto("/ui/#/jobs?status=done")  # a status link opens the filtered list, not the dashboard
+    page.wait_for_selector("#filter-status")
+    assert page.input_value("#filter-status") == "done"
+    r = ui_server.post("slot-001", PHOTOS / "astronaut.jpg")
+    assert r.status == 200
+    page.wait_for_selector(f"#jobs-body a[href='#/jobs/{r.headers['x-job-id']}']", timeout=9000)  # no reload
+    ui_server.api.put("/api/slots/slot-015", json={"is_active": False})
+    page.goto("/ui/#/dashboard")
+    page.click("#inactive-slots summary")
+    page.wait_for_timeout(6000)  # past the dashboard's 5 s refresh
+    assert page.locator("#inactive-slots details").get_attribute("open") is not None
+
+
 def test_russian_on_a_phone(page):
     page.set_viewport_size({"width": 390, "height": 844})
     login(page)

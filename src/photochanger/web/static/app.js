@@ -16,7 +16,7 @@ const ROUTES = [
   [/^#\/login$/, login.render],
   [/^#\/dashboard$/, dashboard.render],
   [/^#\/slots\/([\w-]+)$/, slot.render],
-  [/^#\/jobs$/, jobs.renderList],
+  [/^#\/jobs(?:\?.*)?$/, jobs.renderList], // filters in the query: #/jobs?status=failed
   [/^#\/jobs\/(\w+)$/, jobs.renderDetail],
   [/^#\/settings$/, settings.render],
   [/^#\/stats$/, stats.render],

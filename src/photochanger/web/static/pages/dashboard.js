@@ -45,11 +45,12 @@ export async function render(main) {
   const drawSlots = (list, stats) => {
     grid.replaceChildren(...list.filter((s) => s.is_active).map((slot) => card(slot, stats.slots[slot.id])));
     const off = list.filter((s) => !s.is_active);
+    const open = Boolean(inactive.querySelector("details")?.open); // a refresh keeps the list as the admin left it
     inactive.replaceChildren(
       off.length
         ? h(
             "details",
-            { class: "card" },
+            { class: "card", open },
             h("summary", {}, t("inactive_slots", { count: off.length })),
             h(
               "ul",

@@ -5,6 +5,7 @@ import { field, h, when } from "../dom.js";
 import { duration, reason, t } from "../i18n.js";
 
 const STATUSES = ["", "pending", "done", "failed", "timeout", "interrupted"];
+const LIVE_MS = 5000; // the list refreshes itself this often
 const SOURCES = ["", "ingest", "ui_test", "rerun"];
 const option = (value, selected, label = value) =>
   h("option", { value, selected: value === selected }, value ? label : t("any"));
@@ -48,6 +49,7 @@ export async function renderList(main) {
   const body = h("tbody", { id: "jobs-body" });
   const more = h("button", { type: "button", id: "load-more", hidden: true }, t("load_more"));
   let cursor = null;
+  let pages = 0;
   async function load(reset) {
     const query = new URLSearchParams({ limit: "25" });
     for (const [key, input] of [
@@ -64,6 +66,7 @@ export async function renderList(main) {
     body.append(...page.items.map(row));
     cursor = page.next_cursor;
     more.hidden = !cursor;
+    pages = reset ? 1 : pages + 1;
   }
   more.addEventListener("click", () => load(false));
   for (const input of [slot, status, source, period]) input.addEventListener("change", () => load(true));
@@ -108,6 +111,17 @@ export async function renderList(main) {
   );
   last.before(refresh);
   await showRequests(last);
+  // Live: the first page and the booth's last requests follow new photos (not once "load more"
+  // was used: the rows the admin is reading stay put).
+  const timer = setInterval(async () => {
+    try {
+      if (pages <= 1) await load(true);
+      await showRequests(last);
+    } catch {
+      /* the next tick will tell */
+    }
+  }, LIVE_MS);
+  return { leave: () => clearInterval(timer) };
 }
 
 /** The booth's last requests as it sent them: one card each, fields as "name: value" lines. */
