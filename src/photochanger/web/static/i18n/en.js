@@ -115,6 +115,8 @@ export default {
   done: "Done",
   failed: "Failed",
   timeouts: "Timeouts",
+  success_rate_note:
+    "Success rate: booth photos answered with an image ÷ booth photos that reached a provider. Refused requests (wrong password, bad file, full slot…) are counted apart and not in the rate; failed jobs include them.",
   success_rate: "Success rate",
   failures: "Failure reasons",
   jobs_over_time: "Jobs over time",
