@@ -18,9 +18,24 @@ export async function render(main) {
     autocomplete: "off",
     placeholder: t("gallery_pin_placeholder"),
   });
-  const slotBoxes = Array.from({ length: 15 }, (_, i) => `slot-${String(i + 1).padStart(3, "0")}`).map((id) =>
-    h("label", { class: "check" }, h("input", { type: "checkbox", value: id, class: "share-slot" }), ` ${id}`),
+  /** @type {Record<string, string>} slot id → its name, as the admin named it */
+  const names = Object.fromEntries((await api("/api/slots")).map((slot) => [slot.id, slot.display_name]));
+  const slotName = (id) => (names[id] && names[id] !== id ? `${names[id]} (${id})` : id);
+  const slotBoxes = Object.keys(names).map((id) =>
+    h(
+      "label",
+      { class: "check" },
+      h("input", { type: "checkbox", value: id, class: "share-slot" }),
+      ` ${slotName(id)}`,
+    ),
   );
+  /** Approval controls show while approval is on: in the open share, or ticked for the next one. */
+  const view = { approval: false, redraws: /** @type {(() => void)[]} */ ([]) };
+  const showApproval = () => {
+    view.approval = approval.checked;
+    for (const redraw of view.redraws) redraw();
+  };
+  approval.addEventListener("change", showApproval);
   /** @type {string | null} the open share's "photos since": sharing again keeps it */
   let since = null;
   const shareBody = () => {
@@ -57,6 +72,7 @@ export async function render(main) {
   const show = (share) => {
     clearInterval(timer);
     fill(share);
+    showApproval();
     link.replaceChildren(
       h("a", { href: share.public_url, target: "_blank", rel: "noopener", id: "public-link" }, share.public_url),
       " ",
@@ -75,7 +91,7 @@ export async function render(main) {
     const tick = () => {
       const left = share.active ? Math.max(0, new Date(share.shared_until).getTime() - Date.now()) : 0;
       const scope = share.active
-        ? ` · ${share.slots ? share.slots.join(", ") : t("all_slots")} · ${share.since ? t("photos_since", { time: new Date(share.since).toLocaleTimeString(locale()) }) : t("all_photos")}`
+        ? ` · ${share.slots ? share.slots.map(slotName).join(", ") : t("all_slots")} · ${share.since ? t("photos_since", { time: new Date(share.since).toLocaleTimeString(locale()) }) : t("all_photos")}`
         : "";
       const guarded =
         (share.active && share.pin ? ` · ${t("pin_is", { pin: share.pin })}` : "") +
@@ -156,11 +172,11 @@ export async function render(main) {
             h(
               "section",
               {},
-              h("h2", {}, slot),
+              h("h2", {}, slotName(slot)),
               h(
                 "div",
                 { class: "gallery-grid" },
-                items.map((job) => photo(job, slot)),
+                items.map((job) => photo(job, slot, view)),
               ),
             ),
           )
@@ -170,7 +186,13 @@ export async function render(main) {
   return { leave: () => clearInterval(timer) };
 }
 
-function photo(job, slot) {
+/**
+ * One result with its moderation buttons (approval ones only while ``view.approval``).
+ * @param {any} job
+ * @param {string} slot
+ * @param {{approval: boolean, redraws: (() => void)[]}} view
+ */
+function photo(job, slot, view) {
   const box = h("figure", { class: "gallery-item", dataset: { job: job.id } });
   const draw = () => {
     const hidden = Boolean(job.hidden_at);
@@ -224,8 +246,9 @@ function photo(job, slot) {
       },
       t("delete_photo"),
     );
-    box.replaceChildren(picture, h("figcaption", { class: "row" }, approve, toggle, remove));
+    box.replaceChildren(picture, h("figcaption", { class: "row" }, view.approval ? approve : null, toggle, remove));
   };
   draw();
+  view.redraws.push(draw);
   return box;
 }
