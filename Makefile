@@ -6,19 +6,29 @@ PORT   ?= 8000
 
 .PHONY: run test test-pythons check-windows bench lint duplicates clean
 
-$(VENV)/bin/python:
+# The interpreter's version: the virtualenv is made anew when PYTHON names another one.
+PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+
+$(VENV)/.python-$(PYVER):
+	@test -n "$(PYVER)" || { echo "make: '$(PYTHON)' does not run. Install it (pyenv: pyenv install 3.13), or give its path: make run PYTHON=/usr/bin/python3.13"; exit 1; }
+	@case "$(PYVER)" in 3.11|3.12|3.13) ;; *) echo "make: PhotoChanger needs Python 3.11-3.13; $(PYTHON) is $(PYVER)"; exit 1;; esac
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
+	touch $@
 
-$(VENV)/.run-installed: pyproject.toml | $(VENV)/bin/python
+$(VENV)/bin/python: | $(VENV)/.python-$(PYVER)
+
+$(VENV)/.run-installed: pyproject.toml $(VENV)/.python-$(PYVER)
 	$(VENV)/bin/pip install -q -e .
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.python-$(PYVER)
 	$(VENV)/bin/pip install -q -e '.[dev,local-ai]'
 	touch $@ $(VENV)/.run-installed
 
-## run: create the virtualenv, install, migrate and serve on embedded defaults (SQLite + ./var)
+## run: create the virtualenv (again when PYTHON names another version), install, migrate and serve
+## on embedded defaults (SQLite in the per-user data folder)
 run: $(VENV)/.run-installed
 	$(VENV)/bin/photochanger serve --host $(HOST) --port $(PORT)
 
