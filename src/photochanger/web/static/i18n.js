@@ -65,6 +65,24 @@ export function loopbackHost(url = location.href) {
   return ["127.0.0.1", "localhost", "[::1]", "::1"].includes(host) || host.startsWith("127.") ? host : null;
 }
 
+/** An attempt's failure class and code (``server_error``, ``connection_error``) in words: the
+ * class translated, the provider's own code kept as it came (the code itself when unknown). */
+export function failureClass(kind, code) {
+  const words = kind ? (TEXTS[lang][`class_${kind}`] ?? TEXTS.en[`class_${kind}`] ?? kind) : "";
+  return [words, code && code !== kind ? `(${code})` : ""].filter(Boolean).join(" ");
+}
+
+/** A slot's name as shown: the seeded "Slot 7" in the current language, any other name as given. */
+export function slotName(displayName) {
+  const seeded = /^Slot (\d+)$/.exec(displayName || "");
+  return seeded ? t("slot_n", { n: seeded[1] }) : displayName;
+}
+
+/** An attempt's outcome (``success``, ``failed``…) in words. */
+export function outcome(value) {
+  return value ? (TEXTS[lang][`outcome_${value}`] ?? TEXTS.en[`outcome_${value}`] ?? value) : "";
+}
+
 /** A failure_reason as a sentence in the current language (the code itself when unknown). */
 export function reason(code) {
   return code ? (TEXTS[lang][`reason_${code}`] ?? TEXTS.en[`reason_${code}`] ?? code) : "";

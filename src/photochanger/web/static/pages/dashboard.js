@@ -5,7 +5,7 @@
 // collapsed into one compact list.
 import { api } from "../api.js";
 import { copy, h, toast, when } from "../dom.js";
-import { duration, loopbackHost, t } from "../i18n.js";
+import { duration, failureClass, loopbackHost, outcome, slotName, t } from "../i18n.js";
 
 const LIVE_MS = 5000;
 
@@ -59,7 +59,7 @@ export async function render(main) {
                 h(
                   "li",
                   {},
-                  h("a", { href: `#/slots/${slot.id}` }, `${slot.id} · ${slot.display_name}`),
+                  h("a", { href: `#/slots/${slot.id}` }, `${slot.id} · ${slotName(slot.display_name)}`),
                   ` — ${slot.provider}`,
                 ),
               ),
@@ -195,9 +195,9 @@ function warmupTable(results) {
           [
             r.slot_id,
             `${r.route_index ? `${t("fallback")} ${r.route_index}` : t("primary")}: ${r.route_key}`,
-            h("span", { class: `pill ${r.outcome === "success" ? "done" : "failed"}` }, r.outcome),
+            h("span", { class: `pill ${r.outcome === "success" ? "done" : "failed"}` }, outcome(r.outcome)),
             duration(r.latency_ms),
-            r.failure_code ? `${r.failure_class || ""} ${r.failure_code}` : "",
+            r.failure_code || r.failure_class ? failureClass(r.failure_class, r.failure_code) : "",
           ].map((c) => h("td", {}, c)),
         ),
       ),
@@ -213,7 +213,7 @@ function card(slot, stats) {
     h(
       "h3",
       {},
-      h("span", {}, slot.display_name),
+      h("span", {}, slotName(slot.display_name)),
       h("span", { class: `pill ${slot.is_active ? "on" : ""}` }, slot.is_active ? t("active") : t("inactive")),
     ),
     h("div", { class: "muted" }, `${slot.id} · ${slot.provider}${slot.model ? ` / ${slot.model}` : ""}`),
@@ -224,7 +224,7 @@ function card(slot, stats) {
           h("img", {
             class: "thumb",
             src: slot.last_result_thumbnail_url,
-            alt: `${t("result")} ${slot.display_name}`,
+            alt: `${t("result")} ${slotName(slot.display_name)}`,
             loading: "lazy",
           }),
         )

@@ -3,7 +3,7 @@
 // the public gallery with a countdown.
 import { api } from "../api.js";
 import { copy, field, h, toast } from "../dom.js";
-import { locale, t } from "../i18n.js";
+import { locale, slotName as localName, t } from "../i18n.js";
 
 export async function render(main) {
   const minutes = h("input", { id: "share-minutes", type: "number", min: 1, max: 1440, value: 15 });
@@ -19,7 +19,7 @@ export async function render(main) {
     placeholder: t("gallery_pin_placeholder"),
   });
   /** @type {Record<string, string>} slot id → its name, as the admin named it */
-  const names = Object.fromEntries((await api("/api/slots")).map((slot) => [slot.id, slot.display_name]));
+  const names = Object.fromEntries((await api("/api/slots")).map((slot) => [slot.id, localName(slot.display_name)]));
   const slotName = (id) => (names[id] && names[id] !== id ? `${names[id]} (${id})` : id);
   const slotBoxes = Object.keys(names).map((id) =>
     h(

@@ -2,7 +2,7 @@
 // Jobs: filterable list with "load more", job detail, and the booth's last requests.
 import { api, authorisedImage } from "../api.js";
 import { field, h, when } from "../dom.js";
-import { duration, reason, t } from "../i18n.js";
+import { duration, failureClass, reason, t } from "../i18n.js";
 
 const STATUSES = ["", "pending", "done", "failed", "timeout", "interrupted"];
 const LIVE_MS = 5000; // the list refreshes itself this often
@@ -242,7 +242,7 @@ export async function renderDetail(main, jobId) {
                 a.provider,
                 a.model || "—",
                 t(`outcome_${a.outcome}`),
-                a.failure_code || "",
+                a.failure_class || a.failure_code ? failureClass(a.failure_class, a.failure_code) : "",
                 duration(a.latency_ms),
                 a.cost_usd ?? "",
                 a.faces_expected == null ? "" : `${a.faces_expected} → ${a.faces_found ?? "?"}`,

@@ -2,7 +2,7 @@
 // Slot editor: fields follow the provider; templates by drag and drop; a test run from a photo.
 import { api, authorisedImage } from "../api.js";
 import { field, h, toast } from "../dom.js";
-import { duration, lang, reason, t, tOr } from "../i18n.js";
+import { duration, failureClass, lang, outcome, reason, slotName, t, tOr } from "../i18n.js";
 
 // The provider catalogue (GET /api/providers): each provider's settings as JSON Schema; the
 // fields below are built from it, and the server validates again on save.
@@ -307,7 +307,7 @@ export async function render(main, slotId) {
 
   promptNeeded();
   main.append(
-    h("h1", {}, `${slot.display_name} (${slot.id})`),
+    h("h1", {}, `${slotName(slot.display_name)} (${slot.id})`),
     h("p", {}, h("code", {}, slot.ingest_url)),
     form,
     templatesSection(slotId, slot.templates),
@@ -493,7 +493,7 @@ function testSection(slotId, payload) {
               result.attempts
                 .map(
                   (a) =>
-                    `${a.provider}${a.model ? `/${a.model}` : ""} ${a.outcome}${a.failure_class ? ` ${a.failure_class}` : ""} (${a.latency_ms} ms${a.faces_expected == null ? "" : `, ${t("faces")} ${a.faces_expected} → ${a.faces_found}`})`,
+                    `${a.provider}${a.model ? `/${a.model}` : ""} ${outcome(a.outcome)}${a.failure_class ? ` · ${failureClass(a.failure_class, null)}` : ""} (${duration(a.latency_ms)}${a.faces_expected == null ? "" : `, ${t("faces")} ${a.faces_expected} → ${a.faces_found}`})`,
                 )
                 .join(", "),
             ),

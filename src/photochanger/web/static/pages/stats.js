@@ -163,7 +163,7 @@ function bars(series) {
       y -= height;
       const rect = s("rect", { x: 10 + i * width, y, width: Math.max(1, width - 2), height, fill: color });
       rect.append(s("title", {}), "");
-      rect.firstChild.textContent = `${new Date(b.start).toLocaleString(locale())} ${status}: ${b.counts[status]}`;
+      rect.firstChild.textContent = `${new Date(b.start).toLocaleString(locale())} ${t(`status_${status}`)}: ${b.counts[status]}`;
       svg.append(rect);
     }
   });
