@@ -10,7 +10,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from photochanger.db import STORAGE_ERRORS
@@ -25,6 +25,10 @@ class ErrorBody(BaseModel):
     failure_reason: str
     detail: str
     job_id: str | None
+    problem: dict[str, Any] | None = Field(
+        default=None,
+        description="what is wrong, for translations: a stable code and its values (422 invalid_settings)",
+    )
 
 
 #: Documented on every JSON router, so OpenAPI states the real error shape (also for 422).
@@ -54,8 +58,10 @@ class ApiError(Exception):
         job_id: str | None = None,
         status: str = "error",
         headers: dict[str, str] | None = None,
+        problem: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{http_status} {failure_reason}: {detail}")
+        self.problem = problem
         self.http_status = http_status
         self.failure_reason = failure_reason
         self.detail = detail
@@ -69,14 +75,17 @@ class ApiError(Exception):
         takes no write or cannot be reached (``what`` says which and why)."""
         return cls(503, "storage_unavailable", f"{what}; retry shortly", headers={"Retry-After": "30"})
 
-    def body(self) -> dict[str, str | None]:
-        """The JSON body of this error."""
-        return {
+    def body(self) -> dict[str, Any]:
+        """The JSON body of this error (``problem`` only when there is one)."""
+        body: dict[str, Any] = {
             "status": self.status,
             "failure_reason": self.failure_reason,
             "detail": self.detail,
             "job_id": self.job_id,
         }
+        if self.problem is not None:
+            body["problem"] = self.problem
+        return body
 
 
 def error_docs(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -201,7 +201,7 @@ async def _resolve(ctx: AppContext, source: Source) -> tuple[SlotView, Job | Non
         try:
             slot = slots.preview(slot, source.change, ctx.config.public_base_url, known)
         except InvalidSettings as exc:
-            raise ApiError(422, "invalid_settings", str(exc)) from exc
+            raise ApiError(422, "invalid_settings", str(exc), problem={"code": exc.code, **exc.params}) from exc
     return slot, past
 
 

@@ -75,7 +75,15 @@ PROVIDERS_WITH_KEYS: tuple[str, ...] = tuple(name for name, entry in CATALOGUE.i
 
 
 class InvalidSettings(ValueError):
-    """A slot's provider, prompt or settings are not acceptable; the message says why."""
+    """A slot's provider, prompt or settings are not acceptable; the message says why in English,
+    ``code`` (a stable name: ``unknown_provider``, ``prompt_required``, ``public_url_required``,
+    ``invalid_values``, ``unknown_prompt_fields``, ``local_ai_missing``) and ``params`` say it for
+    a translation (the admin UI's)."""
+
+    def __init__(self, message: str, code: str = "invalid_values", params: dict | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params or {}
 
 
 def build_providers(config: Config, images: WorkerPool | None = None) -> dict[str, Provider]:
@@ -104,20 +112,34 @@ def validate_settings(
     ``public_base_url`` for a provider that fetches its inputs by URL."""
     entry = CATALOGUE.get(provider)
     if entry is None:
-        raise InvalidSettings(f"unknown provider {provider!r}; known: {', '.join(sorted(CATALOGUE))}")
+        known = sorted(CATALOGUE)
+        raise InvalidSettings(
+            f"unknown provider {provider!r}; known: {', '.join(known)}",
+            "unknown_provider",
+            {"provider": provider, "known": known},
+        )
     if entry.requires_prompt and not prompt.strip():
-        raise InvalidSettings(f"provider {provider!r} needs a prompt")
+        raise InvalidSettings(f"provider {provider!r} needs a prompt", "prompt_required", {"provider": provider})
     if entry.requires_public_url and not public_base_url:
         raise InvalidSettings(
             f"provider {provider!r} fetches photos by URL: "
-            "set PHOTOCHANGER_PUBLIC_BASE_URL to this server's public address"
+            "set PHOTOCHANGER_PUBLIC_BASE_URL to this server's public address",
+            "public_url_required",
+            {"provider": provider},
         )
     try:
         return entry.settings_model.model_validate(settings)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: "
-            + ("unknown setting" if e["type"] == "extra_forbid" or e["type"] == "extra_forbidden" else e["msg"])
+        found = [
+            {
+                "field": ".".join(map(str, e["loc"])) or "settings",
+                "rule": "unknown" if e["type"] in ("extra_forbid", "extra_forbidden") else e["type"],
+                "message": "unknown setting" if e["type"] in ("extra_forbid", "extra_forbidden") else e["msg"],
+                "limit": (e.get("ctx") or {}).get("ge", (e.get("ctx") or {}).get("le")),
+            }
             for e in exc.errors()
-        )
-        raise InvalidSettings(f"invalid {provider} settings: {problems}") from exc
+        ]
+        problems = "; ".join(f"{f['field']}: {f['message']}" for f in found)
+        raise InvalidSettings(
+            f"invalid {provider} settings: {problems}", "invalid_values", {"provider": provider, "problems": found}
+        ) from exc

@@ -103,7 +103,7 @@ async def update_slot(
             412, "version_conflict", f"the slot changed meanwhile (now version {exc.current}); reload"
         ) from None
     except InvalidSettings as exc:
-        raise ApiError(422, "invalid_settings", str(exc)) from None
+        raise ApiError(422, "invalid_settings", str(exc), problem={"code": exc.code, **exc.params}) from None
     return await get_slot(slot_id, request, ctx, response, session)
 
 

@@ -69,7 +69,9 @@ def _check_prompt(prompt: str, known: Iterable[str], where: str) -> None:
         fields = ", ".join(f"{{{f}}}" for f in sorted(known))
         raise InvalidSettings(
             f"{where}prompt names {', '.join(f'{{{u}}}' for u in unknown)}, which the booth has not sent; "
-            f"give a default like {{{unknown[0]}|text}} or use one of: {fields}"
+            f"give a default like {{{unknown[0]}|text}} or use one of: {fields}",
+            "unknown_prompt_fields",
+            {"fields": list(unknown), "known": sorted(known)},
         )
 
 
@@ -85,7 +87,7 @@ def _apply(
     if "prompt" in values:
         _check_prompt(prompt, known, "")
     if values.get("people_check") == "on" and not faces.available():
-        raise InvalidSettings(faces.INSTALL_HINT)
+        raise InvalidSettings(faces.INSTALL_HINT, "local_ai_missing")
     settings = values.get("settings", current.settings if provider == current.provider else {})
     values["settings"] = validate_settings(provider, settings, prompt, public_base_url).model_dump(
         exclude_defaults=True
@@ -101,7 +103,7 @@ def _apply(
                 if route["prompt"]:
                     _check_prompt(route["prompt"], known, "")
             except InvalidSettings as exc:
-                raise InvalidSettings(f"fallback {n}: {exc}") from None
+                raise InvalidSettings(f"fallback {n}: {exc}", exc.code, {**exc.params, "fallback": n}) from None
             routes.append({**route, "settings": checked.model_dump(exclude_defaults=True)})
         values["fallbacks"] = routes
     return values

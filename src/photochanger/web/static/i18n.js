@@ -38,6 +38,7 @@ const VALIDATION = [
  * words when no rule matches). */
 export function humanError(status, body) {
   const detail = body?.detail || `HTTP ${status}`;
+  if (body?.problem?.code) return problemText(body.problem) ?? detail;
   if (body?.failure_reason !== "invalid_request" && body?.failure_reason !== "invalid_settings") {
     const words = body?.failure_reason ? reason(body.failure_reason) : "";
     return words && words !== body.failure_reason ? `${words[0].toUpperCase()}${words.slice(1)}.` : detail;
@@ -56,6 +57,32 @@ export function humanError(status, body) {
       return `${label}: ${match[2]}`;
     })
     .join("; ");
+}
+
+/** A slot's invalid settings (``problem``: a stable code and its values) in the current language;
+ * null for a code this page does not know (the server's English then). */
+function problemText(problem) {
+  const prefix = problem.fallback ? t("problem_fallback", { n: problem.fallback }) : "";
+  const list = (values) => (values || []).join(", ");
+  const key = `problem_${problem.code}`;
+  if (!(key in TEXTS.en)) return null;
+  if (problem.code === "invalid_values") {
+    const each = (problem.problems || []).map((p) => {
+      const label = tOr(`field_${p.field}`, tOr(`setting_${p.field}`, p.field.replaceAll("_", " ")));
+      if (p.rule === "unknown") return `${label}: ${t("v_unknown_setting")}`;
+      for (const [pattern, rule] of VALIDATION) {
+        const found = String(p.message).match(pattern);
+        if (found) return `${label}: ${t(rule, { n: found[1] ?? "" })}`;
+      }
+      return `${label}: ${p.message}`;
+    });
+    return `${prefix}${t(key, { provider: problem.provider })}: ${each.join("; ")}`;
+  }
+  return `${prefix}${t(key, {
+    provider: problem.provider,
+    fields: list((problem.fields || []).map((f) => `{${f}}`)),
+    known: list(problem.known),
+  })}`;
 }
 
 /** The host the page was reached on when it is a loopback address (links built from it will not

@@ -213,6 +213,17 @@ export default {
   class_quota_exhausted: "quota used up",
   class_unavailable: "unavailable",
   slot_n: "Slot {n}",
+  problem_fallback: "Fallback {n}: ",
+  problem_unknown_provider: "unknown provider {provider} (known: {known})",
+  problem_prompt_required: "{provider} needs a prompt",
+  problem_public_url_required:
+    "{provider} fetches photos by URL: set PHOTOCHANGER_PUBLIC_BASE_URL to this server's public address",
+  problem_invalid_values: "invalid {provider} settings",
+  problem_unknown_prompt_fields:
+    "the prompt names {fields}, which the booth has not sent; give a default like {name|text} or use one of: {known}",
+  problem_local_ai_missing:
+    "the people check needs the local-ai extra on the server (pip install 'photochanger[local-ai]')",
+  v_unknown_setting: "unknown setting",
   outcome_success: "success",
   outcome_failed: "failed",
   outcome_timeout: "timed out",

@@ -214,6 +214,17 @@ export default {
   class_quota_exhausted: "квота исчерпана",
   class_unavailable: "недоступно",
   slot_n: "Слот {n}",
+  problem_fallback: "Запасной маршрут {n}: ",
+  problem_unknown_provider: "неизвестный провайдер {provider} (есть: {known})",
+  problem_prompt_required: "для {provider} нужен промпт",
+  problem_public_url_required:
+    "{provider} забирает фото по ссылке: задайте PHOTOCHANGER_PUBLIC_BASE_URL — публичный адрес этого сервера",
+  problem_invalid_values: "неверные настройки {provider}",
+  problem_unknown_prompt_fields:
+    "промпт называет {fields}, а будка таких полей не присылала; задайте значение по умолчанию, например {name|текст}, или используйте одно из: {known}",
+  problem_local_ai_missing:
+    "проверке людей нужно дополнение local-ai на сервере (pip install 'photochanger[local-ai]')",
+  v_unknown_setting: "неизвестная настройка",
   outcome_success: "успех",
   outcome_failed: "ошибка",
   outcome_timeout: "истекло время",
