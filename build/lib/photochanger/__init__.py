@@ -1,1 +1,0 @@
-"""PhotoChanger: photobooth gateway to generative image AI."""

@@ -1,5 +1,0 @@
-"""``python -m photochanger`` runs the CLI."""
-
-from photochanger.cli import app
-
-app()

@@ -1,1 +1,0 @@
-"""Admin accounts, JWT sessions and login throttling."""

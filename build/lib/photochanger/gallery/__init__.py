@@ -1,1 +1,0 @@
-"""The public gallery, shared for a limited time."""

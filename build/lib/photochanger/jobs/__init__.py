@@ -1,1 +1,0 @@
-"""Jobs: one row per ingest that reaches a slot, with its attempts."""

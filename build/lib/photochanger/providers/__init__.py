@@ -1,1 +1,0 @@
-"""Image providers behind one interface (see :mod:`photochanger.providers.base`)."""

@@ -1,1 +1,0 @@
-"""Public result downloads: ``GET /public/results/{job_id}``."""

@@ -1,1 +1,0 @@
-"""Run-time settings stored in the database (ingest password, deadline, result TTL)."""

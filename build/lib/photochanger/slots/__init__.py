@@ -1,1 +1,0 @@
-"""The 15 fixed booth slots: provider, prompt, settings, templates."""

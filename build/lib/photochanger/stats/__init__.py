@@ -1,1 +1,0 @@
-"""Statistics over jobs: SQL aggregates for the dashboard and charts."""
