@@ -403,6 +403,40 @@ def test_every_page_in_russian_on_a_phone_has_no_english_and_no_sideways_scroll(
     assert not errors, errors
 
 
+ENGLISH_MESSAGES = re.compile(
+    r"\b(success|failed|needs a prompt|provider|Value error|no such|Slot \d+|server_error|unexpected_response"
+    r"|settings|invalid|unknown setting|fallback|Fallback|Attempts|Duration)\b"
+)
+
+
+def test_in_russian_warm_up_test_runs_slot_names_and_error_messages_have_no_english(browser, ui_server):
+    context = browser.new_context(base_url=ui_server.base_url, locale="ru-RU", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        login(page)
+        page.select_option("#lang", "ru")
+        page.wait_for_selector("nav >> text=Слоты")
+        page.click("#warmup")
+        page.wait_for_selector("#warmup-results table")
+        seen = {"warm-up": page.inner_text("#warmup-results"), "slot cards": page.inner_text("#slots")}
+        page.goto("/ui/#/slots/slot-002")
+        page.wait_for_selector("#provider-settings")
+        seen["editor heading"] = page.inner_text("main h1")
+        page.set_input_files("#test-file", str(PHOTOS / "astronaut.jpg"))
+        page.click("#run-test")
+        page.wait_for_selector("#test-result, #test-output .field-error", timeout=30000)
+        seen["test run"] = page.inner_text("#test-output")
+        page.select_option("#provider", "gemini")
+        page.fill("#prompt", "")
+        page.click("#save-slot")
+        page.wait_for_selector("#prompt-error:not(:empty)")
+        seen["save error"] = page.inner_text("#prompt-error")
+        english = {where: ENGLISH_MESSAGES.findall(text) for where, text in seen.items()}
+        assert not any(english.values()), (english, seen)
+    finally:
+        context.close()
+
+
 def test_sharing_again_keeps_the_pin_title_slots_and_photos_since(page, ui_server):
     ui_server.api.put("/api/slots/slot-006", json={"is_active": True, "provider": "local"})
     login(page)

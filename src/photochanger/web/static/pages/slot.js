@@ -245,17 +245,22 @@ export async function render(main, slotId) {
   };
   let saved = JSON.stringify(payload());
 
-  function showErrors(detail) {
+  /** Show ``detail`` under the field the server's ``problem`` names (else above the form). */
+  function showErrors(detail, problem = null) {
     main.querySelectorAll(".field-error").forEach((e) => {
       e.textContent = "";
     });
-    const target = /needs a prompt/.test(detail) ? "prompt" : (detail.match(/settings: (\w+)/) || [])[1];
+    const target = problem?.fallback
+      ? null
+      : problem?.code === "prompt_required" || problem?.code === "unknown_prompt_fields"
+        ? "prompt"
+        : problem?.problems?.[0]?.field;
     const box =
       target && (document.getElementById(`${target}-error`) || document.getElementById(`setting-${target}-error`));
     (box || general).textContent = detail;
   }
 
-  const saveButton = h("button", { class: "primary", type: "submit" }, t("save"));
+  const saveButton = h("button", { class: "primary", type: "submit", id: "save-slot" }, t("save"));
   const form = h(
     "form",
     {
@@ -280,7 +285,7 @@ export async function render(main, slotId) {
           showErrors("");
           toast(t("saved"));
         } catch (exc) {
-          showErrors(exc.status === 412 ? t("conflict") : exc.message);
+          showErrors(exc.status === 412 ? t("conflict") : exc.message, exc.body?.problem);
         }
       },
     },
