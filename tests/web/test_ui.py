@@ -264,6 +264,13 @@ def test_settings_and_statistics_pages(page, ui_server):
     page.wait_for_selector(".toast:has-text('Saved')")
     page.click("#cleanup")
     page.wait_for_selector("#cleanup-report:has-text('Removed')")
+    page.fill("#key-openai", "sk-stored-abcd")  # a key saved in the UI shows at once, and can be removed
+    page.click("#save-settings")
+    page.wait_for_selector("#key-box-openai label:has-text('…abcd')")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#remove-key-openai")
+    page.wait_for_selector("#key-box-openai label:has-text('…-key')")  # the environment's key again
+    assert page.locator("#remove-key-openai").count() == 0  # an environment key is not the UI's to remove
     shot(page, "09-settings")
     page.goto("/ui/#/stats")
     page.wait_for_selector("#slot-stats tbody tr")

@@ -224,6 +224,8 @@ export default {
   problem_local_ai_missing:
     "the people check needs the local-ai extra on the server (pip install 'photochanger[local-ai]')",
   v_unknown_setting: "unknown setting",
+  remove_key: "Remove key",
+  confirm_remove_key: "Remove the stored {provider} key? Slots on {provider} then fail until a key is set.",
   outcome_success: "success",
   outcome_failed: "failed",
   outcome_timeout: "timed out",

@@ -225,6 +225,9 @@ export default {
   problem_local_ai_missing:
     "проверке людей нужно дополнение local-ai на сервере (pip install 'photochanger[local-ai]')",
   v_unknown_setting: "неизвестная настройка",
+  remove_key: "Удалить ключ",
+  confirm_remove_key:
+    "Удалить сохранённый ключ {provider}? Слоты на {provider} перестанут работать, пока не задан ключ.",
   outcome_success: "успех",
   outcome_failed: "ошибка",
   outcome_timeout: "истекло время",

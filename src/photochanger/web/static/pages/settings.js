@@ -6,7 +6,7 @@ import { duration, reason, t } from "../i18n.js";
 
 /** A provider's key: its state, a write-only input and a Test button (one real request through
  * each active slot route of that provider, as the warm-up does). */
-function keyField(name, input, key) {
+function keyField(name, input, key, onSave) {
   const outcome = h("p", { class: "muted", id: `key-test-${name}`, role: "status" });
   const test = h(
     "button",
@@ -35,8 +35,31 @@ function keyField(name, input, key) {
     },
     t("test"),
   );
-  const state = key.configured ? `${t("configured")} (…${key.last4.join(", …")})` : t("not_configured");
-  return h("div", {}, field(`${name}: ${state}`, input), h("div", { class: "row" }, test, outcome));
+  const box = h("div", { id: `key-box-${name}` });
+  /** Draw the key's state (after a save too: no reload needed); a key stored in the database can be removed. */
+  const draw = (/** @type {any} */ view) => {
+    const state = view.configured ? `${t("configured")} (…${view.last4.join(", …")})` : t("not_configured");
+    const remove =
+      view.configured && view.source !== "environment"
+        ? h(
+            "button",
+            {
+              type: "button",
+              class: "danger",
+              id: `remove-key-${name}`,
+              onclick: async () => {
+                if (!confirm(t("confirm_remove_key", { provider: name }))) return;
+                const updated = await onSave({ provider_keys: { [name]: "" } });
+                if (updated) draw(updated.provider_keys[name]);
+              },
+            },
+            t("remove_key"),
+          )
+        : null;
+    box.replaceChildren(field(`${name}: ${state}`, input), h("div", { class: "row" }, test, remove, outcome));
+  };
+  draw(key);
+  return { element: box, draw };
 }
 
 export async function render(main) {
@@ -113,6 +136,7 @@ export async function render(main) {
     }
   }
 
+  const keyFields = keyInputs.map(([name, input, key]) => keyField(name, input, key, save));
   main.append(
     h("h1", {}, t("settings")),
     h(
@@ -190,7 +214,7 @@ export async function render(main) {
         h("h2", {}, t("alerts")),
         field(t("alert_webhook_url"), webhook, t("alert_webhook_hint")),
         h("h2", {}, t("provider_keys")),
-        keyInputs.map(([name, input, key]) => keyField(name, input, key)),
+        keyFields.map((each) => each.element),
         h(
           "button",
           {
@@ -209,10 +233,13 @@ export async function render(main) {
                 keyInputs.filter(([, input]) => input.value.trim()).map(([name, input]) => [name, input.value.trim()]),
               );
               if (Object.keys(keys).length) change.provider_keys = keys;
-              if (await save(change))
+              const updated = await save(change);
+              if (updated) {
                 keyInputs.forEach(([, input]) => {
                   input.value = "";
                 });
+                for (const [i, each] of keyFields.entries()) each.draw(updated.provider_keys[keyInputs[i][0]]); // at once
+              }
             },
           },
           t("save"),
