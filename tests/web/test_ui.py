@@ -138,6 +138,10 @@ def test_slot_editor_saves_uploads_a_template_and_runs_a_test(page, tmp_path, ui
     assert page.locator("#test-result").count(), page.inner_text("#test-output")
     image_loaded(page, "#test-result")
     assert "Attempts: local" in page.inner_text("#test-output")
+    page.wait_for_selector("#recent-results figure img")  # the test's result joins the recent ones, no reload
+    page.fill("#display_name", "Wedding booth")
+    page.click("#save-slot")
+    page.wait_for_selector("main h1:has-text('Wedding booth (slot-001)')")  # a rename shows at once
     shot(page, "03-slot-editor")
     page.select_option("#provider", "gemini")  # fields come from the provider catalogue's JSON Schema
     assert page.inner_text("#key-missing") == ""  # the environment's key counts as configured

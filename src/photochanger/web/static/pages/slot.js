@@ -261,6 +261,7 @@ export async function render(main, slotId) {
   }
 
   const saveButton = h("button", { class: "primary", type: "submit", id: "save-slot" }, t("save"));
+  const heading = h("h1", {}, `${slotName(slot.display_name)} (${slot.id})`);
   const form = h(
     "form",
     {
@@ -282,6 +283,7 @@ export async function render(main, slotId) {
           });
           version = updated.version;
           saved = JSON.stringify(payload());
+          heading.textContent = `${slotName(updated.display_name)} (${slotId})`; // a rename shows at once
           showErrors("");
           toast(t("saved"));
         } catch (exc) {
@@ -311,13 +313,22 @@ export async function render(main, slotId) {
   );
 
   promptNeeded();
+  const recent = h("div", { id: "recent-results" }, recentSection(slot.recent_results));
+  /** After a test run: the slot's recent results again (the new one among them). */
+  const refreshRecent = async () => {
+    try {
+      recent.replaceChildren(recentSection((await api(`/api/slots/${slotId}`)).recent_results));
+    } catch {
+      /* the next visit shows them */
+    }
+  };
   main.append(
-    h("h1", {}, `${slotName(slot.display_name)} (${slot.id})`),
+    heading,
     h("p", {}, h("code", {}, slot.ingest_url)),
     form,
     templatesSection(slotId, slot.templates),
-    testSection(slotId, payload),
-    recentSection(slot.recent_results),
+    testSection(slotId, payload, refreshRecent),
+    recent,
   );
   return {
     dirty: () =>
@@ -428,7 +439,7 @@ function templatesSection(slotId, templates) {
   return h("section", { class: "card" }, h("h2", {}, t("templates")), zone, list);
 }
 
-function testSection(slotId, payload) {
+function testSection(slotId, payload, onTested = async () => {}) {
   const photo = h("input", { type: "file", id: "test-file", accept: "image/*" });
   const camera = h("input", { type: "file", id: "test-camera", accept: "image/*", capture: "environment" });
   const progress = h("p", { role: "status", id: "test-progress" });
@@ -503,6 +514,7 @@ function testSection(slotId, payload) {
                 .join(", "),
             ),
           );
+          await onTested();
         } catch (exc) {
           output.append(
             h(
