@@ -82,6 +82,7 @@ def test_every_command_finds_the_servers_data_folder_from_any_directory(fake_gem
     started = server.log_path.read_text()
     assert "Admin UI:        http://127.0.0.1:" in started
     assert "set PHOTOCHANGER_PUBLIC_BASE_URL" in started  # guests' phones cannot open 127.0.0.1
+    assert all(json.loads(line)["event"] for line in started.splitlines() if line)  # one JSON object per line
 
 
 def test_a_command_never_creates_a_database_and_says_where_it_looked(tmp_path):

@@ -214,11 +214,11 @@ def serve(
     bases = _booth_bases(config, host, port)
     base = bases[0]
     for each in bases:
-        typer.echo(f"Ingest URL:      {ingest_url(each, 'slot-001')}   (slots slot-001 … slot-015)")
-    typer.echo(f"Admin UI:        {base}/ui/")
+        _say(f"Ingest URL:      {ingest_url(each, 'slot-001')}   (slots slot-001 … slot-015)")
+    _say(f"Admin UI:        {base}/ui/")
     shown_host = base.split("//", 1)[1].rsplit(":", 1)[0]
     if not config.public_base_url and (shown_host.startswith("127.") or shown_host in ("localhost", "[::1]")):
-        typer.echo(
+        _say(
             "Note: guests' phones cannot open links or QR codes on this loopback address; set "
             "PHOTOCHANGER_PUBLIC_BASE_URL to the address guests reach (e.g. https://booth.example.com)."
         )
@@ -231,10 +231,10 @@ def serve(
         path = _write_private(config.data_dir / FIRST_START_FILE, "\n".join(secrets_shown) + "\n")
         if sys.stdout.isatty():  # a terminal: show them; a service's stdout is a permanent log
             for line in secrets_shown:
-                typer.echo(line)
-        typer.echo(f"First-start credentials: written to {path} (mode 0600); delete it once noted")
+                _say(line)
+        _say(f"First-start credentials: written to {path} (mode 0600); delete it once noted")
     if not generated:
-        typer.echo("Ingest password: run `photochanger settings show` to see it")
+        _say("Ingest password: run `photochanger settings show` to see it")
     if workers > 1:  # each worker builds the app from the same environment; metrics summed via files
         metrics_dir = config.data_dir.resolve() / "prometheus"
         shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -260,12 +260,24 @@ def serve(
         server_lock.release()
 
 
+def _say(line: str) -> None:
+    """One line of the start banner: as text on a terminal; as a JSON log line otherwise (a
+    service's stdout is its log: one JSON object per line, like everything else in it)."""
+    if sys.stdout.isatty():
+        typer.echo(line)
+    else:
+        from photochanger.clock import wall_now
+
+        stamp = wall_now().isoformat().replace("+00:00", "Z")
+        typer.echo(json.dumps({"event": "serve.banner", "message": line, "level": "info", "timestamp": stamp}))
+
+
 def _note_old_data_folder(config: "Config") -> None:
     """Say so when ``./var`` holds a database of an earlier version (whose default data folder was
     ``./var`` in the working directory) and the data folder in use is another one."""
     old = Path("var") / "photochanger.db"
     if "PHOTOCHANGER_DATA_DIR" not in os.environ and old.exists() and config.sqlite_file != old.resolve():
-        typer.echo(
+        _say(
             f"Note: {old.resolve()} holds the database of an earlier version (data folder ./var); this server "
             f"uses {config.data_dir.resolve()}. To keep the old data: PHOTOCHANGER_DATA_DIR={old.parent.resolve()}"
         )
