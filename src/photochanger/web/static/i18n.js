@@ -124,7 +124,10 @@ export function duration(ms) {
 
 /** The BCP 47 locale for dates and numbers of the current language. */
 export function locale() {
-  return lang === "ru" ? "ru-RU" : "en-GB";
+  if (lang === "ru") return "ru-RU";
+  // English dates and numbers in the browser's own region (en-US: 12/2/2026, en-GB: 02/12/2026)
+  const english = (navigator.languages || [navigator.language]).find((tag) => /^en-/i.test(tag));
+  return english || "en-GB";
 }
 
 export function setLang(value) {
