@@ -415,8 +415,8 @@ def test_every_page_in_russian_on_a_phone_has_no_english_and_no_sideways_scroll(
 
 
 ENGLISH_MESSAGES = re.compile(
-    r"\b(success|failed|needs a prompt|provider|Value error|no such|Slot \d+|server_error|unexpected_response"
-    r"|settings|invalid|unknown setting|fallback|Fallback|Attempts|Duration)\b"
+    r"\b(success|failed|needs a prompt|provider|Value error|no such|must be|Slot \d+|server_error|unexpected_response"
+    r"|settings|invalid|unknown setting|fallback|Fallback|Attempts|Duration|alert|webhook|url)\b"
 )
 
 
@@ -442,6 +442,16 @@ def test_in_russian_warm_up_test_runs_slot_names_and_error_messages_have_no_engl
         page.click("#save-slot")
         page.wait_for_selector("#prompt-error:not(:empty)")
         seen["save error"] = page.inner_text("#prompt-error")
+        page.once("dialog", lambda dialog: dialog.accept())  # leave the editor's unsaved change
+        page.goto("/ui/#/settings")
+        page.wait_for_selector("#alert_webhook_url")
+        page.fill("#alert_webhook_url", "ftp://studio.example")
+        page.click("#save-settings")
+        page.wait_for_selector(".toast.error")
+        seen["settings error"] = page.inner_text(".toast")
+        page.goto("/ui/#/jobs/" + "0" * 32)
+        page.wait_for_selector(".toast.error")
+        seen["missing job"] = page.inner_text(".toast")
         english = {where: ENGLISH_MESSAGES.findall(text) for where, text in seen.items()}
         assert not any(english.values()), (english, seen)
     finally:

@@ -31,6 +31,8 @@ const VALIDATION = [
   [/at most \d+ character/, "v_long"],
   [/at least \d+ character/, "v_short"],
   [/Input should be '/, "v_choice"],
+  [/must be an http:\/\/ or https:\/\/ URL/, "v_url"],
+  [/String should match pattern/, "v_pattern"],
 ];
 
 /** An API error as a sentence for people: a known failure_reason in words; each
