@@ -104,6 +104,7 @@ class Service:
             "PHOTOCHANGER_FORWARDED_ALLOW_IPS": "127.0.0.1",  # tests play clients from many IPs via a local proxy
             "PHOTOCHANGER_UPLOAD_IDLE_SECONDS": "3",
             "PHOTOCHANGER_MAX_UNAUTHENTICATED_UPLOADS": "24",
+            "PHOTOCHANGER_LATE_LEASE_SECONDS": "3",  # a late job is taken over 3 s after its process died
         }
         self.db = Database(database_url)
         self.proc: subprocess.Popen | None = None
@@ -235,6 +236,7 @@ class Service:
         on_failure: str = "error",
         hedging: str = "auto",
         people_check: str = "auto",
+        late_delivery_minutes: int = 0,
     ) -> None:
         """Configure every field of ``slot_id`` (so tests do not inherit each other's changes)."""
         change = SlotUpdate(
@@ -248,6 +250,7 @@ class Service:
             on_failure=on_failure,
             hedging=hedging,
             people_check=people_check,
+            late_delivery_minutes=late_delivery_minutes,
         )
         await slots_service.update_slot(self.db, slot_id, change, public_base_url=self.base_url)
 

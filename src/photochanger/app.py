@@ -18,6 +18,7 @@ from photochanger.errors import error_response, install_error_handlers
 from photochanger.gallery.routes import router as gallery_router
 from photochanger.health.routes import router as health_router
 from photochanger.ingest.routes import router as ingest_router
+from photochanger.ingest.service import resume_late
 from photochanger.jobs import service as jobs
 from photochanger.jobs.routes import router as jobs_router
 from photochanger.leases import service as leases
@@ -89,6 +90,30 @@ async def write_unwritten_ends(ctx: AppContext) -> None:
                 log.exception("jobs.ends_not_written")
 
 
+async def late_work(ctx: AppContext) -> None:
+    """Forever, every third of ``LATE_LEASE_SECONDS``: renew the leases of
+    the late jobs this process runs (stopping those an admin cancelled or another process took
+    over), then take over continuing jobs whose lease lapsed, as many as this process has room
+    for. On SQLite (one process) the first round takes every continuing job: whatever held it died."""
+    first = ctx.db.engine.dialect.name == "sqlite"
+    lease = ctx.config.late_lease_seconds
+    while True:
+        try:
+            running = [job_id for job_id in ctx.continuations.ids() if job_id not in ctx.unwritten_ends]
+            held = await jobs.renew_late(ctx.db, running, lease)
+            for job_id in running:
+                if job_id not in held:
+                    log.info("jobs.late_stopped", job_id=job_id, reason="cancelled or taken over")
+                    ctx.continuations.cancel(job_id)
+            for row in await jobs.claim_late(ctx.db, ctx.continuations.room(), lease, lapsed_only=not first):
+                if row.id not in ctx.continuations:
+                    ctx.continuations.adopt(row.id, resume_late(ctx, row))
+            first = False
+        except Exception:
+            log.exception("jobs.late_work_failed")
+        await asyncio.sleep(lease / 3)
+
+
 def create_app(config: Config | None = None) -> FastAPI:
     """The application for ``config`` (default: from the environment). The schema must already be
     migrated (``photochanger serve`` does that)."""
@@ -107,7 +132,11 @@ def create_app(config: Config | None = None) -> FastAPI:
                 log.warning("jobs.interrupted", count=recovered)
         except Exception:
             log.exception("maintenance.failed")
-        tasks = [asyncio.create_task(maintenance(ctx)), asyncio.create_task(write_unwritten_ends(ctx))]
+        tasks = [
+            asyncio.create_task(maintenance(ctx)),
+            asyncio.create_task(write_unwritten_ends(ctx)),
+            asyncio.create_task(late_work(ctx)),
+        ]
         log.info("app.started", database=ctx.db.engine.dialect.name, media=ctx.store.location)
         try:
             yield {"ctx": ctx}  # Starlette's lifespan state: each request's ``request.state.ctx``
@@ -116,8 +145,11 @@ def create_app(config: Config | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            late = await ctx.continuations.stop()
             with contextlib.suppress(Exception):  # a last try before the process ends
                 await ctx.unwritten_ends.flush(ctx.db)
+            with contextlib.suppress(Exception):  # another process takes the late jobs over at once
+                await jobs.release_late(ctx.db, late)
             if len(ctx.unwritten_ends):
                 log.error("jobs.ends_lost_at_exit", count=len(ctx.unwritten_ends))
             await ctx.db.dispose()

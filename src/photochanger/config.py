@@ -121,6 +121,13 @@ class Config(BaseSettings):
         default=600, ge=10, description="How long a refused API key is set aside (at least 10 s)."
     )
     cleanup_interval_seconds: int = Field(default=600, ge=10, description="Period of the background cleanup.")
+    late_lease_seconds: float = Field(
+        default=30,
+        ge=3,
+        le=600,
+        description="Lease of a late-delivery job on its server process (renewed every third of it); "
+        "another process takes the job over this long after its process died.",
+    )
     jwt_secret: str | None = Field(default=None, description="HS256 signing key; default generated into DATA_DIR.")
     secret_key: str | None = Field(default=None, description="Fernet key for stored provider keys; default generated.")
     token_ttl_hours: int = Field(default=168, ge=1, le=24 * 90, description="Admin session (JWT) lifetime.")

@@ -8,7 +8,7 @@ from photochanger.config import Config
 from photochanger.db import Database
 from photochanger.gallery import service as gallery
 from photochanger.gallery.service import ListingCache
-from photochanger.jobs.service import UnwrittenEnds
+from photochanger.jobs.service import Continuations, UnwrittenEnds
 from photochanger.providers.base import Provider
 from photochanger.providers.registry import build_providers
 from photochanger.results.service import QrCodes
@@ -34,8 +34,8 @@ class AppContext:
     credentials (:mod:`photochanger.throttle`: wrong ingest passwords, uploads not yet
     authenticated and refused booth requests in memory; failed logins, gallery requests and PINs
     in :class:`~photochanger.throttle.service.Throttle` windows), the job ends the database refused
-    (written when it is back), the caches (the public gallery's listing, template files' bytes, QR
-    codes), and the clock they all read."""
+    (written when it is back), the late jobs it runs after their booth's deadline, the caches
+    (the public gallery's listing, template files' bytes, QR codes), and the clock they all read."""
 
     config: Config
     db: Database
@@ -55,6 +55,7 @@ class AppContext:
     gallery_listing: ListingCache
     qr_codes: QrCodes
     unwritten_ends: UnwrittenEnds = field(default_factory=UnwrittenEnds)
+    continuations: Continuations = field(default_factory=Continuations)
     templates: TemplateCache = field(default_factory=TemplateCache)
     clock: Clock = field(default=SYSTEM_CLOCK)
 

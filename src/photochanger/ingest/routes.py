@@ -35,6 +35,8 @@ async def ingest(slot_id: str, request: Request, ctx: Ctx) -> Response:
     headers = {"Cache-Control": "no-store", "X-Job-Id": success.job_id, "X-Result-Url": success.take_home_url}
     if success.fallback:
         headers["X-PhotoChanger-Fallback"] = success.fallback
+    if success.late:  # the AI photo is still being made: X-Result-Url's page shows it when it exists
+        headers["X-PhotoChanger-Late"] = "continuing"
     return Response(success.image.data, media_type=success.image.mime, headers=headers)
 
 

@@ -14,11 +14,12 @@ Raises :class:`ApiError` for every answer but success.
 """
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -46,7 +47,7 @@ from photochanger.ingest.multipart import ReceivedForm
 from photochanger.ingest.sources import BoothUpload, Origin, Rerun, Source, TestPhoto
 from photochanger.jobs import service as jobs
 from photochanger.jobs.models import Job
-from photochanger.jobs.schemas import JOB_ID, AttemptRecord, JobEnd, OriginalRecord, ResultRecord
+from photochanger.jobs.schemas import JOB_ID, AttemptRecord, JobEnd, LateEnd, OriginalRecord, ResultRecord
 from photochanger.media import service as media
 from photochanger.metrics import INGEST_REJECTED_IN_FLIGHT, INGEST_REQUESTS, INGEST_SECONDS
 from photochanger.prompts import render
@@ -54,7 +55,16 @@ from photochanger.providers.base import FailureKind, InputImage, ProviderFailure
 from photochanger.providers.registry import InvalidSettings
 from photochanger.routing import service as routing
 from photochanger.routing.admission import LimitReached
-from photochanger.routing.router import RESPONSE_MARGIN_SECONDS, Finished, Route, RunContext, RunFailed, run_routes
+from photochanger.routing.router import (
+    RESPONSE_MARGIN_SECONDS,
+    RETRY_HEADROOM_SECONDS,
+    Finished,
+    Route,
+    RunContext,
+    RunFailed,
+    RunOutcome,
+    run_routes,
+)
 from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots
@@ -63,18 +73,40 @@ from photochanger.workers import HEAVY_BYTES, HEAVY_PIXELS, PoolBusy
 
 log = structlog.get_logger("photochanger.ingest")
 RESULT_WRITE_SECONDS = 5.0  # longest wait for the store to keep a finished result (the guest gets it anyway)
+LATE_WRITE_TRIES = 15  # a late end the database refuses is tried again this many times, LATE_WRITE_PAUSE apart
+LATE_WRITE_PAUSE = 2.0  # seconds
 
 
 @dataclass(frozen=True)
 class IngestSuccess:
     """The edited image for the booth, and where it can be seen and downloaded later. ``fallback``:
-    ``route`` or ``original`` when the primary route did not make it."""
+    ``route`` or ``original`` when the primary route did not make it; ``late`` when its AI photo
+    is still being made for the take-home page (late delivery)."""
 
     job_id: str
     image: EncodedImage
     result_url: str  # the raw image
     take_home_url: str  # the guest's page: photo, Download, QR
     fallback: str | None = None
+    late: bool = False  # the AI photo is still being made (late delivery): the take-home page gets it
+
+
+@dataclass
+class LateRun:
+    """A job's AI routes running under the slot's late limit (``deadline``; ``deadline_at`` in
+    UTC) beside the booth's wait. ``handed_off`` once the booth was answered without them: from
+    then on the run is late work (image work at low priority, :func:`_continue` finishes it).
+    ``started`` holds the attempts whose provider call is under way (not yet recorded)."""
+
+    deadline: Deadline
+    deadline_at: datetime
+    task: asyncio.Future | None = None
+    handed_off: bool = False
+    started: dict[tuple[int, datetime], AttemptRecord] = field(default_factory=dict)
+
+    def in_flight(self) -> list[AttemptRecord]:
+        """The attempts under way, as ``in_flight`` records."""
+        return list(self.started.values())
 
 
 @dataclass
@@ -104,10 +136,22 @@ class JobInProgress:
     scratch: Path | None = None  # the upload's spool file, deleted when the job ends
     degraded: ApiError | None = None  # why the original was returned instead of an edit
     row: asyncio.Task | None = None  # the insert of the pending row (started once; awaited again it re-raises)
+    late: LateRun | None = None  # the AI routes under the slot's late limit (late delivery on)
+
+    @property
+    def continuing(self) -> bool:
+        """The booth was (or is being) answered while the AI routes go on."""
+        return self.late is not None and self.late.handed_off
+
+    def cost(self) -> float | None:
+        """The estimated cost of every attempt so far (US dollars), None when none has a price."""
+        costs = [a.cost_usd for a in self.attempts if a.cost_usd is not None]
+        return round(sum(costs), 6) if costs else None
 
     def end(self, ctx: AppContext, **outcome: object) -> JobEnd:
-        """The job's end with what it gathered plus ``outcome`` (status, reason, result…)."""
-        costs = [a.cost_usd for a in self.attempts if a.cost_usd is not None]
+        """The job's end with what it gathered plus ``outcome`` (status, reason, result…); a job
+        whose AI routes go on records them as continuing, their calls under way as ``in_flight``."""
+        late = self.late if self.continuing else None
         return JobEnd(
             provider=self.provider,
             model=self.model,
@@ -116,11 +160,13 @@ class JobInProgress:
             provider_ms=self.provider_ms,
             queue_ms=self.queue_ms,
             total_ms=int((ctx.clock.monotonic() - self.start) * 1000),
-            cost_usd=round(sum(costs), 6) if costs else None,
+            cost_usd=self.cost(),
             client_fields=self.form.fields,
             prompt=self.prompt,
             input_size=self.input_size,
-            attempts=self.attempts,
+            attempts=[*self.attempts, *late.in_flight()] if late else list(self.attempts),
+            late_deadline_at=late.deadline_at if late else None,
+            late_lease_seconds=ctx.config.late_lease_seconds,
             **outcome,  # type: ignore[arg-type]
         )
 
@@ -162,7 +208,9 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
         await _record_failure(ctx, job, error)
         raise error from exc
     finally:
-        if job.scratch is not None:
+        if job.continuing:
+            ctx.continuations.adopt(job.job_id, _continue(ctx, job))  # its booth's end is written
+        elif job.scratch is not None:
             job.scratch.unlink(missing_ok=True)
     elapsed = ctx.clock.monotonic() - job.start
     INGEST_REQUESTS.labels(slot.id, "ok").inc()
@@ -171,7 +219,12 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
                attempts=len(job.attempts), result_bytes=len(result.data))  # fmt: skip
     base = urls.public_base(ctx.config.public_base_url, base_url)
     return IngestSuccess(
-        job.job_id, result, urls.result_url(base, job.job_id), urls.take_home_url(base, job.job_id), job.fallback
+        job.job_id,
+        result,
+        urls.result_url(base, job.job_id),
+        urls.take_home_url(base, job.job_id),
+        job.fallback,
+        job.continuing,
     )
 
 
@@ -324,19 +377,21 @@ async def _record_original(ctx: AppContext, job: JobInProgress, path: str, mime:
         log.exception("ingest.original_not_recorded", job_id=job.job_id, path=path)
 
 
-async def _on_images(ctx: AppContext, job: JobInProgress, fn, *args):
-    """``fn(*args)`` in the bounded image pool, its wait bounded by the job's deadline: 503
-    ``server_busy`` when too many photos already wait for a CPU, 504 when the deadline passes
-    first (no decode starts for a photo nobody waits for). A photo of tens of megapixels takes a
-    heavy turn (:meth:`photochanger.workers.WorkerPool.run`: one worker stays for small photos)."""
+async def _on_images(ctx: AppContext, job: JobInProgress, fn, *args, deadline: Deadline | None = None):
+    """``fn(*args)`` in the bounded image pool, its wait bounded by ``deadline`` (default the
+    job's): 503 ``server_busy`` when too many photos already wait for a CPU, 504 when the deadline
+    passes first (no decode starts for a photo nobody waits for). A photo of tens of megapixels
+    takes a heavy turn (:meth:`photochanger.workers.WorkerPool.run`: one worker stays for small
+    photos), and so does late work: a booth waiting now always finds a worker."""
     if job.input_size is not None:
         heavy = job.input_size[0] * job.input_size[1] >= HEAVY_PIXELS
     else:
         original = job.original
         heavy = (len(original) if isinstance(original, bytes) else job.form.file_bytes or 0) >= HEAVY_BYTES
+    until = (deadline or job.deadline).earlier(RESPONSE_MARGIN_SECONDS)
     try:
         # the wait for a worker ends with time left to send the answer (the router's margin)
-        return await ctx.images.run(fn, *args, deadline=job.deadline.earlier(RESPONSE_MARGIN_SECONDS), heavy=heavy)
+        return await ctx.images.run(fn, *args, deadline=until, heavy=heavy or job.continuing)
     except PoolBusy as busy:
         headers = {"Retry-After": str(busy.retry_after)}
         raise ApiError(503, "server_busy", "too many photos wait for image work", headers=headers) from None
@@ -373,24 +428,75 @@ async def _generate(
 ) -> EncodedImage:
     """The edited image (in the upload's MIME type) from the first route that makes one, after
     waiting for a place in the in-flight limits; with ``on_failure: original`` a failure of every
-    route returns the booth's own photo instead (recorded as ``degraded``)."""
+    route returns the booth's own photo instead (recorded as ``degraded``). With late delivery
+    the AI routes may go on after the booth is answered (:func:`_run_or_hand_off`)."""
+    primary = routes[0]
+    limits = {
+        f"slot:{slot.id}": slot.max_in_flight or job.runtime.slot_max_in_flight,
+        f"provider:{primary.provider.name}": job.runtime.provider_max_in_flight,
+    }
+    run = await _run_context(ctx, job, slot, routes, prepared)
+    late = _late_run(job, slot, routes)
+    try:
+        async with ctx.admission.hold(limits, job.job_id, job.deadline, primary.typical) as admitted:
+            job.queue_ms = int(admitted.queue_seconds * 1000)
+            if late is None:
+                outcome = await run_routes(routes, run)
+            else:
+                outcome = await _run_or_hand_off(ctx, job, routes, run, late)
+    except LimitReached as exc:
+        INGEST_REJECTED_IN_FLIGHT.labels(exc.scope).inc()
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many photos in flight for this {exc.scope}; the wait would not fit the deadline",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
+    except RunFailed as failed:
+        job.provider_ms = sum(a.latency_ms for a in job.attempts)
+        error = failure_answer(failed.failure)
+        if slot.on_failure != "original":
+            raise error from None
+        job.fallback, job.degraded = "original", error
+        original = job.original  # the booth's own bytes: no decode, no loss
+        data = original if isinstance(original, bytes) else await asyncio.to_thread(original.read_bytes)
+        return EncodedImage(data, prepared.mime, prepared.width, prepared.height)
+    _made_by(job, outcome)
+    return outcome.output
+
+
+def _made_by(job: JobInProgress, outcome: RunOutcome) -> None:
+    """Record on ``job`` the route that made its image."""
+    job.provider_ms = outcome.provider_ms
+    job.provider, job.route_index = outcome.route.provider.name, outcome.route.index
+    job.model = outcome.image.model or outcome.route.model
+    job.fallback = "route" if outcome.route.index else None
+    job.prompt = outcome.route.prompt
+
+
+async def _run_context(
+    ctx: AppContext, job: JobInProgress, slot: SlotView, routes: list[Route], prepared: PreparedPhoto
+) -> RunContext:
+    """What the router needs for ``job``: the photo at the primary route's size (others made on
+    demand), the slot's templates, how an answer is checked (decoded, converted to the upload's
+    MIME type, its people counted) and where attempts are recorded (``job.attempts``). Image work
+    of a late run waits under the late deadline. 503 ``storage_unavailable`` when the templates
+    cannot be read."""
     job.prompt = slot.prompt
     primary = routes[0]
     answer_mime, photo = prepared.mime, prepared.copy
     copies = {primary.input_side: InputImage(photo.data, photo.mime)}
     job.provider, job.model = primary.provider.name, primary.model
-    limits = {
-        f"slot:{slot.id}": slot.max_in_flight or job.runtime.slot_max_in_flight,
-        f"provider:{primary.provider.name}": job.runtime.provider_max_in_flight,
-    }
-
     expected = prepared.inspected if isinstance(prepared.inspected, int) else None  # faces in the photo
     max_pixels = ctx.config.max_image_pixels
+
+    def until() -> Deadline:
+        return job.late.deadline if job.late is not None else job.deadline
 
     async def finish(route: Route, image: ProviderImage) -> Finished:  # inside the attempt: a bad answer fails it
         counting = expected is not None and route.provider.name != "local"  # local keeps the people by construction
         checked = await _on_images(ctx, job, check_answer, image.data, answer_mime, max_pixels,
-                                   _faces_or_none if counting else None)  # fmt: skip
+                                   _faces_or_none if counting else None, deadline=until())  # fmt: skip
         converted, found = checked.image, checked.inspected
         if not counting:
             return Finished(converted)
@@ -403,7 +509,7 @@ async def _generate(
     async def photo_for(route: Route) -> InputImage:
         """The photo copy at ``route``'s size (a fallback that works from another size)."""
         if route.input_side not in copies:
-            other = await _on_images(ctx, job, prepare, job.original, route.input_side, max_pixels)
+            other = await _on_images(ctx, job, prepare, job.original, route.input_side, max_pixels, deadline=until())
             copies[route.input_side] = InputImage(other.copy.data, other.copy.mime)
         return copies[route.input_side]
 
@@ -414,49 +520,223 @@ async def _generate(
         ]
     except OSError as exc:
         raise ApiError.storage_unavailable(f"the slot's templates could not be read ({_os_reason(exc)})") from exc
+    expires = job.received_at + timedelta(seconds=job.runtime.sync_response_seconds)
+    return RunContext(
+        photo=copies[primary.input_side],
+        photo_for=photo_for,
+        templates=templates,
+        deadline=job.deadline,
+        health=ctx.health,
+        keyring=ctx.keyring,
+        keys=job.keys,
+        finish=finish,
+        publish=media.publisher(ctx.db, ctx.store, ctx.config.public_base_url, expires),
+        on_success=lambda route, seconds, cost: ctx.latency.observe(route.key, seconds, cost),
+        on_record=job.attempts.append,
+    )
+
+
+def _late_run(job: JobInProgress, slot: SlotView, routes: list[Route]) -> LateRun | None:
+    """The late run of ``job`` when its slot has late delivery and an AI primary route, else None."""
+    if slot.late_delivery_minutes <= 0 or routes[0].provider.name == "local":
+        return None
+    seconds = max(slot.late_delivery_minutes * 60.0, job.runtime.sync_response_seconds)
+    deadline = Deadline.after(seconds, job.start, job.deadline.clock)
+    return LateRun(deadline, job.received_at + timedelta(seconds=seconds))
+
+
+def _late_hooks(ctx: AppContext, job: JobInProgress, run: RunContext, durable: bool) -> RunContext:
+    """``run`` under the late deadline, its attempts tracked while under way (``durable``: also
+    written down before each provider call, for a job no booth waits for any more)."""
+    late = job.late
+    assert late is not None
+
+    async def on_start(route: Route, started_at: datetime) -> None:
+        record = AttemptRecord(
+            route_index=route.index,
+            route_key=route.key,
+            provider=route.provider.name,
+            model=route.model,
+            outcome="in_flight",
+            started_at=started_at,
+            latency_ms=0,
+        )
+        late.started[(route.index, started_at)] = record
+        if durable:
+            number = len(job.attempts) + len(late.started)
+            await jobs.record_in_flight(ctx.db, job.job_id, number, record)
+
+    def on_record(record: AttemptRecord) -> None:
+        late.started.pop((record.route_index, record.started_at), None)
+        job.attempts.append(record)
+
+    expires = late.deadline_at
+    return replace(
+        run,
+        deadline=late.deadline,
+        on_start=on_start,
+        on_record=on_record,
+        publish=media.publisher(ctx.db, ctx.store, ctx.config.public_base_url, expires),
+    )
+
+
+async def _run_or_hand_off(
+    ctx: AppContext, job: JobInProgress, routes: list[Route], run: RunContext, late: LateRun
+) -> RunOutcome:
+    """Late delivery: the AI routes run under the late deadline while the booth waits for them
+    until its own deadline (less the time its ``local`` routes need). An answer in time is the
+    booth's; otherwise the job is handed off (:attr:`LateRun.handed_off`: the run goes on, for
+    the take-home page) and the booth gets the ``local`` look, or :class:`RunFailed` (``deadline``:
+    the original with ``on_failure: original``, else the 504)."""
+    job.late = late
+    ai = [r for r in routes if r.provider.name != "local"]
+    tail = [r for r in routes if r.provider.name == "local"]
+    keep = RESPONSE_MARGIN_SECONDS + (min(r.typical for r in tail) + RETRY_HEADROOM_SECONDS if tail else 0.0)
+    task = late.task = asyncio.ensure_future(run_routes(ai, _late_hooks(ctx, job, run, durable=False)))
     try:
-        async with ctx.admission.hold(limits, job.job_id, job.deadline, primary.typical) as admitted:
-            job.queue_ms = int(admitted.queue_seconds * 1000)
-            expires = job.received_at + timedelta(seconds=job.runtime.sync_response_seconds)
-            outcome = await run_routes(
-                routes,
-                RunContext(
-                    photo=copies[primary.input_side],
-                    photo_for=photo_for,
-                    templates=templates,
-                    deadline=job.deadline,
-                    health=ctx.health,
-                    keyring=ctx.keyring,
-                    keys=job.keys,
-                    finish=finish,
-                    publish=media.publisher(ctx.db, ctx.store, ctx.config.public_base_url, expires),
-                    on_success=lambda route, seconds, cost: ctx.latency.observe(route.key, seconds, cost),
-                ),
-            )
-    except LimitReached as exc:
-        INGEST_REJECTED_IN_FLIGHT.labels(exc.scope).inc()
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"too many photos in flight for this {exc.scope}; the wait would not fit the deadline",
-            headers={"Retry-After": str(exc.retry_after)},
-        ) from None
-    except RunFailed as failed:
-        job.attempts = failed.attempts
-        job.provider_ms = sum(a.latency_ms for a in failed.attempts)
-        error = failure_answer(failed.failure)
-        if slot.on_failure != "original":
-            raise error from None
-        job.fallback, job.degraded = "original", error
-        original = job.original  # the booth's own bytes: no decode, no loss
-        data = original if isinstance(original, bytes) else await asyncio.to_thread(original.read_bytes)
-        return EncodedImage(data, answer_mime, prepared.width, prepared.height)
-    job.attempts, job.provider_ms = outcome.attempts, outcome.provider_ms
-    job.provider, job.route_index = outcome.route.provider.name, outcome.route.index
-    job.model = outcome.image.model or outcome.route.model
-    job.fallback = "route" if outcome.route.index else None
-    job.prompt = outcome.route.prompt
-    return outcome.output
+        await asyncio.wait({task}, timeout=max(0.0, job.deadline.remaining() - keep))
+    except asyncio.CancelledError:  # the request itself ended: nothing is handed off
+        task.cancel()
+        raise
+    if task.done():
+        job.late = None  # the AI routes ended in time: nothing goes on
+        try:
+            return task.result()
+        except RunFailed:
+            if not tail or job.deadline.remaining() < tail[0].typical + RESPONSE_MARGIN_SECONDS:
+                raise
+            return await run_routes(tail, run)
+    late.handed_off = True
+    log.info("ingest.late_handoff", job_id=job.job_id, late_until=late.deadline_at.isoformat())
+    if tail:
+        return await run_routes(tail, run)
+    failure = ProviderFailure(
+        FailureKind.TIMEOUT, "deadline", "no AI answer before the booth's deadline; it goes on for the take-home page"
+    )
+    raise RunFailed(failure, list(job.attempts))
+
+
+async def _continue(ctx: AppContext, job: JobInProgress) -> None:
+    """Finish a handed-off job: wait for its late run, keep the AI photo as its result (the
+    take-home page shows it), and write how it ended; cancelled (an admin, or the process
+    stopping), the run stops and the row stays as it is for :func:`resume_late`."""
+    late = job.late
+    assert late is not None and late.task is not None
+    bound = log.bind(job_id=job.job_id, slot_id=job.slot.id)
+    try:
+        try:
+            outcome = await late.task
+        except RunFailed as failed:
+            end = LateEnd("failed", job.attempts, failure_answer(failed.failure).failure_reason)
+        except ApiError as exc:
+            end = LateEnd("failed", job.attempts, exc.failure_reason)
+        else:
+            end = await _late_result(ctx, job, outcome)
+        if await _write_late(ctx, job, end):
+            bound.info("ingest.late_" + end.state, reason=end.failure_reason, attempts=len(job.attempts))
+    except asyncio.CancelledError:
+        late.task.cancel()
+        with contextlib.suppress(BaseException):
+            await late.task
+        raise
+    except Exception:
+        bound.exception("ingest.late_crashed")
+    finally:
+        if job.scratch is not None:
+            job.scratch.unlink(missing_ok=True)
+
+
+async def _late_result(ctx: AppContext, job: JobInProgress, outcome: RunOutcome) -> LateEnd:
+    """Keep a late AI photo as ``results/<job>-late.<ext>``; the end that records it."""
+    image: EncodedImage = outcome.output
+    path = f"results/{job.job_id}-late{EXTENSION_BY_MIME[image.mime]}"
+    try:
+        await ctx.store.put(path, image.data)
+    except OSError as exc:
+        log.error("ingest.late_result_not_stored", job_id=job.job_id, error=_os_reason(exc))
+        return LateEnd("failed", job.attempts, "storage_unavailable")
+    return LateEnd(
+        "delivered",
+        job.attempts,
+        result=ResultRecord(path, image.mime, len(image.data), image.width, image.height),
+        provider=outcome.route.provider.name,
+        model=outcome.image.model or outcome.route.model,
+        route_index=outcome.route.index,
+        prompt=outcome.route.prompt,
+        provider_ms=outcome.provider_ms,
+        cost_usd=job.cost(),
+    )
+
+
+async def _write_late(ctx: AppContext, job: JobInProgress, end: LateEnd) -> bool:
+    """Write a late end, again while the database refuses it or the booth's own end is not yet
+    written (kept in memory meanwhile); False when the job is no longer this process's."""
+    for _ in range(LATE_WRITE_TRIES):
+        try:
+            if await jobs.finish_late(ctx.db, job.job_id, end):
+                return True
+        except STORAGE_ERRORS:
+            pass  # the database is away: again in a moment
+        else:
+            if job.job_id not in ctx.unwritten_ends:
+                return False  # cancelled, or another process took it over
+        await asyncio.sleep(LATE_WRITE_PAUSE)
+    log.error("ingest.late_end_lost", job_id=job.job_id, state=end.state)
+    return False
+
+
+async def resume_late(ctx: AppContext, row: Job) -> None:
+    """Go on with a continuing job whose process died or stopped (claimed by this one): the same
+    AI routes under what is left of its late deadline, each attempt written down before its call
+    (the one cut off is ``interrupted``), then as :func:`_continue`. Never raises."""
+    bound = log.bind(job_id=row.id, slot_id=row.slot_id)
+    try:
+        job = await _resumed_job(ctx, row)
+        if job is None:
+            return
+        slot = _with_prompts(job)
+        routes = [r for r in await routing.build_routes(ctx, slot) if r.provider.name != "local"]
+        if not routes:
+            await _write_late(ctx, job, LateEnd("failed", job.attempts, "provider_error"))
+            return
+        check = _people_check(slot)
+        prepared = await _check(ctx, job, routes[0].input_side, check)
+        run = _late_hooks(ctx, job, await _run_context(ctx, job, slot, routes, prepared), durable=True)
+        bound.info("ingest.late_resumed", attempts=len(job.attempts))
+        job.late.task = asyncio.ensure_future(run_routes(routes, run))  # type: ignore[union-attr]
+        await _continue(ctx, job)
+    except asyncio.CancelledError:
+        raise
+    except (ApiError, routing.InvalidRoute, slots.SlotNotFound, OSError, *STORAGE_ERRORS) as exc:
+        bound.warning("ingest.late_resume_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+        with contextlib.suppress(Exception):
+            reason = exc.failure_reason if isinstance(exc, ApiError) else "storage_unavailable"
+            attempts = await jobs.resume_attempts(ctx.db, row.id)
+            await jobs.finish_late(ctx.db, row.id, LateEnd("failed", attempts, reason))
+    except Exception:
+        bound.exception("ingest.late_crashed")
+
+
+async def _resumed_job(ctx: AppContext, row: Job) -> JobInProgress | None:
+    """The job of a claimed continuing ``row`` with what is left of its late deadline, its
+    attempts and original; None (and its late work ended as ``late_expired``) when no time is left."""
+    attempts = await jobs.resume_attempts(ctx.db, row.id)
+    assert row.late_deadline_at is not None
+    remaining = (row.late_deadline_at - utcnow()).total_seconds()
+    slot = await slots.get_slot(ctx.db, row.slot_id)
+    if remaining <= RESPONSE_MARGIN_SECONDS or row.input_path is None:
+        await jobs.finish_late(ctx.db, row.id, LateEnd("failed", attempts, "late_expired"))
+        return None
+    runtime, keys = await settings_service.load_with_keys(ctx.db, ctx.config)
+    start = ctx.clock.monotonic()
+    deadline = Deadline.after(remaining, start, ctx.clock)
+    origin = Origin(row.source, row.client_ip, row.query_string or "")
+    job = JobInProgress(row.id, slot, origin, start, row.received_at, runtime, deadline, keys)
+    job.form.fields = dict(row.client_fields or {})
+    job.attempts = attempts
+    job.late = LateRun(deadline, row.late_deadline_at, handed_off=True)
+    job.original = await ctx.store.get(row.input_path)
+    return job
 
 
 def _with_prompts(job: JobInProgress) -> SlotView:

@@ -13,6 +13,13 @@ class Job(Base):
 
     ``status``: ``pending`` → ``done`` | ``failed`` | ``timeout``; ``interrupted`` when the process
     died before finishing. Paths are relative to MEDIA_ROOT. Times are UTC; ``*_ms`` milliseconds.
+
+    Late delivery (a slot's ``late_delivery_minutes``): when the booth's deadline passed without an
+    AI answer, ``late_state`` is ``continuing`` while the job goes on under ``late_deadline_at``,
+    held by the process ``late_owner`` until ``late_lease_until`` (renewed while it runs; another
+    process takes it over once it lapses), then ``delivered`` (the AI photo replaced the result;
+    the booth's answer stays as ``booth_result_path``, ``status`` becomes ``done``), ``failed``
+    (``late_failure_reason``) or ``cancelled`` by an admin.
     """
 
     __tablename__ = "jobs"
@@ -21,6 +28,7 @@ class Job(Base):
         Index("ix_jobs_status_deadline", "status", "deadline_at"),
         Index("ix_jobs_expires", "result_expires_at"),
         Index("ix_jobs_received", "received_at"),
+        Index("ix_jobs_late", "late_state", "late_lease_until"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -62,11 +70,19 @@ class Job(Base):
     media_purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # hidden from guests by an admin
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # approved for a gallery shared with approval
+    late_state: Mapped[str | None] = mapped_column(String(16))  # continuing | delivered | failed | cancelled
+    late_deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    late_lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    late_owner: Mapped[str | None] = mapped_column(String(64))
+    late_finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    late_failure_reason: Mapped[str | None] = mapped_column(String(40))
+    booth_result_path: Mapped[str | None] = mapped_column(String(255))  # the booth's answer once a late one replaced it
 
 
 class JobAttempt(Base):
     """One provider call of a job: ``outcome`` ``success`` | ``failed`` | ``timeout`` |
-    ``cancelled`` (lost a hedge) | ``skipped`` (circuit open, no time). ``route_key`` is
+    ``cancelled`` (lost a hedge) | ``skipped`` (circuit open, no time) | ``in_flight`` (written
+    before a late attempt's call) | ``interrupted`` (its process died during the call). ``route_key`` is
     ``provider:model``; successful rows are the latency history of that route."""
 
     __tablename__ = "job_attempts"

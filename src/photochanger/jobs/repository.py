@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.db import rows_affected
@@ -129,3 +129,85 @@ async def recent_client_input(session: AsyncSession, slot_id: str, limit: int) -
         .limit(limit)
     )
     return [(fields, query) for fields, query in rows]
+
+
+async def replace_attempts(session: AsyncSession, job_id: str, attempts: Sequence[dict]) -> None:
+    """Replace every attempt row of ``job_id`` by ``attempts`` (a late job's full history)."""
+    await session.execute(delete(ATTEMPTS).where(ATTEMPTS.c.job_id == job_id))
+    await add_attempts(session, attempts)
+
+
+async def interrupt_in_flight(session: AsyncSession, job_id: str) -> None:
+    """Attempts written before their call whose process died during it become ``interrupted``."""
+    await session.execute(
+        update(ATTEMPTS)
+        .where(ATTEMPTS.c.job_id == job_id, ATTEMPTS.c.outcome == "in_flight")
+        .values(outcome="interrupted", failure_code="interrupted", detail="the server process stopped during the call")
+    )
+
+
+async def finish_late(session: AsyncSession, job_id: str, owner: str, values: dict) -> bool:
+    """Set ``values`` on a job still ``continuing`` under ``owner``; False when it is not (an admin
+    cancelled it, or another process took it over)."""
+    result = await session.execute(
+        update(JOBS)
+        .where(JOBS.c.id == job_id, JOBS.c.late_state == "continuing", JOBS.c.late_owner == owner)
+        .values(**values)
+    )
+    return rows_affected(result) == 1
+
+
+async def renew_late(session: AsyncSession, job_ids: Sequence[str], owner: str, until: datetime) -> set[str]:
+    """Extend ``owner``'s leases of ``job_ids`` to ``until``; returns the ids it still holds."""
+    if not job_ids:
+        return set()
+    held = and_(JOBS.c.id.in_(job_ids), JOBS.c.late_state == "continuing", JOBS.c.late_owner == owner)
+    await session.execute(update(JOBS).where(held).values(late_lease_until=until))
+    return set(await session.scalars(select(JOBS.c.id).where(held)))
+
+
+async def claim_late(
+    session: AsyncSession, owner: str, now: datetime, until: datetime, limit: int, lapsed_only: bool
+) -> list[Job]:
+    """Take over at most ``limit`` continuing jobs (with ``lapsed_only``, only those whose lease has
+    lapsed), oldest first, for ``owner`` until ``until``. PostgreSQL: ``FOR UPDATE SKIP LOCKED``,
+    so two processes never take the same job."""
+    query = select(JOBS.c.id).where(JOBS.c.late_state == "continuing")
+    if lapsed_only:
+        query = query.where(or_(JOBS.c.late_lease_until.is_(None), JOBS.c.late_lease_until < now))
+    query = query.order_by(JOBS.c.received_at).limit(limit).with_for_update(skip_locked=True)
+    ids = list(await session.scalars(query))
+    if not ids:
+        return []
+    await session.execute(update(JOBS).where(JOBS.c.id.in_(ids)).values(late_owner=owner, late_lease_until=until))
+    return list(await session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.received_at)))
+
+
+async def release_late(session: AsyncSession, job_ids: Sequence[str], owner: str, now: datetime) -> None:
+    """Let the leases of ``owner``'s ``job_ids`` lapse now (a process stopping cleanly)."""
+    if job_ids:
+        await session.execute(
+            update(JOBS)
+            .where(JOBS.c.id.in_(job_ids), JOBS.c.late_state == "continuing", JOBS.c.late_owner == owner)
+            .values(late_lease_until=now)
+        )
+
+
+async def cancel_late(session: AsyncSession, job_id: str, now: datetime) -> bool:
+    """End a continuing job's late work (``cancelled``); False when it is not continuing."""
+    result = await session.execute(
+        update(JOBS)
+        .where(JOBS.c.id == job_id, JOBS.c.late_state == "continuing")
+        .values(late_state="cancelled", late_finished_at=now, late_lease_until=None)
+    )
+    return rows_affected(result) == 1
+
+
+async def late_summary(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many jobs continue after their booth's deadline, and when the oldest was received."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(JOBS.c.received_at)).where(JOBS.c.late_state == "continuing")
+        )
+    ).one()
+    return int(row[0]), row[1]

@@ -18,6 +18,7 @@ from photochanger.jobs.schemas import (
     JobPage,
     JobSource,
     JobStatus,
+    LateSummary,
     RefusalView,
 )
 from photochanger.responses import stored_response
@@ -55,6 +56,26 @@ async def list_jobs(
     return JobPage(items=[service.summary(job, base) for job in rows], next_cursor=next_cursor)
 
 
+@router.get("/jobs/late", response_model=LateSummary)
+async def late_jobs(ctx: Ctx, _: AdminSession) -> LateSummary:
+    """How many jobs still make their AI photo after the booth's deadline (late delivery), and the
+    oldest one's time received."""
+    count, oldest = await service.late_summary(ctx.db)
+    return LateSummary(continuing=count, oldest_received_at=oldest)
+
+
+@router.post("/jobs/{job_id}/late/cancel", status_code=204, responses=error_docs(404, 409))
+async def cancel_late(job_id: str, ctx: Ctx, _: AdminSession) -> Response:
+    """Stop making a job's late AI photo (whichever server process runs it stops within
+    seconds); the guest keeps what the booth got. 409 ``not_continuing`` when it is not late work."""
+    if not JOB_ID.match(job_id) or await service.get(ctx.db, job_id) is None:
+        raise ApiError(404, "job_not_found", "no such job", job_id=None)
+    if not await service.cancel_late(ctx.db, job_id):
+        raise ApiError(409, "not_continuing", "this job's AI photo is not being made any more")
+    ctx.continuations.cancel(job_id)
+    return Response(status_code=204)
+
+
 @router.get("/jobs/{job_id}", response_model=JobDetail, responses=error_docs(404))
 async def get_job(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> JobDetail:
     """Everything recorded about one job, with its attempts."""
@@ -68,7 +89,27 @@ async def get_job(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> J
     view.attempt_log = [AttemptView.model_validate(a) for a in attempts]
     if job.input_path and job.media_purged_at is None:
         view.original_url = f"{str(request.base_url).rstrip('/')}/api/jobs/{job.id}/original"
+    if job.booth_result_path and job.media_purged_at is None:
+        view.booth_result_url = f"{str(request.base_url).rstrip('/')}/api/jobs/{job.id}/booth-answer"
     return view
+
+
+@router.get("/jobs/{job_id}/booth-answer", response_class=Response, responses=error_docs(404))
+async def get_booth_answer(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> Response:
+    """The image the booth got, for a job whose late AI photo replaced it as the result (admins only)."""
+    job = await service.get(ctx.db, job_id) if JOB_ID.match(job_id) else None
+    missing = ApiError(404, "result_not_found", "no booth answer kept apart for this job")
+    if job is None or job.booth_result_path is None:
+        raise missing
+    try:
+        kind = sniff_mime(await ctx.store.read_prefix(job.booth_result_path, 16))
+        return await stored_response(
+            request, ctx.store, job.booth_result_path, kind or "application/octet-stream", cache_control="private"
+        )
+    except FileNotFoundError:
+        raise missing from None
+    except OSError as exc:
+        raise ApiError.storage_unavailable() from exc
 
 
 @router.get("/jobs/{job_id}/original", response_class=Response, responses=error_docs(404))

@@ -25,7 +25,10 @@ class AttemptRecord(BaseModel):
     route_key: str | None = Field(default=None, description="provider:model")
     provider: str
     model: str | None
-    outcome: str = Field(description="success, failed, timeout, cancelled (lost a hedge) or skipped")
+    outcome: str = Field(
+        description="success, failed, timeout, cancelled (lost a hedge), skipped, in_flight (a late attempt "
+        "under way) or interrupted (its server process stopped during the call)"
+    )
     failure_class: str | None = None
     failure_code: str | None = None
     detail: str | None = None
@@ -84,6 +87,26 @@ class JobEnd:
     attempts: Sequence[AttemptRecord] = field(default_factory=tuple)
     result: ResultRecord | None = None
     input_size: tuple[int, int] | None = None  # the original's width × height in pixels, once decoded
+    late_deadline_at: datetime | None = None  # set: the AI photo is still being made until then (UTC)
+    late_lease_seconds: float = 30.0  # this process's lease of the late work (Config.late_lease_seconds)
+
+
+@dataclass(frozen=True)
+class LateEnd:
+    """How a job's late work ended: ``state`` ``delivered`` (``result`` is the AI photo, which
+    replaces the booth's answer on the take-home page) or ``failed`` (``failure_reason``); the
+    job's whole attempt history; the route that made it; times in milliseconds."""
+
+    state: Literal["delivered", "failed"]
+    attempts: Sequence[AttemptRecord]
+    failure_reason: str | None = None
+    result: ResultRecord | None = None
+    provider: str | None = None
+    model: str | None = None
+    route_index: int | None = None
+    prompt: str | None = None
+    provider_ms: int | None = None
+    cost_usd: float | None = None
 
 
 class AttemptView(AttemptRecord):
@@ -115,6 +138,9 @@ class JobSummary(BaseModel):
         default=None, description="when an admin approved it (gallery shared with approval)"
     )
     media_purged_at: datetime | None = Field(default=None, description="when the photo's files were deleted")
+    late_state: str | None = Field(
+        default=None, description="late delivery: continuing, delivered, failed or cancelled (None: not late)"
+    )
 
 
 class JobDetail(JobSummary):
@@ -138,6 +164,12 @@ class JobDetail(JobSummary):
     input_width: int | None
     input_height: int | None
     input_sha256: str | None
+    late_deadline_at: datetime | None = Field(default=None, description="until when the AI photo may still come")
+    late_finished_at: datetime | None = None
+    late_failure_reason: str | None = None
+    booth_result_url: str | None = Field(
+        default=None, description="the answer the booth got, when a late AI photo replaced it as the result"
+    )
     result_mime: str | None
     result_bytes: int | None
     result_width: int | None
@@ -145,6 +177,13 @@ class JobDetail(JobSummary):
     result_expires_at: datetime | None
     original_url: str | None = None
     attempt_log: list[AttemptView] = Field(default_factory=list)
+
+
+class LateSummary(BaseModel):
+    """Jobs whose AI photo is still being made after their booth's deadline."""
+
+    continuing: int
+    oldest_received_at: datetime | None = None
 
 
 class JobPage(BaseModel):

@@ -1,7 +1,10 @@
 """Job lifecycle: opened when a request reaches a slot, updated as it progresses, finished once."""
 
+import asyncio
 import base64
-from datetime import datetime
+from collections.abc import Coroutine
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs
 
 import structlog
@@ -9,11 +12,13 @@ import structlog
 from photochanger.db import STORAGE_ERRORS, Database, utcnow
 from photochanger.jobs import repository
 from photochanger.jobs.models import Job, JobAttempt
-from photochanger.jobs.schemas import JobEnd, JobSummary, OriginalRecord
+from photochanger.jobs.schemas import AttemptRecord, JobEnd, JobSummary, LateEnd, OriginalRecord
+from photochanger.leases.service import HOLDER
 from photochanger.urls import result_url, thumbnail_url
 
 log = structlog.get_logger("photochanger.jobs")
 UNWRITTEN_ENDS_LIMIT = 10_000  # job ends kept in memory while the database is away (a few KiB each)
+LATE_PER_PROCESS = 32  # continuing jobs one process runs at once (each mostly waits on its provider)
 
 
 async def open_job(
@@ -63,7 +68,7 @@ async def record_original(db: Database, job_id: str, original: OriginalRecord) -
 
 async def finish(db: Database, job_id: str, end: JobEnd) -> None:
     """Write how the job ended and its attempts, atomically (one short transaction)."""
-    rows = [{"job_id": job_id, "number": n, **a.model_dump()} for n, a in enumerate(end.attempts, start=1)]
+    rows = _attempt_rows(job_id, end.attempts)
     values = {
         "status": end.status,
         "http_status": end.http_status,
@@ -81,6 +86,13 @@ async def finish(db: Database, job_id: str, end: JobEnd) -> None:
         "attempts": sum(1 for a in end.attempts if a.outcome != "skipped"),
         "finished_at": utcnow(),
     }
+    if end.late_deadline_at is not None:  # the AI photo is still being made: this process holds it
+        values |= {
+            "late_state": "continuing",
+            "late_deadline_at": end.late_deadline_at,
+            "late_owner": HOLDER,
+            "late_lease_until": utcnow() + timedelta(seconds=end.late_lease_seconds),
+        }
     if end.client_fields is not None:
         values["client_fields"] = end.client_fields
     if end.input_size is not None:
@@ -110,6 +122,9 @@ class UnwrittenEnds:
 
     def __len__(self) -> int:
         return len(self._ends)
+
+    def __contains__(self, job_id: str) -> bool:
+        return job_id in self._ends
 
     def keep(self, job_id: str, end: JobEnd) -> None:
         """Keep ``end`` of ``job_id`` for a later :meth:`flush`."""
@@ -147,6 +162,144 @@ async def finish_or_keep(db: Database, unwritten: UnwrittenEnds, job_id: str, en
         unwritten.keep(job_id, end)
         return False
     return True
+
+
+def _attempt_rows(job_id: str, attempts) -> list[dict]:
+    return [{"job_id": job_id, "number": n, **a.model_dump()} for n, a in enumerate(attempts, start=1)]
+
+
+async def finish_late(db: Database, job_id: str, end: LateEnd) -> bool:
+    """Write how a job's late work ended, with its whole attempt history, if this process still
+    holds it (False: an admin cancelled it or another process took it over; nothing written). A
+    delivered AI photo becomes the job's result (the booth's answer kept as ``booth_result_path``)
+    and the job ``done``."""
+    values: dict = {"late_state": end.state, "late_finished_at": utcnow(), "late_lease_until": None}
+    values["late_failure_reason"] = end.failure_reason
+    values["attempts"] = sum(1 for a in end.attempts if a.outcome not in ("skipped", "in_flight"))
+    if end.cost_usd is not None:
+        values["cost_usd"] = end.cost_usd
+    async with db.transaction(write=True) as session:
+        job = await repository.get(session, job_id)
+        if job is None:
+            return False
+        if end.result is not None:
+            values |= {
+                "status": "done",
+                "booth_result_path": job.result_path,
+                "result_path": end.result.path,
+                "result_mime": end.result.mime,
+                "result_bytes": end.result.size_bytes,
+                "result_width": end.result.width,
+                "result_height": end.result.height,
+                "provider": end.provider,
+                "model": end.model,
+                "route_index": end.route_index,
+                "prompt": end.prompt or job.prompt,
+                "provider_ms": end.provider_ms,
+            }
+        if not await repository.finish_late(session, job_id, HOLDER, values):
+            return False
+        await repository.replace_attempts(session, job_id, _attempt_rows(job_id, end.attempts))
+    return True
+
+
+async def record_in_flight(db: Database, job_id: str, number: int, attempt: AttemptRecord) -> None:
+    """Write a late attempt down before its provider call (``in_flight``): if the process dies
+    during the call, the call is on record (``interrupted`` once another process resumes)."""
+    async with db.transaction(write=True) as session:
+        await repository.add_attempts(session, [{"job_id": job_id, "number": number, **attempt.model_dump()}])
+
+
+async def resume_attempts(db: Database, job_id: str) -> list[AttemptRecord]:
+    """A resumed late job's attempts so far, those cut off by a dead process made ``interrupted``."""
+    async with db.transaction(write=True) as session:
+        await repository.interrupt_in_flight(session, job_id)
+        rows = await repository.list_attempts(session, job_id)
+    return [AttemptRecord.model_validate(row) for row in rows]
+
+
+async def renew_late(db: Database, job_ids: list[str], lease_seconds: float) -> set[str]:
+    """Renew this process's leases of ``job_ids`` for ``lease_seconds``; the ids it still holds
+    (the others were cancelled or taken over: their work must stop)."""
+    async with db.transaction(write=True) as session:
+        return await repository.renew_late(session, job_ids, HOLDER, utcnow() + timedelta(seconds=lease_seconds))
+
+
+async def claim_late(db: Database, limit: int, lease_seconds: float, lapsed_only: bool = True) -> list[Job]:
+    """Take over at most ``limit`` continuing jobs for this process for ``lease_seconds``: those
+    whose lease lapsed (their process died or stopped), or every one (``lapsed_only=False``:
+    SQLite's one process at start, when whatever holds a lease is dead)."""
+    if limit <= 0:
+        return []
+    now = utcnow()
+    async with db.transaction(write=True) as session:
+        return await repository.claim_late(
+            session, HOLDER, now, now + timedelta(seconds=lease_seconds), limit, lapsed_only
+        )
+
+
+async def release_late(db: Database, job_ids: list[str]) -> None:
+    """Let this process's leases of ``job_ids`` lapse at once (it is stopping), so another takes over."""
+    async with db.transaction(write=True) as session:
+        await repository.release_late(session, job_ids, HOLDER, utcnow())
+
+
+async def cancel_late(db: Database, job_id: str) -> bool:
+    """An admin ends a job's late work; False when it was not continuing."""
+    async with db.transaction(write=True) as session:
+        return await repository.cancel_late(session, job_id, utcnow())
+
+
+async def late_summary(db: Database) -> tuple[int, datetime | None]:
+    """Continuing jobs: how many, and when the oldest was received (UTC)."""
+    async with db.transaction() as session:
+        return await repository.late_summary(session)
+
+
+class Continuations:
+    """The late jobs this process is running, as tasks by job id, at most ``limit`` at once. A
+    task removes itself when it ends. Lease renewal, take-over and cancellation across processes
+    are the database's (:func:`renew_late`, :func:`claim_late`, :func:`cancel_late`)."""
+
+    def __init__(self, limit: int = LATE_PER_PROCESS) -> None:
+        self.limit = limit
+        self._tasks: dict[str, asyncio.Task] = {}
+
+    def __contains__(self, job_id: str) -> bool:
+        return job_id in self._tasks
+
+    def ids(self) -> list[str]:
+        """Job ids running here."""
+        return list(self._tasks)
+
+    def room(self) -> int:
+        """How many more this process takes."""
+        return max(0, self.limit - len(self._tasks))
+
+    def adopt(self, job_id: str, work: Coroutine[Any, Any, None]) -> asyncio.Task:
+        """Run ``work`` for ``job_id`` in the background (a late job may exceed ``limit`` when its
+        booth just handed it over: that attempt is already under way)."""
+        task = asyncio.create_task(work, name=f"late-{job_id}")
+        self._tasks[job_id] = task
+        task.add_done_callback(lambda _done: self._tasks.pop(job_id, None))
+        return task
+
+    def cancel(self, job_id: str) -> bool:
+        """Stop ``job_id``'s work here; False when it does not run here."""
+        task = self._tasks.get(job_id)
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    async def stop(self) -> list[str]:
+        """Cancel every task (the process is stopping) and wait for them; the ids they held."""
+        ids = self.ids()
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return ids
 
 
 def summary(job: Job, base: str, model: type[JobSummary] = JobSummary) -> JobSummary:

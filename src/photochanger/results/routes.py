@@ -8,7 +8,8 @@ from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from photochanger.media.service import published
 from photochanger.responses import stored_response
-from photochanger.results.service import find_result, public_base, thumbnail
+from photochanger.results.schemas import ResultStatus
+from photochanger.results.service import find_result, public_base, result_status, thumbnail
 from photochanger.urls import take_home_url
 
 REVALIDATE = "private, no-cache"  # ETag-revalidated each time: hiding or deleting a photo applies at once
@@ -50,6 +51,14 @@ async def get_result(job_id: str, request: Request, ctx: Ctx, download: bool = F
         )
     except FileNotFoundError:
         raise _gone_meanwhile(job_id) from None
+
+
+@router.get("/public/results/{job_id}/status", response_model=ResultStatus)
+async def get_status(job_id: str, ctx: Ctx, response: Response) -> ResultStatus:
+    """Whether the photo is ready or its AI version still being made (late delivery), for the
+    take-home page to show the AI photo the moment it exists. 404 or 410 as JSON."""
+    response.headers["Cache-Control"] = "no-store"
+    return await result_status(ctx, job_id)
 
 
 @router.get(

@@ -15,6 +15,7 @@ from photochanger.errors import ApiError
 from photochanger.imaging import EXTENSION_BY_MIME, encode
 from photochanger.jobs import service as jobs
 from photochanger.jobs.schemas import JOB_ID
+from photochanger.results.schemas import ResultStatus
 from photochanger.storage import StoredObject, thumbnail_path
 from photochanger.workers import WorkerPool
 
@@ -89,6 +90,25 @@ def _make_thumbnail(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as img:
         img.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
         return encode(img, "image/jpeg", quality=80).data
+
+
+STATUS_POLL_SECONDS = 3.0  # how often a take-home page asks while the AI photo is being made
+
+
+async def result_status(ctx: "AppContext", job_id: str) -> ResultStatus:
+    """Where the photo of ``job_id`` stands (:class:`ResultStatus`). 404 ``result_not_found`` for
+    no such job or a hidden one, 410 once expired, like the image."""
+    job = await jobs.get(ctx.db, job_id) if JOB_ID.match(job_id) else None
+    if job is None or job.hidden_at is not None:
+        raise ApiError(404, "result_not_found", "no result for this job", job_id=job_id if job else None)
+    if job.media_purged_at is not None or (job.result_expires_at and job.result_expires_at <= utcnow()):
+        raise ApiError(410, "result_expired", "this result has expired", job_id=job_id)
+    version = job.result_path.rsplit("/", 1)[-1] if job.result_path else None
+    if job.late_state == "continuing":
+        return ResultStatus(state="making", version=version, poll_seconds=STATUS_POLL_SECONDS)
+    if job.result_path is None or job.result_mime is None:
+        return ResultStatus(state="unavailable")
+    return ResultStatus(state="ready", late=job.late_state == "delivered", version=version)
 
 
 async def find_result(ctx: "AppContext", job_id: str) -> ResultFile:

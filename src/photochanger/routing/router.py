@@ -32,7 +32,7 @@ For one photo, in order (every rule reads time from the deadline's :class:`~phot
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -184,7 +184,11 @@ class RunContext:
     finish an answer (decode/convert; raising means the answer is unusable) and the optional
     publisher for providers that fetch inputs by URL. ``photo`` is the copy for the routes whose
     ``input_side`` it was made at; ``photo_for`` makes (and caches) the copy for a route that
-    wants another size. ``rng`` draws back-off jitter."""
+    wants another size. ``rng`` draws back-off jitter. ``on_start(route, started_at)`` is awaited
+    before each provider call (a late job writes the attempt down first: a process that dies during
+    the call leaves it recorded, so no call is ever made twice unrecorded); ``on_record`` sees each
+    attempt's record as it is made (skips included), so a caller knows the attempts so far while
+    the run goes on."""
 
     photo: InputImage
     templates: Sequence[InputImage]
@@ -197,6 +201,8 @@ class RunContext:
     rng: random.Random = field(default_factory=random.Random)
     on_success: Callable[[Route, float, float | None], None] | None = None
     photo_for: Callable[[Route], Awaitable[InputImage]] | None = None
+    on_start: Callable[[Route, datetime], Awaitable[None]] | None = None
+    on_record: Callable[[AttemptRecord], None] | None = None
 
 
 class _Run:
@@ -209,8 +215,13 @@ class _Run:
     def remaining(self) -> float:
         return self.ctx.deadline.remaining()
 
+    def add(self, record: AttemptRecord) -> None:
+        self.attempts.append(record)
+        if self.ctx.on_record is not None:
+            self.ctx.on_record(record)
+
     def skip(self, route: Route, code: str, detail: str) -> None:
-        self.attempts.append(
+        self.add(
             AttemptRecord(
                 route_index=route.index,
                 route_key=route.key,
@@ -233,6 +244,8 @@ class _Run:
             try:
                 async with asyncio.timeout(budget):
                     photo = await ctx.photo_for(route) if ctx.photo_for is not None else ctx.photo
+                    if ctx.on_start is not None:
+                        await ctx.on_start(route, started_at)
                     request = ProviderRequest(
                         photo, ctx.templates, route.prompt, route.settings, budget, api_key, ctx.publish
                     )
@@ -291,7 +304,7 @@ class _Run:
             }
         PROVIDER_ATTEMPT_SECONDS.labels(route.provider.name, label).observe(elapsed)
         ROUTE_ATTEMPT_SECONDS.labels(route.key, label).observe(elapsed)
-        self.attempts.append(
+        self.add(
             AttemptRecord(
                 route_index=route.index,
                 route_key=route.key,
@@ -480,7 +493,7 @@ async def probe(route: Route, ctx: RunContext, clock: Clock | None = None, key: 
     again (a slot's probe that timed out also counts towards the route's circuit, as in
     :func:`record_outcome`). Returns the attempt's record."""
     key = key or route.key
-    shadow = _Run(ctx, clock)
+    shadow = _Run(replace(ctx, on_start=None, on_record=None), clock)  # no guest's job records a probe
     keys = ctx.keys(route.provider.name)
     outcome = await shadow.attempt(route, route.attempt_timeout, ctx.keyring.pick(keys))
     if not route.circuit_keys:  # a warm-up of a route without a circuit: nothing to decide

@@ -29,6 +29,7 @@ class Slot(Base):
     hedging: Mapped[str] = mapped_column(String(8), default="auto")
     people_check: Mapped[str] = mapped_column(String(8), default="auto")
     people_tolerance: Mapped[int] = mapped_column(Integer, default=0)
+    late_delivery_minutes: Mapped[int] = mapped_column(Integer, default=0)  # 0: off
 
 
 class SlotTemplate(Base):

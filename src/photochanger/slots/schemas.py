@@ -47,6 +47,13 @@ class TemplateView(BaseModel):
     path: str | None = Field(default=None, exclude=True)  # where the store keeps it; never shown
 
 
+LATE_DELIVERY_MAX_MINUTES = 60
+LATE_HELP = (
+    "minutes the AI photo may still be made after the booth's deadline passed (0: off); the booth gets "
+    "what it gets without it (the local look, the original or the error), the guest's take-home page the AI photo"
+)
+
+
 class SlotView(BaseModel):
     """A slot's full configuration."""
 
@@ -65,6 +72,7 @@ class SlotView(BaseModel):
     hedging: Hedging = "auto"
     people_check: PeopleCheck = "auto"
     people_tolerance: int = 0
+    late_delivery_minutes: int = 0
     version: int
     updated_at: datetime
     updated_by: str | None = None
@@ -90,6 +98,7 @@ class SlotUpdate(BaseModel):
     people_tolerance: int | None = Field(
         default=None, ge=0, le=5, description="how many faces an answer may differ from the photo by (0: exactly)"
     )
+    late_delivery_minutes: int | None = Field(default=None, ge=0, le=LATE_DELIVERY_MAX_MINUTES, description=LATE_HELP)
 
 
 class SlotSummary(BaseModel):
