@@ -84,6 +84,7 @@ async def page(
     source: str | None = None,
     since: datetime | None = None,
     before: tuple[datetime, str] | None = None,
+    late_state: str | None = None,
 ) -> list[Job]:
     """Jobs newest first (``received_at``, then id), filtered (``since``: received at or after),
     strictly after the keyset ``before``."""
@@ -96,6 +97,8 @@ async def page(
         query = query.where(Job.status == status)
     if source:
         query = query.where(Job.source == source)
+    if late_state:
+        query = query.where(Job.late_state == late_state)
     if before:
         at, job_id = before
         query = query.where(or_(Job.received_at < at, and_(Job.received_at == at, Job.id < job_id)))

@@ -18,6 +18,7 @@ from photochanger.jobs.schemas import (
     JobPage,
     JobSource,
     JobStatus,
+    LateState,
     LateSummary,
     RefusalView,
 )
@@ -36,10 +37,12 @@ async def list_jobs(
     status: JobStatus | None = None,
     source: JobSource | None = None,
     since: Annotated[datetime | None, Query(description="only jobs received at or after (ISO 8601)")] = None,
+    late_state: LateState | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> JobPage:
-    """Jobs newest first, filtered by slot, status, source and time; keyset pagination by ``cursor``."""
+    """Jobs newest first, filtered by slot, status, source, time and late delivery's state;
+    keyset pagination by ``cursor``."""
     try:
         rows, next_cursor = await service.list_page(
             ctx.db,
@@ -49,6 +52,7 @@ async def list_jobs(
             status=status,
             source=source,
             since=since if since is None or since.tzinfo else since.replace(tzinfo=UTC),
+            late_state=late_state,
         )
     except ValueError as exc:
         raise ApiError(400, "invalid_request", str(exc)) from None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 JobStatus = Literal["pending", "done", "failed", "timeout", "interrupted"]
 JobSource = Literal["ingest", "ui_test", "rerun"]
+LateState = Literal["continuing", "delivered", "failed", "cancelled"]
 
 
 class AttemptRecord(BaseModel):

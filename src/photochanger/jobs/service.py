@@ -346,13 +346,21 @@ async def list_page(
     status: str | None = None,
     source: str | None = None,
     since: datetime | None = None,
+    late_state: str | None = None,
 ) -> tuple[list[Job], str | None]:
     """A page of jobs and the cursor of the next one (None at the end), filtered by slot, status,
-    source and time received (at or after ``since``)."""
+    source, time received (at or after ``since``) and late delivery's state."""
     before = decode_cursor(cursor) if cursor else None
     async with db.transaction() as session:
         rows = await repository.page(
-            session, limit=limit + 1, before=before, slot_id=slot_id, status=status, source=source, since=since
+            session,
+            limit=limit + 1,
+            before=before,
+            slot_id=slot_id,
+            status=status,
+            source=source,
+            since=since,
+            late_state=late_state,
         )
     return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
 

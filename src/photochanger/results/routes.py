@@ -95,6 +95,6 @@ async def provider_media(token: str, request: Request, ctx: Ctx) -> Response:
 @router.get("/public/results/{job_id}/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
 async def result_qr(job_id: str, request: Request, ctx: Ctx) -> Response:
     """A QR code (SVG, made by the ``qrcode`` library) of the result page, for guests to scan."""
-    await find_result(ctx, job_id)  # 404 / 410 like the image itself
+    await result_status(ctx, job_id)  # 404 / 410 like the image itself (a photo still being made has its QR)
     page = take_home_url(public_base(ctx, str(request.base_url)), job_id)
     return Response(await ctx.qr_codes.svg(page), media_type="image/svg+xml", headers={"Cache-Control": REVALIDATE})

@@ -1,5 +1,6 @@
 // @ts-check
-// Guest pages: the shared gallery (refreshes every 30 s) and a single result with download and QR.
+// Guest pages: the shared gallery (refreshes every 30 s) and a single result with download and QR
+// (which, while its AI photo is still being made after the booth's deadline, shows it once it exists).
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
@@ -72,7 +73,7 @@ async function result() {
   document.getElementById("title").textContent = t("your_photo");
   const content = document.getElementById("content");
   const image = `/public/results/${id}`;
-  const response = await fetch(image, { cache: "no-cache" });
+  const response = await fetch(`${image}/status`, { cache: "no-store" });
   if (!response.ok) {
     const message = { 404: "photo_unavailable", 410: "photo_expired" }[response.status];
     content.replaceChildren(
@@ -80,16 +81,43 @@ async function result() {
     );
     return;
   }
-  content.replaceChildren(
-    h("img", { class: "photo", src: image, alt: t("your_photo") }),
-    h("p", {}, h("a", { class: "button primary", href: `${image}?download=1`, id: "download" }, t("download"))),
-    h(
-      "figure",
-      {},
-      h("img", { class: "qr", src: `${image}/qr.svg`, alt: `QR: ${location.href}` }),
-      h("figcaption", {}, t("scan")),
-    ),
-  );
+  /** @type {{state: string, late: boolean, version: string | null, poll_seconds: number | null}} */
+  const status = await response.json();
+  if (status.state === "unavailable") {
+    content.replaceChildren(h("p", { id: "unavailable", class: "muted" }, t("photo_unavailable")));
+    return;
+  }
+  const making = status.state === "making";
+  const src = status.version ? `${image}?v=${encodeURIComponent(status.version)}` : null;
+  const shown = content.dataset.version;
+  if (shown === undefined || shown !== (status.version || "") || content.dataset.state !== status.state) {
+    content.dataset.version = status.version || "";
+    content.dataset.state = status.state;
+    content.replaceChildren(
+      ...(making
+        ? [
+            h(
+              "p",
+              { id: "making", class: "notice" },
+              h("span", { class: "spinner", "aria-hidden": "true" }),
+              t("ai_photo_making"),
+            ),
+          ]
+        : []),
+      ...(src ? [h("img", { class: "photo", id: "photo", src, alt: t("your_photo") })] : []),
+      ...(src && !making
+        ? [h("p", {}, h("a", { class: "button primary", href: `${image}?download=1`, id: "download" }, t("download")))]
+        : []),
+      h(
+        "figure",
+        {},
+        h("img", { class: "qr", src: `${image}/qr.svg`, alt: `QR: ${location.href}` }),
+        h("figcaption", {}, t("scan")),
+      ),
+    );
+  }
+  // the AI photo is still being made: ask again, and show it the moment it exists
+  if (making) setTimeout(result, (status.poll_seconds || 3) * 1000);
 }
 
 if (location.pathname.startsWith("/r/")) result();

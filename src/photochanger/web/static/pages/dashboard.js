@@ -1,6 +1,7 @@
 // @ts-check
 // Dashboard, the live operations view (refreshes itself every 5 s): route health (a red banner
-// while a provider route fails, and the warm-up an operator runs before the doors open), then the
+// while a provider route fails, and the warm-up an operator runs before the doors open), the AI
+// photos still being made after their booth's deadline (count, oldest), then the
 // active slots with provider, last result, today's success and the ingest URL; inactive slots
 // collapsed into one compact list.
 import { api } from "../api.js";
@@ -69,9 +70,22 @@ export async function render(main) {
     );
   };
   drawSlots(slots, overview);
+  const late = h("section", { id: "late-jobs", "aria-live": "polite" });
   async function refresh() {
     try {
-      health.replaceChildren(...banner(await api("/api/routes")));
+      const [routes, lateJobs] = await Promise.all([api("/api/routes"), api("/api/jobs/late")]);
+      health.replaceChildren(...banner(routes));
+      late.replaceChildren(
+        lateJobs.continuing
+          ? h(
+              "div",
+              { class: "card row" },
+              h("strong", {}, `${t("late_jobs")}: ${lateJobs.continuing}`),
+              h("span", { class: "muted" }, t("late_jobs_oldest", { at: when(lateJobs.oldest_received_at) })),
+              h("a", { href: "#/jobs?late=continuing" }, t("jobs")),
+            )
+          : "",
+      );
     } catch {
       /* next refresh will tell */
     }
@@ -100,6 +114,7 @@ export async function render(main) {
         )
       : "",
     health,
+    late,
     h(
       "div",
       { class: "card" },

@@ -58,6 +58,7 @@ export async function renderList(main) {
       ["source", source],
     ])
       if (input.value) query.set(key, input.value);
+    if (params.get("late")) query.set("late_state", params.get("late") || ""); // the dashboard's link
     const hours = { "1h": 1, "24h": 24, "7d": 168 }[period.value];
     if (hours) query.set("since", new Date(Date.now() - hours * 3600000).toISOString());
     if (!reset && cursor) query.set("cursor", cursor);
@@ -176,10 +177,44 @@ function row(job) {
       3,
       h("span", { class: `pill ${job.status}` }, t(`status_${job.status}`)),
       job.failure_reason ? h("span", { title: job.failure_reason }, ` ${reason(job.failure_reason)}`) : "",
+      job.late_state ? h("span", { class: `pill late-${job.late_state}` }, t(`late_${job.late_state}`)) : "",
     ),
     cell(4, job.provider || "—"),
     cell(5, duration(job.total_ms)),
     cell(6, h("a", { href: `#/jobs/${job.id}` }, t("details"))),
+  );
+}
+
+/** The job's late delivery: its state and times, and a Cancel button while it goes on. */
+function lateLine(main, job) {
+  const state = job.late_state;
+  const times =
+    state === "continuing"
+      ? t("late_until", { at: when(job.late_deadline_at) })
+      : job.late_finished_at
+        ? `${when(job.late_finished_at)} (${duration(Date.parse(job.late_finished_at) - Date.parse(job.received_at))} ${t("after_received")})`
+        : "";
+  return h(
+    "p",
+    { id: "job-late", class: "row" },
+    h("span", { class: `pill late-${state}` }, t(`late_${state}`)),
+    times,
+    job.late_failure_reason ? ` ${reason(job.late_failure_reason)}` : "",
+    state === "continuing"
+      ? h(
+          "button",
+          {
+            id: "cancel-late",
+            type: "button",
+            onclick: async () => {
+              await api(`/api/jobs/${job.id}/late/cancel`, { method: "POST" });
+              main.replaceChildren();
+              await renderDetail(main, job.id);
+            },
+          },
+          t("cancel_late"),
+        )
+      : "",
   );
 }
 
@@ -190,6 +225,11 @@ export async function renderDetail(main, jobId) {
     authorisedImage(job.original_url).then((url) => {
       original.src = url;
     });
+  const boothAnswer = h("img", { alt: t("booth_answer"), id: "job-booth-answer" });
+  if (job.booth_result_url)
+    authorisedImage(job.booth_result_url).then((url) => {
+      boothAnswer.src = url;
+    });
   main.append(
     h("h1", {}, `${t("jobs")} · ${job.slot_id}`),
     h(
@@ -199,10 +239,12 @@ export async function renderDetail(main, jobId) {
       ` ${reason(job.failure_reason)} `,
       job.failure_detail ? h("small", { class: "muted" }, job.failure_detail) : "",
     ),
+    job.late_state ? lateLine(main, job) : "",
     h(
       "div",
       { class: "side-by-side" },
       h("figure", {}, original, h("figcaption", {}, t("original"))),
+      job.booth_result_url ? h("figure", {}, boothAnswer, h("figcaption", {}, t("booth_answer"))) : "",
       job.result_url
         ? h(
             "figure",

@@ -142,6 +142,13 @@ export async function render(main, slotId) {
     max: 5,
     value: slot.people_tolerance ?? 0,
   });
+  const lateMinutes = h("input", {
+    id: "late_delivery_minutes",
+    type: "number",
+    min: 0,
+    max: 60,
+    value: slot.late_delivery_minutes ?? 0,
+  });
   const fieldsHint = t("prompt_fields", { fields: (slot.booth_fields || []).map((f) => `{${f}}`).join(", ") });
   const hedging = h(
     "select",
@@ -237,6 +244,7 @@ export async function render(main, slotId) {
       hedging: hedging.value,
       people_check: peopleCheck.value,
       people_tolerance: Number(tolerance.value || 0),
+      late_delivery_minutes: Number(lateMinutes.value || 0),
       upload_limit_bytes: uploadLimit.value ? Math.round(Number(uploadLimit.value) * 1048576) : null,
       max_in_flight: inFlight.value ? Number(inFlight.value) : null,
     };
@@ -306,6 +314,7 @@ export async function render(main, slotId) {
     field(t("hedging"), hedging, t("hedging_hint")),
     hedgeCost,
     field(t("on_failure"), onFailure),
+    field(t("late_delivery_minutes"), lateMinutes, t("late_delivery_hint")),
     field(t("upload_limit"), uploadLimit),
     field(t("max_in_flight"), inFlight),
     general,
