@@ -58,6 +58,8 @@ async def test_the_booth_gets_the_original_by_its_deadline_and_the_guest_the_ai_
     detail = svc.api.get(f"/api/jobs/{job_id}").json()
     assert detail["late_state"] == "delivered" and detail["late_finished_at"] and detail["booth_result_url"]
     assert svc.api.get(detail["booth_result_url"]).content == original
+    figures = svc.api.get("/api/stats/overview?window=1h").json()["slots"]["slot-012"]
+    assert figures["late_deliveries"] >= 1  # apart from on-time successes
 
 
 async def test_without_a_local_look_or_the_original_the_booth_gets_504_and_the_guest_the_photo(svc, fake_gemini):

@@ -289,3 +289,43 @@ async def test_a_route_without_a_circuit_breaker_never_gets_one():
     local.circuit_breaker = False
     await probe(route(local, scope="slot-001"), h.context())  # a warm-up that fails
     assert await h.health.all() == []
+
+
+async def test_on_start_runs_before_each_call_and_on_record_sees_each_record_as_it_is_made():
+    h = Harness()
+    provider = ScriptedProvider(steps=[Step(2, FailureKind.SERVER_ERROR), Step(3)])
+    events: list[tuple[str, float, object]] = []
+    context = h.context()
+
+    async def on_start(route_, started_at) -> None:
+        events.append(("start", h.now(), len(provider.calls)))  # before the provider saw the call
+
+    context.on_start = on_start
+    context.on_record = lambda record: events.append(("record", h.now(), record.outcome))
+    start = h.now()
+    result = await run_routes([route(provider)], context)
+    assert [(kind, what) for kind, _at, what in events] == [
+        ("start", 0),
+        ("record", "failed"),
+        ("start", 1),
+        ("record", "success"),
+    ]
+    assert events[1][1] - start == pytest.approx(2) and events[3][1] - events[2][1] == pytest.approx(3)
+    assert [a.outcome for a in result.attempts] == ["failed", "success"]
+
+
+async def test_a_probe_on_an_open_route_is_not_recorded_on_the_guests_job():
+    h = Harness(threshold=1)
+    primary, local = ScriptedProvider("gemini", default=Step(0.5, FailureKind.SERVER_ERROR)), ScriptedProvider("local")
+    routes = [route(primary), route(local, 1, typical=0.3)]
+    await run_routes(routes, h.context())  # opens the primary's circuit
+    await _sleep(31)  # a probe is due
+    calls, seen = len(primary.calls), []
+    context = h.context()
+    context.on_start = None
+    context.on_record = lambda record: seen.append(record.outcome)
+    result = await run_routes(routes, context)
+    assert result.route.index == 1
+    await h.health.drain()  # the background probe ran, with this photo
+    assert len(primary.calls) == calls + 1
+    assert seen == ["skipped", "success"]

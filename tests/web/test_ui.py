@@ -515,3 +515,39 @@ def test_a_guest_opens_a_pin_gallery_with_its_pin(browser, ui_server):
     finally:
         context.close()
         ui_server.api.delete("/api/gallery/share")
+
+
+def test_the_take_home_page_waits_for_a_late_ai_photo_and_shows_it_without_a_reload(browser, ui_server, fake_gemini):
+    api = ui_server.api
+    assert api.put("/api/settings", json={"sync_response_seconds": 10}).status_code == 200
+    change = {"provider": "gemini", "prompt": "A sunny beach", "settings": {}, "is_active": True,
+              "on_failure": "original", "late_delivery_minutes": 2}  # fmt: skip
+    assert api.put("/api/slots/slot-009", json=change).status_code == 200
+    try:
+        for locale, waiting in (("en-US", "being made"), ("ru-RU", "ещё создаётся")):
+            fake_gemini.reset(latency=14)  # misses the booth's 10 s deadline
+            r = ui_server.post("slot-009", PHOTOS / "astronaut.jpg")
+            assert r.status == 200 and r.headers["x-photochanger-late"] == "continuing"
+            guest = browser.new_context(
+                base_url=ui_server.base_url, viewport={"width": 390, "height": 844}, locale=locale
+            )
+            public = guest.new_page()
+            errors: list[str] = []
+            public.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+            public.goto(r.headers["x-result-url"].removeprefix(ui_server.base_url))  # the link the booth printed
+            public.wait_for_selector(f"#making:has-text('{waiting}')")
+            assert public.locator("#download").count() == 0
+            first = public.locator("#photo").get_attribute("src")  # the booth's answer meanwhile
+            image_loaded(public, ".qr")
+            shot(public, f"09-late-waiting-{locale}")
+            public.wait_for_selector("#download", timeout=30_000)  # no reload: the page asked again
+            assert public.locator("#making").count() == 0
+            assert public.locator("#photo").get_attribute("src") != first
+            image_loaded(public, "#photo")
+            shot(public, f"09-late-delivered-{locale}")
+            guest.close()
+            assert not errors, errors
+    finally:
+        fake_gemini.reset()
+        api.put("/api/settings", json={"sync_response_seconds": 48})
+        api.put("/api/slots/slot-009", json={"provider": "local", "is_active": False, "late_delivery_minutes": 0})

@@ -3,7 +3,7 @@ method with ``row_number()``/``count()`` window functions, which SQLite and Post
 
 from datetime import datetime
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
@@ -16,10 +16,13 @@ FAILED = ("failed", "timeout", "interrupted")
 
 async def counts_by_slot(session: AsyncSession, since: datetime) -> list[tuple]:
     """Per slot: ``(slot_id, jobs, done, timeouts, retried_jobs, retries, stored_bytes, fallbacks, cost,
-    booth_photos, booth_done, rejected)``. ``booth_photos``: booth uploads that reached a provider
-    (wrong passwords, bad files and test runs are not guests' photos); ``rejected``: requests that
-    failed before any provider was chosen."""
+    booth_photos, booth_done, rejected, late_delivered, late_continuing)``. ``booth_photos``: booth
+    uploads that reached a provider (wrong passwords, bad files and test runs are not guests'
+    photos); ``rejected``: requests that failed before any provider was chosen; ``done`` and
+    ``booth_done`` are on time (an AI photo delivered after the booth's deadline counts in
+    ``late_delivered`` only); ``late_continuing``: AI photos still being made."""
     booth = and_(Job.source == "ingest", Job.provider.is_not(None))
+    on_time = and_(Job.status == "done", or_(Job.late_state.is_(None), Job.late_state != "delivered"))
     stored = case(
         (Job.media_purged_at.is_(None), func.coalesce(Job.input_bytes, 0) + func.coalesce(Job.result_bytes, 0)), else_=0
     )
@@ -27,7 +30,7 @@ async def counts_by_slot(session: AsyncSession, since: datetime) -> list[tuple]:
         select(
             Job.slot_id,
             func.count(),
-            func.sum(case((Job.status == "done", 1), else_=0)),
+            func.sum(case((on_time, 1), else_=0)),
             func.sum(case((Job.status == "timeout", 1), else_=0)),
             func.sum(case((Job.attempts > 1, 1), else_=0)),
             func.sum(case((Job.attempts > 1, Job.attempts - 1), else_=0)),
@@ -35,8 +38,10 @@ async def counts_by_slot(session: AsyncSession, since: datetime) -> list[tuple]:
             func.sum(case((Job.fallback.is_not(None), 1), else_=0)),
             func.sum(func.coalesce(Job.cost_usd, 0.0)),
             func.sum(case((booth, 1), else_=0)),
-            func.sum(case((and_(booth, Job.status == "done"), 1), else_=0)),
+            func.sum(case((and_(booth, on_time), 1), else_=0)),
             func.sum(case((and_(Job.provider.is_(None), Job.status.in_(FAILED)), 1), else_=0)),
+            func.sum(case((Job.late_state == "delivered", 1), else_=0)),
+            func.sum(case((Job.late_state == "continuing", 1), else_=0)),
         )
         .where(Job.received_at >= since)
         .group_by(Job.slot_id)

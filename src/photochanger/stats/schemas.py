@@ -24,8 +24,13 @@ class SlotStats(BaseModel):
     timeouts: int = 0
     failed_by_reason: dict[str, int] = {}
     success_rate: float | None = Field(
-        default=None, description="booth photos answered with an image ÷ booth photos that reached a provider (0–1)"
+        default=None,
+        description="booth photos answered with an image in time ÷ booth photos that reached a provider (0–1)",
     )
+    late_deliveries: int = Field(
+        default=0, description="AI photos that reached the take-home page after the booth's deadline (late delivery)"
+    )
+    late_continuing: int = Field(default=0, description="AI photos still being made after the booth's deadline")
     rejected: int = Field(default=0, description="requests refused before any provider: wrong password, bad file, …")
     p50_total_ms: int | None = None
     p95_total_ms: int | None = None

@@ -36,9 +36,14 @@ async def overview(db: Database, window: Window) -> Overview:
                 latencies += [(TOTAL if group is None else grp, name, p, v) for grp, p, v in rows]
     stats: dict[str, SlotStats] = defaultdict(SlotStats)
     booth: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for slot_id, jobs, done, timeouts, retried, retries, stored, fallbacks, cost, photos, ok, rejected in counts:
+    for row in counts:
+        slot_id, jobs, done, timeouts, retried, retries, stored, fallbacks, cost, photos, ok, rejected, late, making = (
+            row
+        )
         for key in (slot_id, TOTAL):
             s = stats[key]
+            s.late_deliveries += int(late or 0)
+            s.late_continuing += int(making or 0)
             booth[key][0] += int(photos or 0)
             booth[key][1] += int(ok or 0)
             s.rejected += int(rejected or 0)

@@ -117,7 +117,7 @@ export default {
   failed: "Failed",
   timeouts: "Timeouts",
   success_rate_note:
-    "Success rate: booth photos answered with an image ÷ booth photos that reached a provider. Refused requests (wrong password, bad file, full slot…) are counted apart and not in the rate; failed jobs include them.",
+    "Success rate: booth photos answered with an image ÷ booth photos that reached a provider. Refused requests (wrong password, bad file, full slot…) are counted apart and not in the rate; failed jobs include them. Late deliveries: AI photos that reached the take-home page after the booth's deadline (in brackets: still being made); they are in neither “Done” nor the rate.",
   success_rate: "Success rate",
   failures: "Failure reasons",
   jobs_over_time: "Jobs over time",

@@ -53,6 +53,10 @@ async function draw(content, win) {
         [t("done"), tot.done],
         [t("failed"), tot.failed],
         [t("timeouts"), tot.timeouts],
+        [
+          t("late_deliveries"),
+          tot.late_continuing ? `${tot.late_deliveries} (+${tot.late_continuing})` : tot.late_deliveries,
+        ],
         [t("rejected"), tot.rejected],
         [t("success_rate"), pct(tot.success_rate)],
         ["p95", duration(tot.p95_total_ms)],
