@@ -101,6 +101,18 @@ async def test_an_admin_cancels_late_work(svc, fake_gemini):
     assert (await asyncio.to_thread(_status, svc, job_id))["state"] == "ready"
 
 
+async def test_late_work_keeps_no_in_flight_place_a_booth_needs(svc, fake_gemini):
+    await svc.setting("sync_response_seconds", DEADLINE)
+    await svc.slot("slot-012", "gemini", prompt=PROMPT, on_failure="original", late_delivery_minutes=2, max_in_flight=1)
+    fake_gemini.reset("hang", "success")  # the first photo's call never ends; the next one's answers
+    first = await asyncio.to_thread(svc.post, "slot-012")
+    assert first.headers["x-photochanger-late"] == "continuing"
+    second = await asyncio.to_thread(svc.post, "slot-012")  # the slot's one place is free for it
+    assert second.status == 200 and "x-photochanger-fallback" not in second.headers
+    assert second.elapsed <= allowed(3)
+    assert svc.api.post(f"/api/jobs/{first.headers['x-job-id']}/late/cancel").status_code == 204
+
+
 async def test_a_killed_process_leaves_the_late_job_to_the_next_and_no_call_unrecorded(svc, fake_gemini):
     await svc.setting("sync_response_seconds", DEADLINE)
     await svc.slot("slot-012", "gemini", prompt=PROMPT, on_failure="original", late_delivery_minutes=2)

@@ -8,7 +8,7 @@ import pytest
 
 from photochanger.clock import Clock
 from photochanger.deadline import Deadline
-from photochanger.routing.admission import Admission, DatabasePermitStore, LimitReached, MemoryPermitStore
+from photochanger.routing.admission import LATE, Admission, DatabasePermitStore, LimitReached, MemoryPermitStore
 
 LIMITS = {"slot:slot-001": 1, "provider:gemini": 2}
 
@@ -32,6 +32,54 @@ async def test_a_full_slot_queues_in_arrival_order_and_records_the_wait():
     assert [name for name, _ in order] == ["a", "b", "c"]
     assert [round(at - start, 3) for _, at in order] == [0, 2.0, 4.0]
     assert waits == [0, pytest.approx(1.9), pytest.approx(3.8)]
+
+
+@pytest.mark.looptime
+@pytest.mark.asyncio(loop_scope="function")
+async def test_late_work_waits_behind_every_booth_even_one_that_came_later():
+    clock = Clock()
+    admission = Admission(MemoryPermitStore(), clock)
+    order: list[tuple[str, float]] = []
+
+    async def photo(name: str, arrive: float, priority: int = 0) -> None:
+        await asyncio.sleep(arrive)
+        place = await admission.acquire(LIMITS, name, Deadline.after(600, clock=clock), 2.0, priority=priority)
+        order.append((name, clock.monotonic()))
+        await asyncio.sleep(2.0)
+        await place.release()
+        await place.release()  # idempotent
+
+    start = clock.monotonic()
+    await asyncio.gather(photo("booth-a", 0), photo("late", 0.1, LATE), photo("booth-b", 1.0), photo("booth-c", 3.0))
+    assert [(name, round(at - start, 3)) for name, at in order] == [
+        ("booth-a", 0),
+        ("booth-b", 2.0),  # arrived after the late work, went first
+        ("booth-c", 4.0),
+        ("late", 6.0),
+    ]
+
+
+@pytest.mark.looptime
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_booth_counts_no_late_work_ahead_of_it_when_it_judges_the_wait():
+    clock = Clock()
+    admission = Admission(MemoryPermitStore(), clock)
+    held = await admission.acquire(LIMITS, "a", Deadline.after(60, clock=clock), 3.0)
+    late = [
+        asyncio.create_task(
+            admission.acquire(LIMITS, f"late-{n}", Deadline.after(600, clock=clock), 3.0, priority=LATE)
+        )
+        for n in range(5)
+    ]
+    await asyncio.sleep(0.01)
+    booth = asyncio.create_task(admission.acquire(LIMITS, "booth", Deadline.after(10, clock=clock), 3.0))
+    await asyncio.sleep(1)
+    await held.release()  # five late waiters ahead in time; the booth (3 + 3 + 1 ≤ 10 s) is not refused
+    place = await booth
+    assert place.queue_seconds == pytest.approx(1.0, abs=0.3)
+    await place.release()
+    for task in late:
+        await (await task).release()
 
 
 @pytest.mark.looptime

@@ -54,7 +54,7 @@ from photochanger.prompts import render
 from photochanger.providers.base import FailureKind, InputImage, ProviderFailure, ProviderImage
 from photochanger.providers.registry import InvalidSettings
 from photochanger.routing import service as routing
-from photochanger.routing.admission import LimitReached
+from photochanger.routing.admission import LATE, LimitReached, Place
 from photochanger.routing.router import (
     RESPONSE_MARGIN_SECONDS,
     RETRY_HEADROOM_SECONDS,
@@ -100,13 +100,33 @@ class LateRun:
 
     deadline: Deadline
     deadline_at: datetime
+    limits: dict[str, int] = field(default_factory=dict)  # the in-flight limits its calls count against
     task: asyncio.Future | None = None
     handed_off: bool = False
     started: dict[tuple[int, datetime], AttemptRecord] = field(default_factory=dict)
+    places: dict[tuple[int, datetime], Place] = field(default_factory=dict)  # a place per later call
+    releasing: set[asyncio.Task] = field(default_factory=set)
 
     def in_flight(self) -> list[AttemptRecord]:
         """The attempts under way, as ``in_flight`` records."""
         return list(self.started.values())
+
+    def ended(self, key: tuple[int, datetime]) -> None:
+        """The call ``key`` ended: give back the place it held, if it took one."""
+        self.started.pop(key, None)
+        place = self.places.pop(key, None)
+        if place is not None and place.held:
+            task = asyncio.ensure_future(place.release())
+            self.releasing.add(task)
+            task.add_done_callback(self.releasing.discard)
+
+    async def release_all(self) -> None:
+        """Give back every place still held (the run ended however it ended)."""
+        for place in self.places.values():
+            await place.release()
+        self.places.clear()
+        if self.releasing:
+            await asyncio.gather(*self.releasing, return_exceptions=True)
 
 
 @dataclass
@@ -431,19 +451,19 @@ async def _generate(
     route returns the booth's own photo instead (recorded as ``degraded``). With late delivery
     the AI routes may go on after the booth is answered (:func:`_run_or_hand_off`)."""
     primary = routes[0]
-    limits = {
-        f"slot:{slot.id}": slot.max_in_flight or job.runtime.slot_max_in_flight,
-        f"provider:{primary.provider.name}": job.runtime.provider_max_in_flight,
-    }
+    limits = _limits(job, slot, primary)
     run = await _run_context(ctx, job, slot, routes, prepared)
-    late = _late_run(job, slot, routes)
+    late = _late_run(job, slot, routes, limits)
     try:
-        async with ctx.admission.hold(limits, job.job_id, job.deadline, primary.typical) as admitted:
-            job.queue_ms = int(admitted.queue_seconds * 1000)
+        place = await ctx.admission.acquire(limits, job.job_id, job.deadline, primary.typical)
+        try:
+            job.queue_ms = int(place.queue_seconds * 1000)
             if late is None:
                 outcome = await run_routes(routes, run)
             else:
                 outcome = await _run_or_hand_off(ctx, job, routes, run, late)
+        finally:  # a handed-off job's call under way keeps no place a booth waiting now needs
+            await place.release()
     except LimitReached as exc:
         INGEST_REJECTED_IN_FLIGHT.labels(exc.scope).inc()
         raise ApiError(
@@ -463,6 +483,14 @@ async def _generate(
         return EncodedImage(data, prepared.mime, prepared.width, prepared.height)
     _made_by(job, outcome)
     return outcome.output
+
+
+def _limits(job: JobInProgress, slot: SlotView, primary: Route) -> dict[str, int]:
+    """The in-flight limits a photo of ``slot`` counts against (scope → places)."""
+    return {
+        f"slot:{slot.id}": slot.max_in_flight or job.runtime.slot_max_in_flight,
+        f"provider:{primary.provider.name}": job.runtime.provider_max_in_flight,
+    }
 
 
 def _made_by(job: JobInProgress, outcome: RunOutcome) -> None:
@@ -536,22 +564,33 @@ async def _run_context(
     )
 
 
-def _late_run(job: JobInProgress, slot: SlotView, routes: list[Route]) -> LateRun | None:
+def _late_run(job: JobInProgress, slot: SlotView, routes: list[Route], limits: dict[str, int]) -> LateRun | None:
     """The late run of ``job`` when its slot has late delivery and an AI primary route, else None."""
     if slot.late_delivery_minutes <= 0 or routes[0].provider.name == "local":
         return None
     seconds = max(slot.late_delivery_minutes * 60.0, job.runtime.sync_response_seconds)
     deadline = Deadline.after(seconds, job.start, job.deadline.clock)
-    return LateRun(deadline, job.received_at + timedelta(seconds=seconds))
+    return LateRun(deadline, job.received_at + timedelta(seconds=seconds), limits)
 
 
 def _late_hooks(ctx: AppContext, job: JobInProgress, run: RunContext, durable: bool) -> RunContext:
     """``run`` under the late deadline, its attempts tracked while under way (``durable``: also
-    written down before each provider call, for a job no booth waits for any more)."""
+    written down before each provider call, for a job no booth waits for any more). A call that
+    starts once the booth was answered first waits for a place in the in-flight limits behind
+    every booth (:data:`~photochanger.routing.admission.LATE`)."""
     late = job.late
     assert late is not None
 
     async def on_start(route: Route, started_at: datetime) -> None:
+        key = (route.index, started_at)
+        if late.handed_off and late.limits:
+            try:
+                late.places[key] = await ctx.admission.acquire(
+                    late.limits, job.job_id, late.deadline, route.typical, priority=LATE
+                )
+            except LimitReached as exc:
+                detail = "the in-flight limits stay full of booths; tried again later"
+                raise ProviderFailure(FailureKind.RATE_LIMITED, "late_queue_full", detail, exc.retry_after) from None
         record = AttemptRecord(
             route_index=route.index,
             route_key=route.key,
@@ -561,13 +600,13 @@ def _late_hooks(ctx: AppContext, job: JobInProgress, run: RunContext, durable: b
             started_at=started_at,
             latency_ms=0,
         )
-        late.started[(route.index, started_at)] = record
+        late.started[key] = record
         if durable:
             number = len(job.attempts) + len(late.started)
             await jobs.record_in_flight(ctx.db, job.job_id, number, record)
 
     def on_record(record: AttemptRecord) -> None:
-        late.started.pop((record.route_index, record.started_at), None)
+        late.ended((record.route_index, record.started_at))
         job.attempts.append(record)
 
     expires = late.deadline_at
@@ -606,7 +645,7 @@ async def _run_or_hand_off(
             if not tail or job.deadline.remaining() < tail[0].typical + RESPONSE_MARGIN_SECONDS:
                 raise
             return await run_routes(tail, run)
-    late.handed_off = True
+    late.handed_off = True  # from now on each new call waits for its own place, behind every booth
     log.info("ingest.late_handoff", job_id=job.job_id, late_until=late.deadline_at.isoformat())
     if tail:
         return await run_routes(tail, run)
@@ -642,6 +681,7 @@ async def _continue(ctx: AppContext, job: JobInProgress) -> None:
     except Exception:
         bound.exception("ingest.late_crashed")
     finally:
+        await late.release_all()
         if job.scratch is not None:
             job.scratch.unlink(missing_ok=True)
 
@@ -699,6 +739,7 @@ async def resume_late(ctx: AppContext, row: Job) -> None:
         if not routes:
             await _write_late(ctx, job, LateEnd("failed", job.attempts, "provider_error"))
             return
+        job.late.limits = _limits(job, slot, routes[0])  # type: ignore[union-attr]
         check = _people_check(slot)
         prepared = await _check(ctx, job, routes[0].input_side, check)
         run = _late_hooks(ctx, job, await _run_context(ctx, job, slot, routes, prepared), durable=True)

@@ -2,7 +2,9 @@
 
 A request that finds a limit full waits its turn, first come first served within this process,
 as long as its expected wait plus the route's typical latency still fits its deadline; only when
-that cannot fit is it refused (:class:`LimitReached`, answered 429 with ``Retry-After``). Places
+that cannot fit is it refused (:class:`LimitReached`, answered 429 with ``Retry-After``). Late
+work (an AI photo made after its booth's deadline, :data:`LATE`) waits behind every booth: it
+takes a place only when no booth of the same scopes is waiting. Places
 are counted by a :class:`PermitStore`: :class:`DatabasePermitStore` keeps them as rows with a
 lease (``inflight_permits``), so the limits hold across every server process and the places of a
 process that died expire by themselves.
@@ -27,6 +29,7 @@ from photochanger.routing.models import InFlightPermit
 
 POLL_SECONDS = 0.25  # how often a waiter at the head re-checks places freed by other processes
 LEASE_MARGIN_SECONDS = 10.0  # a permit outlives its request's deadline by this much at most
+BOOTH, LATE = 0, 1  # priorities: a booth waiting now goes before late work, whenever it arrived
 
 
 class LimitReached(Exception):
@@ -102,7 +105,12 @@ class DatabasePermitStore:
 class _Waiter:
     seq: int
     scopes: frozenset[str]
+    priority: int = BOOTH
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def before(self, other: "_Waiter") -> bool:
+        """Whether this waiter goes before ``other`` (both in line for a shared scope)."""
+        return (self.priority, self.seq) < (other.priority, other.seq)
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,28 @@ class Admitted:
     """A place in every limit; ``queue_seconds`` is how long the request waited for it."""
 
     queue_seconds: float
+
+
+class Place:
+    """A place in every limit, held until :meth:`release` (idempotent); ``queue_seconds`` the wait."""
+
+    def __init__(self, admission: "Admission", permits: list[str], queue_seconds: float) -> None:
+        self._admission = admission
+        self._permits: list[str] | None = permits
+        self.queue_seconds = queue_seconds
+
+    @property
+    def held(self) -> bool:
+        """Not yet released."""
+        return self._permits is not None
+
+    async def release(self) -> None:
+        """Give the place back (shielded: a cancelled caller still frees it) and wake the line."""
+        permits, self._permits = self._permits, None
+        if permits is None:
+            return
+        await asyncio.shield(self._admission.store.release(permits))
+        self._admission._wake_all()
 
 
 class Admission:
@@ -128,13 +158,11 @@ class Admission:
         return sum(1 for w in self._waiters if scope in w.scopes)
 
     def _may_try(self, waiter: _Waiter) -> bool:
-        """True if no earlier waiter needs one of the same scopes (first come, first served)."""
-        for other in self._waiters:
-            if other is waiter:
-                return True
-            if other.scopes & waiter.scopes:
-                return False
-        return True
+        """True if no waiter that goes first needs one of the same scopes (first come, first
+        served; booths before late work)."""
+        return not any(
+            other is not waiter and other.scopes & waiter.scopes and other.before(waiter) for other in self._waiters
+        )
 
     def _wake_all(self) -> None:
         for waiter in self._waiters:
@@ -144,13 +172,30 @@ class Admission:
     async def hold(
         self, limits: Mapping[str, int], job_id: str, deadline: Deadline, typical: float, margin: float = 1.0
     ) -> AsyncIterator[Admitted]:
-        """Hold one place in each of ``limits`` (scope → limit, scopes ``slot:<id>`` and
-        ``provider:<name>``) for the body of the ``async with``. Waits in line while
-        ``expected wait + typical + margin`` seconds fit the ``deadline``; raises
-        :class:`LimitReached` otherwise."""
+        """Hold one place in each of ``limits`` for the body of the ``async with`` (see
+        :meth:`acquire`)."""
+        place = await self.acquire(limits, job_id, deadline, typical, margin)
+        try:
+            yield Admitted(place.queue_seconds)
+        finally:
+            await place.release()
+
+    async def acquire(
+        self,
+        limits: Mapping[str, int],
+        job_id: str,
+        deadline: Deadline,
+        typical: float,
+        margin: float = 1.0,
+        priority: int = BOOTH,
+    ) -> Place:
+        """One place in each of ``limits`` (scope → limit, scopes ``slot:<id>`` and
+        ``provider:<name>``), held until released. Waits in line (``priority`` :data:`LATE`:
+        behind every booth) while ``expected wait + typical + margin`` seconds fit the
+        ``deadline``; raises :class:`LimitReached` otherwise."""
         start = self.clock.monotonic()
         expires = self.clock.now() + timedelta(seconds=max(deadline.remaining(), 0) + LEASE_MARGIN_SECONDS)
-        waiter = _Waiter(next(self._seq), frozenset(limits))
+        waiter = _Waiter(next(self._seq), frozenset(limits), priority)
         self._waiters.append(waiter)
         permits: list[str] | None = None
         try:
@@ -185,18 +230,8 @@ class Admission:
         queued = self.clock.monotonic() - start
         INGEST_QUEUE_SECONDS.observe(queued)
         self._wake_all()  # the next in line may now try its other scopes
-        try:
-            yield Admitted(queued)
-        finally:
-            await asyncio.shield(self.store.release(permits or []))
-            self._wake_all()
+        return Place(self, permits or [], queued)
 
     def _ahead(self, waiter: _Waiter, scope: str) -> int:
-        """Waiters of ``scope`` up to and including ``waiter``."""
-        count = 0
-        for other in self._waiters:
-            if scope in other.scopes:
-                count += 1
-            if other is waiter:
-                break
-        return count
+        """Waiters of ``scope`` that go before ``waiter``, and ``waiter`` itself."""
+        return 1 + sum(1 for other in self._waiters if scope in other.scopes and other.before(waiter))
