@@ -91,3 +91,35 @@ async def test_replicas_starting_together_on_an_empty_database_both_serve(fake_g
             for server in servers:
                 server.stop()
                 await server.db.dispose()
+
+
+async def test_a_late_job_of_a_killed_process_is_finished_by_the_other_and_no_call_is_unrecorded(svc, fake_gemini):
+    """Late delivery across replicas: the process making a late AI photo dies (``kill -9``); once
+    its lease lapses (3 s in tests) the other takes the job over, calls again and delivers it."""
+    if svc.database_url.startswith("sqlite"):
+        pytest.skip("one server per SQLite file")
+    doomed = Service(svc.database_url, svc.data_dir, fake_gemini, name="doomed")
+    await asyncio.to_thread(doomed.start)
+    await svc.setting("sync_response_seconds", 10)
+    await svc.slot("slot-013", "gemini", prompt="A sunny beach", on_failure="original", late_delivery_minutes=2)
+    try:
+        fake_gemini.reset(latency=60)  # still in flight when its process dies
+        r = await asyncio.to_thread(doomed.post, "slot-013")
+        assert r.status == 200 and r.headers["x-photochanger-late"] == "continuing"
+        job_id = r.headers["x-job-id"]
+        doomed.stop(kill=True)
+        fake_gemini.latency = 0.5
+        for _ in range(200):
+            job = await svc.job(job_id)
+            if job.late_state != "continuing":
+                break
+            await asyncio.sleep(0.1)
+        assert job.late_state == "delivered" and job.status == "done"
+        attempts = await svc.attempts(job_id)
+        assert [a.outcome for a in attempts] == ["interrupted", "success"]
+        assert len(fake_gemini.requests) == len(attempts)  # one call per recorded attempt: none billed unseen
+        assert httpx.get(f"{svc.base_url}/public/results/{job_id}/status").json()["state"] == "ready"
+    finally:
+        doomed.stop(kill=True)
+        await doomed.db.dispose()
+        await svc.slot("slot-013")
