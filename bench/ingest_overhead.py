@@ -16,8 +16,13 @@ Production shapes: ``--postgres URL`` runs on a fresh database of that PostgreSQ
 ``--nginx`` puts Debian's nginx with ``deploy/nginx/photochanger.conf`` in front, ``--s3`` keeps
 media in a SeaweedFS bucket started for the run.
 
+``--late-jobs N`` first posts N photos to a slot with late delivery whose answers miss the booth's
+deadline (10 s for the whole run; their fake answer takes 14 s), so the measured booths run while
+those N AI photos are still being made and then checked and stored (late work). Compare the
+overhead p99 with and without: late work waits behind the booths.
+
 Usage: python -m bench.ingest_overhead [--clients 30] [--requests 5] [--latency 2.0] [--uplink-mbit 10]
-       [--postgres postgresql+asyncpg://…] [--workers 2] [--nginx] [--s3]
+       [--postgres postgresql+asyncpg://…] [--workers 2] [--nginx] [--s3] [--late-jobs 30]
 """
 
 import argparse
@@ -78,6 +83,7 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers; PostgreSQL)")
     parser.add_argument("--nginx", action="store_true", help="post through nginx with the shipped site")
     parser.add_argument("--s3", action="store_true", help="media in a SeaweedFS bucket")
+    parser.add_argument("--late-jobs", type=int, default=0, help="late-delivery jobs still running during the run")
     args = parser.parse_args()
     limits = {} if args.default_limits else {"PROVIDER_MAX_IN_FLIGHT": str(args.clients * 2)}
     shape = {"postgres": args.postgres, "workers": args.workers, "nginx": args.nginx, "s3": args.s3}
@@ -85,14 +91,17 @@ async def main() -> None:
     async with running_service("bench", **shape, **limits) as (service, fake):
         fake.reset(latency=args.latency)
         slot_limit = {} if args.default_limits else {"max_in_flight": 64}
-        slots = [f"slot-{n:03d}" for n in range(1, min(args.clients, 15) + 1)]  # booths spread over the 15 slots
+        slots = [f"slot-{n:03d}" for n in range(1, min(args.clients, 14) + 1)]  # booths spread over 14 slots
+        prompt = "Replace the background with a beach"
         for slot in slots:
-            prompt = "Replace the background with a beach"
             await service.slot(slot, "gemini", prompt=prompt, people_check=args.people_check, **slot_limit)
         photo_path = PHOTOS / args.photo
         photo = photo_path.read_bytes()
         idle_rss = rss_mb(service.proc.pid, "VmRSS")
         service.post("slot-001", photo)  # warm-up (fake caches its answer image)
+        await service.setting("sync_response_seconds", 10)  # the same deadline with or without late jobs
+        late_ids = await _start_late_jobs(service, fake, args.late_jobs, photo, prompt) if args.late_jobs else []
+        fake.reset(latency=args.latency)  # the late jobs' calls keep their 14 s
         fake.uplink_mbit = args.uplink_mbit
         cpu_before = cpu_seconds(service.proc.pid)
 
@@ -142,6 +151,39 @@ async def main() -> None:
         print(f"throughput   {len(ok) / wall:.1f} photos/s over {wall:.1f} s")
         print(f"server CPU   {cpu / max(1, len(results)) * 1000:.0f} ms per photo ({cpu:.1f} s for {len(results)})")
         print(f"server RSS   idle {idle_rss:.0f} MiB  peak {rss_mb(service.proc.pid):.0f} MiB")
+        if late_ids:
+            states = await _late_outcomes(service, late_ids)
+            print(f"late jobs    {args.late_jobs} running during the run; afterwards {states}")
+
+
+LATE_SLOT = "slot-015"
+LATE_PROVIDER_SECONDS = 14.0  # the late jobs' answers miss the 10 s deadline and arrive during the run
+
+
+async def _start_late_jobs(service, fake, count: int, photo: bytes, prompt: str) -> list[str]:
+    """Post ``count`` photos at once to a late-delivery slot whose answers come after the booth's
+    deadline; returns their job ids once every booth got its original (the AI photos go on)."""
+    await service.slot(LATE_SLOT, "gemini", prompt=prompt, on_failure="original", late_delivery_minutes=5,
+                       max_in_flight=64)  # fmt: skip
+    fake.reset(latency=LATE_PROVIDER_SECONDS)
+    with ThreadPoolExecutor(count) as pool:
+        answers = list(pool.map(lambda _n: service.post(LATE_SLOT, photo), range(count)))
+    late = [a.headers["x-job-id"] for a in answers if a.headers.get("x-photochanger-late") == "continuing"]
+    print(f"late jobs    {len(late)} of {count} handed off after the booth's deadline")
+    return late
+
+
+async def _late_outcomes(service, job_ids: list[str], wait: float = 60.0) -> dict[str, int]:
+    """How the late jobs ended (waits up to ``wait`` seconds for those still being made)."""
+    end = time.monotonic() + wait
+    while True:
+        states: dict[str, int] = {}
+        for job_id in job_ids:
+            state = (await service.job(job_id)).late_state or "none"
+            states[state] = states.get(state, 0) + 1
+        if "continuing" not in states or time.monotonic() > end:
+            return states
+        await asyncio.sleep(1)
 
 
 if __name__ == "__main__":

@@ -91,3 +91,30 @@ async def test_heavy_work_always_leaves_one_worker_for_small_photos():
     assert started == ["heavy-0", "small"]
     release.set()
     assert [await task for task in heavy] == ["heavy-0", "heavy-1", "heavy-2"]
+
+
+async def test_background_work_starts_only_while_no_other_call_waits_and_a_worker_is_free():
+    pool = WorkerPool("test", workers=2, max_waiting=16)
+    gates = {name: threading.Event() for name in ("booth-0", "booth-1", "booth-2")}
+    started: list[str] = []
+
+    def work(name: str) -> str:
+        started.append(name)
+        if name in gates:
+            gates[name].wait(10)
+        return name
+
+    booths = [asyncio.create_task(pool.run(work, "booth-0")), asyncio.create_task(pool.run(work, "booth-1"))]
+    await _until(lambda: len(started) == 2)
+    late = asyncio.create_task(pool.run(work, "late", background=True))  # both workers busy: it waits
+    booths.append(asyncio.create_task(pool.run(work, "booth-2")))  # came later, goes first
+    await asyncio.sleep(0.05)
+    gates["booth-0"].set()
+    await _until(lambda: "booth-2" in started)
+    await asyncio.sleep(0.05)
+    assert "late" not in started  # a worker came free, but a booth was waiting for it
+    gates["booth-1"].set()
+    assert await late == "late"  # a worker free and nobody waiting: now it runs
+    assert started == ["booth-0", "booth-1", "booth-2", "late"]
+    gates["booth-2"].set()
+    assert [await task for task in booths] == ["booth-0", "booth-1", "booth-2"]

@@ -395,6 +395,13 @@ def slot_set(
     ] = None,
     upload_limit_mb: Annotated[float | None, typer.Option(help="Upload limit of this slot in MB.")] = None,
     max_in_flight: Annotated[int | None, typer.Option(help="In-flight ingests allowed for this slot.")] = None,
+    on_failure: Annotated[
+        str | None, typer.Option(help="error (JSON error) or original (the photo) when every route failed.")
+    ] = None,
+    late_minutes: Annotated[
+        int | None,
+        typer.Option(help="Late delivery: minutes the AI photo may still come after the booth's deadline (0: off)."),
+    ] = None,
 ) -> None:
     """Change a slot; settings are validated for the provider before anything is saved."""
     from pydantic import ValidationError
@@ -413,6 +420,8 @@ def slot_set(
             ("display_name", name),
             ("is_active", active),
             ("max_in_flight", max_in_flight),
+            ("on_failure", on_failure),
+            ("late_delivery_minutes", late_minutes),
         ]:
             if value is not None:
                 change[key] = value

@@ -58,6 +58,13 @@ INGEST_QUEUE_SECONDS = Histogram(
     buckets=(0, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 12, 20, 30),
 )
 
+LATE_JOBS = Counter(
+    "photochanger_late_jobs_total",
+    "Jobs whose AI photo went on after the booth's deadline, by event: handed_off, resumed (taken over "
+    "after a crash or a stop), delivered, failed.",
+    ["event"],
+)
+
 
 def exposition() -> tuple[bytes, str]:
     """The text exposition of every metric (summed over workers in multiprocess mode) and its

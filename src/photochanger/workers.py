@@ -6,7 +6,9 @@ zlib, MediaPipe and argon2-cffi release the GIL while they work, so threads use 
 lets at most ``max_waiting`` more wait for a turn; a call beyond that is refused at once with
 :class:`PoolBusy`. A wait may be bounded by a :class:`~photochanger.deadline.Deadline`: a call that
 would only get a turn after the deadline never starts (``TimeoutError``), so the booth gets its
-answer in time and no buffer is held for a photo nobody waits for any more.
+answer in time and no buffer is held for a photo nobody waits for any more. A ``background``
+call (late work: an AI photo no booth waits for) starts only while no other call waits and a
+worker is free, and never takes the last worker.
 """
 
 import asyncio
@@ -45,9 +47,16 @@ class WorkerPool:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"photochanger-{name}")
         self._turns: asyncio.Semaphore | None = None
         self._heavy_turns: asyncio.Semaphore | None = None
+        self._foreground = 0  # calls other than background ones waiting for a turn
+        self._calm: asyncio.Event | None = None  # set whenever a turn frees or the foreground line shrinks
 
     async def run(
-        self, fn: Callable[..., T], *args: object, deadline: Deadline | None = None, heavy: bool = False
+        self,
+        fn: Callable[..., T],
+        *args: object,
+        deadline: Deadline | None = None,
+        heavy: bool = False,
+        background: bool = False,
     ) -> T:
         """``fn(*args)`` in a worker thread. Raises :class:`PoolBusy` when ``max_waiting`` calls
         already wait, ``TimeoutError`` when ``deadline`` passes before a turn, and whatever ``fn``
@@ -57,17 +66,26 @@ class WorkerPool:
         turns, so one worker is always left for the small photos: six 49 MP frames cannot make a
         12 MP photo wait for all of them. A turn is given back when the thread's work ends, not when
         the caller stops waiting (a cancelled caller's thread still runs to its end: the pool never
-        runs more calls than it has workers)."""
-        if self._turns is None:
+        runs more calls than it has workers).
+
+        A ``background`` call takes a heavy turn too, and waits until no other call waits and a
+        worker is free: late work never delays a photo someone waits for."""
+        if self._turns is None or self._calm is None:
             self._turns = asyncio.Semaphore(self.workers)
             self._heavy_turns = asyncio.Semaphore(max(1, self.workers - 1))
-        lanes = [self._heavy_turns, self._turns] if heavy else [self._turns]
+            self._calm = asyncio.Event()
+        turns, calm = self._turns, self._calm
+        lanes = [self._heavy_turns, turns] if heavy or background else [turns]
         if any(lane.locked() for lane in lanes) and self.waiting >= self.max_waiting:
             raise PoolBusy(self.name)
         self.waiting += 1
+        self._foreground += 0 if background else 1
         taken: list[asyncio.Semaphore] = []
         try:
             async with asyncio.timeout(None if deadline is None else max(0.0, deadline.remaining())):
+                while background and (self._foreground or turns.locked()):
+                    calm.clear()
+                    await calm.wait()
                 for lane in lanes:
                     await lane.acquire()
                     taken.append(lane)
@@ -77,11 +95,15 @@ class WorkerPool:
             raise
         finally:
             self.waiting -= 1
+            if not background:
+                self._foreground -= 1
+                calm.set()
         work = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
         def finished(done: asyncio.Future) -> None:
             for lane in taken:
                 lane.release()
+            calm.set()
             if not done.cancelled():
                 done.exception()  # retrieved: the error of a caller that stopped waiting is not "never retrieved"
 

@@ -49,7 +49,7 @@ from photochanger.jobs import service as jobs
 from photochanger.jobs.models import Job
 from photochanger.jobs.schemas import JOB_ID, AttemptRecord, JobEnd, LateEnd, OriginalRecord, ResultRecord
 from photochanger.media import service as media
-from photochanger.metrics import INGEST_REJECTED_IN_FLIGHT, INGEST_REQUESTS, INGEST_SECONDS
+from photochanger.metrics import INGEST_REJECTED_IN_FLIGHT, INGEST_REQUESTS, INGEST_SECONDS, LATE_JOBS
 from photochanger.prompts import render
 from photochanger.providers.base import FailureKind, InputImage, ProviderFailure, ProviderImage
 from photochanger.providers.registry import InvalidSettings
@@ -402,7 +402,7 @@ async def _on_images(ctx: AppContext, job: JobInProgress, fn, *args, deadline: D
     job's): 503 ``server_busy`` when too many photos already wait for a CPU, 504 when the deadline
     passes first (no decode starts for a photo nobody waits for). A photo of tens of megapixels
     takes a heavy turn (:meth:`photochanger.workers.WorkerPool.run`: one worker stays for small
-    photos), and so does late work: a booth waiting now always finds a worker."""
+    photos); late work runs in the background: only while no booth's photo waits for a worker."""
     if job.input_size is not None:
         heavy = job.input_size[0] * job.input_size[1] >= HEAVY_PIXELS
     else:
@@ -411,7 +411,7 @@ async def _on_images(ctx: AppContext, job: JobInProgress, fn, *args, deadline: D
     until = (deadline or job.deadline).earlier(RESPONSE_MARGIN_SECONDS)
     try:
         # the wait for a worker ends with time left to send the answer (the router's margin)
-        return await ctx.images.run(fn, *args, deadline=until, heavy=heavy or job.continuing)
+        return await ctx.images.run(fn, *args, deadline=until, heavy=heavy, background=job.continuing)
     except PoolBusy as busy:
         headers = {"Retry-After": str(busy.retry_after)}
         raise ApiError(503, "server_busy", "too many photos wait for image work", headers=headers) from None
@@ -646,6 +646,7 @@ async def _run_or_hand_off(
                 raise
             return await run_routes(tail, run)
     late.handed_off = True  # from now on each new call waits for its own place, behind every booth
+    LATE_JOBS.labels("handed_off").inc()
     log.info("ingest.late_handoff", job_id=job.job_id, late_until=late.deadline_at.isoformat())
     if tail:
         return await run_routes(tail, run)
@@ -672,6 +673,7 @@ async def _continue(ctx: AppContext, job: JobInProgress) -> None:
         else:
             end = await _late_result(ctx, job, outcome)
         if await _write_late(ctx, job, end):
+            LATE_JOBS.labels(end.state).inc()
             bound.info("ingest.late_" + end.state, reason=end.failure_reason, attempts=len(job.attempts))
     except asyncio.CancelledError:
         late.task.cancel()
@@ -744,6 +746,7 @@ async def resume_late(ctx: AppContext, row: Job) -> None:
         prepared = await _check(ctx, job, routes[0].input_side, check)
         run = _late_hooks(ctx, job, await _run_context(ctx, job, slot, routes, prepared), durable=True)
         bound.info("ingest.late_resumed", attempts=len(job.attempts))
+        LATE_JOBS.labels("resumed").inc()
         job.late.task = asyncio.ensure_future(run_routes(routes, run))  # type: ignore[union-attr]
         await _continue(ctx, job)
     except asyncio.CancelledError:

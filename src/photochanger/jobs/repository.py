@@ -58,16 +58,16 @@ async def mark_interrupted(session: AsyncSession, now: datetime) -> int:
 
 async def expired_media(
     session: AsyncSession, now: datetime, limit: int, after_id: str = ""
-) -> list[tuple[str, str | None, str | None]]:
-    """``(job_id, input_path, result_path)`` of jobs past their media expiry and not yet purged,
-    ordered by id, starting after ``after_id`` (keyset pagination)."""
+) -> list[tuple[str, str | None, str | None, str | None]]:
+    """``(job_id, input_path, result_path, booth_result_path)`` of jobs past their media expiry
+    and not yet purged, ordered by id, starting after ``after_id`` (keyset pagination)."""
     rows = await session.execute(
-        select(Job.id, Job.input_path, Job.result_path)
+        select(Job.id, Job.input_path, Job.result_path, Job.booth_result_path)
         .where(Job.result_expires_at < now, Job.media_purged_at.is_(None), Job.id > after_id)
         .order_by(Job.id)
         .limit(limit)
     )
-    return [(job_id, original, result) for job_id, original, result in rows]
+    return [(job_id, original, result, booth) for job_id, original, result, booth in rows]
 
 
 async def mark_purged(session: AsyncSession, job_ids: Sequence[str], now: datetime) -> None:

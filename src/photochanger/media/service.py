@@ -98,8 +98,9 @@ async def purge_expired(db: Database, store: MediaStore, *, dry_run: bool = Fals
         if not rows:
             break
         after = rows[-1][0]
-        for job_id, input_path, result_path in rows:
+        for job_id, input_path, result_path, booth_path in rows:
             paths = [input_path, result_path, thumbnail_path(result_path) if result_path else None]
+            paths += [booth_path, thumbnail_path(booth_path) if booth_path else None]  # a late photo's booth answer
             report.jobs += 1
             report.job_ids.append(job_id)
             for relative in filter(None, paths):
