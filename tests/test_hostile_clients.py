@@ -109,7 +109,9 @@ async def test_trickling_uploads_and_slow_headers_do_not_keep_a_booth_out(edge):
 
 def test_a_header_over_the_limit_is_431_at_once_and_two_hosts_are_400(edge):
     with _connect(edge) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (2 * 1024 * 1024))
+        # 80 KiB: over the 64 KiB limit, yet within the sockets' buffers, so the server reads it all
+        # before it answers and closes (megabytes left unread would make its close a reset)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (80 * 1024))
         assert _answer(sock).startswith(b"HTTP/1.1 431")
     with _connect(edge) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")

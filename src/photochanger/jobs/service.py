@@ -221,6 +221,8 @@ async def resume_attempts(db: Database, job_id: str) -> list[AttemptRecord]:
 async def renew_late(db: Database, job_ids: list[str], lease_seconds: float) -> set[str]:
     """Renew this process's leases of ``job_ids`` for ``lease_seconds``; the ids it still holds
     (the others were cancelled or taken over: their work must stop)."""
+    if not job_ids:
+        return set()
     async with db.transaction(write=True) as session:
         return await repository.renew_late(session, job_ids, HOLDER, utcnow() + timedelta(seconds=lease_seconds))
 
