@@ -105,6 +105,7 @@ class Service:
             "PHOTOCHANGER_UPLOAD_IDLE_SECONDS": "3",
             "PHOTOCHANGER_MAX_UNAUTHENTICATED_UPLOADS": "24",
             "PHOTOCHANGER_LATE_LEASE_SECONDS": "3",  # a late job is taken over 3 s after its process died
+            "PHOTOCHANGER_WEBHOOK_ALLOW_LOOPBACK": "true",  # the fake webhook receiver is on loopback
         }
         self.db = Database(database_url)
         self.proc: subprocess.Popen | None = None

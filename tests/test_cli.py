@@ -48,7 +48,10 @@ def test_settings_show_and_set_with_ranges(service):
         "slot_max_in_flight",
         "provider_max_in_flight",
         "alert_webhook_url",
+        "photo_webhook_url",
+        "webhook_secret",
     }
+    assert len(shown["webhook_secret"]) >= 32  # generated at the first start
     too_short = service.cli("settings", "set", "sync_response_seconds", "5")
     assert too_short.returncode == 2 and "greater than or equal to 10" in too_short.stderr
     assert too_short.stderr.strip().startswith("sync_response_seconds: ") and "\n" not in too_short.stderr.strip()
@@ -57,6 +60,9 @@ def test_settings_show_and_set_with_ranges(service):
     assert ok.returncode == 0 and "result_ttl_hours = 24" in ok.stdout
     assert service.cli("settings", "set", "result_ttl_hours", "168").returncode == 0
     assert service.cli("settings", "set", "alert_webhook_url", "ftp://x").returncode == 2
+    assert service.cli("settings", "set", "photo_webhook_url", "ftp://x").returncode == 2
+    short = service.cli("settings", "set", "webhook_secret", "short")
+    assert short.returncode == 2 and "webhook_secret" in short.stderr
 
 
 def test_template_add_rejects_non_images(service, tmp_path):

@@ -2,9 +2,11 @@
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator
 from typing import cast
 
+import httpx
 import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -36,10 +38,13 @@ from photochanger.slots.routes import router as slots_router
 from photochanger.stats.routes import router as stats_router
 from photochanger.web.routes import STATIC
 from photochanger.web.routes import router as web_router
+from photochanger.webhooks import service as webhooks
+from photochanger.webhooks.routes import router as webhooks_router
 
 log = structlog.get_logger("photochanger.app")
 RECOVERY_INTERVAL_SECONDS = 30
 UNWRITTEN_ENDS_INTERVAL_SECONDS = 1.0
+WEBHOOK_POLL_SECONDS = 1.0
 
 
 async def maintenance(ctx: AppContext) -> None:
@@ -114,6 +119,26 @@ async def late_work(ctx: AppContext) -> None:
         await asyncio.sleep(lease / 3)
 
 
+async def send_webhooks(ctx: AppContext) -> None:
+    """Forever, every :data:`WEBHOOK_POLL_SECONDS`: send the photo webhook's due deliveries (any
+    process may; each delivery is claimed by one), off every booth's path."""
+    rng = random.Random()
+
+    async def secret() -> str | None:
+        return (await settings_service.load(ctx.db)).webhook_secret
+
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        while True:
+            try:
+                while await webhooks.deliver_due(
+                    ctx.db, client, secret, ctx.clock, ctx.config.webhook_allow_loopback, rng
+                ):
+                    pass  # a full batch: the next at once
+            except Exception:
+                log.exception("webhook.send_failed")
+            await asyncio.sleep(WEBHOOK_POLL_SECONDS)
+
+
 def create_app(config: Config | None = None) -> FastAPI:
     """The application for ``config`` (default: from the environment). The schema must already be
     migrated (``photochanger serve`` does that)."""
@@ -136,6 +161,7 @@ def create_app(config: Config | None = None) -> FastAPI:
             asyncio.create_task(maintenance(ctx)),
             asyncio.create_task(write_unwritten_ends(ctx)),
             asyncio.create_task(late_work(ctx)),
+            asyncio.create_task(send_webhooks(ctx)),
         ]
         log.info("app.started", database=ctx.db.engine.dialect.name, media=ctx.store.location)
         try:
@@ -178,6 +204,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         gallery_router,
         results_router,
         routing_router,
+        webhooks_router,
         health_router,
         web_router,
     )

@@ -121,6 +121,11 @@ class Config(BaseSettings):
         default=600, ge=10, description="How long a refused API key is set aside (at least 10 s)."
     )
     cleanup_interval_seconds: int = Field(default=600, ge=10, description="Period of the background cleanup.")
+    webhook_allow_loopback: bool = Field(
+        default=False,
+        description="Let the photo webhook reach loopback and link-local addresses (off: a webhook URL is "
+        "never this machine, its link or cloud metadata).",
+    )
     late_lease_seconds: float = Field(
         default=30,
         ge=3,

@@ -9,6 +9,7 @@ from photochanger.routing.models import InFlightPermit, RouteStateRow
 from photochanger.settings.models import AppSetting
 from photochanger.slots.models import Slot, SlotAudit, SlotTemplate
 from photochanger.throttle.models import ThrottleEvent
+from photochanger.webhooks.models import WebhookDelivery
 
 __all__ = [
     "Admin",
@@ -25,4 +26,5 @@ __all__ = [
     "SlotAudit",
     "SlotTemplate",
     "ThrottleEvent",
+    "WebhookDelivery",
 ]

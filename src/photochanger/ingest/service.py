@@ -69,6 +69,7 @@ from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots
 from photochanger.slots.schemas import SlotView
+from photochanger.webhooks import service as webhooks
 from photochanger.workers import HEAVY_BYTES, HEAVY_PIXELS, PoolBusy
 
 log = structlog.get_logger("photochanger.ingest")
@@ -157,6 +158,7 @@ class JobInProgress:
     degraded: ApiError | None = None  # why the original was returned instead of an edit
     row: asyncio.Task | None = None  # the insert of the pending row (started once; awaited again it re-raises)
     late: LateRun | None = None  # the AI routes under the slot's late limit (late delivery on)
+    base: str = ""  # the public base URL of the job's links
 
     @property
     def continuing(self) -> bool:
@@ -196,6 +198,7 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
     ``PUBLIC_BASE_URL`` is unset)."""
     slot, past = await _resolve(ctx, source)
     job = await _open_job(ctx, slot, source.origin, row=not isinstance(source, BoothUpload))
+    job.base = urls.public_base(ctx.config.public_base_url, base_url)
     bound = log.bind(job_id=job.job_id, slot_id=slot.id, source=source.origin.source)
     try:
         await _obtain_original(ctx, job, source, past)
@@ -237,12 +240,11 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
     INGEST_SECONDS.labels("ok").observe(elapsed)
     bound.info("ingest.done", total_ms=int(elapsed * 1000), provider_ms=job.provider_ms, queue_ms=job.queue_ms,
                attempts=len(job.attempts), result_bytes=len(result.data))  # fmt: skip
-    base = urls.public_base(ctx.config.public_base_url, base_url)
     return IngestSuccess(
         job.job_id,
         result,
-        urls.result_url(base, job.job_id),
-        urls.take_home_url(base, job.job_id),
+        urls.result_url(job.base, job.job_id),
+        urls.take_home_url(job.base, job.job_id),
         job.fallback,
         job.continuing,
     )
@@ -672,6 +674,9 @@ async def _continue(ctx: AppContext, job: JobInProgress) -> None:
             end = LateEnd("failed", job.attempts, exc.failure_reason)
         else:
             end = await _late_result(ctx, job, outcome)
+        status = "done" if end.state == "delivered" else "failed"
+        hook = _photo_webhook(job, "photo.late_result", status, None, end.failure_reason, end.result is not None)
+        end = replace(end, webhook=hook)
         if await _write_late(ctx, job, end):
             LATE_JOBS.labels(end.state).inc()
             bound.info("ingest.late_" + end.state, reason=end.failure_reason, attempts=len(job.attempts))
@@ -777,6 +782,8 @@ async def _resumed_job(ctx: AppContext, row: Job) -> JobInProgress | None:
     origin = Origin(row.source, row.client_ip, row.query_string or "")
     job = JobInProgress(row.id, slot, origin, start, row.received_at, runtime, deadline, keys)
     job.form.fields = dict(row.client_fields or {})
+    host = (row.client_headers or {}).get("host")
+    job.base = urls.public_base(ctx.config.public_base_url, f"http://{host}" if host else "")
     job.attempts = attempts
     job.late = LateRun(deadline, row.late_deadline_at, handed_off=True)
     job.original = await ctx.store.get(row.input_path)
@@ -824,14 +831,43 @@ async def _deliver(ctx: AppContext, job: JobInProgress, result: EncodedImage) ->
 
 def _done(ctx: AppContext, job: JobInProgress, stored: ResultRecord | None) -> JobEnd:
     degraded = job.degraded
+    reason = degraded.failure_reason if degraded else None
     return job.end(
         ctx,
         status="done",
         http_status=200,
-        failure_reason=degraded.failure_reason if degraded else None,
+        failure_reason=reason,
         failure_detail=degraded.detail if degraded else None,
         result=stored,
+        webhook=_photo_webhook(job, "photo.finished", "done", 200, reason, stored is not None),
     )
+
+
+def _photo_webhook(
+    job: JobInProgress, event: str, status: str, http_status: int | None, reason: str | None, has_result: bool
+) -> dict | None:
+    """The photo webhook's delivery row of a booth photo's ``event`` (None without a webhook URL,
+    or for a test run): who, what the booth got, the links (the result's when there is one) and
+    the booth's fields and query values."""
+    url = job.runtime.photo_webhook_url
+    if not url or job.origin.source != "ingest":
+        return None
+    payload = {
+        "job_id": job.job_id,
+        "slot_id": job.slot.id,
+        "slot_name": job.slot.display_name,
+        "status": status,
+        "http_status": http_status,
+        "failure_reason": reason,
+        "fallback": job.fallback,
+        "late": "continuing" if job.continuing and event == "photo.finished" else None,
+        "received_at": job.received_at.isoformat(),
+        "result_url": urls.result_url(job.base, job.job_id) if has_result else None,
+        "take_home_url": urls.take_home_url(job.base, job.job_id),
+        "fields": job.form.fields,
+        "query": {k: v[0] for k, v in parse_qs(job.origin.query_string).items()},
+    }
+    return webhooks.delivery_row(event, url, payload, utcnow(), job.job_id)
 
 
 async def _record_failure(ctx: AppContext, job: JobInProgress, error: ApiError) -> None:
@@ -855,6 +891,7 @@ async def _record_failure(ctx: AppContext, job: JobInProgress, error: ApiError) 
         http_status=error.http_status,
         failure_reason=error.failure_reason,
         failure_detail=error.detail,
+        webhook=_photo_webhook(job, "photo.finished", status, error.http_status, error.failure_reason, False),
     )
     try:  # the booth still gets its clean error; a refused write is kept and written later
         await jobs.finish_or_keep(ctx.db, ctx.unwritten_ends, job.job_id, end)

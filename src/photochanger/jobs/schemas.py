@@ -90,6 +90,7 @@ class JobEnd:
     input_size: tuple[int, int] | None = None  # the original's width × height in pixels, once decoded
     late_deadline_at: datetime | None = None  # set: the AI photo is still being made until then (UTC)
     late_lease_seconds: float = 30.0  # this process's lease of the late work (Config.late_lease_seconds)
+    webhook: dict | None = None  # a photo webhook delivery row, written with the end (webhooks.service)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class LateEnd:
     prompt: str | None = None
     provider_ms: int | None = None
     cost_usd: float | None = None
+    webhook: dict | None = None  # a photo webhook delivery row, written with the end (webhooks.service)
 
 
 class AttemptView(AttemptRecord):

@@ -15,6 +15,7 @@ from photochanger.jobs.models import Job, JobAttempt
 from photochanger.jobs.schemas import AttemptRecord, JobEnd, JobSummary, LateEnd, OriginalRecord
 from photochanger.leases.service import HOLDER
 from photochanger.urls import result_url, thumbnail_url
+from photochanger.webhooks import repository as webhooks
 
 log = structlog.get_logger("photochanger.jobs")
 UNWRITTEN_ENDS_LIMIT = 10_000  # job ends kept in memory while the database is away (a few KiB each)
@@ -108,6 +109,8 @@ async def finish(db: Database, job_id: str, end: JobEnd) -> None:
     async with db.transaction(write=True) as session:
         await repository.update_fields(session, job_id, values)
         await repository.add_attempts(session, rows)
+        if end.webhook is not None:  # with the end: a delivery is never lost, nor made for an unwritten end
+            await webhooks.add(session, [end.webhook])
 
 
 class UnwrittenEnds:
@@ -200,6 +203,8 @@ async def finish_late(db: Database, job_id: str, end: LateEnd) -> bool:
         if not await repository.finish_late(session, job_id, HOLDER, values):
             return False
         await repository.replace_attempts(session, job_id, _attempt_rows(job_id, end.attempts))
+        if end.webhook is not None:
+            await webhooks.add(session, [end.webhook])
     return True
 
 

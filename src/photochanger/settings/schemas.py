@@ -38,10 +38,17 @@ class RuntimeSettings(BaseModel):
     alert_webhook_url: HttpUrlText | None = Field(
         default=None, description="Receives a JSON POST whenever a route's circuit opens or closes."
     )
+    photo_webhook_url: HttpUrlText | None = Field(
+        default=None,
+        description="Receives a signed JSON POST when a photo is finished and when a late AI photo arrives.",
+    )
+    webhook_secret: str | None = Field(
+        default=None, min_length=16, max_length=128, description="HMAC-SHA256 key signing each photo webhook POST."
+    )
 
 
 SETTING_KEYS: tuple[str, ...] = tuple(RuntimeSettings.model_fields)
-SECRET_KEYS: frozenset[str] = frozenset({"ingest_password"})
+SECRET_KEYS: frozenset[str] = frozenset({"ingest_password", "webhook_secret"})
 
 
 class ProviderKeyView(BaseModel):
@@ -74,6 +81,8 @@ class SettingsUpdate(BaseModel):
     slot_max_in_flight: int | None = Field(default=None, ge=1, le=64)
     provider_max_in_flight: int | None = Field(default=None, ge=1, le=256)
     alert_webhook_url: HttpUrlText | None = Field(default=None, description="'' removes it")
+    photo_webhook_url: HttpUrlText | None = Field(default=None, description="'' removes it")
+    webhook_secret: str | None = Field(default=None, min_length=16, max_length=128)
     provider_keys: dict[str, str | list[str]] | None = Field(
         default=None, description="provider → key, keys (list or comma separated, used round-robin); '' removes"
     )

@@ -50,6 +50,7 @@ async def seed(db: Database, config: Config) -> str | None:
         }
         if "ingest_password" not in stored and not config.ingest_password:
             generated = initial["ingest_password"] = secrets.token_urlsafe(12)
+        initial["webhook_secret"] = secrets.token_urlsafe(32)  # signs photo webhooks (kept once stored)
         for key, value in initial.items():  # replicas starting together: the first one's values stay
             if key not in stored and not await repository.put_if_absent(session, key, value):
                 if key == "ingest_password":
@@ -132,8 +133,9 @@ async def update(db: Database, config: Config, change: SettingsUpdate, by: str) 
     async with db.transaction() as session:
         for key, value in values.items():
             await repository.put(session, key, value)
-        if "alert_webhook_url" in change.model_fields_set and change.alert_webhook_url is None:
-            await repository.remove(session, "alert_webhook_url")
+        for url in ("alert_webhook_url", "photo_webhook_url"):
+            if url in change.model_fields_set and getattr(change, url) is None:
+                await repository.remove(session, url)
         if "ingest_password" in values:
             await repository.put(session, PASSWORD_META, {"updated_at": now, "updated_by": by})
         for provider, raw in provider_keys.items():

@@ -1,8 +1,100 @@
 // @ts-check
-// Settings: ingest password (show, copy, rotate), deadline, TTL, concurrency, write-only keys, cleanup.
+// Settings: ingest password (show, copy, rotate), deadline, TTL, concurrency, webhooks (alerts; the
+// photo webhook with its secret, a test delivery and the delivery log), write-only keys, cleanup.
 import { api } from "../api.js";
 import { copy, field, h, toast, when } from "../dom.js";
 import { duration, reason, t } from "../i18n.js";
+
+/** The photo webhook: its signing secret (copy), a test delivery and the delivery log. */
+function webhookSection(current) {
+  const log = h("div", { class: "table-wrap", id: "webhook-log" });
+  const outcome = h("p", { role: "status", id: "webhook-test-outcome" });
+  const columns = () => [t("received"), t("webhook_event"), t("status"), t("webhook_tries"), t("webhook_answer")];
+  async function drawLog() {
+    const rows = await api("/api/webhooks/deliveries?limit=20");
+    log.replaceChildren(
+      rows.length
+        ? h(
+            "table",
+            { class: "cards-on-phone" },
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                columns().map((c) => h("th", { scope: "col" }, c)),
+              ),
+            ),
+            h(
+              "tbody",
+              {},
+              rows.map((d) =>
+                h(
+                  "tr",
+                  {},
+                  [
+                    when(d.created_at),
+                    d.event,
+                    t(`delivery_${d.state}`),
+                    d.attempts,
+                    d.last_status ? `HTTP ${d.last_status}` : d.last_error || "—",
+                  ].map((c, i) => h("td", { "data-label": columns()[i] }, String(c))),
+                ),
+              ),
+            ),
+          )
+        : h("p", { class: "muted" }, t("webhook_none")),
+    );
+  }
+  drawLog().catch(() => {});
+  return h(
+    "section",
+    { class: "card", id: "photo-webhook" },
+    h("h2", {}, t("photo_webhook")),
+    h(
+      "p",
+      { class: "row" },
+      h("strong", {}, `${t("webhook_secret")}:`),
+      h("code", { id: "webhook-secret" }, current.webhook_secret ? `${current.webhook_secret.slice(0, 6)}…` : "—"),
+      h(
+        "button",
+        {
+          type: "button",
+          onclick: async () => {
+            await copy(current.webhook_secret || "");
+            toast(t("copied"));
+          },
+        },
+        t("copy"),
+      ),
+    ),
+    h("p", { class: "muted" }, t("webhook_signature_hint")),
+    h(
+      "button",
+      {
+        type: "button",
+        id: "webhook-test",
+        onclick: async () => {
+          try {
+            const d = await api("/api/webhooks/test", { method: "POST" });
+            outcome.textContent =
+              d.state === "delivered"
+                ? t("webhook_test_ok", { status: d.last_status })
+                : t("webhook_test_failed", { error: d.last_status ? `HTTP ${d.last_status}` : d.last_error || "" });
+          } catch (exc) {
+            outcome.textContent = exc.message;
+          }
+          await drawLog();
+        },
+      },
+      t("webhook_send_test"),
+    ),
+    outcome,
+    h("h3", {}, t("webhook_log")),
+    log,
+  );
+}
 
 /** A provider's key: its state, a write-only input and a Test button (one real request through
  * each active slot route of that provider, as the warm-up does). */
@@ -117,6 +209,13 @@ export async function render(main) {
     value: current.alert_webhook_url || "",
     oninput: mark,
   });
+  const photoWebhook = h("input", {
+    id: "photo_webhook_url",
+    type: "url",
+    placeholder: "https://",
+    value: current.photo_webhook_url || "",
+    oninput: mark,
+  });
   const keyInputs = Object.entries(current.provider_keys).map(([name, key]) => [
     name,
     h("input", { id: `key-${name}`, type: "password", autocomplete: "off", placeholder: t("new_key"), oninput: mark }),
@@ -213,6 +312,7 @@ export async function render(main) {
         field(t("provider_limit"), providerLimit),
         h("h2", {}, t("alerts")),
         field(t("alert_webhook_url"), webhook, t("alert_webhook_hint")),
+        field(t("photo_webhook_url"), photoWebhook, t("photo_webhook_hint")),
         h("h2", {}, t("provider_keys")),
         keyFields.map((each) => each.element),
         h(
@@ -228,6 +328,7 @@ export async function render(main) {
                 slot_max_in_flight: Number(slotLimit.value),
                 provider_max_in_flight: Number(providerLimit.value),
                 alert_webhook_url: webhook.value.trim(),
+                photo_webhook_url: photoWebhook.value.trim(),
               };
               const keys = Object.fromEntries(
                 keyInputs.filter(([, input]) => input.value.trim()).map(([name, input]) => [name, input.value.trim()]),
@@ -245,6 +346,7 @@ export async function render(main) {
           t("save"),
         ),
       ),
+      webhookSection(current),
       h(
         "section",
         { class: "card" },
