@@ -62,6 +62,7 @@ async def test_the_booth_gets_the_original_by_its_deadline_and_the_guest_the_ai_
     assert figures["late_deliveries"] >= 1  # apart from on-time successes
 
 
+@pytest.mark.database_independent
 async def test_without_a_local_look_or_the_original_the_booth_gets_504_and_the_guest_the_photo(svc, fake_gemini):
     await svc.setting("sync_response_seconds", DEADLINE)
     await svc.slot("slot-012", "gemini", prompt=PROMPT, late_delivery_minutes=2)
@@ -76,6 +77,7 @@ async def test_without_a_local_look_or_the_original_the_booth_gets_504_and_the_g
     assert job.booth_result_path is None
 
 
+@pytest.mark.database_independent
 async def test_an_answer_in_time_is_the_booths_and_nothing_goes_on(svc, fake_gemini):
     await svc.slot("slot-012", "gemini", prompt=PROMPT, late_delivery_minutes=2)
     r = await asyncio.to_thread(svc.post, "slot-012")
@@ -87,6 +89,7 @@ async def test_an_answer_in_time_is_the_booths_and_nothing_goes_on(svc, fake_gem
     }  # fmt: skip
 
 
+@pytest.mark.database_independent
 async def test_an_admin_cancels_late_work(svc, fake_gemini):
     await svc.setting("sync_response_seconds", DEADLINE)
     await svc.slot("slot-012", "gemini", prompt=PROMPT, on_failure="original", late_delivery_minutes=2)
@@ -101,6 +104,7 @@ async def test_an_admin_cancels_late_work(svc, fake_gemini):
     assert (await asyncio.to_thread(_status, svc, job_id))["state"] == "ready"
 
 
+@pytest.mark.database_independent
 async def test_late_work_keeps_no_in_flight_place_a_booth_needs(svc, fake_gemini):
     await svc.setting("sync_response_seconds", DEADLINE)
     await svc.slot("slot-012", "gemini", prompt=PROMPT, on_failure="original", late_delivery_minutes=2, max_in_flight=1)

@@ -52,6 +52,7 @@ async def test_a_receiver_that_was_down_gets_every_delivery_signed(svc, receiver
     assert len(mine) == 3 and all(d["state"] == "delivered" and d["attempts"] >= 2 for d in mine)
 
 
+@pytest.mark.database_independent
 async def test_a_hanging_receiver_never_delays_the_booth_and_a_test_delivery_reports(svc, receiver):
     await svc.slot("slot-010", "local")
     quick = await asyncio.to_thread(svc.post, "slot-010")
@@ -67,6 +68,7 @@ async def test_a_hanging_receiver_never_delays_the_booth_and_a_test_delivery_rep
     assert failed["state"] == "failed" and failed["last_status"] == 503
 
 
+@pytest.mark.database_independent
 async def test_a_late_ai_photo_is_announced_as_photo_late_result(svc, receiver, fake_gemini):
     await svc.setting("sync_response_seconds", 10)
     await svc.slot("slot-010", "gemini", prompt="A sunny beach", on_failure="original", late_delivery_minutes=2)
