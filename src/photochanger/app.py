@@ -35,6 +35,7 @@ from photochanger.settings import service as settings_service
 from photochanger.settings.routes import router as settings_router
 from photochanger.slots.routes import TEMPLATE_LIMIT_BYTES, catalogue_router
 from photochanger.slots.routes import router as slots_router
+from photochanger.spend.routes import router as spend_router
 from photochanger.stats.routes import router as stats_router
 from photochanger.web.routes import STATIC
 from photochanger.web.routes import router as web_router
@@ -205,6 +206,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         results_router,
         routing_router,
         webhooks_router,
+        spend_router,
         health_router,
         web_router,
     )

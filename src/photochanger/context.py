@@ -56,6 +56,7 @@ class AppContext:
     qr_codes: QrCodes
     unwritten_ends: UnwrittenEnds = field(default_factory=UnwrittenEnds)
     continuations: Continuations = field(default_factory=Continuations)
+    background: set = field(default_factory=set)  # fire-and-forget tasks (alerts), held until they end
     templates: TemplateCache = field(default_factory=TemplateCache)
     clock: Clock = field(default=SYSTEM_CLOCK)
 

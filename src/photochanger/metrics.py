@@ -65,6 +65,12 @@ LATE_JOBS = Counter(
     ["event"],
 )
 
+SPEND_USD = Counter(
+    "photochanger_spend_usd_total",
+    "Estimated spend in US dollars (list prices) settled per route (provider:model).",
+    ["route"],
+)
+
 
 def exposition() -> tuple[bytes, str]:
     """The text exposition of every metric (summed over workers in multiprocess mode) and its

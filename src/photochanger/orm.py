@@ -8,6 +8,7 @@ from photochanger.media.models import ProviderMedia
 from photochanger.routing.models import InFlightPermit, RouteStateRow
 from photochanger.settings.models import AppSetting
 from photochanger.slots.models import Slot, SlotAudit, SlotTemplate
+from photochanger.spend.models import SpendTotal
 from photochanger.throttle.models import ThrottleEvent
 from photochanger.webhooks.models import WebhookDelivery
 
@@ -25,6 +26,7 @@ __all__ = [
     "Slot",
     "SlotAudit",
     "SlotTemplate",
+    "SpendTotal",
     "ThrottleEvent",
     "WebhookDelivery",
 ]

@@ -329,3 +329,27 @@ async def test_a_probe_on_an_open_route_is_not_recorded_on_the_guests_job():
     await h.health.drain()  # the background probe ran, with this photo
     assert len(primary.calls) == calls + 1
     assert seen == ["skipped", "success"]
+
+
+async def test_a_route_the_spend_cap_refuses_is_skipped_without_a_call_or_a_mark_on_its_health():
+    from photochanger.providers.base import ProviderFailure
+
+    h = Harness(threshold=1)
+    paid, local = ScriptedProvider("gemini", default=Step(1)), ScriptedProvider("local", default=Step(0.3))
+    context = h.context()
+
+    async def on_start(route_, _started_at) -> None:
+        if route_.provider.name == "gemini":
+            raise ProviderFailure(FailureKind.BUDGET_EXHAUSTED, "budget_exhausted", "the cap is reached")
+
+    context.on_start = on_start
+    start = h.now()
+    result = await run_routes([route(paid), route(local, 1, typical=0.3)], context)
+    assert result.route.index == 1 and h.now() - start == pytest.approx(0.3)  # no wait, no retry
+    assert not paid.calls
+    assert [(a.outcome, a.failure_code) for a in result.attempts] == [
+        ("skipped", "budget_exhausted"),
+        ("success", None),
+    ]
+    states = await h.health.snapshot([route(paid).key])
+    assert all(s.admits_guests() for s in states.values())  # one refusal (threshold 1) opened nothing

@@ -22,6 +22,7 @@ STATUS_BY_KIND: dict[FailureKind, tuple[int, str]] = {
     FailureKind.NO_IMAGE: (502, "provider_error"),
     FailureKind.PEOPLE_LOST: (502, "people_lost"),
     FailureKind.CONFIG: (502, "provider_error"),
+    FailureKind.BUDGET_EXHAUSTED: (503, "budget_exhausted"),
 }
 CIRCUIT_RETRY_AFTER_SECONDS = 30
 

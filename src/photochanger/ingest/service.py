@@ -69,6 +69,7 @@ from photochanger.settings import service as settings_service
 from photochanger.settings.schemas import RuntimeSettings
 from photochanger.slots import service as slots
 from photochanger.slots.schemas import SlotView
+from photochanger.spend import service as spend
 from photochanger.webhooks import service as webhooks
 from photochanger.workers import HEAVY_BYTES, HEAVY_PIXELS, PoolBusy
 
@@ -159,6 +160,8 @@ class JobInProgress:
     row: asyncio.Task | None = None  # the insert of the pending row (started once; awaited again it re-raises)
     late: LateRun | None = None  # the AI routes under the slot's late limit (late delivery on)
     base: str = ""  # the public base URL of the job's links
+    reservations: list[spend.Reservation] = field(default_factory=list)  # spend held against the caps
+    budget_refused: bool = False  # a paid route was skipped: the spend cap is reached
 
     @property
     def continuing(self) -> bool:
@@ -188,6 +191,7 @@ class JobInProgress:
             input_size=self.input_size,
             attempts=[*self.attempts, *late.in_flight()] if late else list(self.attempts),
             late_deadline_at=late.deadline_at if late else None,
+            spend=spend.settlements(self.reservations, self.attempts),
             late_lease_seconds=ctx.config.late_lease_seconds,
             **outcome,  # type: ignore[arg-type]
         )
@@ -477,9 +481,13 @@ async def _generate(
     except RunFailed as failed:
         job.provider_ms = sum(a.latency_ms for a in job.attempts)
         error = failure_answer(failed.failure)
-        if slot.on_failure != "original":
+        if job.budget_refused and not job.continuing:  # the cap: the guest still gets a photo
+            job.fallback = "budget"
+            job.degraded = ApiError(503, "budget_exhausted", "today's spend cap is reached; the original was returned")
+        elif slot.on_failure != "original":
             raise error from None
-        job.fallback, job.degraded = "original", error
+        else:
+            job.fallback, job.degraded = "original", error
         original = job.original  # the booth's own bytes: no decode, no loss
         data = original if isinstance(original, bytes) else await asyncio.to_thread(original.read_bytes)
         return EncodedImage(data, prepared.mime, prepared.width, prepared.height)
@@ -500,7 +508,7 @@ def _made_by(job: JobInProgress, outcome: RunOutcome) -> None:
     job.provider_ms = outcome.provider_ms
     job.provider, job.route_index = outcome.route.provider.name, outcome.route.index
     job.model = outcome.image.model or outcome.route.model
-    job.fallback = "route" if outcome.route.index else None
+    job.fallback = "budget" if job.budget_refused else "route" if outcome.route.index else None
     job.prompt = outcome.route.prompt
 
 
@@ -562,8 +570,27 @@ async def _run_context(
         finish=finish,
         publish=media.publisher(ctx.db, ctx.store, ctx.config.public_base_url, expires),
         on_success=lambda route, seconds, cost: ctx.latency.observe(route.key, seconds, cost),
+        on_start=lambda route, started_at: _reserve_spend(ctx, job, route, started_at),
         on_record=job.attempts.append,
     )
+
+
+async def _reserve_spend(ctx: AppContext, job: JobInProgress, route: Route, started_at: datetime) -> None:
+    """Before a paid attempt: reserve its expected cost against today's spend cap (and warn the
+    owner once past the soft threshold); at the cap the attempt is never sent
+    (:data:`~photochanger.providers.base.FailureKind.BUDGET_EXHAUSTED`: the router moves on)."""
+    cap = job.runtime.daily_spend_cap_usd
+    if cap is None or route.cost is None:
+        return
+    scope, percent = spend.day_scope(started_at), job.runtime.spend_warning_percent
+    reserved, warn_now = await spend.reserve(ctx.db, scope, route.cost, cap, percent)
+    if warn_now:
+        await spend.warn(job.runtime.alert_webhook_url, scope, cap, percent, ctx.background)
+    if not reserved:
+        job.budget_refused = True
+        detail = f"today's spend cap (${cap:g}) leaves no room for this route (${route.cost:.4f})"
+        raise ProviderFailure(FailureKind.BUDGET_EXHAUSTED, "budget_exhausted", detail)
+    job.reservations.append(spend.Reservation(scope, route.cost, (route.index, started_at), route.key))
 
 
 def _late_run(job: JobInProgress, slot: SlotView, routes: list[Route], limits: dict[str, int]) -> LateRun | None:
@@ -585,6 +612,7 @@ def _late_hooks(ctx: AppContext, job: JobInProgress, run: RunContext, durable: b
 
     async def on_start(route: Route, started_at: datetime) -> None:
         key = (route.index, started_at)
+        await _reserve_spend(ctx, job, route, started_at)
         if late.handed_off and late.limits:
             try:
                 late.places[key] = await ctx.admission.acquire(
@@ -676,7 +704,7 @@ async def _continue(ctx: AppContext, job: JobInProgress) -> None:
             end = await _late_result(ctx, job, outcome)
         status = "done" if end.state == "delivered" else "failed"
         hook = _photo_webhook(job, "photo.late_result", status, None, end.failure_reason, end.result is not None)
-        end = replace(end, webhook=hook)
+        end = replace(end, webhook=hook, spend=spend.settlements(job.reservations, job.attempts))
         if await _write_late(ctx, job, end):
             LATE_JOBS.labels(end.state).inc()
             bound.info("ingest.late_" + end.state, reason=end.failure_reason, attempts=len(job.attempts))

@@ -91,6 +91,7 @@ class JobEnd:
     late_deadline_at: datetime | None = None  # set: the AI photo is still being made until then (UTC)
     late_lease_seconds: float = 30.0  # this process's lease of the late work (Config.late_lease_seconds)
     webhook: dict | None = None  # a photo webhook delivery row, written with the end (webhooks.service)
+    spend: Sequence[tuple[str, float, float]] = ()  # (scope, reserved, spent) settled with the end (spend.service)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class LateEnd:
     provider_ms: int | None = None
     cost_usd: float | None = None
     webhook: dict | None = None  # a photo webhook delivery row, written with the end (webhooks.service)
+    spend: Sequence[tuple[str, float, float]] = ()  # (scope, reserved, spent) settled with the end (spend.service)
 
 
 class AttemptView(AttemptRecord):

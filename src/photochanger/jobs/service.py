@@ -14,6 +14,7 @@ from photochanger.jobs import repository
 from photochanger.jobs.models import Job, JobAttempt
 from photochanger.jobs.schemas import AttemptRecord, JobEnd, JobSummary, LateEnd, OriginalRecord
 from photochanger.leases.service import HOLDER
+from photochanger.spend import repository as spend
 from photochanger.urls import result_url, thumbnail_url
 from photochanger.webhooks import repository as webhooks
 
@@ -111,6 +112,7 @@ async def finish(db: Database, job_id: str, end: JobEnd) -> None:
         await repository.add_attempts(session, rows)
         if end.webhook is not None:  # with the end: a delivery is never lost, nor made for an unwritten end
             await webhooks.add(session, [end.webhook])
+        await _settle(session, end.spend)
 
 
 class UnwrittenEnds:
@@ -167,6 +169,12 @@ async def finish_or_keep(db: Database, unwritten: UnwrittenEnds, job_id: str, en
     return True
 
 
+async def _settle(session, settlements) -> None:
+    """Turn the job's spend reservations into what its attempts cost (in the end's transaction)."""
+    for scope, reserved, spent in settlements:
+        await spend.settle(session, scope, reserved, spent)
+
+
 def _attempt_rows(job_id: str, attempts) -> list[dict]:
     return [{"job_id": job_id, "number": n, **a.model_dump()} for n, a in enumerate(attempts, start=1)]
 
@@ -205,6 +213,7 @@ async def finish_late(db: Database, job_id: str, end: LateEnd) -> bool:
         await repository.replace_attempts(session, job_id, _attempt_rows(job_id, end.attempts))
         if end.webhook is not None:
             await webhooks.add(session, [end.webhook])
+        await _settle(session, end.spend)
     return True
 
 

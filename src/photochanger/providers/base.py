@@ -93,6 +93,7 @@ class FailureKind(StrEnum):
     QUOTA_EXHAUSTED = "quota_exhausted"  # this key's quota is gone (per day, limit 0): next key, else move on
     UNAVAILABLE = "unavailable"  # no key configured, billing disabled: not retried
     CONFIG = "config"  # 400/404, a missing template: a configuration bug, not retried
+    BUDGET_EXHAUSTED = "budget_exhausted"  # the spend cap leaves no room: never sent, the next route
 
     @property
     def is_outage(self) -> bool:

@@ -23,3 +23,13 @@ def estimate(model: str | None, text_in: int = 0, image_in: int = 0, image_out: 
     if prices is None:
         return None
     return round((text_in * prices[0] + image_in * prices[1] + image_out * prices[2]) / 1_000_000, 6)
+
+
+TYPICAL_INPUT_TOKENS = 1548  # a prompt and one ~1 MP photo (Gemini's usage for a booth photo)
+TYPICAL_OUTPUT_TOKENS = 1290  # one 1024×1024 image (Gemini 2.5 Flash Image's fixed count)
+
+
+def typical_image_cost(model: str | None) -> float | None:
+    """Dollars one booth photo costs on ``model`` at list prices (the estimate a spend cap reserves
+    before a route has history), or None for a model without a known price."""
+    return estimate(model, image_in=TYPICAL_INPUT_TOKENS, image_out=TYPICAL_OUTPUT_TOKENS)

@@ -86,6 +86,7 @@ class Route:
     input_side: int | None = None  # long side (px) of the photo copy this route is sent; None: full size
     scope: str | None = None  # the slot the route serves (its own circuit of the route)
     p95: float | None = None  # seconds: p95 of recent successes (the documented typical without history)
+    cost: float | None = None  # US dollars one attempt is expected to cost (None: free or unpriced)
 
     @property
     def model(self) -> str | None:
@@ -293,7 +294,9 @@ class _Run:
             if self.ctx.on_success:
                 self.ctx.on_success(route, elapsed, image.cost_usd)
         else:
-            label = "timeout" if outcome.kind is FailureKind.TIMEOUT else "failed"
+            label = {FailureKind.TIMEOUT: "timeout", FailureKind.BUDGET_EXHAUSTED: "skipped"}.get(
+                outcome.kind, "failed"
+            )
             found = {
                 "failure_class": str(outcome.kind),
                 "failure_code": outcome.code,
@@ -334,6 +337,8 @@ class _Run:
                 await record_outcome(ctx.health, route, None)
                 return outcome
             kind = outcome.kind
+            if kind is FailureKind.BUDGET_EXHAUSTED:
+                return outcome  # no call was made: nothing about the route's health, next route
             if kind.is_key_failure and api_key:
                 ctx.keyring.set_aside(api_key)
                 if ctx.keyring.usable(keys):

@@ -7,18 +7,19 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-import httpx
 import structlog
 from PIL import Image, ImageDraw
 
+from photochanger.alerts import post_alert
 from photochanger.imaging import convert, encode
 from photochanger.media import service as media
 from photochanger.metrics import ROUTE_STATE
 from photochanger.providers.base import InputImage, ProviderImage
+from photochanger.providers.pricing import typical_image_cost
 from photochanger.providers.registry import InvalidSettings, validate_settings
 from photochanger.routing import repository
 from photochanger.routing.health import StateChange
-from photochanger.routing.latency import timing
+from photochanger.routing.latency import LatencyStats, timing
 from photochanger.routing.router import Finished, Route, RunContext, probe
 from photochanger.routing.schemas import DegradedSlot, RouteHealthView, RoutesOverview, WarmupResult
 from photochanger.settings import service as settings_service
@@ -30,7 +31,6 @@ if TYPE_CHECKING:  # the context is built from this package's parts; it is only 
 
 log = structlog.get_logger("photochanger.routing")
 STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
-WEBHOOK_TIMEOUT_SECONDS = 5.0
 RECENT = timedelta(minutes=15)
 WARMUP_TIMEOUT_SECONDS = 45.0
 WARMUP_CONCURRENCY = 4
@@ -38,6 +38,17 @@ WARMUP_CONCURRENCY = 4
 
 class InvalidRoute(ValueError):
     """A slot's route configuration does not validate; the message says which and why."""
+
+
+def _cost(route: Route, stats: LatencyStats | None) -> float | None:
+    """What one attempt on ``route`` is expected to cost: the mean reported by its recent
+    successes, else the model's list price for a typical photo; None for ``local`` (free) and
+    unpriced models (Turbotext's credits)."""
+    if route.provider.name == "local":
+        return None
+    if stats is not None and stats.mean_cost_usd is not None:
+        return stats.mean_cost_usd
+    return typical_image_cost(route.model)
 
 
 async def build_routes(ctx: "AppContext", slot: SlotView) -> list[Route]:
@@ -74,6 +85,7 @@ async def build_routes(ctx: "AppContext", slot: SlotView) -> list[Route]:
                 attempt_timeout=when.attempt_timeout,
                 hedge_after=when.hedge_after if hedges else None,
                 p95=when.p95,
+                cost=_cost(route, stats[route.key]),
             )
         )
     return timed
@@ -104,20 +116,11 @@ def install_listeners(ctx: "AppContext") -> None:
                 "failures": new.failures,
                 "at": (new.changed_at or ctx.clock.now()).isoformat(),
             }
-            task = asyncio.create_task(_post_webhook(url, payload))
+            task = asyncio.create_task(post_alert(url, payload))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
     ctx.health.listeners.append(on_change)
-
-
-async def _post_webhook(url: str, payload: dict) -> None:
-    try:
-        async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_SECONDS) as client:
-            response = await client.post(url, json=payload)
-        log.info("alert.sent", status=response.status_code, route=payload["route"])
-    except httpx.HTTPError as exc:
-        log.warning("alert.failed", error=type(exc).__name__, route=payload["route"])
 
 
 async def overview(ctx: "AppContext") -> RoutesOverview:

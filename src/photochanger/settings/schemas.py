@@ -45,6 +45,10 @@ class RuntimeSettings(BaseModel):
     webhook_secret: str | None = Field(
         default=None, min_length=16, max_length=128, description="HMAC-SHA256 key signing each photo webhook POST."
     )
+    daily_spend_cap_usd: float | None = Field(
+        default=None, ge=0, le=100_000, description="Most the paid routes may spend per UTC day, US dollars."
+    )
+    spend_warning_percent: int = Field(default=80, ge=1, le=100, description="Share of the cap that warns the owner.")
 
 
 SETTING_KEYS: tuple[str, ...] = tuple(RuntimeSettings.model_fields)
@@ -83,6 +87,8 @@ class SettingsUpdate(BaseModel):
     alert_webhook_url: HttpUrlText | None = Field(default=None, description="'' removes it")
     photo_webhook_url: HttpUrlText | None = Field(default=None, description="'' removes it")
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=128)
+    daily_spend_cap_usd: float | None = Field(default=None, ge=0, le=100_000, description="null removes the cap")
+    spend_warning_percent: int | None = Field(default=None, ge=1, le=100)
     provider_keys: dict[str, str | list[str]] | None = Field(
         default=None, description="provider → key, keys (list or comma separated, used round-robin); '' removes"
     )

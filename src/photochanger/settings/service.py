@@ -133,9 +133,9 @@ async def update(db: Database, config: Config, change: SettingsUpdate, by: str) 
     async with db.transaction() as session:
         for key, value in values.items():
             await repository.put(session, key, value)
-        for url in ("alert_webhook_url", "photo_webhook_url"):
-            if url in change.model_fields_set and getattr(change, url) is None:
-                await repository.remove(session, url)
+        for key in ("alert_webhook_url", "photo_webhook_url", "daily_spend_cap_usd"):  # given as null or '': removed
+            if key in change.model_fields_set and getattr(change, key) is None:
+                await repository.remove(session, key)
         if "ingest_password" in values:
             await repository.put(session, PASSWORD_META, {"updated_at": now, "updated_by": by})
         for provider, raw in provider_keys.items():

@@ -224,6 +224,17 @@ export default {
   delivery_failed: "given up",
   field_photo_webhook_url: "Photo webhook URL",
   field_webhook_secret: "Signing secret",
+  spend_cap: "Spend cap",
+  daily_spend_cap_usd: "Daily spend cap (US dollars; empty: none)",
+  spend_cap_hint:
+    "Paid AI routes may spend at most this per day (UTC), at list prices. Each paid attempt reserves its expected cost before it starts, so the cap holds with many booths at once; at the cap the slot answers with its local route or the original photo. Raise it here at any time.",
+  spend_warning_percent: "Warn at (% of the cap)",
+  no_cap: "no cap",
+  spend_warning: "Spend today: {spent} USD of the {cap} USD cap ({percent} %).",
+  spend_exhausted:
+    "Today's spend cap of {cap} USD is reached: paid routes are skipped, guests get the local look or their original.",
+  field_daily_spend_cap_usd: "Daily spend cap",
+  field_spend_warning_percent: "Warn at (% of the cap)",
   alert_webhook_hint: "Receives a JSON POST when a provider route starts failing and when it recovers.",
   skip: "Skip to content",
   source_ingest: "booth",

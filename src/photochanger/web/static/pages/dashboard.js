@@ -10,6 +10,25 @@ import { duration, failureClass, loopbackHost, outcome, slotName, t } from "../i
 
 const LIVE_MS = 5000;
 
+/** Today's spend once it reaches the warning threshold or the cap (nothing while under it). */
+function spendBanner(spend) {
+  if (spend.state !== "warning" && spend.state !== "exhausted") return []; // spend_warning, spend_exhausted
+  const figures = {
+    spent: (spend.spent_usd + spend.reserved_usd).toFixed(2),
+    cap: spend.cap_usd.toFixed(2),
+    percent: Math.round(((spend.spent_usd + spend.reserved_usd) / spend.cap_usd) * 100),
+  };
+  return [
+    h(
+      "div",
+      { class: `banner ${spend.state === "exhausted" ? "bad" : "warn"}`, id: "spend-banner", role: "alert" },
+      t(`spend_${spend.state}`, figures),
+      " ",
+      h("a", { href: "#/settings" }, t("settings")),
+    ),
+  ];
+}
+
 export async function render(main) {
   const [slots, overview, settings] = await Promise.all([
     api("/api/slots"),
@@ -73,8 +92,12 @@ export async function render(main) {
   const late = h("section", { id: "late-jobs", "aria-live": "polite" });
   async function refresh() {
     try {
-      const [routes, lateJobs] = await Promise.all([api("/api/routes"), api("/api/jobs/late")]);
-      health.replaceChildren(...banner(routes));
+      const [routes, lateJobs, spend] = await Promise.all([
+        api("/api/routes"),
+        api("/api/jobs/late"),
+        api("/api/spend"),
+      ]);
+      health.replaceChildren(...banner(routes), ...spendBanner(spend));
       late.replaceChildren(
         lateJobs.continuing
           ? h(

@@ -209,6 +209,23 @@ export async function render(main) {
     value: current.alert_webhook_url || "",
     oninput: mark,
   });
+  const spendCap = h("input", {
+    id: "daily_spend_cap_usd",
+    type: "number",
+    min: 0,
+    step: "0.01",
+    placeholder: t("no_cap"),
+    value: current.daily_spend_cap_usd ?? "",
+    oninput: mark,
+  });
+  const spendWarning = h("input", {
+    id: "spend_warning_percent",
+    type: "number",
+    min: 1,
+    max: 100,
+    value: current.spend_warning_percent,
+    oninput: mark,
+  });
   const photoWebhook = h("input", {
     id: "photo_webhook_url",
     type: "url",
@@ -310,6 +327,9 @@ export async function render(main) {
         h("h2", {}, t("concurrency")),
         field(t("slot_limit"), slotLimit),
         field(t("provider_limit"), providerLimit),
+        h("h2", {}, t("spend_cap")),
+        field(t("daily_spend_cap_usd"), spendCap, t("spend_cap_hint")),
+        field(t("spend_warning_percent"), spendWarning),
         h("h2", {}, t("alerts")),
         field(t("alert_webhook_url"), webhook, t("alert_webhook_hint")),
         field(t("photo_webhook_url"), photoWebhook, t("photo_webhook_hint")),
@@ -329,6 +349,8 @@ export async function render(main) {
                 provider_max_in_flight: Number(providerLimit.value),
                 alert_webhook_url: webhook.value.trim(),
                 photo_webhook_url: photoWebhook.value.trim(),
+                daily_spend_cap_usd: spendCap.value === "" ? null : Number(spendCap.value),
+                spend_warning_percent: Number(spendWarning.value),
               };
               const keys = Object.fromEntries(
                 keyInputs.filter(([, input]) => input.value.trim()).map(([name, input]) => [name, input.value.trim()]),

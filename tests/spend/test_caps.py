@@ -1,0 +1,83 @@
+"""Spend caps: reservations hold the cap when many booths pay at once, past it every guest still
+gets a photo, and the owner is warned once."""
+
+import asyncio
+import concurrent.futures
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from photochanger.spend import repository
+from photochanger.spend.service import Reservation, reserve, settlements, state
+from tests.conftest import PHOTOS
+from tests.fakes.receiver import FakeReceiver
+
+PRICE = 0.0392  # the fake Gemini's usage (1548 in, 1290 out tokens) at gemini-2.5-flash-image's list price
+
+
+async def test_thirty_booths_at_once_stay_within_the_cap_and_every_guest_gets_a_photo(svc, fake_gemini):
+    receiver = FakeReceiver().start()
+    scope = f"day:{datetime.now(UTC).date().isoformat()}"
+    async with svc.db.transaction() as session:  # today's spend starts at zero for this test
+        await session.execute(repository.TOTALS.delete().where(repository.TOTALS.c.scope == scope))
+    svc.api.put("/api/settings", json={"daily_spend_cap_usd": 0.50, "alert_webhook_url": receiver.url})
+    await svc.slot("slot-011", "gemini", prompt="A sunny beach", max_in_flight=32)
+    fake_gemini.reset(latency=0.5)
+    try:
+        photo = (PHOTOS / "astronaut.jpg").read_bytes()
+        with concurrent.futures.ThreadPoolExecutor(30) as pool:
+            answers = list(pool.map(lambda _n: svc.post("slot-011", photo), range(30)))
+        assert [a.status for a in answers] == [200] * 30  # nobody refused
+        jobs = [await svc.job(a.headers["x-job-id"]) for a in answers]
+        paid = [j for j in jobs if j.cost_usd]
+        spent = sum(j.cost_usd for j in paid)
+        assert spent <= 0.50 + PRICE  # never over the cap by more than one attempt's price
+        assert len(paid) == len(fake_gemini.requests) >= 11  # what fits: 12 × 0.0392 = 0.47
+        skipped = [a for a in answers if a.headers.get("x-photochanger-fallback") == "budget"]
+        assert len(skipped) == 30 - len(paid) and all(a.body == photo for a in skipped)  # the original
+        assert all(j.failure_reason == "budget_exhausted" for j in jobs if not j.cost_usd)
+        today = svc.api.get("/api/spend").json()
+        assert today["state"] == "exhausted" and today["reserved_usd"] == pytest.approx(0, abs=1e-6)
+        assert today["spent_usd"] == pytest.approx(spent, abs=1e-6)
+        for _ in range(50):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.1)
+        warnings = [json.loads(r.body) for r in receiver.received]
+        assert [w["event"] for w in warnings] == ["budget.warning"]  # once, at 80 %
+        svc.api.put("/api/settings", json={"daily_spend_cap_usd": 5.0})  # the operator raises it live
+        assert svc.post("slot-011", photo).headers.get("x-photochanger-fallback") is None
+        assert svc.api.get("/api/spend").json()["state"] == "ok"
+    finally:
+        svc.api.put("/api/settings", json={"daily_spend_cap_usd": None, "alert_webhook_url": ""})
+        receiver.stop()
+
+
+async def test_racing_reservations_never_pass_the_cap(svc):
+    scope = "day:test-race"
+    async with svc.db.transaction() as session:
+        await session.execute(repository.TOTALS.delete().where(repository.TOTALS.c.scope == scope))
+    outcomes = await asyncio.gather(*(reserve(svc.db, scope, 0.1, 1.0, 80) for _ in range(25)))
+    assert sum(ok for ok, _warn in outcomes) == 10  # 10 × 0.1 fit a 1.0 cap, not one more
+    assert sum(warn for _ok, warn in outcomes) == 1
+
+
+def test_settling_uses_the_reported_cost_the_estimate_when_it_may_have_been_billed_else_nothing():
+    from photochanger.jobs.schemas import AttemptRecord
+
+    at = datetime(2026, 12, 2, tzinfo=UTC)
+
+    def attempt(index: int, outcome: str, cost: float | None) -> AttemptRecord:
+        return AttemptRecord(route_index=index, provider="gemini", model="m", outcome=outcome, started_at=at,
+                             latency_ms=1, cost_usd=cost)  # fmt: skip
+
+    held = [Reservation("day:x", 0.04, (n, at), "gemini:m") for n in range(4)]
+    done = [attempt(0, "success", 0.039), attempt(1, "timeout", None), attempt(2, "failed", None)]
+    assert settlements(held, done) == [("day:x", 0.04, 0.039), ("day:x", 0.04, 0.04), ("day:x", 0.04, 0.0)]
+    assert settlements(held, done) == []  # settled once; the 4th is still under way
+    assert (
+        state(0.41, 0.5, 80) == "warning"
+        and state(0.47, 0.5, 80, 0.5) == "exhausted"
+        and state(1, None, 80) == "uncapped"
+    )
