@@ -120,6 +120,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self.handle_websocket_upgrade()
             else:
                 self._unsupported_upgrade_warning()
+        if self._head_timer is not None and self._head_bytes > self.head_limits.max_bytes:
+            # over the limit and still no end of headers: refuse now, not when (if ever) more arrives
+            self._refuse(431, "request headers are too large")
 
     def _invalid(self) -> None:
         msg = "Invalid HTTP request received."

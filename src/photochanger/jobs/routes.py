@@ -101,35 +101,31 @@ async def get_job(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> J
 @router.get("/jobs/{job_id}/booth-answer", response_class=Response, responses=error_docs(404))
 async def get_booth_answer(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> Response:
     """The image the booth got, for a job whose late AI photo replaced it as the result (admins only)."""
-    job = await service.get(ctx.db, job_id) if JOB_ID.match(job_id) else None
     missing = ApiError(404, "result_not_found", "no booth answer kept apart for this job")
-    if job is None or job.booth_result_path is None:
-        raise missing
-    try:
-        kind = sniff_mime(await ctx.store.read_prefix(job.booth_result_path, 16))
-        return await stored_response(
-            request, ctx.store, job.booth_result_path, kind or "application/octet-stream", cache_control="private"
-        )
-    except FileNotFoundError:
-        raise missing from None
-    except OSError as exc:
-        raise ApiError.storage_unavailable() from exc
+    return await _job_file(request, ctx, job_id, "booth_result_path", missing)
 
 
 @router.get("/jobs/{job_id}/original", response_class=Response, responses=error_docs(404))
 async def get_original(job_id: str, request: Request, ctx: Ctx, _: AdminSession) -> Response:
     """The photo as the booth sent it (admins only)."""
-    job = await service.get(ctx.db, job_id) if JOB_ID.match(job_id) else None
     missing = ApiError(404, "original_not_found", "no stored original for this job")
-    if job is None or job.input_path is None:
+    return await _job_file(request, ctx, job_id, "input_path", missing)
+
+
+async def _job_file(request: Request, ctx: Ctx, job_id: str, column: str, missing: ApiError) -> Response:
+    """A job's stored file (its ``column`` path) with the MIME type its bytes show, never the
+    client's declared one (an HTML "photo" stays inert: an unknown type is a download); ``missing``
+    when there is none."""
+    job = await service.get(ctx.db, job_id) if JOB_ID.match(job_id) else None
+    path = getattr(job, column) if job is not None else None
+    if job is None or path is None:
         raise missing
     try:
-        # never the client's declared type: an HTML "photo" stays inert
-        kind = sniff_mime(await ctx.store.read_prefix(job.input_path, 16))
+        kind = sniff_mime(await ctx.store.read_prefix(path, 16))
         return await stored_response(
             request,
             ctx.store,
-            job.input_path,
+            path,
             kind or "application/octet-stream",
             cache_control="private, no-cache",
             filename=None if kind else f"{job.id}.bin",
