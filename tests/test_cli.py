@@ -50,6 +50,8 @@ def test_settings_show_and_set_with_ranges(service):
         "alert_webhook_url",
         "photo_webhook_url",
         "webhook_secret",
+        "daily_spend_cap_usd",
+        "spend_warning_percent",
     }
     assert len(shown["webhook_secret"]) >= 32  # generated at the first start
     too_short = service.cli("settings", "set", "sync_response_seconds", "5")
@@ -61,6 +63,8 @@ def test_settings_show_and_set_with_ranges(service):
     assert service.cli("settings", "set", "result_ttl_hours", "168").returncode == 0
     assert service.cli("settings", "set", "alert_webhook_url", "ftp://x").returncode == 2
     assert service.cli("settings", "set", "photo_webhook_url", "ftp://x").returncode == 2
+    assert service.cli("settings", "set", "daily_spend_cap_usd", "-1").returncode == 2
+    assert service.cli("settings", "set", "spend_warning_percent", "101").returncode == 2
     short = service.cli("settings", "set", "webhook_secret", "short")
     assert short.returncode == 2 and "webhook_secret" in short.stderr
 
