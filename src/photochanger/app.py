@@ -17,6 +17,8 @@ from photochanger.body_limits import BodyLimits, BodyRefused
 from photochanger.config import Config
 from photochanger.context import AppContext
 from photochanger.errors import error_response, install_error_handlers
+from photochanger.events.routes import router as events_router
+from photochanger.export.routes import router as export_router
 from photochanger.gallery.routes import router as gallery_router
 from photochanger.health.routes import router as health_router
 from photochanger.ingest.routes import router as ingest_router
@@ -207,6 +209,8 @@ def create_app(config: Config | None = None) -> FastAPI:
         routing_router,
         webhooks_router,
         spend_router,
+        events_router,
+        export_router,
         health_router,
         web_router,
     )

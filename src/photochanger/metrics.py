@@ -70,6 +70,11 @@ SPEND_USD = Counter(
     "Estimated spend in US dollars (list prices) settled per route (provider:model).",
     ["route"],
 )
+EVENT_SPEND_USD = Counter(
+    "photochanger_event_spend_usd_total",
+    "Estimated spend in US dollars (list prices) settled per event (its id; one event a night).",
+    ["event"],
+)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -2,6 +2,7 @@
 
 from photochanger.auth.models import Admin, RevokedToken
 from photochanger.db import Base
+from photochanger.events.models import Event
 from photochanger.jobs.models import Job, JobAttempt
 from photochanger.leases.models import Lease
 from photochanger.media.models import ProviderMedia
@@ -16,6 +17,7 @@ __all__ = [
     "Admin",
     "AppSetting",
     "Base",
+    "Event",
     "InFlightPermit",
     "Job",
     "JobAttempt",

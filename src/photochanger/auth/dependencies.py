@@ -9,11 +9,11 @@ from photochanger.auth.service import AuthError, Session, authenticate
 from photochanger.dependencies import Ctx
 from photochanger.errors import ApiError
 
-_bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/login")
+bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/login")
 
 
 async def current_session(
-    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Session:
     """The caller's session; 401 with ``WWW-Authenticate: Bearer`` when missing, invalid or expired."""
     challenge = {"WWW-Authenticate": 'Bearer realm="photochanger"'}

@@ -16,10 +16,11 @@ async def recent_results(
     slots: list[str] | None = None,
     since: datetime | None = None,
     approved_only: bool = False,
+    event_id: str | None = None,
 ) -> list[tuple[str, datetime]]:
     """``(job_id, received_at)`` of booth results still downloadable and not hidden, of ``slots``
     (None: all) received from ``since`` (None: any time), only approved ones if ``approved_only``,
-    newest first."""
+    of ``event_id`` only when given, newest first."""
     conditions = [
         Job.status == "done",
         Job.source == "ingest",
@@ -33,6 +34,8 @@ async def recent_results(
         conditions.append(Job.received_at >= since)
     if approved_only:
         conditions.append(Job.approved_at.is_not(None))
+    if event_id is not None:
+        conditions.append(Job.event_id == event_id)
     rows = await session.execute(
         select(Job.id, Job.received_at).where(*conditions).order_by(Job.received_at.desc()).limit(limit)
     )

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request, Response
 from photochanger.auth.dependencies import AdminSession
 from photochanger.dependencies import Ctx
 from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
+from photochanger.events import service as events
 from photochanger.gallery import service
 from photochanger.gallery.schemas import Moderation, PublicGallery, ShareRequest, ShareState
 from photochanger.results.service import public_base
@@ -43,11 +44,15 @@ async def share_state(request: Request, ctx: Ctx, _: AdminSession) -> ShareState
     return await service.state(ctx.db, public_base(ctx, str(request.base_url)), ctx.pin_failures)
 
 
-@router.post("/gallery/share", response_model=ShareState)
+@router.post("/gallery/share", response_model=ShareState, responses=error_docs(404))
 async def share(body: ShareRequest, request: Request, ctx: Ctx, _: AdminSession) -> ShareState:
     """Open the public gallery for ``minutes`` (1–1440, default 15), for ``slots`` (default all),
-    with photos from now on unless ``include_earlier``, titled ``title``."""
-    return await service.share(ctx.db, public_base(ctx, str(request.base_url)), body, ctx.pin_failures)
+    with photos from now on unless ``include_earlier``, titled ``title``; or for one event
+    (``event_id``: its photos, its title and colour)."""
+    try:
+        return await service.share(ctx.db, public_base(ctx, str(request.base_url)), body, ctx.pin_failures)
+    except events.EventNotFound:
+        raise ApiError(404, "event_not_found", f"no event {body.event_id!r}") from None
 
 
 @router.delete("/gallery/share", status_code=204)

@@ -32,6 +32,11 @@ class ShareRequest(BaseModel):
     title: str | None = Field(default=None, max_length=80)
     pin: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$")  # ASCII digits only (\d would take "١٢٣٤")
     approval: bool = False
+    event_id: str | None = Field(
+        default=None,
+        max_length=32,
+        description="only this event's photos (its slots, at any time); its title and colour",
+    )
 
 
 class ShareState(BaseModel):
@@ -46,6 +51,8 @@ class ShareState(BaseModel):
     pin: str | None = None
     approval: bool = False
     pin_locked: bool = False  # too many wrong PINs this hour (from every address): share again with a new PIN
+    event_id: str | None = None
+    colour: str | None = None
 
 
 class GalleryItem(BaseModel):
@@ -61,4 +68,5 @@ class PublicGallery(BaseModel):
 
     shared_until: datetime
     title: str | None = None
+    colour: str | None = Field(default=None, description="#rrggbb: the event's colour")
     items: list[GalleryItem]

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.clock import SYSTEM_CLOCK, Clock
 from photochanger.db import Database, utcnow
+from photochanger.events import service as events
 from photochanger.gallery import repository
 from photochanger.gallery.schemas import GalleryItem, PublicGallery, ShareRequest, ShareState
 from photochanger.settings import repository as settings_repository
@@ -123,6 +124,8 @@ async def state(db: Database, base: str, pins: Throttle | None = None) -> ShareS
         pin=scope.get("pin"),
         approval=bool(scope.get("approval")),
         pin_locked=locked,
+        event_id=scope.get("event_id"),
+        colour=scope.get("colour"),
     )
 
 
@@ -134,7 +137,9 @@ async def share(
 ) -> ShareState:
     """Open the gallery for ``request.minutes`` from now (replacing any earlier sharing) for its
     slots, with the photos taken from ``request.since``, else from now on unless it includes
-    earlier photos; every process reads the listing afresh (a new listing version)."""
+    earlier photos; every process reads the listing afresh (a new listing version). With
+    ``request.event_id`` it shows that event's photos (whenever taken) under its title (unless
+    ``title`` is given) and colour. Raises :class:`~photochanger.events.service.EventNotFound`."""
     now = utcnow()
     scope = {
         "slots": sorted(set(request.slots)) if request.slots else None,
@@ -143,6 +148,10 @@ async def share(
         "pin": request.pin or None,
         "approval": request.approval,
     }
+    if request.event_id:
+        event = await events.get(db, request.event_id)
+        scope |= {"event_id": event.id, "slots": None, "since": request.since.isoformat() if request.since else None,
+                  "title": request.title or event.title or event.name, "colour": event.colour}  # fmt: skip
     async with db.transaction() as session:
         await settings_repository.put(session, SHARED_UNTIL, (now + timedelta(minutes=request.minutes)).isoformat())
         await settings_repository.put(session, SHARE_SCOPE, scope)
@@ -183,7 +192,9 @@ async def public_listing(
             scope = await settings_repository.get(session, SHARE_SCOPE) or {}
             since = datetime.fromisoformat(scope["since"]) if scope.get("since") else None
             approved_only = bool(scope.get("approval"))
-            rows = await repository.recent_results(session, now, ITEMS, scope.get("slots"), since, approved_only)
+            rows = await repository.recent_results(
+                session, now, ITEMS, scope.get("slots"), since, approved_only, scope.get("event_id")
+            )
         listing.put(base, version, rows, scope)
         cached = rows, scope
     rows, scope = cached
@@ -199,7 +210,7 @@ async def public_listing(
         GalleryItem(result_url=result_url(base, job_id), thumbnail_url=thumbnail_url(base, job_id), taken_at=at)
         for job_id, at in rows
     ]
-    return PublicGallery(shared_until=until, title=scope.get("title"), items=items)
+    return PublicGallery(shared_until=until, title=scope.get("title"), colour=scope.get("colour"), items=items)
 
 
 class JobNotFound(LookupError):

@@ -32,6 +32,7 @@ from photochanger.context import AppContext
 from photochanger.db import STORAGE_ERRORS, utcnow
 from photochanger.deadline import Deadline
 from photochanger.errors import ApiError
+from photochanger.events import service as events
 from photochanger.imaging import (
     EXTENSION_BY_MIME,
     EncodedImage,
@@ -162,6 +163,7 @@ class JobInProgress:
     base: str = ""  # the public base URL of the job's links
     reservations: list[spend.Reservation] = field(default_factory=list)  # spend held against the caps
     budget_refused: bool = False  # a paid route was skipped: the spend cap is reached
+    event: events.LiveEvent | None = None  # the event live for the slot when the photo arrived
 
     @property
     def continuing(self) -> bool:
@@ -309,6 +311,7 @@ def _start_row(ctx: AppContext, job: JobInProgress) -> asyncio.Task:
 async def _insert_pending(ctx: AppContext, job: JobInProgress) -> None:
     origin, received_at = job.origin, job.received_at
     try:
+        job.event = await events.live_for_slot(ctx.db, job.slot.id, received_at)
         await jobs.open_job(
             ctx.db,
             job_id=job.job_id,
@@ -319,6 +322,7 @@ async def _insert_pending(ctx: AppContext, job: JobInProgress) -> None:
             client_ip=origin.client_ip,
             query_string=origin.query_string[:2000] or None,
             client_headers=origin.safe_headers(),
+            event_id=job.event.id if job.event else None,
         )
     except DBAPIError as exc:
         log.exception("ingest.job_not_opened", slot_id=job.slot.id)
@@ -483,7 +487,9 @@ async def _generate(
         error = failure_answer(failed.failure)
         if job.budget_refused and not job.continuing:  # the cap: the guest still gets a photo
             job.fallback = "budget"
-            job.degraded = ApiError(503, "budget_exhausted", "today's spend cap is reached; the original was returned")
+            job.degraded = ApiError(
+                503, "budget_exhausted", "a spend cap (today's or the event's) is reached; the original was returned"
+            )
         elif slot.on_failure != "original":
             raise error from None
         else:
@@ -576,21 +582,30 @@ async def _run_context(
 
 
 async def _reserve_spend(ctx: AppContext, job: JobInProgress, route: Route, started_at: datetime) -> None:
-    """Before a paid attempt: reserve its expected cost against today's spend cap (and warn the
-    owner once past the soft threshold); at the cap the attempt is never sent
-    (:data:`~photochanger.providers.base.FailureKind.BUDGET_EXHAUSTED`: the router moves on)."""
-    cap = job.runtime.daily_spend_cap_usd
-    if cap is None or route.cost is None:
+    """Before a paid attempt: reserve its expected cost against today's spend cap and the job's
+    event's cap, both or neither (and warn the owner once past each soft threshold); at a cap the
+    attempt is never sent (:data:`~photochanger.providers.base.FailureKind.BUDGET_EXHAUSTED`:
+    the router moves on)."""
+    if route.cost is None:
         return
-    scope, percent = spend.day_scope(started_at), job.runtime.spend_warning_percent
-    reserved, warn_now = await spend.reserve(ctx.db, scope, route.cost, cap, percent)
-    if warn_now:
+    caps = []
+    if job.runtime.daily_spend_cap_usd is not None:
+        caps.append((spend.day_scope(started_at), job.runtime.daily_spend_cap_usd))
+    if job.event is not None and job.event.spend_cap_usd is not None:
+        caps.append((spend.event_scope(job.event.id), job.event.spend_cap_usd))
+    if not caps:
+        return
+    percent = job.runtime.spend_warning_percent
+    refused, warn_now = await spend.reserve_all(ctx.db, caps, route.cost, percent)
+    for scope, cap in warn_now:
         await spend.warn(job.runtime.alert_webhook_url, scope, cap, percent, ctx.background)
-    if not reserved:
+    if refused is not None:
         job.budget_refused = True
-        detail = f"today's spend cap (${cap:g}) leaves no room for this route (${route.cost:.4f})"
+        what = "the event's" if refused[0].startswith("event:") else "today's"
+        detail = f"{what} spend cap (${refused[1]:g}) leaves no room for this route (${route.cost:.4f})"
         raise ProviderFailure(FailureKind.BUDGET_EXHAUSTED, "budget_exhausted", detail)
-    job.reservations.append(spend.Reservation(scope, route.cost, (route.index, started_at), route.key))
+    for scope, _cap in caps:
+        job.reservations.append(spend.Reservation(scope, route.cost, (route.index, started_at), route.key))
 
 
 def _late_run(job: JobInProgress, slot: SlotView, routes: list[Route], limits: dict[str, int]) -> LateRun | None:
@@ -813,6 +828,7 @@ async def _resumed_job(ctx: AppContext, row: Job) -> JobInProgress | None:
     host = (row.client_headers or {}).get("host")
     job.base = urls.public_base(ctx.config.public_base_url, f"http://{host}" if host else "")
     job.attempts = attempts
+    job.event = await events.of_job(ctx.db, row.event_id)
     job.late = LateRun(deadline, row.late_deadline_at, handed_off=True)
     job.original = await ctx.store.get(row.input_path)
     return job
@@ -877,11 +893,13 @@ def _photo_webhook(
     """The photo webhook's delivery row of a booth photo's ``event`` (None without a webhook URL,
     or for a test run): who, what the booth got, the links (the result's when there is one) and
     the booth's fields and query values."""
-    url = job.runtime.photo_webhook_url
+    url = (job.event.webhook_url if job.event else None) or job.runtime.photo_webhook_url
     if not url or job.origin.source != "ingest":
         return None
     payload = {
         "job_id": job.job_id,
+        "event_id": job.event.id if job.event else None,
+        "event_name": job.event.name if job.event else None,
         "slot_id": job.slot.id,
         "slot_name": job.slot.display_name,
         "status": status,

@@ -20,6 +20,9 @@ class Job(Base):
     process takes it over once it lapses), then ``delivered`` (the AI photo replaced the result;
     the booth's answer stays as ``booth_result_path``, ``status`` becomes ``done``), ``failed``
     (``late_failure_reason``) or ``cancelled`` by an admin.
+
+    ``event_id``: the event live for the slot when the photo arrived (None: no event; fixed at
+    arrival, so later edits of the event never move photos).
     """
 
     __tablename__ = "jobs"
@@ -29,6 +32,7 @@ class Job(Base):
         Index("ix_jobs_expires", "result_expires_at"),
         Index("ix_jobs_received", "received_at"),
         Index("ix_jobs_late", "late_state", "late_lease_until"),
+        Index("ix_jobs_event", "event_id", "received_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -77,6 +81,7 @@ class Job(Base):
     late_finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     late_failure_reason: Mapped[str | None] = mapped_column(String(40))
     booth_result_path: Mapped[str | None] = mapped_column(String(255))  # the booth's answer once a late one replaced it
+    event_id: Mapped[str | None] = mapped_column(String(32))  # the event live for the slot when it arrived
 
 
 class JobAttempt(Base):

@@ -85,6 +85,7 @@ async def page(
     since: datetime | None = None,
     before: tuple[datetime, str] | None = None,
     late_state: str | None = None,
+    event_id: str | None = None,
 ) -> list[Job]:
     """Jobs newest first (``received_at``, then id), filtered (``since``: received at or after),
     strictly after the keyset ``before``."""
@@ -99,6 +100,8 @@ async def page(
         query = query.where(Job.source == source)
     if late_state:
         query = query.where(Job.late_state == late_state)
+    if event_id:
+        query = query.where(Job.event_id == event_id)
     if before:
         at, job_id = before
         query = query.where(or_(Job.received_at < at, and_(Job.received_at == at, Job.id < job_id)))
@@ -214,3 +217,15 @@ async def late_summary(session: AsyncSession) -> tuple[int, datetime | None]:
         )
     ).one()
     return int(row[0]), row[1]
+
+
+async def booth_photos_by_event(session: AsyncSession, event_ids: Sequence[str]) -> dict[str, int]:
+    """``{event id: booth photos}`` of ``event_ids`` (booth uploads whose row was written)."""
+    if not event_ids:
+        return {}
+    rows = await session.execute(
+        select(Job.event_id, func.count())
+        .where(Job.event_id.in_(event_ids), Job.source == "ingest")
+        .group_by(Job.event_id)
+    )
+    return {str(event_id): int(count) for event_id, count in rows}

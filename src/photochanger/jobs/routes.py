@@ -38,6 +38,7 @@ async def list_jobs(
     source: JobSource | None = None,
     since: Annotated[datetime | None, Query(description="only jobs received at or after (ISO 8601)")] = None,
     late_state: LateState | None = None,
+    event_id: Annotated[str | None, Query(max_length=32, description="only the photos of this event")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> JobPage:
@@ -53,6 +54,7 @@ async def list_jobs(
             source=source,
             since=since if since is None or since.tzinfo else since.replace(tzinfo=UTC),
             late_state=late_state,
+            event_id=event_id,
         )
     except ValueError as exc:
         raise ApiError(400, "invalid_request", str(exc)) from None

@@ -146,6 +146,7 @@ class JobSummary(BaseModel):
     late_state: str | None = Field(
         default=None, description="late delivery: continuing, delivered, failed or cancelled (None: not late)"
     )
+    event_id: str | None = Field(default=None, description="the event live for the slot when the photo arrived")
 
 
 class JobDetail(JobSummary):

@@ -34,8 +34,10 @@ async def open_job(
     client_ip: str | None,
     query_string: str | None,
     client_headers: dict[str, str] | None = None,
+    event_id: str | None = None,
 ) -> None:
-    """Insert the ``pending`` row (one short transaction)."""
+    """Insert the ``pending`` row (one short transaction); ``event_id``: the event live for the
+    slot now."""
     row = dict(
         id=job_id,
         slot_id=slot_id,
@@ -48,6 +50,7 @@ async def open_job(
         client_fields={},
         client_headers=client_headers,
         query_string=query_string,
+        event_id=event_id,
     )
     async with db.transaction(write=True) as session:
         await repository.insert_job(session, row)
@@ -363,9 +366,10 @@ async def list_page(
     source: str | None = None,
     since: datetime | None = None,
     late_state: str | None = None,
+    event_id: str | None = None,
 ) -> tuple[list[Job], str | None]:
     """A page of jobs and the cursor of the next one (None at the end), filtered by slot, status,
-    source, time received (at or after ``since``) and late delivery's state."""
+    source, time received (at or after ``since``), late delivery's state and event."""
     before = decode_cursor(cursor) if cursor else None
     async with db.transaction() as session:
         rows = await repository.page(
@@ -377,6 +381,7 @@ async def list_page(
             source=source,
             since=since,
             late_state=late_state,
+            event_id=event_id,
         )
     return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
 
@@ -403,3 +408,9 @@ async def recent_client_fields(db: Database, slot_id: str, jobs: int = 50) -> se
         names |= {k for k in (fields or {}) if k not in ("rerun_of",)}
         names |= {f"query.{k}" for k in parse_qs(query or "")}
     return names
+
+
+async def booth_photos_by_event(db: Database, event_ids: list[str]) -> dict[str, int]:
+    """``{event id: booth photos}`` (events with none are missing)."""
+    async with db.transaction() as session:
+        return await repository.booth_photos_by_event(session, event_ids)

@@ -18,7 +18,7 @@ import structlog
 
 from photochanger.alerts import post_alert
 from photochanger.db import Database, utcnow
-from photochanger.metrics import SPEND_USD
+from photochanger.metrics import EVENT_SPEND_USD, SPEND_USD
 from photochanger.spend import repository
 
 log = structlog.get_logger("photochanger.spend")
@@ -28,6 +28,11 @@ BILLED_WITHOUT_COST = frozenset({"timeout", "cancelled", "in_flight", "interrupt
 def day_scope(now: datetime) -> str:
     """The budget scope of ``now``'s UTC day, e.g. ``day:2026-12-02``."""
     return f"day:{now.date().isoformat()}"
+
+
+def event_scope(event_id: str) -> str:
+    """The budget scope of an event, e.g. ``event:3f2a…``."""
+    return f"event:{event_id}"
 
 
 class Attempt(Protocol):
@@ -54,12 +59,30 @@ class Reservation:
 async def reserve(db: Database, scope: str, amount: float, cap: float, warn_percent: int) -> tuple[bool, bool]:
     """Reserve ``amount`` against ``scope`` under ``cap``: ``(reserved, warn_now)``, ``warn_now``
     True for the one reservation that first crossed ``warn_percent`` of the cap."""
+    reserved, warned = await reserve_all(db, [(scope, cap)], amount, warn_percent)
+    return reserved is None, bool(warned)
+
+
+async def reserve_all(
+    db: Database, caps: Sequence[tuple[str, float]], amount: float, warn_percent: int
+) -> tuple[tuple[str, float] | None, list[tuple[str, float]]]:
+    """Reserve ``amount`` against every ``(scope, cap)`` or none (one transaction: a scope that
+    refuses undoes the ones before it). Returns ``(refused, warn_now)``: the ``(scope, cap)`` that
+    had no room (None: all reserved) and those whose warning threshold this reservation crossed
+    first (each warned once)."""
+    warned: list[tuple[str, float]] = []
     async with db.transaction(write=True) as session:
-        await repository.ensure(session, scope)
-        if not await repository.reserve(session, scope, amount, cap):
-            return False, False
-        warn = await repository.claim_warning(session, scope, cap * warn_percent / 100, utcnow())
-    return True, warn
+        done: list[str] = []
+        for scope, cap in caps:
+            await repository.ensure(session, scope)
+            if not await repository.reserve(session, scope, amount, cap):
+                for earlier in done:
+                    await repository.settle(session, earlier, amount, 0.0)
+                return (scope, cap), []
+            done.append(scope)
+            if await repository.claim_warning(session, scope, cap * warn_percent / 100, utcnow()):
+                warned.append((scope, cap))
+    return None, warned
 
 
 def settlements(reservations: list[Reservation], attempts: Sequence[Attempt]) -> list[tuple[str, float, float]]:
@@ -67,7 +90,7 @@ def settlements(reservations: list[Reservation], attempts: Sequence[Attempt]) ->
     spent = the attempt's cost, else its estimate when it may have been billed, else 0. The
     attempts still under way stay reserved (a late job settles them when it ends)."""
     ended = {(a.route_index, a.started_at): a for a in attempts if a.outcome != "in_flight"}
-    out = []
+    out, counted = [], set()
     for reservation in reservations:
         attempt = ended.get(reservation.key)
         if reservation.settled or attempt is None:
@@ -77,7 +100,10 @@ def settlements(reservations: list[Reservation], attempts: Sequence[Attempt]) ->
         else:
             spent = reservation.amount if attempt.outcome in BILLED_WITHOUT_COST else 0.0
         reservation.settled = True
-        if spent:
+        if spent and reservation.scope.startswith("event:"):
+            EVENT_SPEND_USD.labels(reservation.scope.removeprefix("event:")).inc(spent)
+        if spent and reservation.key not in counted:  # one attempt held against the day and its event
+            counted.add(reservation.key)
             SPEND_USD.labels(reservation.route_key).inc(spent)
         out.append((reservation.scope, reservation.amount, spent))
     return out
@@ -93,6 +119,13 @@ async def warn(url: str | None, scope: str, cap: float, percent: int, tasks: set
         task = asyncio.create_task(post_alert(url, payload))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+
+
+async def scope_totals(db: Database, scope: str) -> tuple[float, float]:
+    """``(spent, reserved)`` of ``scope`` in US dollars (0 before its first paid attempt)."""
+    async with db.transaction() as session:
+        rows = await repository.totals(session, [scope])
+    return (rows[0].spent_usd, rows[0].reserved_usd) if rows else (0.0, 0.0)
 
 
 async def today(db: Database) -> tuple[str, float, float, float | None]:

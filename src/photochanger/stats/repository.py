@@ -14,7 +14,15 @@ from photochanger.jobs.models import Job, JobAttempt
 FAILED = ("failed", "timeout", "interrupted")
 
 
-async def counts_by_slot(session: AsyncSession, since: datetime) -> list[tuple]:
+def _scope(since: datetime, event_id: str | None) -> list[ColumnElement[bool]]:
+    """The jobs counted: received from ``since``, and of ``event_id`` when given."""
+    conditions = [Job.received_at >= since]
+    if event_id is not None:
+        conditions.append(Job.event_id == event_id)
+    return conditions
+
+
+async def counts_by_slot(session: AsyncSession, since: datetime, event_id: str | None = None) -> list[tuple]:
     """Per slot: ``(slot_id, jobs, done, timeouts, retried_jobs, retries, stored_bytes, fallbacks, cost,
     booth_photos, booth_done, rejected, late_delivered, late_continuing)``. ``booth_photos``: booth
     uploads that reached a provider (wrong passwords, bad files and test runs are not guests'
@@ -43,17 +51,19 @@ async def counts_by_slot(session: AsyncSession, since: datetime) -> list[tuple]:
             func.sum(case((Job.late_state == "delivered", 1), else_=0)),
             func.sum(case((Job.late_state == "continuing", 1), else_=0)),
         )
-        .where(Job.received_at >= since)
+        .where(*_scope(since, event_id))
         .group_by(Job.slot_id)
     )
     return [tuple(row) for row in await session.execute(query)]
 
 
-async def failures_by_reason(session: AsyncSession, since: datetime) -> list[tuple[str, str | None, int]]:
+async def failures_by_reason(
+    session: AsyncSession, since: datetime, event_id: str | None = None
+) -> list[tuple[str, str | None, int]]:
     """``(slot_id, failure_reason, count)`` of unsuccessful jobs."""
     query = (
         select(Job.slot_id, Job.failure_reason, func.count())
-        .where(Job.received_at >= since, Job.status.in_(FAILED))
+        .where(*_scope(since, event_id), Job.status.in_(FAILED))
         .group_by(Job.slot_id, Job.failure_reason)
     )
     return [(slot_id, reason, count) for slot_id, reason, count in await session.execute(query)]
@@ -70,6 +80,7 @@ async def percentiles(
     column: ColumnElement | InstrumentedAttribute,
     group: ColumnElement | InstrumentedAttribute | None,
     percents: tuple[int, ...] = (50, 95),
+    event_id: str | None = None,
 ) -> list[tuple]:
     """``(group, percent, value)`` of ``column`` over done jobs; ``group`` None means all slots."""
     partition = group if group is not None else literal(1)
@@ -80,7 +91,7 @@ async def percentiles(
             func.row_number().over(partition_by=partition, order_by=column).label("rnk"),
             func.count().over(partition_by=partition).label("n"),
         )
-        .where(Job.received_at >= since, Job.status == "done", column.is_not(None))
+        .where(*_scope(since, event_id), Job.status == "done", column.is_not(None))
         .subquery()
     )
     rows = []
@@ -110,14 +121,16 @@ async def timeseries(session: AsyncSession, since: datetime, bucket_seconds: int
     return [tuple(row) for row in counts], p95
 
 
-async def hedges(session: AsyncSession, since: datetime) -> tuple[list[tuple[str, str | None, int]], dict[str, float]]:
+async def hedges(
+    session: AsyncSession, since: datetime, event_id: str | None = None
+) -> tuple[list[tuple[str, str | None, int]], dict[str, float]]:
     """Hedges lost (``cancelled`` attempts) as ``(slot_id, route_key, count)`` rows, and the mean
     reported cost of a successful attempt per route key (to estimate what the lost ones cost)."""
     lost = await session.execute(
         select(Job.slot_id, JobAttempt.route_key, func.count())
         .select_from(JobAttempt)
         .join(Job, Job.id == JobAttempt.job_id)
-        .where(Job.received_at >= since, JobAttempt.outcome == "cancelled")
+        .where(*_scope(since, event_id), JobAttempt.outcome == "cancelled")
         .group_by(Job.slot_id, JobAttempt.route_key)
     )
     rows = [(slot_id, key, count) for slot_id, key, count in lost]
@@ -133,13 +146,13 @@ async def hedges(session: AsyncSession, since: datetime) -> tuple[list[tuple[str
     return rows, costs
 
 
-async def people_lost(session: AsyncSession, since: datetime) -> list[tuple[str, int]]:
+async def people_lost(session: AsyncSession, since: datetime, event_id: str | None = None) -> list[tuple[str, int]]:
     """``(slot_id, attempts)`` of answers refused by the people check."""
     rows = await session.execute(
         select(Job.slot_id, func.count())
         .select_from(JobAttempt)
         .join(Job, Job.id == JobAttempt.job_id)
-        .where(Job.received_at >= since, JobAttempt.failure_class == "people_lost")
+        .where(*_scope(since, event_id), JobAttempt.failure_class == "people_lost")
         .group_by(Job.slot_id)
     )
     return [(slot_id, count) for slot_id, count in rows]

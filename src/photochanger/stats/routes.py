@@ -1,6 +1,8 @@
 """``GET /api/stats/overview`` and ``GET /api/stats/timeseries``."""
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 
 from photochanger.auth.dependencies import AdminSession
 from photochanger.dependencies import Ctx
@@ -12,9 +14,14 @@ router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSE
 
 
 @router.get("/overview", response_model=Overview)
-async def overview(ctx: Ctx, _: AdminSession, window: Window = "24h") -> Overview:
-    """Totals and per-slot figures for the window."""
-    return await service.overview(ctx.db, window)
+async def overview(
+    ctx: Ctx,
+    _: AdminSession,
+    window: Window | Literal["all"] = "24h",
+    event_id: Annotated[str | None, Query(max_length=32, description="only this event's photos")] = None,
+) -> Overview:
+    """Totals and per-slot figures for the window (``all``: ever), of one event when given."""
+    return await service.overview(ctx.db, window, event_id)
 
 
 @router.get("/timeseries", response_model=Timeseries)

@@ -47,10 +47,11 @@ class SlotStats(BaseModel):
 
 
 class Overview(BaseModel):
-    """``GET /api/stats/overview``."""
+    """``GET /api/stats/overview``; ``event_id``: only that event's photos."""
 
-    window: Window
+    window: Window | Literal["all"]
     since: datetime
+    event_id: str | None = None
     totals: SlotStats
     slots: dict[str, SlotStats]
 

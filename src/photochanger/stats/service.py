@@ -1,7 +1,8 @@
 """Statistics: a fixed number of SQL aggregates per call, whatever the number of slots."""
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from photochanger.db import Database, utcnow
 from photochanger.jobs.models import Job
@@ -19,20 +20,22 @@ from photochanger.stats.schemas import (
 )
 
 TOTAL = "*"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-async def overview(db: Database, window: Window) -> Overview:
-    """Totals and per-slot figures for jobs received in the last ``window``."""
-    since = utcnow() - timedelta(seconds=WINDOW_SECONDS[window])
+async def overview(db: Database, window: Window | Literal["all"], event_id: str | None = None) -> Overview:
+    """Totals and per-slot figures for jobs received in the last ``window`` (``all``: ever), of
+    ``event_id`` only when given."""
+    since = EPOCH if window == "all" else utcnow() - timedelta(seconds=WINDOW_SECONDS[window])
     async with db.transaction() as session:
-        counts = await repository.counts_by_slot(session, since)
-        failures = await repository.failures_by_reason(session, since)
-        hedges, hedge_costs = await repository.hedges(session, since)
-        lost_people = await repository.people_lost(session, since)
+        counts = await repository.counts_by_slot(session, since, event_id)
+        failures = await repository.failures_by_reason(session, since, event_id)
+        hedges, hedge_costs = await repository.hedges(session, since, event_id)
+        lost_people = await repository.people_lost(session, since, event_id)
         latencies = []
         for column, name in ((Job.total_ms, "total"), (Job.provider_ms, "provider")):
             for group in (Job.slot_id, None):
-                rows = await repository.percentiles(session, since, column, group)
+                rows = await repository.percentiles(session, since, column, group, event_id=event_id)
                 latencies += [(TOTAL if group is None else grp, name, p, v) for grp, p, v in rows]
     stats: dict[str, SlotStats] = defaultdict(SlotStats)
     booth: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -76,7 +79,7 @@ async def overview(db: Database, window: Window) -> Overview:
         photos, ok = booth[key]
         s.success_rate = round(ok / photos, 4) if photos else None
     totals = stats.pop(TOTAL, SlotStats())
-    return Overview(window=window, since=since, totals=totals, slots=dict(sorted(stats.items())))
+    return Overview(window=window, since=since, event_id=event_id, totals=totals, slots=dict(sorted(stats.items())))
 
 
 async def timeseries(db: Database, window: Window, bucket: Bucket | None) -> Timeseries:
