@@ -370,7 +370,7 @@ ENGLISH = re.compile(
     r"|success|cancelled|template|background|style|face|invalid_password|rate_limited|unsupported_media_type|retries|fallbacks|max|ms|s)\b"
 )
 DATA = "dl.pairs, code, pre, .mono, textarea, input, select, option, #job-prompt, td.model"
-PAGES = ["#/dashboard", "#/slots/slot-001", "#/jobs", "#/jobs/{job}", "#/settings", "#/stats", "#/gallery"]
+PAGES = ["#/dashboard", "#/events", "#/slots/slot-001", "#/jobs", "#/jobs/{job}", "#/settings", "#/stats", "#/gallery"]
 
 
 def test_every_page_in_russian_on_a_phone_has_no_english_and_no_sideways_scroll(browser, ui_server):
@@ -551,3 +551,66 @@ def test_the_take_home_page_waits_for_a_late_ai_photo_and_shows_it_without_a_rel
         fake_gemini.reset()
         api.put("/api/settings", json={"sync_response_seconds": 48})
         api.put("/api/slots/slot-009", json={"provider": "local", "is_active": False, "late_delivery_minutes": 0})
+
+
+def test_an_event_from_creation_to_export_with_its_slideshow_and_its_page_on_a_phone(browser, page, ui_server):
+    import zipfile
+
+    login(page)
+    page.goto("/ui/#/events")
+    page.fill("#event-name", "Свадьба Анны")
+    page.fill("#event-title", "Anna & Peter")
+    page.locator("#event-colour").evaluate("el => { el.value = '#aa3366'; }")
+    page.check("input.event-slot[value=slot-001]")
+    page.click("#event-save")
+    page.wait_for_url(re.compile(r"#/events/\w+$"))
+    event_id = page.url.rsplit("/", 1)[1]
+    try:
+        assert page.inner_text("#event-state") == "planned"
+        page.click("#event-start")
+        page.wait_for_selector("#event-state:text('live')")
+        jobs = [ui_server.post("slot-001", PHOTOS / "astronaut.jpg").headers["x-job-id"] for _ in range(2)]
+        page.reload()
+        page.wait_for_selector("#event-photo-count:text('2')")
+        shot(page, "30-event")
+        page.goto("/ui/#/dashboard")
+        page.wait_for_selector(f"#live-events [data-event='{event_id}']")
+        page.goto(f"/ui/#/events/{event_id}")
+        page.click("#event-share")
+        show_url = page.get_attribute("#event-show-link", "href")
+        assert show_url and show_url.endswith("/gallery/show")
+        with page.expect_download() as download:
+            page.click("#event-export")
+        archive = zipfile.ZipFile(download.value.path())
+        results = [n for n in archive.namelist() if n.startswith("results/")]
+        assert len(results) == 2 and "photos.csv" in archive.namelist()
+        assert {row.split(",")[0] for row in archive.read("photos.csv").decode("utf-8-sig").splitlines()[1:]} == set(
+            jobs
+        )
+
+        tv = browser.new_context(base_url=ui_server.base_url, locale="en-US", viewport={"width": 1920, "height": 1080})
+        screen = tv.new_page()
+        errors = []
+        screen.on("pageerror", lambda exc: errors.append(str(exc)))
+        screen.goto("/gallery/show")
+        screen.wait_for_selector("#title:text('Anna & Peter')")
+        image_loaded(screen, "#slide")
+        assert any(job in screen.get_attribute("#slide", "src") for job in jobs)
+        assert screen.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent')") == "#aa3366"
+        shot(screen, "31-slideshow")
+        tv.close()
+        assert not errors, errors
+
+        phone = browser.new_context(base_url=ui_server.base_url, locale="ru-RU", viewport={"width": 390, "height": 844})
+        small = phone.new_page()
+        login(small)
+        small.select_option("#lang", "ru")
+        small.goto(f"/ui/#/events/{event_id}")
+        small.wait_for_selector("#event-state:text('идёт')")
+        small.wait_for_selector("#event-photo-count")
+        assert small.evaluate("document.documentElement.scrollWidth") <= 391
+        shot(small, "32-event-ru-phone")
+        phone.close()
+    finally:
+        ui_server.api.post(f"/api/events/{event_id}/end")
+        ui_server.api.delete("/api/gallery/share")

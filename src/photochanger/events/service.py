@@ -200,3 +200,13 @@ async def of_job(db: Database, event_id: str | None) -> LiveEvent | None:
         return None
     async with db.transaction() as session:
         return _live(await repository.get(session, event_id))
+
+
+async def look(db: Database, event_id: str | None) -> dict[str, str | None]:
+    """``{"title", "colour"}`` of an event for the guests' pages (its title, else its name); empty
+    without an event."""
+    if event_id is None:
+        return {}
+    async with db.transaction() as session:
+        event = await repository.get(session, event_id)
+    return {"title": event.title or event.name, "colour": event.colour} if event else {}

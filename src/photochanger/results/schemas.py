@@ -15,3 +15,5 @@ class ResultStatus(BaseModel):
     late: bool = False
     version: str | None = Field(default=None, description="changes whenever the result image changes")
     poll_seconds: float | None = Field(default=None, description="when to ask again (while making)")
+    title: str | None = Field(default=None, description="the photo's event's title (or name), if any")
+    colour: str | None = Field(default=None, description="#rrggbb: the event's colour")

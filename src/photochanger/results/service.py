@@ -12,6 +12,7 @@ from PIL import Image
 from photochanger import urls
 from photochanger.db import utcnow
 from photochanger.errors import ApiError
+from photochanger.events import service as events
 from photochanger.imaging import EXTENSION_BY_MIME, encode
 from photochanger.jobs import service as jobs
 from photochanger.jobs.schemas import JOB_ID
@@ -104,11 +105,12 @@ async def result_status(ctx: "AppContext", job_id: str) -> ResultStatus:
     if job.media_purged_at is not None or (job.result_expires_at and job.result_expires_at <= utcnow()):
         raise ApiError(410, "result_expired", "this result has expired", job_id=job_id)
     version = job.result_path.rsplit("/", 1)[-1] if job.result_path else None
+    look = await events.look(ctx.db, job.event_id)
     if job.late_state == "continuing":
-        return ResultStatus(state="making", version=version, poll_seconds=STATUS_POLL_SECONDS)
+        return ResultStatus(state="making", version=version, poll_seconds=STATUS_POLL_SECONDS, **look)
     if job.result_path is None or job.result_mime is None:
-        return ResultStatus(state="unavailable")
-    return ResultStatus(state="ready", late=job.late_state == "delivered", version=version)
+        return ResultStatus(state="unavailable", **look)
+    return ResultStatus(state="ready", late=job.late_state == "delivered", version=version, **look)
 
 
 async def find_result(ctx: "AppContext", job_id: str) -> ResultFile:

@@ -47,6 +47,13 @@ async def gallery() -> FileResponse:
     return FileResponse(STATIC / "gallery.html", headers={"Cache-Control": "no-cache"})
 
 
+@router.get("/gallery/show")
+async def slideshow() -> FileResponse:
+    """The gallery as a full-screen slideshow for the venue's screen: newest first, one photo
+    every few seconds, new photos picked up without a reload; only what the gallery shows."""
+    return FileResponse(STATIC / "show.html", headers={"Cache-Control": "no-cache"})
+
+
 @router.get("/r/{job_id}")
 async def result_page(job_id: str) -> FileResponse:
     """A guest's result page: the photo, a download button and a QR code of its link."""

@@ -4,6 +4,7 @@ import { api, auth } from "./api.js";
 import { h, toast } from "./dom.js";
 import { LANGUAGES, lang, setLang, t } from "./i18n.js";
 import * as dashboard from "./pages/dashboard.js";
+import * as events from "./pages/events.js";
 import * as galleryPage from "./pages/gallery.js";
 import * as jobs from "./pages/jobs.js";
 import * as login from "./pages/login.js";
@@ -15,6 +16,8 @@ import * as stats from "./pages/stats.js";
 const ROUTES = [
   [/^#\/login$/, login.render],
   [/^#\/dashboard$/, dashboard.render],
+  [/^#\/events$/, events.renderList],
+  [/^#\/events\/(\w+)$/, events.renderDetail],
   [/^#\/slots\/([\w-]+)$/, slot.render],
   [/^#\/jobs(?:\?.*)?$/, jobs.renderList], // filters in the query: #/jobs?status=failed
   [/^#\/jobs\/(\w+)$/, jobs.renderDetail],
@@ -24,6 +27,7 @@ const ROUTES = [
 ];
 const NAV = [
   ["dashboard", "#/dashboard"],
+  ["events", "#/events"],
   ["jobs", "#/jobs"],
   ["settings", "#/settings"],
   ["stats", "#/stats"],
@@ -76,12 +80,20 @@ async function route() {
   shownHash = location.hash;
   document.querySelector(".skip").textContent = t("skip");
   renderNav();
+  // each page draws into its own box: a page still loading when the user moves on draws into a
+  // box that is no longer shown, never below the next page
   const main = document.getElementById("main");
-  main.replaceChildren();
+  const view = h("div", { class: "view" });
+  main.replaceChildren(view);
   for (const [pattern, render] of ROUTES) {
     const match = location.hash.match(pattern);
     if (match) {
-      current = { dirty: () => false, leave: () => {}, ...((await render(main, ...match.slice(1))) || {}) };
+      const shown = { dirty: () => false, leave: () => {}, ...((await render(view, ...match.slice(1))) || {}) };
+      if (!view.isConnected) {
+        shown.leave(); // the user moved on while it loaded
+        return;
+      }
+      current = shown;
       document.title = `${main.querySelector("h1")?.textContent || ""} · PhotoChanger`;
       return;
     }

@@ -5,7 +5,67 @@ import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
 const REFRESH_MS = 30000;
+const SLIDE_MS = 7000; // each photo on the venue's screen
+const SHOW_REFRESH_MS = 8000; // new photos appear within this (the gallery allows 30 requests a minute)
 const PIN = "photochanger.gallery-pin";
+
+/** The event's colour as the page's accent (guests' pages of an event). */
+function paint(colour) {
+  if (colour) document.documentElement.style.setProperty("--accent", colour);
+}
+
+/** The full-screen slideshow: newest first; a photo that arrives is shown next, then the
+ * show goes on from the newest. Only what the gallery lists (hidden/approval respected). */
+function slideshow() {
+  const state = document.getElementById("state");
+  const slide = /** @type {HTMLImageElement} */ (document.getElementById("slide"));
+  /** @type {string[]} */
+  let items = [];
+  let index = 0;
+  const seen = new Set();
+  async function refresh() {
+    try {
+      const pin = sessionStorage.getItem(PIN) || "";
+      const response = await fetch("/api/public/gallery", { headers: pin ? { "X-Gallery-Pin": pin } : {} });
+      if (response.status === 401) {
+        state.replaceChildren(pinForm(Boolean(pin), refresh));
+        return; // the form calls refresh again
+      }
+      if (!response.ok) {
+        state.textContent = response.status === 403 ? t("gallery_closed") : `${t("error")} ${response.status}`;
+        items = [];
+      } else {
+        const body = await response.json();
+        document.getElementById("title").textContent = body.title || t("guest_gallery");
+        paint(body.colour);
+        items = body.items.map((item) => item.result_url);
+        const fresh = items.filter((url) => !seen.has(url));
+        if (seen.size && fresh.length) index = 0; // a new photo: show the newest now
+        for (const url of items) seen.add(url);
+        state.textContent = items.length ? "" : t("show_waiting");
+      }
+    } catch {
+      /* offline for a moment: keep showing what we have */
+    }
+    setTimeout(refresh, SHOW_REFRESH_MS);
+  }
+  function advance() {
+    if (items.length) {
+      const url = items[index % items.length];
+      index = (index + 1) % items.length;
+      const next = new Image();
+      next.onload = () => {
+        slide.src = url;
+        slide.alt = t("your_photo");
+      };
+      next.src = url;
+    } else {
+      slide.removeAttribute("src");
+    }
+    setTimeout(advance, SLIDE_MS);
+  }
+  refresh().then(advance);
+}
 
 async function gallery() {
   document.getElementById("title").textContent = t("guest_gallery");
@@ -16,7 +76,7 @@ async function gallery() {
   if (response.status === 401) {
     // shared with a PIN: ask for it (a wrong one asks again)
     photos.replaceChildren();
-    state.replaceChildren(pinForm(Boolean(pin)));
+    state.replaceChildren(pinForm(Boolean(pin), gallery));
     return;
   }
   if (!response.ok) {
@@ -25,6 +85,7 @@ async function gallery() {
   } else {
     const body = await response.json();
     document.getElementById("title").textContent = body.title || t("guest_gallery");
+    paint(body.colour);
     state.textContent = "";
     photos.replaceChildren(
       ...body.items.map((item) => {
@@ -44,7 +105,12 @@ async function gallery() {
   setTimeout(gallery, REFRESH_MS);
 }
 
-function pinForm(wrong) {
+/**
+ * The PIN form of a gallery shared with a PIN; ``then`` runs once it is entered.
+ * @param {boolean} wrong
+ * @param {() => any} then
+ */
+function pinForm(wrong, then) {
   const input = h("input", {
     id: "gallery-pin",
     inputmode: "numeric",
@@ -59,7 +125,7 @@ function pinForm(wrong) {
       onsubmit: (event) => {
         event.preventDefault();
         sessionStorage.setItem(PIN, input.value.trim());
-        gallery();
+        then();
       },
     },
     h("label", { for: "gallery-pin" }, wrong ? t("pin_wrong") : t("pin_prompt")),
@@ -81,8 +147,10 @@ async function result() {
     );
     return;
   }
-  /** @type {{state: string, late: boolean, version: string | null, poll_seconds: number | null}} */
+  /** @type {{state: string, late: boolean, version: string | null, poll_seconds: number | null, title?: string, colour?: string}} */
   const status = await response.json();
+  if (status.title) document.getElementById("title").textContent = status.title;
+  paint(status.colour);
   if (status.state === "unavailable") {
     content.replaceChildren(h("p", { id: "unavailable", class: "muted" }, t("photo_unavailable")));
     return;
@@ -121,4 +189,5 @@ async function result() {
 }
 
 if (location.pathname.startsWith("/r/")) result();
+else if (location.pathname === "/gallery/show") slideshow();
 else gallery();

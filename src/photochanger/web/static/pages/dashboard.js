@@ -29,6 +29,29 @@ function spendBanner(spend) {
   ];
 }
 
+/** The live events: photos, on-time success rate, p95 and spend against the cap, each linked. */
+function eventCards(summaries) {
+  return h(
+    "div",
+    { class: "card" },
+    h("h2", {}, t("live_events")),
+    summaries.map((s) => {
+      const used = (s.spent_usd + s.reserved_usd).toFixed(2);
+      const spend =
+        s.cap_usd === null
+          ? t("event_spend_uncapped", { spent: used })
+          : t("event_spend_of_cap", { spent: used, cap: s.cap_usd.toFixed(2) });
+      const rate = s.success_rate === null ? "—" : `${Math.round(s.success_rate * 100)} %`;
+      return h(
+        "p",
+        { class: `row live-event ${s.spend_state}`, dataset: { event: s.id } },
+        h("a", { href: `#/events/${s.id}` }, h("strong", {}, s.name)),
+        h("span", {}, t("live_event_line", { photos: s.photos, rate, p95: duration(s.p95_total_ms), spend })),
+      );
+    }),
+  );
+}
+
 export async function render(main) {
   const [slots, overview, settings] = await Promise.all([
     api("/api/slots"),
@@ -90,14 +113,19 @@ export async function render(main) {
   };
   drawSlots(slots, overview);
   const late = h("section", { id: "late-jobs", "aria-live": "polite" });
+  const liveEvents = h("section", { id: "live-events", "aria-live": "polite" });
   async function refresh() {
     try {
-      const [routes, lateJobs, spend] = await Promise.all([
+      const [routes, lateJobs, spend, events] = await Promise.all([
         api("/api/routes"),
         api("/api/jobs/late"),
         api("/api/spend"),
+        api("/api/events"),
       ]);
       health.replaceChildren(...banner(routes), ...spendBanner(spend));
+      const live = events.filter((e) => e.state === "live");
+      const summaries = await Promise.all(live.map((e) => api(`/api/events/${e.id}/summary`)));
+      liveEvents.replaceChildren(...(summaries.length ? [eventCards(summaries)] : []));
       late.replaceChildren(
         lateJobs.continuing
           ? h(
@@ -137,6 +165,7 @@ export async function render(main) {
         )
       : "",
     health,
+    liveEvents,
     late,
     h(
       "div",

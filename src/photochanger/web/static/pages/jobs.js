@@ -59,6 +59,7 @@ export async function renderList(main) {
     ])
       if (input.value) query.set(key, input.value);
     if (params.get("late")) query.set("late_state", params.get("late") || ""); // the dashboard's link
+    if (params.get("event_id")) query.set("event_id", params.get("event_id") || ""); // an event's page links here
     const hours = { "1h": 1, "24h": 24, "7d": 168 }[period.value];
     if (hours) query.set("since", new Date(Date.now() - hours * 3600000).toISOString());
     if (!reset && cursor) query.set("cursor", cursor);
