@@ -119,3 +119,35 @@ def test_help_loads_no_web_database_or_provider_stack():
     from bench.cli_start import heavy_imports
 
     assert heavy_imports() == []  # each command imports what it uses (bench.cli_start times it: ~0.25 s)
+
+
+async def test_an_event_from_the_cli_created_started_exported_and_ended(svc, tmp_path):
+    import io
+    import zipfile
+
+    await svc.slot("slot-010", "local")
+    made = svc.cli("event", "create", "Юбилей", "--slots", "slot-010", "--client", "ООО Ромашка",
+                   "--colour", "#112233", "--start")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    event = json.loads(made.stdout)
+    try:
+        assert event["state"] == "live" and event["slot_ids"] == ["slot-010"] and event["colour"] == "#112233"
+        clash = svc.cli("event", "create", "Other", "--slots", "slot-010,slot-011", "--start")
+        assert clash.returncode == 2 and "event_overlap" in clash.stderr
+        assert svc.cli("event", "create", "Bad", "--slots", "slot-099").returncode == 2
+        job = svc.post("slot-010").headers["x-job-id"]
+        changed = json.loads(svc.cli("event", "set", "Юбилей", "--title", "С юбилеем!", "--cap", "2.5").stdout)
+        assert changed["title"] == "С юбилеем!" and changed["spend_cap_usd"] == 2.5
+        target = tmp_path / "export.zip"
+        exported = svc.cli("export", event["id"], str(target), "--originals")
+        assert exported.returncode == 0, exported.stderr
+        archive = zipfile.ZipFile(io.BytesIO(target.read_bytes()))
+        assert len([n for n in archive.namelist() if n.startswith(("results/", "originals/"))]) == 2
+        assert job in archive.read("photos.csv").decode("utf-8-sig")
+        assert not list(tmp_path.glob(".*.partial"))
+        assert [e["name"] for e in json.loads(svc.cli("event", "list").stdout)].count("Юбилей") == 1
+        assert json.loads(svc.cli("event", "end", event["id"]).stdout)["state"] == "ended"
+        assert svc.cli("export", "no-such-event", str(tmp_path / "x.zip")).returncode == 2
+    finally:
+        svc.api.post(f"/api/events/{event['id']}/end")
+        svc.api.delete(f"/api/events/{event['id']}")

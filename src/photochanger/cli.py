@@ -36,7 +36,9 @@ slot_app = typer.Typer(help="Show and configure the 15 slots.", **PLAIN)
 template_app = typer.Typer(help="Template images of a slot.", **PLAIN)
 settings_app = typer.Typer(help="Run-time settings stored in the database.", **PLAIN)
 admin_app = typer.Typer(help="Admin accounts of the web UI and API.", **PLAIN)
+event_app = typer.Typer(help="Events: tonight's client, its slots, times, look, cap and webhook.", **PLAIN)
 app.add_typer(admin_app, name="admin")
+app.add_typer(event_app, name="event")
 app.add_typer(slot_app, name="slot")
 slot_app.add_typer(template_app, name="template")
 app.add_typer(settings_app, name="settings")
@@ -502,6 +504,169 @@ def settings_set(key: str, value: str) -> None:
         _fail(str(exc).strip("'\""))
     shown = "(changed)" if key in SECRET_KEYS else getattr(updated, key)
     typer.echo(f"{key} = {shown}")
+
+
+def _event_view(event) -> dict:
+    from photochanger.db import utcnow
+    from photochanger.events import service as events
+    from photochanger.events.schemas import EventView
+
+    return (
+        EventView.model_validate(event)
+        .model_copy(update={"state": events.state(event, utcnow())})
+        .model_dump(mode="json")
+    )
+
+
+def _event_call(work: "Callable[[AppContext], Awaitable[T]]") -> T:
+    """Run an event command; a missing event or a refused change exits 2 with the reason."""
+    from pydantic import ValidationError
+
+    from photochanger.events import service as events
+
+    try:
+        return _run(work)
+    except events.EventNotFound as exc:
+        _fail(f"no event {exc.args[0]!r}")
+    except events.InvalidEvent as exc:
+        _fail(f"{exc.code}: {exc}")
+    except ValidationError as exc:
+        _fail(_one_line(exc))
+
+
+EventSlots = Annotated[str | None, typer.Option("--slots", help="Comma-separated slot ids, e.g. slot-001,slot-002.")]
+EventTime = Annotated[str | None, typer.Option(help="ISO 8601 with an offset, e.g. 2026-12-05T18:00+01:00.")]
+
+
+def _event_change(**given):
+    from photochanger.events.schemas import EventChange
+
+    values = {k: v for k, v in given.items() if v is not None}
+    if "slot_ids" in values:
+        values["slot_ids"] = [s.strip() for s in values["slot_ids"].split(",") if s.strip()]
+    for key in ("client", "title", "colour", "webhook_url", "ends_at"):
+        if values.get(key) == "":
+            values[key] = None  # "" clears it
+    return EventChange.model_validate(values)
+
+
+@event_app.command("list")
+def event_list() -> None:
+    """Every event with its state now, the latest start first."""
+    from photochanger.events import service as events
+
+    _print([_event_view(e) for e in _event_call(lambda ctx: events.list_events(ctx.db))])
+
+
+@event_app.command("create")
+def event_create(
+    name: str,
+    slots: EventSlots = None,
+    client: Annotated[str | None, typer.Option(help="The client's name.")] = None,
+    starts: EventTime = None,
+    ends: EventTime = None,
+    title: Annotated[str | None, typer.Option(help="Shown to guests (default: the name).")] = None,
+    colour: Annotated[str | None, typer.Option(help="#rrggbb on the guests' pages.")] = None,
+    cap: Annotated[float | None, typer.Option("--cap", help="Spend cap in US dollars.")] = None,
+    webhook: Annotated[str | None, typer.Option(help="Its photo webhook URL.")] = None,
+    start: Annotated[bool, typer.Option("--start", help="Start it now.")] = False,
+) -> None:
+    """Create an event (``--slots`` required), optionally starting it now."""
+    from photochanger.events import service as events
+
+    async def work(ctx: "AppContext"):
+        change = _event_change(name=name, slot_ids=slots, client=client, starts_at=starts, ends_at=ends,
+                               title=title, colour=colour, spend_cap_usd=cap, webhook_url=webhook)  # fmt: skip
+        event = await events.create(ctx.db, change)
+        return await events.start(ctx.db, event.id) if start else event
+
+    _print(_event_view(_event_call(work)))
+
+
+@event_app.command("set")
+def event_set(
+    event: Annotated[str, typer.Argument(help="The event's id or name.")],
+    name: Annotated[str | None, typer.Option(help="A new name.")] = None,
+    slots: EventSlots = None,
+    client: Annotated[str | None, typer.Option(help="'' clears it.")] = None,
+    starts: EventTime = None,
+    ends: Annotated[str | None, typer.Option(help="ISO 8601 with an offset; '' makes it open-ended.")] = None,
+    title: Annotated[str | None, typer.Option(help="'' clears it.")] = None,
+    colour: Annotated[str | None, typer.Option(help="#rrggbb; '' clears it.")] = None,
+    cap: Annotated[float | None, typer.Option("--cap", help="Spend cap in US dollars (negative: none).")] = None,
+    webhook: Annotated[str | None, typer.Option(help="'' clears it.")] = None,
+) -> None:
+    """Change some of an event's fields (photos already taken stay with it)."""
+    from photochanger.events import service as events
+
+    async def work(ctx: "AppContext"):
+        found = await events.find(ctx.db, event)
+        change = _event_change(name=name, slot_ids=slots, client=client, starts_at=starts, ends_at=ends,
+                               title=title, colour=colour, spend_cap_usd=cap, webhook_url=webhook)  # fmt: skip
+        if cap is not None and cap < 0:
+            change = change.model_copy(update={"spend_cap_usd": None})
+            change.model_fields_set.add("spend_cap_usd")
+        return await events.update(ctx.db, found.id, change)
+
+    _print(_event_view(_event_call(work)))
+
+
+@event_app.command("start")
+def event_start(event: Annotated[str, typer.Argument(help="The event's id or name.")]) -> None:
+    """Make an event live now."""
+    from photochanger.events import service as events
+
+    async def work(ctx: "AppContext"):
+        return await events.start(ctx.db, (await events.find(ctx.db, event)).id)
+
+    _print(_event_view(_event_call(work)))
+
+
+@event_app.command("end")
+def event_end(event: Annotated[str, typer.Argument(help="The event's id or name.")]) -> None:
+    """End an event now."""
+    from photochanger.events import service as events
+
+    async def work(ctx: "AppContext"):
+        return await events.end(ctx.db, (await events.find(ctx.db, event)).id)
+
+    _print(_event_view(_event_call(work)))
+
+
+@app.command("export")
+def export_event(
+    event: Annotated[str, typer.Argument(help="The event's id or name.")],
+    file: Annotated[Path, typer.Argument(help="The ZIP to write (replaced if it exists; never left half-written).")],
+    originals: Annotated[bool, typer.Option("--originals", help="Also the originals as the booth sent them.")] = False,
+) -> None:
+    """Write an event's photos and photos.csv (UTF-8 with BOM) to a ZIP, while serving."""
+    from photochanger.events import service as events
+    from photochanger.export import service as export
+
+    target = file.resolve()
+    partial = target.with_name(f".{target.name}.partial")
+
+    async def work(ctx: "AppContext") -> int:
+        found = await events.find(ctx.db, event)
+        base = (ctx.config.public_base_url or "http://localhost").rstrip("/")
+        written = 0
+        with partial.open("wb") as out:
+            async for chunk in export.zip_stream(ctx.db, ctx.store, found.id, base, originals):
+                await asyncio.to_thread(out.write, chunk)
+                written += len(chunk)
+            await asyncio.to_thread(os.fsync, out.fileno())
+        partial.replace(target)
+        return written
+
+    try:
+        written = _event_call(work)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        _fail(f"export failed: {exc}")
+    finally:
+        if partial.exists():
+            partial.unlink()
+    typer.echo(f"wrote {written} bytes to {target}")
 
 
 @app.command()

@@ -4,6 +4,7 @@ gets a photo, and the owner is warned once."""
 import asyncio
 import concurrent.futures
 import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -81,3 +82,48 @@ def test_settling_uses_the_reported_cost_the_estimate_when_it_may_have_been_bill
         and state(0.47, 0.5, 80, 0.5) == "exhausted"
         and state(1, None, 80) == "uncapped"
     )
+
+
+async def test_an_events_cap_holds_for_thirty_booths_at_once_and_warns_once(svc, fake_gemini):
+    receiver = FakeReceiver().start()
+    svc.api.put("/api/settings", json={"daily_spend_cap_usd": None, "alert_webhook_url": receiver.url})
+    await svc.slot("slot-012", "gemini", prompt="A sunny beach", max_in_flight=32)
+    event = svc.api.post("/api/events", json={"name": "Capped", "slot_ids": ["slot-012"], "spend_cap_usd": 0.5}).json()
+    svc.api.post(f"/api/events/{event['id']}/start")
+    fake_gemini.reset(latency=0.5)
+    try:
+        photo = (PHOTOS / "astronaut.jpg").read_bytes()
+        with concurrent.futures.ThreadPoolExecutor(30) as pool:
+            answers = list(pool.map(lambda _n: svc.post("slot-012", photo), range(30)))
+        assert [a.status for a in answers] == [200] * 30  # every guest gets a photo
+        jobs = [await svc.job(a.headers["x-job-id"]) for a in answers]
+        spent = sum(j.cost_usd or 0 for j in jobs)
+        assert spent <= 0.50 + PRICE and len(fake_gemini.requests) >= 11
+        past_cap = [a for a in answers if a.headers.get("x-photochanger-fallback") == "budget"]
+        assert past_cap and all(a.body == photo for a in past_cap)
+        summary = svc.api.get(f"/api/events/{event['id']}/summary").json()
+        assert summary["spent_usd"] == pytest.approx(spent, abs=1e-6) and summary["reserved_usd"] == pytest.approx(0)
+        assert summary["spend_state"] == "exhausted" and summary["photos"] == 30
+        for _ in range(50):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.1)
+        warnings = [json.loads(r.body) for r in receiver.received]
+        assert [(w["event"], w["scope"]) for w in warnings] == [("budget.warning", f"event:{event['id']}")]
+        svc.api.patch(f"/api/events/{event['id']}", json={"spend_cap_usd": 5})  # raised live
+        assert svc.post("slot-012", photo).headers.get("x-photochanger-fallback") is None
+    finally:
+        svc.api.put("/api/settings", json={"alert_webhook_url": ""})
+        svc.api.post(f"/api/events/{event['id']}/end")
+        svc.api.delete(f"/api/events/{event['id']}")
+        receiver.stop()
+
+
+async def test_a_reservation_held_against_the_day_and_the_event_is_all_or_nothing(svc):
+    from photochanger.spend.service import reserve_all, scope_totals
+
+    day, event = f"day:test-{uuid.uuid4().hex[:8]}", f"event:test-{uuid.uuid4().hex[:8]}"
+    assert await reserve_all(svc.db, [(day, 1.0), (event, 0.12)], 0.1, 80) == (None, [(event, 0.12)])
+    refused, warned = await reserve_all(svc.db, [(day, 1.0), (event, 0.12)], 0.1, 80)
+    assert refused == (event, 0.12) and warned == []
+    assert await scope_totals(svc.db, day) == (0.0, pytest.approx(0.1), None)  # the day's second hold was undone

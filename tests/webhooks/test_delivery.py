@@ -86,3 +86,23 @@ async def test_a_late_ai_photo_is_announced_as_photo_late_result(svc, receiver, 
         assert events[1]["result_url"] and events[1]["take_home_url"] == r.headers["x-result-url"]
     finally:
         await svc.slot("slot-010", "local")
+
+
+async def test_an_events_photos_go_to_its_own_webhook_with_the_event_named(svc):
+    ours, global_receiver = FakeReceiver().start(), FakeReceiver().start()
+    svc.api.put("/api/settings", json={"photo_webhook_url": global_receiver.url})
+    await svc.slot("slot-011", "local")
+    event = svc.api.post("/api/events", json={"name": "Гала", "slot_ids": ["slot-011"], "webhook_url": ours.url}).json()
+    svc.api.post(f"/api/events/{event['id']}/start")
+    try:
+        job = (await asyncio.to_thread(svc.post, "slot-011")).headers["x-job-id"]
+        await _until(lambda: ours.delivered(), allowed(10))
+        body = json.loads(ours.delivered()[0].body)
+        assert (body["job_id"], body["event_id"], body["event_name"]) == (job, event["id"], "Гала")
+        assert not [r for r in global_receiver.received if json.loads(r.body).get("job_id") == job]
+    finally:
+        svc.api.put("/api/settings", json={"photo_webhook_url": ""})
+        svc.api.post(f"/api/events/{event['id']}/end")
+        svc.api.delete(f"/api/events/{event['id']}")
+        ours.stop()
+        global_receiver.stop()

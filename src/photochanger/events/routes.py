@@ -10,6 +10,7 @@ from photochanger.events import service
 from photochanger.events.models import Event
 from photochanger.events.schemas import EventChange, EventSummary, EventView
 from photochanger.jobs import service as jobs
+from photochanger.settings import service as settings_service
 from photochanger.spend import service as spend
 from photochanger.stats import service as stats
 
@@ -115,8 +116,9 @@ async def summary(event_id: str, ctx: Ctx, _: AdminSession) -> EventSummary:
     except service.EventNotFound:
         raise _not_found(event_id) from None
     overview = await stats.overview(ctx.db, "all", event_id=event_id)
-    spent, reserved = await spend.scope_totals(ctx.db, spend.event_scope(event_id))
+    spent, reserved, refused_at_cap = await spend.scope_totals(ctx.db, spend.event_scope(event_id))
     totals = overview.totals
+    percent = (await settings_service.load(ctx.db)).spend_warning_percent
     return EventSummary(
         id=event.id,
         name=event.name,
@@ -128,5 +130,5 @@ async def summary(event_id: str, ctx: Ctx, _: AdminSession) -> EventSummary:
         spent_usd=round(spent, 6),
         reserved_usd=round(reserved, 6),
         cap_usd=event.spend_cap_usd,
-        spend_state=spend.state(spent + reserved, event.spend_cap_usd, 80),
+        spend_state=spend.state(spent + reserved, event.spend_cap_usd, percent, refused_at_cap),
     )

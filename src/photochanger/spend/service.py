@@ -121,11 +121,12 @@ async def warn(url: str | None, scope: str, cap: float, percent: int, tasks: set
         task.add_done_callback(tasks.discard)
 
 
-async def scope_totals(db: Database, scope: str) -> tuple[float, float]:
-    """``(spent, reserved)`` of ``scope`` in US dollars (0 before its first paid attempt)."""
+async def scope_totals(db: Database, scope: str) -> tuple[float, float, float | None]:
+    """``(spent, reserved, refused_at_cap)`` of ``scope``: US dollars (0 before its first paid
+    attempt) and the cap under which a paid attempt was last refused (None: never)."""
     async with db.transaction() as session:
         rows = await repository.totals(session, [scope])
-    return (rows[0].spent_usd, rows[0].reserved_usd) if rows else (0.0, 0.0)
+    return (rows[0].spent_usd, rows[0].reserved_usd, rows[0].refused_at_cap) if rows else (0.0, 0.0, None)
 
 
 async def today(db: Database) -> tuple[str, float, float, float | None]:
