@@ -54,6 +54,9 @@ async def test_thirty_photos_of_one_event_beside_another_show_only_in_their_even
     assert svc.api.post(f"/api/events/{ours['id']}/end").json()["state"] == "ended"
     after = svc.post("slot-012").headers["x-job-id"]  # after the end: no event
     assert (await svc.job(before)).event_id is None and (await svc.job(after)).event_id is None
+    status = httpx.get(f"{svc.base_url}/public/results/{next(iter(mine))}/status").json()
+    assert (status["title"], status["colour"]) == ("Анна ♥ Пётр", "#aa3366")  # the take-home page's look
+    assert httpx.get(f"{svc.base_url}/public/results/{after}/status").json()["title"] is None
 
     summary = svc.api.get(f"/api/events/{ours['id']}/summary").json()
     assert summary["photos"] == 30 and summary["done"] == 30 and summary["success_rate"] == 1.0

@@ -202,11 +202,11 @@ async def of_job(db: Database, event_id: str | None) -> LiveEvent | None:
         return _live(await repository.get(session, event_id))
 
 
-async def look(db: Database, event_id: str | None) -> dict[str, str | None]:
-    """``{"title", "colour"}`` of an event for the guests' pages (its title, else its name); empty
-    without an event."""
+async def look(db: Database, event_id: str | None) -> tuple[str | None, str | None]:
+    """``(title, colour)`` of an event for the guests' pages (its title, else its name);
+    ``(None, None)`` without an event."""
     if event_id is None:
-        return {}
+        return None, None
     async with db.transaction() as session:
         event = await repository.get(session, event_id)
-    return {"title": event.title or event.name, "colour": event.colour} if event else {}
+    return (event.title or event.name, event.colour) if event else (None, None)
