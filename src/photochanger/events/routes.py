@@ -1,5 +1,8 @@
 """Admin event routes: list, create, edit, start, end, delete, and one event's figures."""
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
 from fastapi import APIRouter, Response
 
 from photochanger.auth.dependencies import AdminSession
@@ -14,6 +17,7 @@ from photochanger.settings import service as settings_service
 from photochanger.spend import service as spend
 from photochanger.stats import service as stats
 
+T = TypeVar("T")
 router = APIRouter(prefix="/api/events", tags=["events"], responses=ERROR_RESPONSES)
 
 
@@ -23,6 +27,17 @@ def _not_found(event_id: str) -> ApiError:
 
 def _invalid(exc: service.InvalidEvent) -> ApiError:
     return ApiError(409 if exc.code == "event_overlap" else 422, exc.code, str(exc))
+
+
+async def _guarded(event_id: str, work: Awaitable[T]) -> T:
+    """``work``'s result; a missing event answers 404 ``event_not_found``, a refused change 409
+    ``event_overlap`` or 422 ``invalid_event``."""
+    try:
+        return await work
+    except service.EventNotFound:
+        raise _not_found(event_id) from None
+    except service.InvalidEvent as exc:
+        raise _invalid(exc) from None
 
 
 async def _views(ctx, events: list[Event]) -> list[EventView]:
@@ -53,57 +68,34 @@ async def create(body: EventChange, ctx: Ctx, _: AdminSession) -> EventView:
 @router.get("/{event_id}", response_model=EventView, responses=error_docs(404))
 async def get_event(event_id: str, ctx: Ctx, _: AdminSession) -> EventView:
     """One event."""
-    try:
-        return (await _views(ctx, [await service.get(ctx.db, event_id)]))[0]
-    except service.EventNotFound:
-        raise _not_found(event_id) from None
+    return (await _views(ctx, [await _guarded(event_id, service.get(ctx.db, event_id))]))[0]
 
 
 @router.patch("/{event_id}", response_model=EventView, responses=error_docs(404, 409, 422))
 async def update(event_id: str, body: EventChange, ctx: Ctx, _: AdminSession) -> EventView:
     """Change the fields sent (photos already taken stay with the event they arrived in)."""
-    try:
-        event = await service.update(ctx.db, event_id, body)
-    except service.EventNotFound:
-        raise _not_found(event_id) from None
-    except service.InvalidEvent as exc:
-        raise _invalid(exc) from None
+    event = await _guarded(event_id, service.update(ctx.db, event_id, body))
     return (await _views(ctx, [event]))[0]
 
 
 @router.post("/{event_id}/start", response_model=EventView, responses=error_docs(404, 409))
 async def start(event_id: str, ctx: Ctx, _: AdminSession) -> EventView:
     """Make the event live now: its slots' photos belong to it from this moment."""
-    try:
-        event = await service.start(ctx.db, event_id)
-    except service.EventNotFound:
-        raise _not_found(event_id) from None
-    except service.InvalidEvent as exc:
-        raise _invalid(exc) from None
+    event = await _guarded(event_id, service.start(ctx.db, event_id))
     return (await _views(ctx, [event]))[0]
 
 
 @router.post("/{event_id}/end", response_model=EventView, responses=error_docs(404, 422))
 async def end(event_id: str, ctx: Ctx, _: AdminSession) -> EventView:
     """End the event now: later photos of its slots belong to no event."""
-    try:
-        event = await service.end(ctx.db, event_id)
-    except service.EventNotFound:
-        raise _not_found(event_id) from None
-    except service.InvalidEvent as exc:
-        raise _invalid(exc) from None
+    event = await _guarded(event_id, service.end(ctx.db, event_id))
     return (await _views(ctx, [event]))[0]
 
 
 @router.delete("/{event_id}", status_code=204, responses=error_docs(404, 422))
 async def delete(event_id: str, ctx: Ctx, _: AdminSession) -> Response:
     """Delete an event that is not live; its photos stay (as photos of no event)."""
-    try:
-        await service.delete(ctx.db, event_id)
-    except service.EventNotFound:
-        raise _not_found(event_id) from None
-    except service.InvalidEvent as exc:
-        raise _invalid(exc) from None
+    await _guarded(event_id, service.delete(ctx.db, event_id))
     return Response(status_code=204)
 
 
@@ -111,10 +103,7 @@ async def delete(event_id: str, ctx: Ctx, _: AdminSession) -> Response:
 async def summary(event_id: str, ctx: Ctx, _: AdminSession) -> EventSummary:
     """The event's figures for the dashboard: photos, on-time success rate, p95 total time, and
     spend (spent and reserved, US dollars) against its cap."""
-    try:
-        event = await service.get(ctx.db, event_id)
-    except service.EventNotFound:
-        raise _not_found(event_id) from None
+    event = await _guarded(event_id, service.get(ctx.db, event_id))
     overview = await stats.overview(ctx.db, "all", event_id=event_id)
     spent, reserved, refused_at_cap = await spend.scope_totals(ctx.db, spend.event_scope(event_id))
     totals = overview.totals
