@@ -17,6 +17,7 @@ from photochanger.body_limits import BodyLimits, BodyRefused
 from photochanger.config import Config
 from photochanger.context import AppContext
 from photochanger.errors import error_response, install_error_handlers
+from photochanger.events.routes import public_router as events_public_router
 from photochanger.events.routes import router as events_router
 from photochanger.export.routes import router as export_router
 from photochanger.gallery.routes import router as gallery_router
@@ -210,6 +211,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         webhooks_router,
         spend_router,
         events_router,
+        events_public_router,
         export_router,
         health_router,
         web_router,

@@ -126,3 +126,29 @@ def test_the_export_needs_a_token_or_a_live_ticket_for_that_event(svc, events):
     assert other.status_code == 401  # a ticket opens its own event only
     empty = svc.api.get(f"/api/events/{one['id']}/export.zip")  # a bearer token works too
     assert empty.status_code == 200 and zipfile.ZipFile(io.BytesIO(empty.content)).namelist() == ["photos.csv"]
+
+
+async def test_an_events_logo_is_checked_stored_and_shown_to_guests(svc, events):
+    await svc.slot("slot-014", "local")
+    event = events(name="Logo night", slot_ids=["slot-014"])
+    logo = (PHOTOS / "camera.png").read_bytes()
+    bad = svc.api.put(f"/api/events/{event['id']}/logo", files={"file": ("logo.png", b"not an image", "image/png")})
+    assert bad.status_code == 415 and bad.json()["failure_reason"] == "unsupported_media_type"
+    big = svc.api.put(f"/api/events/{event['id']}/logo", files={"file": ("l.png", b"0" * 1_000_001, "image/png")})
+    assert big.status_code == 413
+    assert svc.api.put("/api/events/nope/logo", files={"file": ("l.png", logo, "image/png")}).status_code == 404
+    first = svc.api.put(f"/api/events/{event['id']}/logo", files={"file": ("logo.png", logo, "image/png")}).json()
+    second = svc.api.put(f"/api/events/{event['id']}/logo", files={"file": ("logo.png", logo, "image/png")}).json()
+    assert first["logo_url"] != second["logo_url"]  # a new logo, a new address
+    assert httpx.get(f"{svc.base_url}{first['logo_url']}").content == logo  # the old file went, the event's logo stays
+    served = httpx.get(f"{svc.base_url}{second['logo_url']}")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png" and served.content == logo
+    svc.api.post(f"/api/events/{event['id']}/start")
+    job = svc.post("slot-014").headers["x-job-id"]
+    status = httpx.get(f"{svc.base_url}/public/results/{job}/status").json()
+    assert status["logo_url"] == second["logo_url"]
+    shared = svc.api.post("/api/gallery/share", json={"minutes": 1, "event_id": event["id"]}).json()
+    svc.api.delete("/api/gallery/share")
+    assert shared["logo_url"] == second["logo_url"]
+    assert svc.api.delete(f"/api/events/{event['id']}/logo").json()["logo_url"] is None
+    assert httpx.get(f"{svc.base_url}/public/events/{event['id']}/logo").json()["failure_reason"] == "logo_not_found"

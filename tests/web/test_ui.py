@@ -576,6 +576,8 @@ def test_an_event_from_creation_to_export_with_its_slideshow_and_its_page_on_a_p
         page.goto("/ui/#/dashboard")
         page.wait_for_selector(f"#live-events [data-event='{event_id}']")
         page.goto(f"/ui/#/events/{event_id}")
+        page.set_input_files("#event-logo-file", str(PHOTOS / "camera.png"))
+        page.wait_for_selector("#event-logo-preview img")
         page.click("#event-share")
         show_url = page.get_attribute("#event-show-link", "href")
         assert show_url and show_url.endswith("/gallery/show")
@@ -595,6 +597,7 @@ def test_an_event_from_creation_to_export_with_its_slideshow_and_its_page_on_a_p
         screen.goto("/gallery/show")
         screen.wait_for_selector("#title:text('Anna & Peter')")
         image_loaded(screen, "#slide")
+        image_loaded(screen, "#event-logo")
         assert any(job in screen.get_attribute("#slide", "src") for job in jobs)
         assert screen.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent')") == "#aa3366"
         shot(screen, "31-slideshow")

@@ -10,10 +10,11 @@ from photochanger.db import Base, UtcDateTime
 
 class Event(Base):
     """One client's night. Live from ``starts_at`` (None: not started) until ``ends_at`` (None:
-    open-ended); ``slot_ids`` the slots whose photos belong to it while live (no two events live on
-    one slot at once). ``title`` and ``colour`` (``#rrggbb``) are shown on the take-home page, the
-    gallery and the slideshow; ``spend_cap_usd`` bounds its paid attempts (US dollars, list
-    prices); ``webhook_url`` receives its photos instead of the global photo webhook. Times UTC."""
+        open-ended); ``slot_ids`` the slots whose photos belong to it while live (no two events live on
+        one slot at once). ``title`` and ``colour`` (``#rrggbb``) are shown on the take-home page, the
+        gallery and the slideshow; ``spend_cap_usd`` bounds its paid attempts (US dollars, list
+        prices); ``webhook_url`` receives its photos instead of the global photo webhook; ``logo_path``
+    its logo (JPEG, PNG or WebP) in the media store. Times UTC."""
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_starts", "starts_at"),)
@@ -28,5 +29,7 @@ class Event(Base):
     colour: Mapped[str | None] = mapped_column(String(7))
     spend_cap_usd: Mapped[float | None] = mapped_column(Float)
     webhook_url: Mapped[str | None] = mapped_column(String(500))
+    logo_path: Mapped[str | None] = mapped_column(String(255))  # in the media store; shown to guests
+    logo_mime: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,9 +1,9 @@
 """Admin event routes: list, create, edit, start, end, delete, and one event's figures."""
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, File, Request, Response, UploadFile
 
 from photochanger.auth.dependencies import AdminSession
 from photochanger.db import utcnow
@@ -12,13 +12,17 @@ from photochanger.errors import ERROR_RESPONSES, ApiError, error_docs
 from photochanger.events import service
 from photochanger.events.models import Event
 from photochanger.events.schemas import EventChange, EventSummary, EventView
+from photochanger.imaging import UnsupportedImage
 from photochanger.jobs import service as jobs
+from photochanger.responses import stored_response
 from photochanger.settings import service as settings_service
 from photochanger.spend import service as spend
 from photochanger.stats import service as stats
 
 T = TypeVar("T")
 router = APIRouter(prefix="/api/events", tags=["events"], responses=ERROR_RESPONSES)
+public_router = APIRouter(prefix="/public/events", tags=["events"], responses=ERROR_RESPONSES)
+LOGO_LIMIT_BYTES = 1_000_000  # under the 1 MiB body limit of admin routes, with the multipart framing
 
 
 def _not_found(event_id: str) -> ApiError:
@@ -43,7 +47,9 @@ async def _guarded(event_id: str, work: Awaitable[T]) -> T:
 async def _views(ctx, events: list[Event]) -> list[EventView]:
     now, photos = utcnow(), await jobs.booth_photos_by_event(ctx.db, [e.id for e in events])
     return [
-        EventView.model_validate(e).model_copy(update={"state": service.state(e, now), "photos": photos.get(e.id, 0)})
+        EventView.model_validate(e).model_copy(
+            update={"state": service.state(e, now), "photos": photos.get(e.id, 0), "logo_url": service.logo_url(e)}
+        )
         for e in events
     ]
 
@@ -95,7 +101,7 @@ async def end(event_id: str, ctx: Ctx, _: AdminSession) -> EventView:
 @router.delete("/{event_id}", status_code=204, responses=error_docs(404, 422))
 async def delete(event_id: str, ctx: Ctx, _: AdminSession) -> Response:
     """Delete an event that is not live; its photos stay (as photos of no event)."""
-    await _guarded(event_id, service.delete(ctx.db, event_id))
+    await _guarded(event_id, service.delete(ctx.db, ctx.store, event_id))
     return Response(status_code=204)
 
 
@@ -121,3 +127,36 @@ async def summary(event_id: str, ctx: Ctx, _: AdminSession) -> EventSummary:
         cap_usd=event.spend_cap_usd,
         spend_state=spend.state(spent + reserved, event.spend_cap_usd, percent, refused_at_cap),
     )
+
+
+@router.put("/{event_id}/logo", response_model=EventView, responses=error_docs(404, 413, 415))
+async def set_logo(event_id: str, ctx: Ctx, _: AdminSession, file: Annotated[UploadFile, File()]) -> EventView:
+    """Upload the event's logo (multipart ``file``: JPEG, PNG or WebP, at most 1,000,000 bytes),
+    shown on the take-home page, the gallery and the slideshow."""
+    data = await file.read(LOGO_LIMIT_BYTES + 1)
+    if len(data) > LOGO_LIMIT_BYTES:
+        raise ApiError(413, "payload_too_large", f"a logo is at most {LOGO_LIMIT_BYTES} bytes")
+    try:
+        event = await _guarded(event_id, service.set_logo(ctx.db, ctx.store, event_id, data))
+    except UnsupportedImage as exc:
+        raise ApiError(415, "unsupported_media_type", str(exc)) from None
+    return (await _views(ctx, [event]))[0]
+
+
+@router.delete("/{event_id}/logo", response_model=EventView, responses=error_docs(404))
+async def remove_logo(event_id: str, ctx: Ctx, _: AdminSession) -> EventView:
+    """Remove the event's logo."""
+    event = await _guarded(event_id, service.remove_logo(ctx.db, ctx.store, event_id))
+    return (await _views(ctx, [event]))[0]
+
+
+@public_router.get("/{event_id}/logo", responses={200: {"content": {"image/*": {}}}, **error_docs(404)})
+async def logo(event_id: str, request: Request, ctx: Ctx) -> Response:
+    """An event's logo (no login: guests' pages show it); 404 ``logo_not_found``."""
+    try:
+        event = await service.get(ctx.db, event_id)
+    except service.EventNotFound:
+        event = None
+    if event is None or not event.logo_path or not event.logo_mime:
+        raise ApiError(404, "logo_not_found", "this event has no logo")
+    return await stored_response(request, ctx.store, event.logo_path, event.logo_mime, cache_control="max-age=86400")

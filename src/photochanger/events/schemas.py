@@ -59,6 +59,7 @@ class EventView(BaseModel):
     updated_at: datetime
     state: EventState = "planned"
     photos: int = Field(default=0, description="booth photos that belong to it")
+    logo_url: str | None = Field(default=None, description="its logo for guests (relative to the server)")
 
 
 class EventLook(BaseModel):

@@ -4,6 +4,7 @@
 arrived, recorded on the job (:func:`photochanger.jobs.service.open_job`), so later edits of the
 event never move photos."""
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +13,10 @@ from photochanger.db import Database, utcnow
 from photochanger.events import repository
 from photochanger.events.models import Event
 from photochanger.events.schemas import EventChange, EventState
+from photochanger.imaging import EXTENSION_BY_MIME, check_image_bytes
+from photochanger.storage import MediaStore
 
+LOGO_MAX_PIXELS = 16_000_000  # a logo larger than 16 MP is refused (it is shown a few hundred pixels wide)
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)  # the end of an open-ended event, for overlap checks
 
 
@@ -134,16 +138,18 @@ async def get(db: Database, event_id: str) -> Event:
     return event
 
 
-async def delete(db: Database, event_id: str) -> None:
-    """Remove an event that is not live (its photos stay, as photos of no event). Raises
-    :class:`EventNotFound`, :class:`InvalidEvent` while it is live."""
+async def delete(db: Database, store: MediaStore, event_id: str) -> None:
+    """Remove an event that is not live and its logo (its photos stay, as photos of no event).
+    Raises :class:`EventNotFound`, :class:`InvalidEvent` while it is live."""
     async with db.transaction(write=True) as session:
         event = await repository.get(session, event_id)
         if event is None:
             raise EventNotFound(event_id)
         if state(event, utcnow()) == "live":
             raise InvalidEvent("invalid_event", "end the event before deleting it")
+        logo = event.logo_path
         await repository.delete(session, event)
+    await store.delete(logo)
 
 
 async def list_events(db: Database) -> list[Event]:
@@ -202,11 +208,52 @@ async def of_job(db: Database, event_id: str | None) -> LiveEvent | None:
         return _live(await repository.get(session, event_id))
 
 
-async def look(db: Database, event_id: str | None) -> tuple[str | None, str | None]:
-    """``(title, colour)`` of an event for the guests' pages (its title, else its name);
-    ``(None, None)`` without an event."""
+def logo_url(event: Event) -> str | None:
+    """The public address of the event's logo, relative to the server (its file name in the
+    query: a new logo is a new URL, so browsers may cache each for long), or None."""
+    if not event.logo_path:
+        return None
+    return f"/public/events/{event.id}/logo?v={event.logo_path.rsplit('/', 1)[-1]}"
+
+
+async def look(db: Database, event_id: str | None) -> tuple[str | None, str | None, str | None]:
+    """``(title, colour, logo URL)`` of an event for the guests' pages (its title, else its
+    name); all None without an event."""
     if event_id is None:
-        return None, None
+        return None, None, None
     async with db.transaction() as session:
         event = await repository.get(session, event_id)
-    return (event.title or event.name, event.colour) if event else (None, None)
+    return (event.title or event.name, event.colour, logo_url(event)) if event else (None, None, None)
+
+
+async def set_logo(db: Database, store: MediaStore, event_id: str, data: bytes) -> Event:
+    """Check ``data`` is a JPEG/PNG/WebP image and make it the event's logo (the old file is
+    deleted once the row names the new one). Raises :class:`EventNotFound` and
+    :class:`~photochanger.imaging.UnsupportedImage`."""
+    checked = await asyncio.to_thread(check_image_bytes, data, LOGO_MAX_PIXELS)
+    await get(db, event_id)
+    relative = f"events/{event_id}/logo-{uuid.uuid4().hex[:12]}{EXTENSION_BY_MIME[checked.mime]}"
+    await store.put(relative, data)
+    async with db.transaction(write=True) as session:
+        event = await repository.get(session, event_id)
+        if event is None:
+            old = relative
+        else:
+            old, event.logo_path, event.logo_mime = event.logo_path, relative, checked.mime
+            event.updated_at = utcnow()
+    await store.delete(old)
+    if event is None:
+        raise EventNotFound(event_id)
+    return event
+
+
+async def remove_logo(db: Database, store: MediaStore, event_id: str) -> Event:
+    """The event without a logo (its file deleted). Raises :class:`EventNotFound`."""
+    async with db.transaction(write=True) as session:
+        event = await repository.get(session, event_id)
+        if event is None:
+            raise EventNotFound(event_id)
+        old, event.logo_path, event.logo_mime = event.logo_path, None, None
+        event.updated_at = utcnow()
+    await store.delete(old)
+    return event

@@ -53,6 +53,7 @@ class ShareState(BaseModel):
     pin_locked: bool = False  # too many wrong PINs this hour (from every address): share again with a new PIN
     event_id: str | None = None
     colour: str | None = None
+    logo_url: str | None = None
 
 
 class GalleryItem(BaseModel):
@@ -69,4 +70,5 @@ class PublicGallery(BaseModel):
     shared_until: datetime
     title: str | None = None
     colour: str | None = Field(default=None, description="#rrggbb: the event's colour")
+    logo_url: str | None = Field(default=None, description="the event's logo")
     items: list[GalleryItem]

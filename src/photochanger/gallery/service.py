@@ -126,6 +126,7 @@ async def state(db: Database, base: str, pins: Throttle | None = None) -> ShareS
         pin_locked=locked,
         event_id=scope.get("event_id"),
         colour=scope.get("colour"),
+        logo_url=scope.get("logo_url"),
     )
 
 
@@ -151,7 +152,8 @@ async def share(
     if request.event_id:
         event = await events.get(db, request.event_id)
         scope |= {"event_id": event.id, "slots": None, "since": request.since.isoformat() if request.since else None,
-                  "title": request.title or event.title or event.name, "colour": event.colour}  # fmt: skip
+                  "title": request.title or event.title or event.name, "colour": event.colour,
+                  "logo_url": events.logo_url(event)}  # fmt: skip
     async with db.transaction() as session:
         await settings_repository.put(session, SHARED_UNTIL, (now + timedelta(minutes=request.minutes)).isoformat())
         await settings_repository.put(session, SHARE_SCOPE, scope)
@@ -210,7 +212,10 @@ async def public_listing(
         GalleryItem(result_url=result_url(base, job_id), thumbnail_url=thumbnail_url(base, job_id), taken_at=at)
         for job_id, at in rows
     ]
-    return PublicGallery(shared_until=until, title=scope.get("title"), colour=scope.get("colour"), items=items)
+    return PublicGallery(
+        shared_until=until, title=scope.get("title"), colour=scope.get("colour"), logo_url=scope.get("logo_url"),
+        items=items,
+    )  # fmt: skip
 
 
 class JobNotFound(LookupError):

@@ -17,3 +17,4 @@ class ResultStatus(BaseModel):
     poll_seconds: float | None = Field(default=None, description="when to ask again (while making)")
     title: str | None = Field(default=None, description="the photo's event's title (or name), if any")
     colour: str | None = Field(default=None, description="#rrggbb: the event's colour")
+    logo_url: str | None = Field(default=None, description="the event's logo")

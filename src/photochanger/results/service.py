@@ -105,14 +105,21 @@ async def result_status(ctx: "AppContext", job_id: str) -> ResultStatus:
     if job.media_purged_at is not None or (job.result_expires_at and job.result_expires_at <= utcnow()):
         raise ApiError(410, "result_expired", "this result has expired", job_id=job_id)
     version = job.result_path.rsplit("/", 1)[-1] if job.result_path else None
-    title, colour = await events.look(ctx.db, job.event_id)
+    title, colour, logo_url = await events.look(ctx.db, job.event_id)
     if job.late_state == "continuing":
         return ResultStatus(
             state="making", version=version, poll_seconds=STATUS_POLL_SECONDS, title=title, colour=colour
         )
     if job.result_path is None or job.result_mime is None:
-        return ResultStatus(state="unavailable", title=title, colour=colour)
-    return ResultStatus(state="ready", late=job.late_state == "delivered", version=version, title=title, colour=colour)
+        return ResultStatus(state="unavailable", title=title, colour=colour, logo_url=logo_url)
+    return ResultStatus(
+        state="ready",
+        late=job.late_state == "delivered",
+        version=version,
+        title=title,
+        colour=colour,
+        logo_url=logo_url,
+    )
 
 
 async def find_result(ctx: "AppContext", job_id: str) -> ResultFile:

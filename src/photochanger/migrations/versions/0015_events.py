@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("colour", sa.String(7)),
         sa.Column("spend_cap_usd", sa.Float()),
         sa.Column("webhook_url", sa.String(500)),
+        sa.Column("logo_path", sa.String(255)),
+        sa.Column("logo_mime", sa.String(32)),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )

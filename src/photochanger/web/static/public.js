@@ -9,9 +9,30 @@ const SLIDE_MS = 7000; // each photo on the venue's screen
 const SHOW_REFRESH_MS = 8000; // new photos appear within this (the gallery allows 30 requests a minute)
 const PIN = "photochanger.gallery-pin";
 
-/** The event's colour as the page's accent (guests' pages of an event). */
-function paint(colour) {
-  if (colour) document.documentElement.style.setProperty("--accent", colour);
+/**
+ * The event's look on a guests' page: its colour as the accent, its logo beside the title.
+ * @param {{colour?: string | null, logo_url?: string | null}} look
+ */
+function paint(look) {
+  if (look.colour) document.documentElement.style.setProperty("--accent", look.colour);
+  const title = document.getElementById("title");
+  let logo = /** @type {HTMLImageElement | null} */ (document.getElementById("event-logo"));
+  if (!look.logo_url) {
+    logo?.remove();
+    return;
+  }
+  if (!logo) {
+    logo = /** @type {HTMLImageElement} */ (h("img", { id: "event-logo", class: "event-logo", alt: "" }));
+    title.prepend(logo);
+  }
+  if (logo.getAttribute("src") !== look.logo_url) logo.src = look.logo_url;
+}
+
+/** The page's heading text (the logo, once shown, stays in front of it). */
+function setTitle(text) {
+  const title = document.getElementById("title");
+  const logo = document.getElementById("event-logo");
+  title.replaceChildren(...(logo ? [logo] : []), text);
 }
 
 /** The full-screen slideshow: newest first; a photo that arrives is shown next, then the
@@ -36,8 +57,8 @@ function slideshow() {
         items = [];
       } else {
         const body = await response.json();
-        document.getElementById("title").textContent = body.title || t("guest_gallery");
-        paint(body.colour);
+        setTitle(body.title || t("guest_gallery"));
+        paint(body);
         items = body.items.map((item) => item.result_url);
         const fresh = items.filter((url) => !seen.has(url));
         if (seen.size && fresh.length) index = 0; // a new photo: show the newest now
@@ -84,8 +105,8 @@ async function gallery() {
     photos.replaceChildren();
   } else {
     const body = await response.json();
-    document.getElementById("title").textContent = body.title || t("guest_gallery");
-    paint(body.colour);
+    setTitle(body.title || t("guest_gallery"));
+    paint(body);
     state.textContent = "";
     photos.replaceChildren(
       ...body.items.map((item) => {
@@ -149,8 +170,8 @@ async function result() {
   }
   /** @type {{state: string, late: boolean, version: string | null, poll_seconds: number | null, title?: string, colour?: string}} */
   const status = await response.json();
-  if (status.title) document.getElementById("title").textContent = status.title;
-  paint(status.colour);
+  if (status.title) setTitle(status.title);
+  paint(status);
   if (status.state === "unavailable") {
     content.replaceChildren(h("p", { id: "unavailable", class: "muted" }, t("photo_unavailable")));
     return;

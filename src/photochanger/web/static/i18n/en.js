@@ -414,4 +414,11 @@ export default {
   live_events: "Live events",
   live_event_line: "{photos} photos · {rate} · p95 {p95} · {spend}",
   show_waiting: "The photos will appear here.",
+  event_logo: "Logo",
+  event_logo_none: "No logo yet.",
+  event_logo_upload: "Upload a logo",
+  event_logo_hint:
+    "JPEG, PNG or WebP, at most 1 MB. Shown beside the title on the take-home page, the gallery and the slideshow.",
+  event_share_pin: "Gallery PIN (optional, 4–8 digits)",
+  event_share_approval: "Only photos I approve",
 };

@@ -417,4 +417,11 @@ export default {
   live_events: "Идущие мероприятия",
   live_event_line: "{photos} фото · {rate} · p95 {p95} · {spend}",
   show_waiting: "Здесь появятся фотографии.",
+  event_logo: "Логотип",
+  event_logo_none: "Логотипа пока нет.",
+  event_logo_upload: "Загрузить логотип",
+  event_logo_hint:
+    "JPEG, PNG или WebP, не больше 1 МБ. Показывается рядом с заголовком на странице фото гостя, в галерее и слайд-шоу.",
+  event_share_pin: "PIN галереи (необязательно, 4–8 цифр)",
+  event_share_approval: "Только одобренные мной фото",
 };

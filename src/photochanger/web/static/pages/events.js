@@ -92,6 +92,53 @@ async function slotNames() {
   return Object.fromEntries(slots.map((s) => [s.id, s.display_name]));
 }
 
+/** The event's logo: a preview, a file to upload at once (JPEG, PNG or WebP, ≤ 1 MB), Remove. */
+function logoSection(event) {
+  const preview = h("div", { id: "event-logo-preview", class: "row" });
+  const draw = (/** @type {any} */ current) => {
+    preview.replaceChildren(
+      ...(current.logo_url
+        ? [
+            h("img", { src: current.logo_url, alt: t("event_logo"), class: "event-logo" }),
+            h(
+              "button",
+              {
+                type: "button",
+                id: "event-logo-remove",
+                onclick: async () => draw(await api(`/api/events/${event.id}/logo`, { method: "DELETE" })),
+              },
+              t("remove"),
+            ),
+          ]
+        : [h("span", { class: "muted" }, t("event_logo_none"))]),
+    );
+  };
+  const input = /** @type {HTMLInputElement} */ (
+    h("input", {
+      id: "event-logo-file",
+      type: "file",
+      accept: "image/jpeg,image/png,image/webp",
+      onchange: async () => {
+        const file = input.files?.[0];
+        if (!file) return;
+        const form = new FormData();
+        form.append("file", file);
+        draw(await api(`/api/events/${event.id}/logo`, { method: "PUT", form }));
+        input.value = "";
+        toast(t("saved"), "ok");
+      },
+    })
+  );
+  draw(event);
+  return h(
+    "section",
+    { class: "card", id: "event-logo" },
+    h("h2", {}, t("event_logo")),
+    preview,
+    field(t("event_logo_upload"), input, t("event_logo_hint")),
+  );
+}
+
 /** The list of events and the form for a new one. */
 export async function renderList(main) {
   const [events, names] = await Promise.all([api("/api/events"), slotNames()]);
@@ -180,6 +227,22 @@ export async function renderDetail(main, eventId) {
   };
   const actions = h("section", { class: "card row", id: "event-actions" });
   const shareOutcome = h("p", { role: "status", id: "event-share-state" });
+  const sharePin = /** @type {HTMLInputElement} */ (
+    h("input", {
+      id: "event-share-pin",
+      inputmode: "numeric",
+      pattern: "[0-9]{4,8}",
+      maxlength: 8,
+      autocomplete: "off",
+    })
+  );
+  const shareApproval = /** @type {HTMLInputElement} */ (h("input", { id: "event-share-approval", type: "checkbox" }));
+  const shareOptions = h(
+    "div",
+    { class: "row", id: "event-share-options" },
+    field(t("event_share_pin"), sharePin),
+    h("label", { class: "check" }, shareApproval, ` ${t("event_share_approval")}`),
+  );
   const exportLink = async (originals) => {
     const link = await api(`/api/events/${eventId}/export-link?originals=${originals}`, { method: "POST" });
     location.href = link.url; // the browser downloads the stream; the link's ticket lasts 2 minutes
@@ -210,7 +273,13 @@ export async function renderDetail(main, eventId) {
         type: "button",
         id: "event-share",
         onclick: async () => {
-          const share = await api("/api/gallery/share", { method: "POST", json: { minutes: 720, event_id: eventId } });
+          const body = {
+            minutes: 720,
+            event_id: eventId,
+            pin: sharePin.value.trim() || null,
+            approval: shareApproval.checked,
+          };
+          const share = await api("/api/gallery/share", { method: "POST", json: body });
           shareOutcome.replaceChildren(
             t("event_shared_until", { time: when(share.shared_until) }),
             " · ",
@@ -271,7 +340,9 @@ export async function renderDetail(main, eventId) {
     ),
     figures,
     actions,
+    shareOptions,
     shareOutcome,
+    logoSection(event),
     eventForm(event, names, async (body) => {
       await api(`/api/events/${eventId}`, { method: "PATCH", json: body });
       toast(t("saved"), "ok");
