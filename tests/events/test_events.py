@@ -63,6 +63,8 @@ async def test_thirty_photos_of_one_event_beside_another_show_only_in_their_even
     assert summary["p95_total_ms"] > 0 and summary["spend_state"] == "uncapped"
     overview = svc.api.get("/api/stats/overview", params={"window": "all", "event_id": ours["id"]}).json()
     assert overview["totals"]["jobs"] == 30 and list(overview["slots"]) == ["slot-012"]
+    series = svc.api.get("/api/stats/timeseries", params={"window": "1h", "event_id": ours["id"]}).json()
+    assert sum(sum(b["counts"].values()) for b in series["buckets"]) == 30
     listed = svc.api.get("/api/jobs", params={"event_id": ours["id"], "limit": 200}).json()["items"]
     assert {j["id"] for j in listed} == mine
     assert [e["photos"] for e in svc.api.get("/api/events").json() if e["id"] == ours["id"]] == [30]

@@ -110,14 +110,16 @@ def epoch_seconds(session: AsyncSession, column: ColumnElement | InstrumentedAtt
     return cast(func.extract("epoch", column), Integer)
 
 
-async def timeseries(session: AsyncSession, since: datetime, bucket_seconds: int) -> tuple[list[tuple], list[tuple]]:
+async def timeseries(
+    session: AsyncSession, since: datetime, bucket_seconds: int, event_id: str | None = None
+) -> tuple[list[tuple], list[tuple]]:
     """``(bucket, status, count)`` rows and ``(bucket, 95, p95 total_ms)`` rows; ``bucket`` is the
-    index of the ``bucket_seconds`` interval after ``since``."""
+    index of the ``bucket_seconds`` interval after ``since``; of ``event_id`` only when given."""
     bucket = ((epoch_seconds(session, Job.received_at) - int(since.timestamp())) // bucket_seconds).label("bucket")
     counts = await session.execute(
-        select(bucket, Job.status, func.count()).where(Job.received_at >= since).group_by(bucket, Job.status)
+        select(bucket, Job.status, func.count()).where(*_scope(since, event_id)).group_by(bucket, Job.status)
     )
-    p95 = await percentiles(session, since, Job.total_ms, cast(bucket, Integer), percents=(95,))
+    p95 = await percentiles(session, since, Job.total_ms, cast(bucket, Integer), percents=(95,), event_id=event_id)
     return [tuple(row) for row in counts], p95
 
 

@@ -25,6 +25,13 @@ async def overview(
 
 
 @router.get("/timeseries", response_model=Timeseries)
-async def timeseries(ctx: Ctx, _: AdminSession, window: Window = "24h", bucket: Bucket | None = None) -> Timeseries:
-    """Counts by status and p95 total latency per bucket (default bucket by window)."""
-    return await service.timeseries(ctx.db, window, bucket)
+async def timeseries(
+    ctx: Ctx,
+    _: AdminSession,
+    window: Window = "24h",
+    bucket: Bucket | None = None,
+    event_id: Annotated[str | None, Query(max_length=32, description="only this event's photos")] = None,
+) -> Timeseries:
+    """Counts by status and p95 total latency per bucket (default bucket by window), of one event
+    when given."""
+    return await service.timeseries(ctx.db, window, bucket, event_id)

@@ -82,15 +82,16 @@ async def overview(db: Database, window: Window | Literal["all"], event_id: str 
     return Overview(window=window, since=since, event_id=event_id, totals=totals, slots=dict(sorted(stats.items())))
 
 
-async def timeseries(db: Database, window: Window, bucket: Bucket | None) -> Timeseries:
-    """Jobs by status and p95 latency per ``bucket`` over ``window`` (empty buckets included)."""
+async def timeseries(db: Database, window: Window, bucket: Bucket | None, event_id: str | None = None) -> Timeseries:
+    """Jobs by status and p95 latency per ``bucket`` over ``window`` (empty buckets included), of
+    ``event_id`` only when given."""
     chosen: Bucket = bucket or DEFAULT_BUCKET[window]
     size, span = BUCKET_SECONDS[chosen], WINDOW_SECONDS[window]
     now = utcnow()
     since = now - timedelta(seconds=span)
     since = since.replace(microsecond=0) - timedelta(seconds=int(since.timestamp()) % size)
     async with db.transaction() as session:
-        counts, p95 = await repository.timeseries(session, since, size)
+        counts, p95 = await repository.timeseries(session, since, size, event_id)
     n_buckets = int((now - since).total_seconds() // size) + 1
     points = [
         ChartPoint(start=since + timedelta(seconds=i * size), counts={}, p95_total_ms=None) for i in range(n_buckets)

@@ -421,4 +421,5 @@ export default {
     "JPEG, PNG or WebP, at most 1 MB. Shown beside the title on the take-home page, the gallery and the slideshow.",
   event_share_pin: "Gallery PIN (optional, 4–8 digits)",
   event_share_approval: "Only photos I approve",
+  event: "Event",
 };

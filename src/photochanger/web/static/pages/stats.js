@@ -31,16 +31,31 @@ export async function render(main) {
     { id: "stats-window" },
     ["1h", "24h", "7d"].map((w) => h("option", { value: w, selected: w === "24h" }, t(`period_${w}`))),
   );
+  const events = await api("/api/events");
+  const eventSelect = h(
+    "select",
+    { id: "stats-event" },
+    h("option", { value: "" }, t("all_photos")),
+    events.map((e) => h("option", { value: e.id }, `${e.name} (${t(`event_${e.state}`)})`)),
+  );
   const content = h("div", { id: "stats-content" });
-  windowSelect.addEventListener("change", () => draw(content, windowSelect.value));
-  main.append(h("h1", {}, t("stats")), field(t("window"), windowSelect), content);
-  await draw(content, "24h");
+  const redraw = () => draw(content, windowSelect.value, eventSelect.value);
+  windowSelect.addEventListener("change", redraw);
+  eventSelect.addEventListener("change", redraw);
+  main.append(
+    h("h1", {}, t("stats")),
+    h("div", { class: "row" }, field(t("window"), windowSelect), field(t("event"), eventSelect)),
+    content,
+  );
+  await draw(content, "24h", "");
 }
 
-async function draw(content, win) {
+/** The figures of ``win`` (an event's: all of its photos in the totals, ``win`` in the charts). */
+async function draw(content, win, eventId) {
+  const only = eventId ? `&event_id=${encodeURIComponent(eventId)}` : "";
   const [overview, series] = await Promise.all([
-    api(`/api/stats/overview?window=${win}`),
-    api(`/api/stats/timeseries?window=${win}`),
+    api(`/api/stats/overview?window=${eventId ? "all" : win}${only}`),
+    api(`/api/stats/timeseries?window=${win}${only}`),
   ]);
   const tot = overview.totals;
   const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 1000) / 10} %`);
