@@ -52,6 +52,7 @@ def test_settings_show_and_set_with_ranges(service):
         "webhook_secret",
         "daily_spend_cap_usd",
         "spend_warning_percent",
+        "model_prices",
     }
     assert len(shown["webhook_secret"]) >= 32  # generated at the first start
     too_short = service.cli("settings", "set", "sync_response_seconds", "5")
@@ -65,6 +66,15 @@ def test_settings_show_and_set_with_ranges(service):
     assert service.cli("settings", "set", "photo_webhook_url", "ftp://x").returncode == 2
     assert service.cli("settings", "set", "daily_spend_cap_usd", "-1").returncode == 2
     assert service.cli("settings", "set", "spend_warning_percent", "101").returncode == 2
+    prices = service.cli("settings", "set", "model_prices", '{"gemini-2.5-flash-image": [0.3, 0.3, 45]}')
+    assert prices.returncode == 0, prices.stderr
+    assert json.loads(service.cli("settings", "show").stdout)["model_prices"] == {
+        "gemini-2.5-flash-image": [0.3, 0.3, 45]
+    }
+    assert service.cli("settings", "set", "model_prices", "{not json").returncode == 2
+    assert service.cli("settings", "set", "model_prices", '{"m": [1, 2]}').returncode == 2
+    assert service.cli("settings", "set", "model_prices", "").returncode == 0
+    assert json.loads(service.cli("settings", "show").stdout)["model_prices"] is None
     short = service.cli("settings", "set", "webhook_secret", "short")
     assert short.returncode == 2 and "webhook_secret" in short.stderr
 

@@ -127,3 +127,18 @@ async def test_a_reservation_held_against_the_day_and_the_event_is_all_or_nothin
     refused, warned = await reserve_all(svc.db, [(day, 1.0), (event, 0.12)], 0.1, 80)
     assert refused == (event, 0.12) and warned == []
     assert await scope_totals(svc.db, day) == (0.0, pytest.approx(0.1), None)  # the day's second hold was undone
+
+
+async def test_prices_set_for_a_model_price_its_calls_and_its_reservations(svc, fake_gemini):
+    await svc.slot("slot-013", "gemini", prompt="A sunny beach")
+    svc.api.put("/api/settings", json={"model_prices": {"gemini-2.5-flash-image": [0, 0, 100.0]}})
+    try:
+        job = await svc.job(svc.post("slot-013").headers["x-job-id"])
+        assert job.cost_usd == pytest.approx(1290 * 100.0 / 1_000_000)  # the fake's 1290 output tokens at $100/M
+        assert svc.api.get("/api/settings").json()["model_prices"] == {"gemini-2.5-flash-image": [0, 0, 100.0]}
+        assert svc.api.put("/api/settings", json={"model_prices": {"x": [-1, 0, 0]}}).status_code == 422
+    finally:
+        svc.api.put("/api/settings", json={"model_prices": {}})
+    assert svc.api.get("/api/settings").json()["model_prices"] is None
+    job = await svc.job(svc.post("slot-013").headers["x-job-id"])
+    assert job.cost_usd == pytest.approx(PRICE, abs=1e-4)  # the list price again

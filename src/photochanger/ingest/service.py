@@ -210,7 +210,7 @@ async def run(ctx: AppContext, source: Source, base_url: str) -> IngestSuccess:
         await _obtain_original(ctx, job, source, past)
         slot = _with_prompts(job)
         try:
-            routes = await routing.build_routes(ctx, slot)
+            routes = await routing.build_routes(ctx, slot, job.runtime.model_prices)
         except routing.InvalidRoute as exc:
             raise ApiError(502, "provider_error", f"slot configuration is invalid: {exc}") from exc
         check = _people_check(slot) and any(r.provider.name != "local" for r in routes)
@@ -578,6 +578,7 @@ async def _run_context(
         on_success=lambda route, seconds, cost: ctx.latency.observe(route.key, seconds, cost),
         on_start=lambda route, started_at: _reserve_spend(ctx, job, route, started_at),
         on_record=job.attempts.append,
+        prices=job.runtime.model_prices,
     )
 
 
@@ -785,7 +786,9 @@ async def resume_late(ctx: AppContext, row: Job) -> None:
         if job is None:
             return
         slot = _with_prompts(job)
-        routes = [r for r in await routing.build_routes(ctx, slot) if r.provider.name != "local"]
+        routes = [
+            r for r in await routing.build_routes(ctx, slot, job.runtime.model_prices) if r.provider.name != "local"
+        ]
         if not routes:
             await _write_late(ctx, job, LateEnd("failed", job.attempts, "provider_error"))
             return

@@ -11,6 +11,8 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from photochanger.providers.pricing import TokenUsage
+
 
 @dataclass(frozen=True)
 class InputImage:
@@ -73,6 +75,7 @@ class ProviderImage:
     model: str | None = None
     request_id: str | None = None
     cost_usd: float | None = None
+    usage: TokenUsage | None = None  # the tokens reported, to price the call again (``model_prices``)
 
 
 class FailureKind(StrEnum):

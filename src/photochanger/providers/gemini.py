@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 
 from photochanger.providers import http
 from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest, ProviderSettings
-from photochanger.providers.pricing import estimate
+from photochanger.providers.pricing import TokenUsage, estimate
 
 if TYPE_CHECKING:  # the SDK (~50 MB of modules) is imported on the first Gemini call, not at start
     from google import genai
@@ -185,7 +185,8 @@ def extract_image(response: "types.GenerateContentResponse") -> ProviderImage:
     parts = (candidate.content.parts if candidate.content else None) or []
     images = [p.inline_data.data for p in parts if p.inline_data and p.inline_data.data and not p.thought]
     if images:
-        return ProviderImage(images[-1], response.model_version, request_id, _cost(response))
+        usage = _usage(response)
+        return ProviderImage(images[-1], response.model_version, request_id, _cost(usage), usage)
     reason = _name(candidate.finish_reason) if candidate.finish_reason else "FINISH_REASON_UNSPECIFIED"
     kind = FINISH_REASONS.get(reason, FailureKind.NO_IMAGE)
     has_text = any(p.text for p in parts)
@@ -194,19 +195,26 @@ def extract_image(response: "types.GenerateContentResponse") -> ProviderImage:
     raise ProviderFailure(kind, code, detail, request_id=request_id)
 
 
-def _cost(response: "types.GenerateContentResponse") -> float | None:
+def _usage(response: "types.GenerateContentResponse") -> TokenUsage | None:
+    """The tokens Gemini reported (``usage_metadata``: prompt tokens by modality, candidates)."""
     usage = response.usage_metadata
     if usage is None:
         return None
     prompt = {
         str(getattr(d.modality, "value", d.modality)): d.token_count or 0 for d in usage.prompt_tokens_details or []
     }
-    return estimate(
+    return TokenUsage(
         response.model_version,
         prompt.get("TEXT", 0),
         prompt.get("IMAGE", usage.prompt_token_count or 0),
         usage.candidates_token_count or 0,
     )
+
+
+def _cost(usage: TokenUsage | None) -> float | None:
+    if usage is None:
+        return None
+    return estimate(usage.model, usage.text_in, usage.image_in, usage.image_out)
 
 
 def classify_api_error(exc: "errors.APIError") -> ProviderFailure:

@@ -14,7 +14,7 @@ from pydantic import model_validator
 from photochanger.imaging import EXTENSION_BY_MIME
 from photochanger.providers import http
 from photochanger.providers.base import FailureKind, ProviderFailure, ProviderImage, ProviderRequest, ProviderSettings
-from photochanger.providers.pricing import estimate
+from photochanger.providers.pricing import TokenUsage, estimate
 
 if TYPE_CHECKING:  # the SDK (~40 MB of modules) is imported on the first OpenAI call, not at start
     import openai
@@ -110,19 +110,20 @@ class OpenAIProvider:
         request_id = getattr(response, "_request_id", None)
         if not response.data or not response.data[0].b64_json:
             raise ProviderFailure(FailureKind.NO_IMAGE, "NO_IMAGE", "answer without an image", request_id=request_id)
-        return ProviderImage(
-            base64.b64decode(response.data[0].b64_json), settings.model, request_id, _cost(settings.model, response)
-        )
+        usage = _usage(settings.model, response)
+        cost = estimate(usage.model, usage.text_in, usage.image_in, usage.image_out) if usage else None
+        return ProviderImage(base64.b64decode(response.data[0].b64_json), settings.model, request_id, cost, usage)
 
 
-def _cost(model: str, response: object) -> float | None:
+def _usage(model: str, response: object) -> TokenUsage | None:
+    """The tokens OpenAI reported (``usage``: input by text and image, output)."""
     usage = getattr(response, "usage", None)
     if usage is None:
         return None
     details = getattr(usage, "input_tokens_details", None)
     image_in = getattr(details, "image_tokens", 0) or 0
     text_in = getattr(details, "text_tokens", 0) or max(0, (usage.input_tokens or 0) - image_in)
-    return estimate(model, text_in, image_in, usage.output_tokens or 0)
+    return TokenUsage(model, text_in, image_in, usage.output_tokens or 0)
 
 
 def classify_status_error(exc: "openai.APIStatusError") -> ProviderFailure:

@@ -52,6 +52,7 @@ from photochanger.providers.base import (
     ProviderRequest,
     ProviderSettings,
 )
+from photochanger.providers.pricing import Prices, reprice
 from photochanger.routing.breaker import BreakerState
 from photochanger.routing.health import KeyRing, RouteHealth
 
@@ -203,6 +204,7 @@ class RunContext:
     on_success: Callable[[Route, float, float | None], None] | None = None
     photo_for: Callable[[Route], Awaitable[InputImage]] | None = None
     on_start: Callable[[Route, datetime], Awaitable[None]] | None = None
+    prices: Prices | None = None  # the ``model_prices`` setting: what a call costs, over the list prices
     on_record: Callable[[AttemptRecord], None] | None = None
 
 
@@ -284,15 +286,16 @@ class _Run:
         elif isinstance(outcome, _Success):
             image = outcome.image
             label = "success"
+            cost = reprice(image.usage, image.cost_usd, self.ctx.prices)
             found = {
                 "request_id": image.request_id,
-                "cost_usd": image.cost_usd,
+                "cost_usd": cost,
                 "faces_expected": outcome.finished.faces_expected,
                 "faces_found": outcome.finished.faces_found,
             }
             model = image.model or model
             if self.ctx.on_success:
-                self.ctx.on_success(route, elapsed, image.cost_usd)
+                self.ctx.on_success(route, elapsed, cost)
         else:
             label = {FailureKind.TIMEOUT: "timeout", FailureKind.BUDGET_EXHAUSTED: "skipped"}.get(
                 outcome.kind, "failed"

@@ -15,7 +15,7 @@ from photochanger.imaging import convert, encode
 from photochanger.media import service as media
 from photochanger.metrics import ROUTE_STATE
 from photochanger.providers.base import InputImage, ProviderImage
-from photochanger.providers.pricing import typical_image_cost
+from photochanger.providers.pricing import Prices, typical_image_cost
 from photochanger.providers.registry import InvalidSettings, validate_settings
 from photochanger.routing import repository
 from photochanger.routing.health import StateChange
@@ -40,7 +40,7 @@ class InvalidRoute(ValueError):
     """A slot's route configuration does not validate; the message says which and why."""
 
 
-def _cost(route: Route, stats: LatencyStats | None) -> float | None:
+def _cost(route: Route, stats: LatencyStats | None, prices: Prices | None = None) -> float | None:
     """What one attempt on ``route`` is expected to cost: the mean reported by its recent
     successes, else the model's list price for a typical photo; None for ``local`` (free) and
     unpriced models (Turbotext's credits)."""
@@ -48,13 +48,14 @@ def _cost(route: Route, stats: LatencyStats | None) -> float | None:
         return None
     if stats is not None and stats.mean_cost_usd is not None:
         return stats.mean_cost_usd
-    return typical_image_cost(route.model)
+    return typical_image_cost(route.model, prices)
 
 
-async def build_routes(ctx: "AppContext", slot: SlotView) -> list[Route]:
+async def build_routes(ctx: "AppContext", slot: SlotView, prices: Prices | None = None) -> list[Route]:
     """The slot's primary route and its fallbacks, validated, with timing from their recent
-    latency (:func:`photochanger.routing.latency.timing`) and hedging as ``slot.hedging`` allows
-    (``auto``: only towards a ``local`` route). Raises :class:`InvalidRoute`."""
+    latency (:func:`photochanger.routing.latency.timing`), hedging as ``slot.hedging`` allows
+    (``auto``: only towards a ``local`` route) and the expected cost of an attempt (``prices``:
+    the ``model_prices`` setting). Raises :class:`InvalidRoute`."""
     configs = [(slot.provider, slot.settings, slot.prompt)]
     configs += [(f.provider, f.settings, f.prompt or slot.prompt) for f in slot.fallbacks]
     routes = []
@@ -85,7 +86,7 @@ async def build_routes(ctx: "AppContext", slot: SlotView) -> list[Route]:
                 attempt_timeout=when.attempt_timeout,
                 hedge_after=when.hedge_after if hedges else None,
                 p95=when.p95,
-                cost=_cost(route, stats[route.key]),
+                cost=_cost(route, stats[route.key], prices),
             )
         )
     return timed

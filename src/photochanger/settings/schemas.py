@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from photochanger.config import check_ingest_password
 
@@ -23,6 +23,12 @@ def _http_url(value: str | None) -> str | None:
 HttpUrlText = Annotated[
     str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v), AfterValidator(_http_url)
 ]
+
+
+TokenPrice = Annotated[float, Field(ge=0, le=10_000)]
+ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][\w.\-]{0,63}$")]
+#: model → (input text, input image, output image) US dollars per million tokens, as the providers publish
+ModelPrices = dict[ModelName, tuple[TokenPrice, TokenPrice, TokenPrice]]
 
 
 class RuntimeSettings(BaseModel):
@@ -49,6 +55,10 @@ class RuntimeSettings(BaseModel):
         default=None, ge=0, le=100_000, description="Most the paid routes may spend per UTC day, US dollars."
     )
     spend_warning_percent: int = Field(default=80, ge=1, le=100, description="Share of the cap that warns the owner.")
+    model_prices: ModelPrices | None = Field(
+        default=None,
+        description="Prices per model over the list prices: model → [text in, image in, image out] USD per 1M tokens.",
+    )
 
 
 SETTING_KEYS: tuple[str, ...] = tuple(RuntimeSettings.model_fields)
@@ -89,6 +99,7 @@ class SettingsUpdate(BaseModel):
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=128)
     daily_spend_cap_usd: float | None = Field(default=None, ge=0, le=100_000, description="null removes the cap")
     spend_warning_percent: int | None = Field(default=None, ge=1, le=100)
+    model_prices: ModelPrices | None = Field(default=None, description="{} or null removes every override")
     provider_keys: dict[str, str | list[str]] | None = Field(
         default=None, description="provider → key, keys (list or comma separated, used round-robin); '' removes"
     )

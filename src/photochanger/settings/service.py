@@ -18,6 +18,7 @@ from photochanger.providers.registry import PROVIDERS_WITH_KEYS, environment_key
 from photochanger.settings import repository
 from photochanger.settings.schemas import (
     SETTING_KEYS,
+    ModelPrices,
     NewIngestPassword,
     ProviderKeyView,
     RuntimeSettings,
@@ -86,10 +87,17 @@ async def set_value(db: Database, key: str, raw: str) -> RuntimeSettings:
         raise KeyError(f"unknown setting {key!r}; known: {', '.join(SETTING_KEYS)}")
     if key == "ingest_password":  # the rule of every way a password is set (raises ValidationError)
         TypeAdapter[str](NewIngestPassword).validate_python(raw)  # pyright: ignore[reportArgumentType]  (Annotated)
+    value: object = raw
+    if key == "model_prices":  # JSON: {"model": [text in, image in, image out]}; "" or {} removes it
+        value = TypeAdapter(ModelPrices).validate_json(raw) if raw.strip() else None
+        value = value or None
     async with db.transaction() as session:
         current = _runtime(await repository.get_all(session))
-        updated = current.model_validate({**current.model_dump(), key: raw})
-        await repository.put(session, key, getattr(updated, key))
+        updated = current.model_validate({**current.model_dump(), key: value})
+        if getattr(updated, key) is None:
+            await repository.remove(session, key)
+        else:
+            await repository.put(session, key, getattr(updated, key))
         if key == "ingest_password":
             await repository.put(session, PASSWORD_META, {"updated_at": utcnow().isoformat(), "updated_by": "cli"})
     return updated
@@ -133,8 +141,8 @@ async def update(db: Database, config: Config, change: SettingsUpdate, by: str) 
     async with db.transaction() as session:
         for key, value in values.items():
             await repository.put(session, key, value)
-        for key in ("alert_webhook_url", "photo_webhook_url", "daily_spend_cap_usd"):  # given as null or '': removed
-            if key in change.model_fields_set and getattr(change, key) is None:
+        for key in ("alert_webhook_url", "photo_webhook_url", "daily_spend_cap_usd", "model_prices"):
+            if key in change.model_fields_set and not getattr(change, key):  # given as null, '' or {}: removed
                 await repository.remove(session, key)
         if "ingest_password" in values:
             await repository.put(session, PASSWORD_META, {"updated_at": now, "updated_by": by})

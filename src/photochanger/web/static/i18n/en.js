@@ -422,4 +422,8 @@ export default {
   event_share_pin: "Gallery PIN (optional, 4–8 digits)",
   event_share_approval: "Only photos I approve",
   event: "Event",
+  model_prices: "Prices per model (override)",
+  model_prices_hint:
+    "JSON: model → [text in, image in, image out] US dollars per million tokens, when a provider's prices changed. Empty: the list prices.",
+  model_prices_invalid: "The prices are not valid JSON.",
 };

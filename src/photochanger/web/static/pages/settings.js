@@ -5,6 +5,15 @@ import { api } from "../api.js";
 import { copy, field, h, toast, when } from "../dom.js";
 import { duration, reason, t } from "../i18n.js";
 
+/** The ``model_prices`` textarea as JSON (a clear message when it is not). */
+function parsePrices(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(t("model_prices_invalid"));
+  }
+}
+
 /** The photo webhook: its signing secret (copy), a test delivery and the delivery log. */
 function webhookSection(current) {
   const log = h("div", { class: "table-wrap", id: "webhook-log" });
@@ -226,6 +235,18 @@ export async function render(main) {
     value: current.spend_warning_percent,
     oninput: mark,
   });
+  const modelPrices = h(
+    "textarea",
+    {
+      id: "model_prices",
+      rows: 3,
+      class: "mono",
+      spellcheck: "false",
+      placeholder: '{"gemini-2.5-flash-image": [0.30, 0.30, 30.0]}',
+      oninput: mark,
+    },
+    current.model_prices ? JSON.stringify(current.model_prices) : "",
+  );
   const photoWebhook = h("input", {
     id: "photo_webhook_url",
     type: "url",
@@ -330,6 +351,7 @@ export async function render(main) {
         h("h2", {}, t("spend_cap")),
         field(t("daily_spend_cap_usd"), spendCap, t("spend_cap_hint")),
         field(t("spend_warning_percent"), spendWarning),
+        field(t("model_prices"), modelPrices, t("model_prices_hint")),
         h("h2", {}, t("alerts")),
         field(t("alert_webhook_url"), webhook, t("alert_webhook_hint")),
         field(t("photo_webhook_url"), photoWebhook, t("photo_webhook_hint")),
@@ -351,6 +373,7 @@ export async function render(main) {
                 photo_webhook_url: photoWebhook.value.trim(),
                 daily_spend_cap_usd: spendCap.value === "" ? null : Number(spendCap.value),
                 spend_warning_percent: Number(spendWarning.value),
+                model_prices: modelPrices.value.trim() ? parsePrices(modelPrices.value) : null,
               };
               const keys = Object.fromEntries(
                 keyInputs.filter(([, input]) => input.value.trim()).map(([name, input]) => [name, input.value.trim()]),
