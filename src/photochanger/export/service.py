@@ -35,7 +35,6 @@ from urllib.parse import parse_qs
 
 import jwt
 import structlog
-from stream_zip import ZIP_AUTO, stream_zip
 
 from photochanger.db import Database, utcnow
 from photochanger.export import repository
@@ -182,6 +181,8 @@ def _members(bridge: _Bridge, db: Database, store: MediaStore, event_id: str, ba
              counts: dict) -> Iterator[tuple]:  # fmt: skip
     """The ZIP's members, in the thread building it: each kept file of each photo, then
     ``photos.csv``; the next :data:`PREFETCH` folder files are asked of the disk ahead."""
+    from stream_zip import ZIP_AUTO
+
     rows, after = _Rows(), None
     while True:
         page = bridge.call(_page(db, event_id, after))
@@ -251,6 +252,8 @@ async def zip_stream(
     through the loop. At most :data:`QUEUE` pieces wait for the client. A file that cannot be
     read midway ends the stream early (the ZIP is then incomplete and the client sees a short
     download, never a wrong file); a client that goes away stops the thread."""
+    from stream_zip import stream_zip  # imported on the first export: memory no other request needs
+
     counts = {"photos": 0, "files": 0, "bytes": 0}
     bridge = _Bridge(asyncio.get_running_loop())
 
