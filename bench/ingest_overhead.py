@@ -16,6 +16,12 @@ Production shapes: ``--postgres URL`` runs on a fresh database of that PostgreSQ
 ``--nginx`` puts Debian's nginx with ``deploy/nginx/photochanger.conf`` in front, ``--s3`` keeps
 media in a SeaweedFS bucket started for the run.
 
+The fake answers as real image models do (``--answer realistic``, the default): a photographic
+PNG at Gemini's size for the photo's aspect ratio (~1.2 MB per megapixel); ``--answer flat`` is
+the old sepia image, which inflates 2–3× faster and understates the cost. The *image floor* —
+the decode, copy, answer decode and encode the photo cannot avoid, timed with Pillow in this
+process — is printed beside the server's CPU per photo, with their ratio.
+
 ``--late-jobs N`` first posts N photos to a slot with late delivery whose answers miss the booth's
 deadline (10 s for the whole run; their fake answer takes 14 s), so the measured booths run while
 those N AI photos are still being made and then checked and stored (late work). Compare the
@@ -84,12 +90,17 @@ async def main() -> None:
     parser.add_argument("--nginx", action="store_true", help="post through nginx with the shipped site")
     parser.add_argument("--s3", action="store_true", help="media in a SeaweedFS bucket")
     parser.add_argument("--late-jobs", type=int, default=0, help="late-delivery jobs still running during the run")
+    answers = ("realistic", "flat")
+    parser.add_argument(
+        "--answer", default="realistic", choices=answers, help="the fake's answer: photographic or flat"
+    )
     args = parser.parse_args()
     limits = {} if args.default_limits else {"PROVIDER_MAX_IN_FLIGHT": str(args.clients * 2)}
     shape = {"postgres": args.postgres, "workers": args.workers, "nginx": args.nginx, "s3": args.s3}
 
     async with running_service("bench", **shape, **limits) as (service, fake):
         fake.reset(latency=args.latency)
+        fake.realistic = args.answer == "realistic"
         slot_limit = {} if args.default_limits else {"max_in_flight": 64}
         slots = [f"slot-{n:03d}" for n in range(1, min(args.clients, 14) + 1)]  # booths spread over 14 slots
         prompt = "Replace the background with a beach"
@@ -145,15 +156,63 @@ async def main() -> None:
             f"beyond compute ms  p50 {percentile(beyond, 50) * 1000:.0f}  p99 {percentile(beyond, 99) * 1000:.0f}"
             f"  (wall − fake latency; upload to provider, queueing and gateway work)"
         )
-        sent = [len(p[2]) for r in fake.requests for p in r.parts if p[0] == "image"]
-        if sent:
-            print(f"sent to provider  {sum(sent) / len(sent) / 1e3:.0f} kB image per request")
+        copies = [p[2] for r in fake.requests for p in r.parts if p[0] == "image"]
+        if copies:
+            print(f"sent to provider  {sum(map(len, copies)) / len(copies) / 1e3:.0f} kB image per request")
         print(f"throughput   {len(ok) / wall:.1f} photos/s over {wall:.1f} s")
-        print(f"server CPU   {cpu / max(1, len(results)) * 1000:.0f} ms per photo ({cpu:.1f} s for {len(results)})")
+        per_photo = cpu / max(1, len(results)) * 1000
+        print(f"server CPU   {per_photo:.0f} ms per photo ({cpu:.1f} s for {len(results)})")
+        answer = next(iter(fake._cache.values()), None)
+        if copies and answer:
+            steps = image_floor(photo, copies[-1], answer)
+            floor = sum(steps.values())
+            shown = "  ".join(f"{name} {ms:.1f}" for name, ms in steps.items())
+            print(f"image floor  {floor:.0f} ms ({shown}; answer {len(answer) / 1e6:.1f} MB {args.answer} PNG)")
+            print(f"ratio        {per_photo / floor:.2f}× the floor")
         print(f"server RSS   idle {idle_rss:.0f} MiB  peak {rss_mb(service.proc.pid):.0f} MiB")
         if late_ids:
             states = await _late_outcomes(service, late_ids)
             print(f"late jobs    {args.late_jobs} running during the run; afterwards {states}")
+
+
+def image_floor(photo: bytes, copy: bytes, answer: bytes, rounds: int = 9) -> dict[str, float]:
+    """The image work a photo cannot avoid, in CPU milliseconds (median of ``rounds``, Pillow,
+    ``process_time``): the upload decoded at the DCT scale covering the provider copy's size,
+    that copy encoded (JPEG q92), the provider's answer decoded, and encoded for the booth (JPEG
+    q95). What the server spends per photo beyond this is the gateway's own cost."""
+    import io
+    import statistics
+
+    from PIL import Image
+
+    side = max(Image.open(io.BytesIO(copy)).size)
+
+    def decode() -> Image.Image:
+        img = Image.open(io.BytesIO(photo))
+        scale = max(img.size) / side
+        img.draft("RGB", (int(img.width / scale), int(img.height / scale)))
+        img.load()
+        return img
+
+    fitted = decode()
+    fitted.thumbnail((side, side), Image.Resampling.BILINEAR)
+    answered = Image.open(io.BytesIO(answer))
+    answered.load()
+    steps = {
+        "decode": decode,
+        "copy q92": lambda: fitted.save(io.BytesIO(), "JPEG", quality=92),
+        "answer decode": lambda: Image.open(io.BytesIO(answer)).load(),
+        "answer q95": lambda: answered.convert("RGB").save(io.BytesIO(), "JPEG", quality=95),
+    }
+    out = {}
+    for name, step in steps.items():
+        times = []
+        for _ in range(rounds):
+            start = time.process_time()
+            step()
+            times.append((time.process_time() - start) * 1000)
+        out[name] = statistics.median(times)
+    return out
 
 
 LATE_SLOT = "slot-015"
