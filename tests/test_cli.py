@@ -27,11 +27,13 @@ def test_slot_set_validates_before_saving(service):
         "original",
         "--late-minutes",
         "10",
+        "--spend-cap",
+        "3.5",
     )
     assert ok.returncode == 0, ok.stderr
     shown = json.loads(service.cli("slot", "show", "slot-009").stdout)
     assert shown["provider"] == "gemini" and shown["settings"] == {"aspect_ratio": "3:4"}
-    assert (shown["on_failure"], shown["late_delivery_minutes"]) == ("original", 10)
+    assert (shown["on_failure"], shown["late_delivery_minutes"], shown["daily_spend_cap_usd"]) == ("original", 10, 3.5)
     too_late = service.cli("slot", "set", "slot-009", "--late-minutes", "61")
     assert too_late.returncode == 2 and "late_delivery_minutes" in too_late.stderr
     assert shown["is_active"] is True and shown["upload_limit_bytes"] == 5 * 1024 * 1024

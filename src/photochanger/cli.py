@@ -404,6 +404,9 @@ def slot_set(
         int | None,
         typer.Option(help="Late delivery: minutes the AI photo may still come after the booth's deadline (0: off)."),
     ] = None,
+    spend_cap: Annotated[
+        float | None, typer.Option(help="This slot's own spend cap per UTC day, US dollars (negative: none).")
+    ] = None,
 ) -> None:
     """Change a slot; settings are validated for the provider before anything is saved."""
     from pydantic import ValidationError
@@ -429,6 +432,8 @@ def slot_set(
                 change[key] = value
         if upload_limit_mb is not None:
             change["upload_limit_bytes"] = int(upload_limit_mb * 1024 * 1024)
+        if spend_cap is not None:
+            change["daily_spend_cap_usd"] = None if spend_cap < 0 else spend_cap
         if setting:
             base = dict(current.settings) if (provider or current.provider) == current.provider else {}
             for key, value in map(_parse_setting, setting):

@@ -142,3 +142,21 @@ async def test_prices_set_for_a_model_price_its_calls_and_its_reservations(svc, 
     assert svc.api.get("/api/settings").json()["model_prices"] is None
     job = await svc.job(svc.post("slot-013").headers["x-job-id"])
     assert job.cost_usd == pytest.approx(PRICE, abs=1e-4)  # the list price again
+
+
+async def test_a_slots_own_daily_cap_skips_its_paid_routes_past_it(svc, fake_gemini):
+    from photochanger.spend.service import slot_scope
+
+    async with svc.db.transaction() as session:  # this slot's day starts at zero for this test
+        scope = slot_scope("slot-014", datetime.now(UTC))
+        await session.execute(repository.TOTALS.delete().where(repository.TOTALS.c.scope == scope))
+    await svc.slot("slot-014", "gemini", prompt="A sunny beach")
+    assert svc.api.put("/api/slots/slot-014", json={"daily_spend_cap_usd": 0.1}).status_code == 200
+    try:
+        answers = [svc.post("slot-014") for _ in range(4)]
+        assert [a.status for a in answers] == [200] * 4
+        fallbacks = [a.headers.get("x-photochanger-fallback") for a in answers]
+        assert fallbacks == [None, None, "budget", "budget"]  # 2 × 0.0392 fit in 0.10, a third does not
+    finally:
+        svc.api.put("/api/slots/slot-014", json={"daily_spend_cap_usd": None})
+    assert svc.api.get("/api/slots/slot-014").json()["daily_spend_cap_usd"] is None

@@ -583,8 +583,8 @@ async def _run_context(
 
 
 async def _reserve_spend(ctx: AppContext, job: JobInProgress, route: Route, started_at: datetime) -> None:
-    """Before a paid attempt: reserve its expected cost against today's spend cap and the job's
-    event's cap, both or neither (and warn the owner once past each soft threshold); at a cap the
+    """Before a paid attempt: reserve its expected cost against today's spend cap, the slot's daily
+    cap and the job's event's cap, all or none (and warn the owner once past each soft threshold); at a cap the
     attempt is never sent (:data:`~photochanger.providers.base.FailureKind.BUDGET_EXHAUSTED`:
     the router moves on)."""
     if route.cost is None:
@@ -592,6 +592,8 @@ async def _reserve_spend(ctx: AppContext, job: JobInProgress, route: Route, star
     caps = []
     if job.runtime.daily_spend_cap_usd is not None:
         caps.append((spend.day_scope(started_at), job.runtime.daily_spend_cap_usd))
+    if job.slot.daily_spend_cap_usd is not None:
+        caps.append((spend.slot_scope(job.slot.id, started_at), job.slot.daily_spend_cap_usd))
     if job.event is not None and job.event.spend_cap_usd is not None:
         caps.append((spend.event_scope(job.event.id), job.event.spend_cap_usd))
     if not caps:
@@ -602,7 +604,7 @@ async def _reserve_spend(ctx: AppContext, job: JobInProgress, route: Route, star
         await spend.warn(job.runtime.alert_webhook_url, scope, cap, percent, ctx.background)
     if refused is not None:
         job.budget_refused = True
-        what = "the event's" if refused[0].startswith("event:") else "today's"
+        what = {"event": "the event's", "slot": "the slot's daily"}.get(refused[0].split(":", 1)[0], "today's")
         detail = f"{what} spend cap (${refused[1]:g}) leaves no room for this route (${route.cost:.4f})"
         raise ProviderFailure(FailureKind.BUDGET_EXHAUSTED, "budget_exhausted", detail)
     for scope, _cap in caps:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from photochanger.db import Base, UtcDateTime, utcnow
@@ -30,6 +30,7 @@ class Slot(Base):
     people_check: Mapped[str] = mapped_column(String(8), default="auto")
     people_tolerance: Mapped[int] = mapped_column(Integer, default=0)
     late_delivery_minutes: Mapped[int] = mapped_column(Integer, default=0)  # 0: off
+    daily_spend_cap_usd: Mapped[float | None] = mapped_column(Float)  # this slot's paid routes per UTC day
 
 
 class SlotTemplate(Base):

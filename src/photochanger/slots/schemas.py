@@ -73,6 +73,7 @@ class SlotView(BaseModel):
     people_check: PeopleCheck = "auto"
     people_tolerance: int = 0
     late_delivery_minutes: int = 0
+    daily_spend_cap_usd: float | None = None
     version: int
     updated_at: datetime
     updated_by: str | None = None
@@ -99,6 +100,9 @@ class SlotUpdate(BaseModel):
         default=None, ge=0, le=5, description="how many faces an answer may differ from the photo by (0: exactly)"
     )
     late_delivery_minutes: int | None = Field(default=None, ge=0, le=LATE_DELIVERY_MAX_MINUTES, description=LATE_HELP)
+    daily_spend_cap_usd: float | None = Field(
+        default=None, ge=0, le=100_000, description="most this slot's paid routes spend per UTC day, USD; null: none"
+    )
 
 
 class SlotSummary(BaseModel):

@@ -30,6 +30,11 @@ def day_scope(now: datetime) -> str:
     return f"day:{now.date().isoformat()}"
 
 
+def slot_scope(slot_id: str, now: datetime) -> str:
+    """The budget scope of one slot's UTC day, e.g. ``slot:slot-003:2026-12-02``."""
+    return f"slot:{slot_id}:{now.date().isoformat()}"
+
+
 def event_scope(event_id: str) -> str:
     """The budget scope of an event, e.g. ``event:3f2a…``."""
     return f"event:{event_id}"

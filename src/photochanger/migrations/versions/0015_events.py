@@ -1,5 +1,5 @@
 """Events: tonight's client, its slots and times; each job records the event live for its slot
-when it arrived (photos from before events belong to no event).
+when it arrived (photos from before events belong to no event). A slot's own daily spend cap.
 
 Revision ID: 0015
 Revises: 0014
@@ -36,11 +36,15 @@ def upgrade() -> None:
     op.create_index("ix_events_starts", "events", ["starts_at"])
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("event_id", sa.String(32)))
+    with op.batch_alter_table("slots") as batch:
+        batch.add_column(sa.Column("daily_spend_cap_usd", sa.Float()))
     op.create_index("ix_jobs_event", "jobs", ["event_id", "received_at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_jobs_event", "jobs")
+    with op.batch_alter_table("slots") as batch:
+        batch.drop_column("daily_spend_cap_usd")
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("event_id")
     op.drop_index("ix_events_starts", "events")

@@ -426,4 +426,7 @@ export default {
   model_prices_hint:
     "JSON: model → [text in, image in, image out] US dollars per million tokens, when a provider's prices changed. Empty: the list prices.",
   model_prices_invalid: "The prices are not valid JSON.",
+  slot_spend_cap: "Daily spend cap of this slot (USD)",
+  slot_spend_cap_hint:
+    "Most this slot's paid routes may spend per UTC day (list prices); past it the booth gets the local look or the original. Empty: no cap of its own.",
 };

@@ -149,6 +149,14 @@ export async function render(main, slotId) {
     max: 60,
     value: slot.late_delivery_minutes ?? 0,
   });
+  const slotCap = h("input", {
+    id: "slot_daily_spend_cap_usd",
+    type: "number",
+    min: 0,
+    step: "0.01",
+    placeholder: t("no_cap"),
+    value: slot.daily_spend_cap_usd ?? "",
+  });
   const fieldsHint = t("prompt_fields", { fields: (slot.booth_fields || []).map((f) => `{${f}}`).join(", ") });
   const hedging = h(
     "select",
@@ -245,6 +253,7 @@ export async function render(main, slotId) {
       people_check: peopleCheck.value,
       people_tolerance: Number(tolerance.value || 0),
       late_delivery_minutes: Number(lateMinutes.value || 0),
+      daily_spend_cap_usd: slotCap.value === "" ? null : Number(slotCap.value),
       upload_limit_bytes: uploadLimit.value ? Math.round(Number(uploadLimit.value) * 1048576) : null,
       max_in_flight: inFlight.value ? Number(inFlight.value) : null,
     };
@@ -315,6 +324,7 @@ export async function render(main, slotId) {
     hedgeCost,
     field(t("on_failure"), onFailure),
     field(t("late_delivery_minutes"), lateMinutes, t("late_delivery_hint")),
+    field(t("slot_spend_cap"), slotCap, t("slot_spend_cap_hint")),
     field(t("upload_limit"), uploadLimit),
     field(t("max_in_flight"), inFlight),
     general,
