@@ -13,7 +13,6 @@ from photochanger.events import service
 from photochanger.events.models import Event
 from photochanger.events.schemas import EventChange, EventSummary, EventView
 from photochanger.imaging import UnsupportedImage
-from photochanger.jobs import service as jobs
 from photochanger.responses import stored_response
 from photochanger.settings import service as settings_service
 from photochanger.spend import service as spend
@@ -45,7 +44,7 @@ async def _guarded(event_id: str, work: Awaitable[T]) -> T:
 
 
 async def _views(ctx, events: list[Event]) -> list[EventView]:
-    now, photos = utcnow(), await jobs.booth_photos_by_event(ctx.db, [e.id for e in events])
+    now, photos = utcnow(), await stats.booth_photos_by_event(ctx.db, [e.id for e in events])
     return [
         EventView.model_validate(e).model_copy(
             update={"state": service.state(e, now), "photos": photos.get(e.id, 0), "logo_url": service.logo_url(e)}
@@ -118,7 +117,7 @@ async def summary(event_id: str, ctx: Ctx, _: AdminSession) -> EventSummary:
         id=event.id,
         name=event.name,
         state=service.state(event, utcnow()),
-        photos=(await jobs.booth_photos_by_event(ctx.db, [event_id])).get(event_id, 0),
+        photos=(await stats.booth_photos_by_event(ctx.db, [event_id])).get(event_id, 0),
         done=totals.done,
         success_rate=totals.success_rate,
         p95_total_ms=totals.p95_total_ms,

@@ -69,6 +69,14 @@ async def _check(session, event: Event) -> None:
             )
 
 
+async def _found(session, event_id: str) -> Event:
+    """The event in ``session``. Raises :class:`EventNotFound`."""
+    event = await repository.get(session, event_id)
+    if event is None:
+        raise EventNotFound(event_id)
+    return event
+
+
 def _apply(event: Event, change: EventChange) -> None:
     for name in change.model_fields_set:
         setattr(event, name, getattr(change, name))
@@ -88,9 +96,7 @@ async def create(db: Database, change: EventChange) -> Event:
 async def update(db: Database, event_id: str, change: EventChange) -> Event:
     """Change the fields sent in ``change``. Raises :class:`EventNotFound`, :class:`InvalidEvent`."""
     async with db.transaction(write=True) as session:
-        event = await repository.get(session, event_id)
-        if event is None:
-            raise EventNotFound(event_id)
+        event = await _found(session, event_id)
         _apply(event, change)
         event.updated_at = utcnow()
         await _check(session, event)
@@ -102,9 +108,7 @@ async def start(db: Database, event_id: str) -> Event:
     Raises :class:`EventNotFound`, :class:`InvalidEvent` (another event is live on its slots)."""
     now = utcnow()
     async with db.transaction(write=True) as session:
-        event = await repository.get(session, event_id)
-        if event is None:
-            raise EventNotFound(event_id)
+        event = await _found(session, event_id)
         if state(event, now) != "live":
             if event.starts_at is None or event.starts_at > now:
                 event.starts_at = now
@@ -118,9 +122,7 @@ async def end(db: Database, event_id: str) -> Event:
     """End the event now (photos from now on belong to no event). Raises :class:`EventNotFound`."""
     now = utcnow()
     async with db.transaction(write=True) as session:
-        event = await repository.get(session, event_id)
-        if event is None:
-            raise EventNotFound(event_id)
+        event = await _found(session, event_id)
         if state(event, now) == "live":
             event.ends_at = now
             event.updated_at = now
@@ -132,19 +134,14 @@ async def end(db: Database, event_id: str) -> Event:
 async def get(db: Database, event_id: str) -> Event:
     """The event. Raises :class:`EventNotFound`."""
     async with db.transaction() as session:
-        event = await repository.get(session, event_id)
-    if event is None:
-        raise EventNotFound(event_id)
-    return event
+        return await _found(session, event_id)
 
 
 async def delete(db: Database, store: MediaStore, event_id: str) -> None:
     """Remove an event that is not live and its logo (its photos stay, as photos of no event).
     Raises :class:`EventNotFound`, :class:`InvalidEvent` while it is live."""
     async with db.transaction(write=True) as session:
-        event = await repository.get(session, event_id)
-        if event is None:
-            raise EventNotFound(event_id)
+        event = await _found(session, event_id)
         if state(event, utcnow()) == "live":
             raise InvalidEvent("invalid_event", "end the event before deleting it")
         logo = event.logo_path
@@ -188,16 +185,17 @@ class LiveEvent:
     webhook_url: str | None
 
 
-def _live(event: Event | None) -> LiveEvent | None:
+def live_event(event: Event | None) -> LiveEvent | None:
+    """What a photo's run keeps of ``event`` (None: no event)."""
     if event is None:
         return None
     return LiveEvent(event.id, event.name, event.spend_cap_usd, event.webhook_url)
 
 
-async def live_for_slot(db: Database, slot_id: str, at: datetime) -> LiveEvent | None:
-    """The event live for ``slot_id`` at ``at`` (a photo's arrival), or None."""
-    async with db.transaction() as session:
-        return _live(await repository.live_for_slot(session, slot_id, at))
+async def live_for_slot(session, slot_id: str, at: datetime) -> LiveEvent | None:
+    """The event live for ``slot_id`` at ``at`` (a photo's arrival), or None, read in the
+    caller's ``session`` (the job's insert: no transaction of its own on the photo's path)."""
+    return live_event(await repository.live_for_slot(session, slot_id, at))
 
 
 async def of_job(db: Database, event_id: str | None) -> LiveEvent | None:
@@ -205,7 +203,7 @@ async def of_job(db: Database, event_id: str | None) -> LiveEvent | None:
     if event_id is None:
         return None
     async with db.transaction() as session:
-        return _live(await repository.get(session, event_id))
+        return live_event(await repository.get(session, event_id))
 
 
 def logo_url(event: Event) -> str | None:
@@ -234,25 +232,22 @@ async def set_logo(db: Database, store: MediaStore, event_id: str, data: bytes) 
     await get(db, event_id)
     relative = f"events/{event_id}/logo-{uuid.uuid4().hex[:12]}{EXTENSION_BY_MIME[checked.mime]}"
     await store.put(relative, data)
-    async with db.transaction(write=True) as session:
-        event = await repository.get(session, event_id)
-        if event is None:
-            old = relative
-        else:
+    try:
+        async with db.transaction(write=True) as session:
+            event = await _found(session, event_id)
             old, event.logo_path, event.logo_mime = event.logo_path, relative, checked.mime
             event.updated_at = utcnow()
+    except EventNotFound:  # deleted meanwhile
+        await store.delete(relative)
+        raise
     await store.delete(old)
-    if event is None:
-        raise EventNotFound(event_id)
     return event
 
 
 async def remove_logo(db: Database, store: MediaStore, event_id: str) -> Event:
     """The event without a logo (its file deleted). Raises :class:`EventNotFound`."""
     async with db.transaction(write=True) as session:
-        event = await repository.get(session, event_id)
-        if event is None:
-            raise EventNotFound(event_id)
+        event = await _found(session, event_id)
         old, event.logo_path, event.logo_mime = event.logo_path, None, None
         event.updated_at = utcnow()
     await store.delete(old)

@@ -310,8 +310,12 @@ def _start_row(ctx: AppContext, job: JobInProgress) -> asyncio.Task:
 
 async def _insert_pending(ctx: AppContext, job: JobInProgress) -> None:
     origin, received_at = job.origin, job.received_at
+
+    async def event_of(session) -> str | None:  # the event live for the slot now, read with the insert
+        job.event = await events.live_for_slot(session, job.slot.id, received_at)
+        return job.event.id if job.event else None
+
     try:
-        job.event = await events.live_for_slot(ctx.db, job.slot.id, received_at)
         await jobs.open_job(
             ctx.db,
             job_id=job.job_id,
@@ -322,7 +326,7 @@ async def _insert_pending(ctx: AppContext, job: JobInProgress) -> None:
             client_ip=origin.client_ip,
             query_string=origin.query_string[:2000] or None,
             client_headers=origin.safe_headers(),
-            event_id=job.event.id if job.event else None,
+            event_of=event_of,
         )
     except DBAPIError as exc:
         log.exception("ingest.job_not_opened", slot_id=job.slot.id)

@@ -217,15 +217,3 @@ async def late_summary(session: AsyncSession) -> tuple[int, datetime | None]:
         )
     ).one()
     return int(row[0]), row[1]
-
-
-async def booth_photos_by_event(session: AsyncSession, event_ids: Sequence[str]) -> dict[str, int]:
-    """``{event id: booth photos}`` of ``event_ids`` (booth uploads whose row was written)."""
-    if not event_ids:
-        return {}
-    rows = await session.execute(
-        select(Job.event_id, func.count())
-        .where(Job.event_id.in_(event_ids), Job.source == "ingest")
-        .group_by(Job.event_id)
-    )
-    return {str(event_id): int(count) for event_id, count in rows}

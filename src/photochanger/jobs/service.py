@@ -2,12 +2,13 @@
 
 import asyncio
 import base64
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from photochanger.db import STORAGE_ERRORS, Database, utcnow
 from photochanger.jobs import repository
@@ -34,10 +35,10 @@ async def open_job(
     client_ip: str | None,
     query_string: str | None,
     client_headers: dict[str, str] | None = None,
-    event_id: str | None = None,
+    event_of: Callable[[AsyncSession], Awaitable[str | None]] | None = None,
 ) -> None:
-    """Insert the ``pending`` row (one short transaction); ``event_id``: the event live for the
-    slot now."""
+    """Insert the ``pending`` row (one short transaction); ``event_of`` reads the id of the event
+    live for the slot in that transaction (the photo's path opens no other for it)."""
     row = dict(
         id=job_id,
         slot_id=slot_id,
@@ -50,10 +51,10 @@ async def open_job(
         client_fields={},
         client_headers=client_headers,
         query_string=query_string,
-        event_id=event_id,
     )
     async with db.transaction(write=True) as session:
-        await repository.insert_job(session, row)
+        event_id = await event_of(session) if event_of else None
+        await repository.insert_job(session, {**row, "event_id": event_id})
 
 
 async def record_original(db: Database, job_id: str, original: OriginalRecord) -> None:
@@ -408,9 +409,3 @@ async def recent_client_fields(db: Database, slot_id: str, jobs: int = 50) -> se
         names |= {k for k in (fields or {}) if k not in ("rerun_of",)}
         names |= {f"query.{k}" for k in parse_qs(query or "")}
     return names
-
-
-async def booth_photos_by_event(db: Database, event_ids: list[str]) -> dict[str, int]:
-    """``{event id: booth photos}`` (events with none are missing)."""
-    async with db.transaction() as session:
-        return await repository.booth_photos_by_event(session, event_ids)

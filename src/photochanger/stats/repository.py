@@ -1,6 +1,7 @@
 """SQL aggregates over ``jobs`` (indexed on ``received_at``). Percentiles use the nearest-rank
 method with ``row_number()``/``count()`` window functions, which SQLite and PostgreSQL share."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
@@ -158,3 +159,15 @@ async def people_lost(session: AsyncSession, since: datetime, event_id: str | No
         .group_by(Job.slot_id)
     )
     return [(slot_id, count) for slot_id, count in rows]
+
+
+async def booth_photos_by_event(session: AsyncSession, event_ids: Sequence[str]) -> dict[str, int]:
+    """``{event id: booth photos}`` of ``event_ids`` (booth uploads whose row was written)."""
+    if not event_ids:
+        return {}
+    rows = await session.execute(
+        select(Job.event_id, func.count())
+        .where(Job.event_id.in_(event_ids), Job.source == "ingest")
+        .group_by(Job.event_id)
+    )
+    return {str(event_id): int(count) for event_id, count in rows}

@@ -103,3 +103,9 @@ async def timeseries(db: Database, window: Window, bucket: Bucket | None, event_
         if 0 <= int(index) < n_buckets:
             points[int(index)].p95_total_ms = int(value)
     return Timeseries(window=window, bucket=chosen, buckets=points)
+
+
+async def booth_photos_by_event(db: Database, event_ids: list[str]) -> dict[str, int]:
+    """``{event id: booth photos}`` (events with none are missing)."""
+    async with db.transaction() as session:
+        return await repository.booth_photos_by_event(session, event_ids)
