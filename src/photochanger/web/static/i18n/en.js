@@ -429,4 +429,5 @@ export default {
   slot_spend_cap: "Daily spend cap of this slot (USD)",
   slot_spend_cap_hint:
     "Most this slot's paid routes may spend per UTC day (list prices); past it the booth gets the local look or the original. Empty: no cap of its own.",
+  event_sharing: "Gallery and slideshow for guests",
 };

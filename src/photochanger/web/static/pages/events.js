@@ -267,50 +267,6 @@ export async function renderDetail(main, eventId) {
       { type: "button", id: "event-export-originals", onclick: () => exportLink(true) },
       t("event_export_originals"),
     ),
-    h(
-      "button",
-      {
-        type: "button",
-        id: "event-share",
-        onclick: async () => {
-          const body = {
-            minutes: 720,
-            event_id: eventId,
-            pin: sharePin.value.trim() || null,
-            approval: shareApproval.checked,
-          };
-          const share = await api("/api/gallery/share", { method: "POST", json: body });
-          shareOutcome.replaceChildren(
-            t("event_shared_until", { time: when(share.shared_until) }),
-            " · ",
-            h(
-              "a",
-              { href: share.public_url, target: "_blank", rel: "noopener", id: "event-gallery-link" },
-              t("gallery"),
-            ),
-            " · ",
-            h(
-              "a",
-              { href: `${share.public_url}/show`, target: "_blank", rel: "noopener", id: "event-show-link" },
-              t("event_slideshow"),
-            ),
-            " ",
-            h(
-              "button",
-              {
-                type: "button",
-                onclick: async () => {
-                  await copy(`${share.public_url}/show`);
-                  toast(t("copied"));
-                },
-              },
-              t("copy"),
-            ),
-          );
-        },
-      },
-      t("event_share"),
-    ),
     h("a", { href: `#/jobs?event_id=${eventId}`, class: "button" }, t("jobs")),
     event.state !== "live"
       ? h(
@@ -340,8 +296,57 @@ export async function renderDetail(main, eventId) {
     ),
     figures,
     actions,
-    shareOptions,
-    shareOutcome,
+    h(
+      "section",
+      { class: "card", id: "event-sharing" },
+      h("h2", {}, t("event_sharing")),
+      shareOptions,
+      h(
+        "button",
+        {
+          type: "button",
+          id: "event-share",
+          onclick: async () => {
+            const body = {
+              minutes: 720,
+              event_id: eventId,
+              pin: sharePin.value.trim() || null,
+              approval: shareApproval.checked,
+            };
+            const share = await api("/api/gallery/share", { method: "POST", json: body });
+            shareOutcome.replaceChildren(
+              t("event_shared_until", { time: when(share.shared_until) }),
+              " · ",
+              h(
+                "a",
+                { href: share.public_url, target: "_blank", rel: "noopener", id: "event-gallery-link" },
+                t("gallery"),
+              ),
+              " · ",
+              h(
+                "a",
+                { href: `${share.public_url}/show`, target: "_blank", rel: "noopener", id: "event-show-link" },
+                t("event_slideshow"),
+              ),
+              " ",
+              h(
+                "button",
+                {
+                  type: "button",
+                  onclick: async () => {
+                    await copy(`${share.public_url}/show`);
+                    toast(t("copied"));
+                  },
+                },
+                t("copy"),
+              ),
+            );
+          },
+        },
+        t("event_share"),
+      ),
+      shareOutcome,
+    ),
     logoSection(event),
     eventForm(event, names, async (body) => {
       await api(`/api/events/${eventId}`, { method: "PATCH", json: body });
