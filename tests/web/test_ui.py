@@ -576,6 +576,7 @@ def test_an_event_from_creation_to_export_with_its_slideshow_and_its_page_on_a_p
         page.goto("/ui/#/dashboard")
         page.wait_for_selector(f"#live-events [data-event='{event_id}']")
         page.goto("/ui/#/stats")
+        page.wait_for_selector(".totals .card")
         page.select_option("#stats-event", event_id)
         page.wait_for_selector(".totals .card:first-child strong:text-is('2')")
         page.goto(f"/ui/#/events/{event_id}")

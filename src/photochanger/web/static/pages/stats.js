@@ -50,8 +50,11 @@ export async function render(main) {
   await draw(content, "24h", "");
 }
 
+let draws = 0; // the latest draw wins: an earlier one whose answers come later draws nothing
+
 /** The figures of ``win`` (an event's: all of its photos in the totals, ``win`` in the charts). */
 async function draw(content, win, eventId) {
+  const mine = ++draws;
   const only = eventId ? `&event_id=${encodeURIComponent(eventId)}` : "";
   const [overview, series] = await Promise.all([
     api(`/api/stats/overview?window=${eventId ? "all" : win}${only}`),
@@ -59,6 +62,7 @@ async function draw(content, win, eventId) {
   ]);
   const tot = overview.totals;
   const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 1000) / 10} %`);
+  if (mine !== draws) return;
   content.replaceChildren(
     h(
       "div",
