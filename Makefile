@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# make test's pytest-xdist workers: each runs its own servers, fakes, SeaweedFS and databases; the tests
+# mostly wait on the product's timers (deadlines, leases), so more workers than cores pays off
+TEST_WORKERS ?= 4
 
 .PHONY: run test test-pythons check-windows bench lint duplicates clean
 
@@ -34,7 +37,7 @@ run: $(VENV)/.run-installed
 
 ## test: install dev dependencies, check style and layering (lint), run the whole suite
 test: lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 ## test-pythons: install on Python 3.12 and 3.13 (fresh venvs) and run the booth's end-to-end tests there
 test-pythons:

@@ -141,7 +141,8 @@ async def test_one_slots_slow_prompt_does_not_close_the_model_for_another_slot(s
     from tests.fakes.gemini import HANG_MARK
 
     await svc.setting("sync_response_seconds", 15)
-    model = {"model": "gemini-2.5-flash-image"}
+    # a model no other test answers slowly: the latency history is the database's, shared by the session's tests
+    model = {"model": "gemini-3.1-flash-image"}
     quick = {**model, "attempt_timeout_seconds": 5}  # the hung attempt ends after 5 s, not the 10 s floor
     await svc.slot("slot-005", "gemini", prompt=f"{PROMPT} {HANG_MARK}", settings=quick, fallbacks=LOCAL, hedging="off")
     await svc.slot("slot-006", "gemini", prompt=PROMPT, settings=model, fallbacks=LOCAL, hedging="off")
@@ -154,5 +155,5 @@ async def test_one_slots_slow_prompt_does_not_close_the_model_for_another_slot(s
         again = svc.post("slot-005")
         assert again.status == 200 and again.elapsed < allowed(3)  # the slow slot goes to local at once
     circuits = {c["route_key"]: c["state"] for c in svc.api.get("/api/routes").json()["routes"]}
-    assert circuits.get("gemini:gemini-2.5-flash-image", "closed") == "closed"
-    assert circuits["gemini:gemini-2.5-flash-image@slot-005"] == "open"
+    assert circuits.get("gemini:gemini-3.1-flash-image", "closed") == "closed"
+    assert circuits["gemini:gemini-3.1-flash-image@slot-005"] == "open"
