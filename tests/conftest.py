@@ -16,7 +16,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,10 @@ import httpx
 import pytest
 from sqlalchemy import delete
 
+from photochanger import migrations
+from photochanger.app import create_app
 from photochanger.auth import service as auth_service
+from photochanger.config import Config
 from photochanger.db import Database
 from photochanger.jobs import repository as jobs_repository
 from photochanger.jobs.models import Job, JobAttempt
@@ -36,6 +40,7 @@ from tests.fakes.gemini import FakeGemini
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.turbotext import FakeTurbotext
 from tests.tools import booth_post
+from tests.tools.in_process import AppThread
 from tests.tools.postgres import fresh_database
 from tests.tools.processes import wait_ready
 from tests.tools.seaweedfs import SeaweedFS, weed_binary
@@ -110,20 +115,31 @@ class Service:
         self.db = Database(database_url)
         self.proc: subprocess.Popen | None = None
         self._api: httpx.Client | None = None
+        self._http: httpx.Client | None = None
+
+    @property
+    def http(self) -> httpx.Client:
+        """An HTTP client of the service without credentials (relative URLs or the service's own)."""
+        if self._http is None:
+            self._http = self._client()
+        return self._http
 
     @property
     def api(self) -> httpx.Client:
         """An HTTP client logged in as the test admin (``Authorization: Bearer``)."""
         if self._api is None:
             token = self.login(ADMIN_USER, ADMIN_PASSWORD).json()["access_token"]
-            self._api = httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=90)
+            self._api = self._client(headers={"Authorization": f"Bearer {token}"})
         return self._api
+
+    def _client(self, **options) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=90, **options)
 
     def login(self, username: str, password: str, ip: str | None = None) -> httpx.Response:
         """``POST /api/login`` (``ip`` sent as X-Forwarded-For, trusted from loopback)."""
         headers = {"X-Forwarded-For": ip} if ip else {}
-        return httpx.post(  # a login may queue behind others for the bounded argon2 pool: not a 5 s client limit
-            f"{self.base_url}/api/login", json={"username": username, "password": password}, headers=headers, timeout=30
+        return self.http.post(  # a login may queue behind others for the bounded argon2 pool: not a 5 s client limit
+            "/api/login", json={"username": username, "password": password}, headers=headers, timeout=30
         )
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
@@ -265,6 +281,80 @@ class Service:
         await settings_service.set_value(self.db, key, str(value))
 
 
+class InProcessService(Service):
+    """The same service in the test process: the app under ``httpx.ASGITransport`` on a thread of
+    its own (:mod:`tests.tools.in_process`), configured from the same environment, migrated and
+    seeded as ``photochanger serve`` does. No server process, no sockets: what the tests of API
+    behaviour need. The booth's wire format, ``Expect: 100-continue``, slow clients, kill -9 and
+    several processes need the real server (``pytest.mark.served``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.base_url = "http://photochanger.test"
+        self.env["PHOTOCHANGER_PUBLIC_BASE_URL"] = self.base_url
+        self.runner: AppThread | None = None
+
+    def config(self) -> Config:
+        """The server's configuration from ``self.env`` (what ``photochanger serve`` would read)."""
+        prefix = "PHOTOCHANGER_"
+        fields = {key[len(prefix) :].lower(): value for key, value in self.env.items() if key.startswith(prefix)}
+        return Config(_env_file=None, **fields)  # pyright: ignore[reportCallIssue]
+
+    def _client(self, **options) -> httpx.Client:
+        assert self.runner is not None, "start() first"
+        return httpx.Client(base_url=self.base_url, transport=self.runner.transport, timeout=120, **options)
+
+    def start(self, *extra: str) -> None:
+        assert not extra, "options of `serve` need the real server (pytest.mark.served)"
+        config = self.config()
+        migrations.upgrade(config.resolved_database_url)
+
+        async def seed() -> None:
+            await settings_service.seed(self.db, config)
+
+        asyncio.run(seed())
+        asyncio.run(self.db.dispose())  # that loop is gone; the tests' loop opens its own connections
+        self.runner = AppThread(create_app(config), trusted_proxies=config.forwarded_allow_ips).start()
+
+    def stop(self, kill: bool = False) -> None:
+        assert not kill, "kill -9 needs the real server (pytest.mark.served)"
+        for client in (self._http, self._api):
+            if client is not None:
+                client.close()
+        if self.runner is not None:
+            self.runner.stop()
+
+    def post(
+        self,
+        slot_id: str,
+        photo: bytes | Path = PHOTOS / "astronaut.jpg",
+        *,
+        password: str | None = INGEST_PASSWORD,
+        mime: str = "image/jpeg",
+        filename: str = "IMG_0003.JPG",
+        fields: dict | None = None,
+        path: str = "/api/ingest/",
+        query: str = "",
+        expect: bool = True,
+        client_ip: str | None = None,
+    ) -> BoothResponse:
+        """The booth's request (the same multipart body) through the in-process transport."""
+        data = photo.read_bytes() if isinstance(photo, Path) else photo
+        ctype, body = booth_post.build(data, filename, mime, password or "", fields or {})
+        if password is None:
+            body = _drop_field(body, ctype, "password")
+        headers = {"Content-Type": ctype, **({"X-Forwarded-For": client_ip} if client_ip else {})}
+        start = time.monotonic()
+        url = f"{path}{slot_id}" + (f"?{query}" if query else "")
+        response = self.http.post(url, content=body, headers=headers)
+        return BoothResponse(
+            response.status_code,
+            {k.lower(): v for k, v in response.headers.items()},
+            response.content,
+            time.monotonic() - start,
+        )
+
+
 def overlapping(
     first: Callable[[], BoothResponse], second: Callable[[], BoothResponse], after: float = 0.7
 ) -> tuple[BoothResponse, BoothResponse]:
@@ -341,36 +431,67 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in dropped]
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-async def database_url(request, tmp_path_factory):
-    """An empty database of each backend (the server migrates it at start)."""
-    if request.param == "sqlite":
+@asynccontextmanager
+async def empty_database(backend: str, tmp_path_factory) -> AsyncIterator[str]:
+    """The URL of an empty database of ``backend`` (``sqlite`` or ``postgresql``), dropped after."""
+    if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'photochanger.db'}"
         return
     async with fresh_database(PG_URL) as url:
         yield url
 
 
-@pytest.fixture(scope="session")
-async def service(database_url, fake_gemini, fake_openai, fake_turbotext, tmp_path_factory):
-    """One server per backend for the whole session."""
-    running = Service(
-        database_url,
-        tmp_path_factory.mktemp("data"),
-        fake_gemini,
-        openai_url=fake_openai.url,
-        turbotext_url=fake_turbotext.url,
-    )
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(request, tmp_path_factory):
+    """An empty database of each backend (the service migrates it at start)."""
+    async with empty_database(request.param, tmp_path_factory) as url:
+        yield url
+
+
+async def _session_service(kind: type[Service], database_url, fake_gemini, fake_openai, fake_turbotext, data_dir):
+    running = kind(database_url, data_dir, fake_gemini, openai_url=fake_openai.url, turbotext_url=fake_turbotext.url)
     await asyncio.to_thread(running.start)
     await auth_service.create_admin(running.db, ADMIN_USER, ADMIN_PASSWORD)
+    return running
+
+
+@pytest.fixture(scope="session")
+async def service(database_url, fake_gemini, fake_openai, fake_turbotext, tmp_path_factory):
+    """The app in process, one per backend for the whole session (the in-process tier)."""
+    running = await _session_service(
+        InProcessService, database_url, fake_gemini, fake_openai, fake_turbotext, tmp_path_factory.mktemp("data")
+    )
     yield running
-    running.stop()
+    await asyncio.to_thread(running.stop)
     await running.db.dispose()
 
 
+@pytest.fixture(scope="session")
+async def server(database_url, fake_gemini, fake_openai, fake_turbotext, tmp_path_factory):
+    """A real ``photochanger serve`` subprocess, one per backend for the whole session (the served
+    tier), on a database of its own (the in-process app has ``database_url``)."""
+    backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    async with empty_database(backend, tmp_path_factory) as url:
+        running = await _session_service(
+            Service, url, fake_gemini, fake_openai, fake_turbotext, tmp_path_factory.mktemp("served")
+        )
+        yield running
+        running.stop()
+        await running.db.dispose()
+
+
 @pytest.fixture
-async def svc(service, fake_gemini, fake_openai):
-    """The service with default settings restored and the fake providers reset after each test."""
+def tier(request, database_url) -> Service:  # database_url: parametrizes by backend
+    """The app in process, or the real server for a test marked ``served`` (a sync fixture: an async
+    one cannot start another async fixture by name)."""
+    return request.getfixturevalue("server" if request.node.get_closest_marker("served") else "service")
+
+
+@pytest.fixture
+async def svc(tier, fake_gemini, fake_openai):
+    """The service of the test's tier with default settings restored and the fake providers reset
+    after each test."""
+    service = tier
     fake_gemini.reset()
     fake_openai.reset()
     await service.reset_route_health()

@@ -18,6 +18,8 @@ from photochanger.jobs.models import Job
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, PG_URL, PHOTOS, Service, free_port
 from tests.tools.postgres import PrivateCluster
 
+pytestmark = pytest.mark.served  # the server process beside a database that stops, is locked or replaced
+
 PHOTO = PHOTOS / "astronaut.jpg"
 needs_postgres = pytest.mark.skipif(not PG_URL, reason="PHOTOCHANGER_TEST_POSTGRES_URL not set (needs PostgreSQL)")
 

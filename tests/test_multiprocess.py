@@ -11,19 +11,21 @@ import pytest
 from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, INGEST_PASSWORD, PG_URL, Service
 from tests.tools.postgres import fresh_database
 
+pytestmark = pytest.mark.served  # several server processes on one database
+
 
 @pytest.fixture(scope="module")
-async def twin(service, fake_gemini):
+async def twin(server, fake_gemini):
     """A second process on the same database and DATA_DIR (shared keys and media). PostgreSQL only:
     a second server on a SQLite file is refused (tests/test_database_faults.py)."""
-    if service.database_url.startswith("sqlite"):
+    if server.database_url.startswith("sqlite"):
         pytest.skip("one server per SQLite file: a second one is refused at start")
     other = Service(
-        service.database_url,
-        service.data_dir,
+        server.database_url,
+        server.data_dir,
         fake_gemini,
         name="twin",
-        openai_url=service.env["PHOTOCHANGER_OPENAI_BASE_URL"],
+        openai_url=server.env["PHOTOCHANGER_OPENAI_BASE_URL"],
     )
     await asyncio.to_thread(other.start)
     yield other
@@ -35,20 +37,20 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def test_token_and_logout_hold_across_processes(service, twin):
-    token = service.login(ADMIN_USER, ADMIN_PASSWORD).json()["access_token"]
+async def test_token_and_logout_hold_across_processes(server, twin):
+    token = server.login(ADMIN_USER, ADMIN_PASSWORD).json()["access_token"]
     assert httpx.get(f"{twin.base_url}/api/slots", headers=_auth(token)).status_code == 200
     assert httpx.post(f"{twin.base_url}/api/logout", headers=_auth(token)).status_code == 204
-    assert httpx.get(f"{service.base_url}/api/slots", headers=_auth(token)).status_code == 401
+    assert httpx.get(f"{server.base_url}/api/slots", headers=_auth(token)).status_code == 401
 
 
-async def test_login_throttling_counts_failures_on_both_processes(service, twin):
+async def test_login_throttling_counts_failures_on_both_processes(server, twin):
     user = f"t{uuid.uuid4().hex[:8]}"
-    service.cli("admin", "create", user, "--password", "right-password-3")
+    server.cli("admin", "create", user, "--password", "right-password-3")
     for n in range(10):
-        target = service if n % 2 else twin
+        target = server if n % 2 else twin
         assert target.login(user, "wrong", ip="10.4.4.4").status_code == 401
-    assert service.login(user, "right-password-3", ip="10.4.4.4").status_code == 429
+    assert server.login(user, "right-password-3", ip="10.4.4.4").status_code == 429
     assert twin.login(user, "right-password-3", ip="10.4.4.4").status_code == 429
 
 

@@ -8,12 +8,12 @@ from tests.conftest import Service
 
 def test_every_response_has_nosniff_and_pages_a_strict_csp(service):
     for path in ("/ui/", "/gallery", "/healthz", "/api/slots"):
-        r = httpx.get(f"{service.base_url}{path}")
+        r = service.http.get(f"{path}")
         assert r.headers["x-content-type-options"] == "nosniff", path
         assert r.headers["referrer-policy"] == "same-origin" and r.headers["x-frame-options"] == "DENY", path
-    csp = httpx.get(f"{service.base_url}/ui/").headers["content-security-policy"]
+    csp = service.http.get("/ui/").headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
-    assert "content-security-policy" not in httpx.get(f"{service.base_url}/healthz").headers
+    assert "content-security-policy" not in service.http.get("/healthz").headers
 
 
 async def test_a_non_image_original_is_served_as_an_inert_download(svc):
@@ -56,14 +56,14 @@ def test_docs_off_metrics_token_and_first_start_secrets_kept_out_of_logs(fake_ge
 
 
 def test_an_ingest_url_opened_in_a_browser_explains_itself(service):
-    page = httpx.get(f"{service.base_url}/api/ingest/slot-001")
+    page = service.http.get("/api/ingest/slot-001")
     assert page.status_code == 405 and page.headers["allow"] == "POST"
     assert page.headers["content-type"].startswith("text/html") and "booth" in page.text and "/ui/" in page.text
-    assert "<script" not in httpx.get(f"{service.base_url}/api/ingest/<script>").text
+    assert "<script" not in service.http.get("/api/ingest/<script>").text
 
 
 def test_gallery_qr_and_favicon_are_served(service):
-    qr = httpx.get(f"{service.base_url}/api/public/gallery/qr.svg")
+    qr = service.http.get("/api/public/gallery/qr.svg")
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml") and b"<svg" in qr.content
-    icon = httpx.get(f"{service.base_url}/favicon.ico")
+    icon = service.http.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")

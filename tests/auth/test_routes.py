@@ -3,7 +3,6 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import jwt
 import pytest
 
@@ -20,36 +19,34 @@ def test_login_gives_a_jwt_that_opens_the_api(service):
     assert body["token_type"] == "bearer" and body["expires_in"] == 168 * 3600
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["sub"] == ADMIN_USER and {"iat", "exp", "jti"} <= set(claims)
-    ok = httpx.get(f"{service.base_url}/api/slots", headers={"Authorization": f"Bearer {body['access_token']}"})
+    ok = service.http.get("/api/slots", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert ok.status_code == 200 and len(ok.json()) == 15
 
 
 @pytest.mark.database_independent
 def test_api_refuses_missing_bad_and_expired_tokens(service):
-    missing = httpx.get(f"{service.base_url}/api/slots")
+    missing = service.http.get("/api/slots")
     assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
     assert missing.json()["failure_reason"] == "unauthorized"
-    bad = httpx.get(f"{service.base_url}/api/jobs", headers={"Authorization": "Bearer not.a.jwt"})
+    bad = service.http.get("/api/jobs", headers={"Authorization": "Bearer not.a.jwt"})
     assert bad.status_code == 401 and "invalid_token" in bad.headers["www-authenticate"]
     secret = (service.data_dir / "jwt.secret").read_text().strip()
     assert oct((service.data_dir / "jwt.secret").stat().st_mode & 0o777) == "0o600"
     expired = auth.issue_token(secret, ADMIN_USER, timedelta(seconds=-5)).access_token
-    r = httpx.get(f"{service.base_url}/api/settings", headers={"Authorization": f"Bearer {expired}"})
+    r = service.http.get("/api/settings", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401
     forged = auth.issue_token(
         "another-secret-that-is-long-enough-for-hs256", ADMIN_USER, timedelta(hours=1)
     ).access_token
-    assert (
-        httpx.get(f"{service.base_url}/api/settings", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
-    )
+    assert service.http.get("/api/settings", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
 
 
 @pytest.mark.database_independent
 def test_logout_revokes_the_token(service):
     token = service.login(ADMIN_USER, ADMIN_PASSWORD).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    assert httpx.post(f"{service.base_url}/api/logout", headers=headers).status_code == 204
-    assert httpx.get(f"{service.base_url}/api/slots", headers=headers).status_code == 401
+    assert service.http.post("/api/logout", headers=headers).status_code == 204
+    assert service.http.get("/api/slots", headers=headers).status_code == 401
 
 
 def test_wrong_password_is_401_and_throttled_per_username_and_ip(service):
@@ -78,9 +75,9 @@ def test_disabled_account_and_password_change_end_sessions(service):
     assert service.cli("admin", "create", user, "--password", "first-password").returncode == 0
     token = service.login(user, "first-password").json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    assert httpx.get(f"{service.base_url}/api/slots", headers=headers).status_code == 200
+    assert service.http.get("/api/slots", headers=headers).status_code == 200
     assert service.cli("admin", "passwd", user, "--password", "second-password").returncode == 0
-    assert httpx.get(f"{service.base_url}/api/slots", headers=headers).status_code == 401
+    assert service.http.get("/api/slots", headers=headers).status_code == 401
     assert service.login(user, "second-password").status_code == 200
     assert service.cli("admin", "disable", user).returncode == 0
     assert service.login(user, "second-password").status_code == 401
@@ -91,9 +88,10 @@ def test_disabled_account_and_password_change_end_sessions(service):
 
 
 @pytest.mark.database_independent
-def test_login_logs_have_no_password(service):
-    service.login(ADMIN_USER, "not-the-password-xyz")
-    log = service.log_path.read_text()
+@pytest.mark.served  # reads the server log
+async def test_login_logs_have_no_password(svc):
+    svc.login(ADMIN_USER, "not-the-password-xyz")
+    log = svc.log_path.read_text()
     assert '"auth.login.failure"' in log and "not-the-password-xyz" not in log and ADMIN_PASSWORD not in log
 
 
@@ -138,7 +136,7 @@ async def test_a_token_issued_in_the_same_second_as_a_password_change_is_revoked
     await auth.create_admin(service.db, user, "first-password")
     token = service.login(user, "first-password").json()["access_token"]
     await auth.set_password(service.db, user, "second-password")  # well within the same second
-    answer = httpx.get(f"{service.base_url}/api/slots", headers={"Authorization": f"Bearer {token}"})
+    answer = service.http.get("/api/slots", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 401  # iat and the change compared at full precision, not whole seconds
 
 
@@ -155,7 +153,7 @@ async def test_revocation_and_lock_outs_do_not_depend_on_the_clock_running_forwa
     async with service.db.transaction() as session:  # the change was made while the clock ran an hour fast
         await session.execute(update(Admin).where(Admin.username == user).values(password_changed_at=ahead))
     token = service.login(user, "second-password").json()["access_token"]  # NTP has stepped the clock back
-    answer = httpx.get(f"{service.base_url}/api/slots", headers={"Authorization": f"Bearer {token}"})
+    answer = service.http.get("/api/slots", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200, answer.text  # a token of the current generation is valid
     ip = f"10.77.{uuid.uuid4().int % 250}.9"
     if service.db.engine.dialect.name == "postgresql":  # failures in the database, dated by the fast clock
@@ -163,5 +161,5 @@ async def test_revocation_and_lock_outs_do_not_depend_on_the_clock_running_forwa
             session.add_all(ThrottleEvent(scope="login_pair", key=f"{user}\0{ip}", at=ahead) for _ in range(20))
     assert service.login(user, "second-password", ip=ip).status_code == 200  # no lock-out past its Retry-After
     await auth.set_password(service.db, user, "third-password")
-    revoked = httpx.get(f"{service.base_url}/api/slots", headers={"Authorization": f"Bearer {token}"})
+    revoked = service.http.get("/api/slots", headers={"Authorization": f"Bearer {token}"})
     assert revoked.status_code == 401  # the next generation: every earlier token revoked

@@ -169,7 +169,7 @@ async def test_trickling_strangers_and_slow_headers_through_nginx_leave_the_boot
         for sock in held:
             sock.close()
     assert [status for status, _ in answers] == [200] * 3
-    assert max(elapsed for _, elapsed in answers) < alone + 1.0, (alone, answers)
+    assert max(elapsed for _, elapsed in answers) < allowed(alone + 1.0), (alone, answers)
 
 
 async def test_a_replica_killed_mid_photo_frees_its_place_within_the_lease(behind_nginx, fake_gemini: FakeGemini):

@@ -8,7 +8,6 @@ import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from tests.conftest import PHOTOS
@@ -54,9 +53,9 @@ async def test_thirty_photos_of_one_event_beside_another_show_only_in_their_even
     assert svc.api.post(f"/api/events/{ours['id']}/end").json()["state"] == "ended"
     after = svc.post("slot-012").headers["x-job-id"]  # after the end: no event
     assert (await svc.job(before)).event_id is None and (await svc.job(after)).event_id is None
-    status = httpx.get(f"{svc.base_url}/public/results/{next(iter(mine))}/status").json()
+    status = svc.http.get(f"/public/results/{next(iter(mine))}/status").json()
     assert (status["title"], status["colour"]) == ("Анна ♥ Пётр", "#aa3366")  # the take-home page's look
-    assert httpx.get(f"{svc.base_url}/public/results/{after}/status").json()["title"] is None
+    assert svc.http.get(f"/public/results/{after}/status").json()["title"] is None
 
     summary = svc.api.get(f"/api/events/{ours['id']}/summary").json()
     assert summary["photos"] == 30 and summary["done"] == 30 and summary["success_rate"] == 1.0
@@ -73,14 +72,14 @@ async def test_thirty_photos_of_one_event_beside_another_show_only_in_their_even
     try:
         assert shared["title"] == "Анна ♥ Пётр" and shared["colour"] == "#aa3366"
         ip = f"10.9.{uuid.uuid4().int % 250}.3"
-        gallery = httpx.get(f"{svc.base_url}/api/public/gallery", headers={"X-Forwarded-For": ip}).json()
+        gallery = svc.http.get("/api/public/gallery", headers={"X-Forwarded-For": ip}).json()
         assert {i["result_url"].rsplit("/", 1)[1] for i in gallery["items"]} == mine
         assert gallery["colour"] == "#aa3366"
     finally:
         svc.api.delete("/api/gallery/share")
 
     link = svc.api.post(f"/api/events/{ours['id']}/export-link", params={"originals": True}).json()
-    with httpx.stream("GET", f"{svc.base_url}{link['url']}", timeout=60) as response:  # no bearer: the ticket
+    with svc.http.stream("GET", f"{svc.base_url}{link['url']}", timeout=60) as response:  # no bearer: the ticket
         assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
         assert "attachment" in response.headers["content-disposition"]
         data = b"".join(response.iter_bytes())
@@ -121,10 +120,10 @@ def test_an_event_cannot_overlap_another_on_a_slot_and_times_are_checked(svc, ev
 
 def test_the_export_needs_a_token_or_a_live_ticket_for_that_event(svc, events):
     one, two = events(name="One", slot_ids=["slot-014"]), events(name="Two", slot_ids=["slot-015"])
-    assert httpx.get(f"{svc.base_url}/api/events/{one['id']}/export.zip").status_code == 401
+    assert svc.http.get(f"/api/events/{one['id']}/export.zip").status_code == 401
     link = svc.api.post(f"/api/events/{one['id']}/export-link").json()["url"]
     ticket = link.split("ticket=")[1]
-    other = httpx.get(f"{svc.base_url}/api/events/{two['id']}/export.zip", params={"ticket": ticket})
+    other = svc.http.get(f"/api/events/{two['id']}/export.zip", params={"ticket": ticket})
     assert other.status_code == 401  # a ticket opens its own event only
     empty = svc.api.get(f"/api/events/{one['id']}/export.zip")  # a bearer token works too
     assert empty.status_code == 200 and zipfile.ZipFile(io.BytesIO(empty.content)).namelist() == ["photos.csv"]
@@ -142,15 +141,15 @@ async def test_an_events_logo_is_checked_stored_and_shown_to_guests(svc, events)
     first = svc.api.put(f"/api/events/{event['id']}/logo", files={"file": ("logo.png", logo, "image/png")}).json()
     second = svc.api.put(f"/api/events/{event['id']}/logo", files={"file": ("logo.png", logo, "image/png")}).json()
     assert first["logo_url"] != second["logo_url"]  # a new logo, a new address
-    assert httpx.get(f"{svc.base_url}{first['logo_url']}").content == logo  # the old file went, the event's logo stays
-    served = httpx.get(f"{svc.base_url}{second['logo_url']}")
+    assert svc.http.get(f"{first['logo_url']}").content == logo  # the old file went, the event's logo stays
+    served = svc.http.get(f"{second['logo_url']}")
     assert served.status_code == 200 and served.headers["content-type"] == "image/png" and served.content == logo
     svc.api.post(f"/api/events/{event['id']}/start")
     job = svc.post("slot-014").headers["x-job-id"]
-    status = httpx.get(f"{svc.base_url}/public/results/{job}/status").json()
+    status = svc.http.get(f"/public/results/{job}/status").json()
     assert status["logo_url"] == second["logo_url"]
     shared = svc.api.post("/api/gallery/share", json={"minutes": 1, "event_id": event["id"]}).json()
     svc.api.delete("/api/gallery/share")
     assert shared["logo_url"] == second["logo_url"]
     assert svc.api.delete(f"/api/events/{event['id']}/logo").json()["logo_url"] is None
-    assert httpx.get(f"{svc.base_url}/public/events/{event['id']}/logo").json()["failure_reason"] == "logo_not_found"
+    assert svc.http.get(f"/public/events/{event['id']}/logo").json()["failure_reason"] == "logo_not_found"

@@ -14,7 +14,10 @@ from PIL import Image
 from tests.conftest import INGEST_PASSWORD, PHOTOS
 from tests.tools import booth_post
 
-pytestmark = pytest.mark.database_independent
+pytestmark = [
+    pytest.mark.database_independent,
+    pytest.mark.served,
+]  # served: hostile bytes on the wire (raw sockets, a cut body, the idle limit)
 
 SLOT = "slot-014"
 JPEG = (PHOTOS / "astronaut.jpg").read_bytes()

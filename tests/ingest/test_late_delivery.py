@@ -5,7 +5,6 @@ import asyncio
 import threading
 import time
 
-import httpx
 import pytest
 
 from tests.conftest import PHOTOS
@@ -17,7 +16,7 @@ PROVIDER_SECONDS = 13.0  # the AI answer misses the booth's deadline by 3 s
 
 
 def _status(svc, job_id: str) -> dict:
-    return httpx.get(f"{svc.base_url}/public/results/{job_id}/status", timeout=10).json()
+    return svc.http.get(f"/public/results/{job_id}/status", timeout=10).json()
 
 
 async def _until(svc, job_id: str, state: str, seconds: float) -> dict:
@@ -47,7 +46,7 @@ async def test_the_booth_gets_the_original_by_its_deadline_and_the_guest_the_ai_
     ready = await _until(svc, job_id, "ready", allowed(PROVIDER_SECONDS + 5))
     assert (ready["state"], ready["late"], ready["poll_seconds"], ready["title"]) == ("ready", True, None, None)
     assert ready["version"] != making["version"]
-    image = httpx.get(f"{svc.base_url}/public/results/{job_id}", timeout=10)
+    image = svc.http.get(f"/public/results/{job_id}", timeout=10)
     assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
     assert image.content != original  # the AI photo, at the same link
     job = await svc.job(job_id)
@@ -118,6 +117,7 @@ async def test_late_work_keeps_no_in_flight_place_a_booth_needs(svc, fake_gemini
     assert svc.api.post(f"/api/jobs/{first.headers['x-job-id']}/late/cancel").status_code == 204
 
 
+@pytest.mark.served  # kill -9
 async def test_a_killed_process_leaves_the_late_job_to_the_next_and_no_call_unrecorded(svc, fake_gemini):
     await svc.setting("sync_response_seconds", DEADLINE)
     await svc.slot("slot-012", "gemini", prompt=PROMPT, on_failure="original", late_delivery_minutes=2)

@@ -9,6 +9,8 @@ from photochanger.ingest.multipart import FormError, PasswordRejected, ReceivedF
 from tests.conftest import PHOTOS
 from tests.tools import booth_post
 
+pytestmark = pytest.mark.served  # the booth's wire format
+
 PHOTO = (PHOTOS / "astronaut.jpg").read_bytes()
 FIELDS = {"time": "1732180000", "user_id": "Acer", "id": "CY04N068111304S2L_00000003.", "profile": "Ä-ü"}
 

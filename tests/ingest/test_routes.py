@@ -6,7 +6,7 @@ import socket
 import time
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import pytest
 from PIL import Image
 
 from tests.conftest import INGEST_PASSWORD, PHOTOS, overlapping
@@ -44,7 +44,7 @@ async def test_booth_photo_comes_back_edited_as_jpeg(svc):
     assert abs(job.result_expires_at - (job.received_at + timedelta(hours=168))) < timedelta(seconds=1)
     assert (svc.media / job.input_path).read_bytes() == DSLR.read_bytes()
     assert r.headers["x-result-url"] == f"{svc.base_url}/r/{job.id}"  # the take-home page, not the raw file
-    assert httpx.get(r.headers["x-result-url"].replace("/r/", "/public/results/")).content == r.body
+    assert svc.http.get(r.headers["x-result-url"].replace("/r/", "/public/results/")).content == r.body
 
 
 async def test_alias_route_and_file_field_name(svc):
@@ -58,7 +58,7 @@ async def test_alias_route_and_file_field_name(svc):
         + photo
         + b"\r\n--XyZ--\r\n"
     )
-    r = httpx.post(
+    r = svc.http.post(
         f"{svc.base_url}/ingest/slot-001", content=body, headers={"Content-Type": "multipart/form-data; boundary=XyZ"}
     )
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
@@ -119,13 +119,13 @@ async def test_wrong_or_missing_password_is_401_and_nothing_kept(svc):
 async def test_missing_or_empty_photo_and_non_multipart_are_400(svc):
     await svc.slot("slot-001", "local")
     form = {"password": INGEST_PASSWORD, "time": "1"}
-    no_file = httpx.post(f"{svc.base_url}/api/ingest/slot-001", data=form, files={"other": ("x.txt", b"x")})
+    no_file = svc.http.post("/api/ingest/slot-001", data=form, files={"other": ("x.txt", b"x")})
     assert no_file.status_code == 400 and no_file.json()["failure_reason"] == "invalid_request"
     empty = svc.post("slot-001", b"")
     assert empty.status == 400 and "empty" in empty.json()["detail"]
-    raw = httpx.post(f"{svc.base_url}/api/ingest/slot-001", json={"password": INGEST_PASSWORD})
+    raw = svc.http.post("/api/ingest/slot-001", json={"password": INGEST_PASSWORD})
     assert raw.status_code == 400 and raw.json()["failure_reason"] == "invalid_request"
-    cut = httpx.post(
+    cut = svc.http.post(
         f"{svc.base_url}/api/ingest/slot-001",
         content=b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\nv',
         headers={"Content-Type": "multipart/form-data; boundary=b"},
@@ -133,6 +133,7 @@ async def test_missing_or_empty_photo_and_non_multipart_are_400(svc):
     assert cut.status_code == 400
 
 
+@pytest.mark.served  # Expect: 100-continue on a socket
 async def test_declared_oversize_body_is_refused_before_it_is_sent(svc):
     await svc.slot("slot-001", "local")
     with socket.create_connection(("127.0.0.1", svc.port), timeout=10) as sock:
@@ -160,7 +161,7 @@ async def test_per_slot_limit_applies_while_streaming_without_content_length(svc
         for _ in range(100):
             yield b"\xff" * 65536
 
-    r = httpx.post(
+    r = svc.http.post(
         f"{svc.base_url}/api/ingest/slot-001",
         content=chunks(),
         headers={"Content-Type": "multipart/form-data; boundary=B"},
@@ -234,15 +235,16 @@ async def test_in_flight_limit_gives_429_when_the_wait_cannot_fit(svc, fake_gemi
 
 
 async def test_health_and_metrics(svc):
-    assert httpx.get(f"{svc.base_url}/healthz").json() == {"status": "ok"}
-    ready = httpx.get(f"{svc.base_url}/readyz").json()
+    assert svc.http.get("/healthz").json() == {"status": "ok"}
+    ready = svc.http.get("/readyz").json()
     assert ready == {"status": "ok", "checks": {"database": "ok", "media": "ok", "disk": "ok"}}
     await svc.slot("slot-001", "local")
     svc.post("slot-001")
-    metrics = httpx.get(f"{svc.base_url}/metrics").text
+    metrics = svc.http.get("/metrics").text
     assert 'photochanger_ingest_requests_total{outcome="ok",slot="slot-001"}' in metrics
 
 
+@pytest.mark.served  # reads the server log
 async def test_logs_never_contain_the_password(svc):
     await svc.slot("slot-001", "local")
     svc.post("slot-001")

@@ -15,6 +15,8 @@ from sqlalchemy import make_url
 from tests.conftest import PHOTOS, Service
 from tests.tools.processes import allowed
 
+pytestmark = pytest.mark.served  # the server beside a disk, folder or database that fails
+
 PHOTO = PHOTOS / "astronaut.jpg"
 
 

@@ -4,9 +4,12 @@ import asyncio
 import threading
 import time
 
+import pytest
 from sqlalchemy import select
 
 from photochanger.jobs.models import Job
+
+pytestmark = pytest.mark.served  # kill -9 of the server
 
 
 async def test_killed_server_leaves_an_interrupted_job(svc, fake_gemini):

@@ -1,7 +1,5 @@
 """Job admin API: list with filters and cursor, detail, original, rerun, last ingest requests."""
 
-import httpx
-
 from tests.conftest import INGEST_PASSWORD, PHOTOS
 
 
@@ -50,7 +48,7 @@ async def test_last_ingest_requests_show_what_the_booth_sends_without_secrets(sv
     await svc.slot("slot-012", "local")
     photo = (PHOTOS / "astronaut.jpg").read_bytes()
     files = {"fileToUpload": ("IMG_1.JPG", photo, "image/jpeg")}
-    httpx.post(
+    svc.http.post(
         f"{svc.base_url}/api/ingest/slot-012?booth=7",
         data={"password": INGEST_PASSWORD, "name": "PC-1"},
         files=files,

@@ -3,7 +3,6 @@
 import io
 from datetime import timedelta
 
-import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import update
@@ -16,7 +15,10 @@ from photochanger.storage import FolderStore
 from tests.conftest import PHOTOS
 from tests.tools.processes import allowed
 
-pytestmark = pytest.mark.database_independent
+pytestmark = [
+    pytest.mark.database_independent,
+    pytest.mark.served,
+]  # served: Turbotext fetches the photo from the server's public URL
 
 
 def test_turbotext_needs_a_public_base_url_at_save_time():
@@ -49,14 +51,14 @@ async def test_public_input_link_is_gone_after_the_deadline(svc, fake_turbotext)
     assert svc.post("slot-006").status == 200
     link = next(iter(fake_turbotext.queues.values())).fields["url"]
     token = link.rsplit("/", 1)[1]
-    assert httpx.get(link).status_code == 200
+    assert svc.http.get(link).status_code == 200
     async with svc.db.transaction() as session:
         await session.execute(
             update(ProviderMedia).where(ProviderMedia.token == token).values(expires_at=utcnow() - timedelta(seconds=1))
         )
-    gone = httpx.get(link)
+    gone = svc.http.get(link)
     assert gone.status_code == 410 and gone.json()["failure_reason"] == "media_expired"
-    assert httpx.get(f"{svc.base_url}/public/provider-media/{'x' * 43}").status_code == 404
+    assert svc.http.get(f"/public/provider-media/{'x' * 43}").status_code == 404
 
 
 async def test_mix_images_sends_the_style_template_too(svc, fake_turbotext):

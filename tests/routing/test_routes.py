@@ -4,7 +4,6 @@ webhook, background probes of an open route, hedging towards ``local``, and metr
 import threading
 import time
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -73,7 +72,7 @@ async def test_an_open_route_is_reported_by_webhook_and_banner_then_probed_close
         finally:
             svc.api.put("/api/settings", json={"alert_webhook_url": ""})
     assert svc.api.get("/api/settings").json()["alert_webhook_url"] is None
-    metrics = httpx.get(f"{svc.base_url}/metrics").text
+    metrics = svc.http.get("/metrics").text
     assert 'photochanger_route_circuit_state{route="gemini:gemini-3-pro-image"} 0.0' in metrics
     assert "photochanger_route_attempt_duration_seconds_bucket" in metrics
 

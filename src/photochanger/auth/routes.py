@@ -30,6 +30,7 @@ async def login(body: LoginRequest, request: Request, ctx: Ctx) -> TokenResponse
             body.password,
             client_ip(request),
             ctx.login_throttle,
+            ctx.password_hashing,
         )
     except service.AuthError as exc:
         if exc.reason == "throttled":

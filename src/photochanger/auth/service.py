@@ -154,14 +154,15 @@ async def login(
     password: str,
     ip: str,
     throttle: LoginThrottle,
+    hashing: WorkerPool,
 ) -> TokenResponse:
     """Check credentials and issue a token.
 
     Throttling comes before any hashing and is exact under concurrency: each attempt takes its
     place in both windows of ``throttle`` *first* and a success gives both back, so 40 parallel
     guesses get at most ``MAX_FAILURES`` password checks per (username, IP) and ``MAX_IP_FAILURES``
-    per IP. argon2 runs in a bounded pool of worker threads (:func:`_verify_off_loop`), so a flood
-    of logins never blocks the event loop that serves the booths.
+    per IP. argon2 runs in ``hashing``, a bounded pool of worker threads (:func:`hashing_pool`; the
+    app's context holds one), so a flood of logins never blocks the event loop that serves the booths.
 
     Raises :class:`AuthError` ``throttled`` or ``busy`` (with ``retry_after`` seconds) or
     ``invalid_credentials``.
@@ -178,7 +179,8 @@ async def login(
     async with db.transaction() as session:
         admin = await repository.get_admin(session, username)
     try:
-        valid = await _verify_off_loop(admin.password_hash if admin else _dummy_hash(), password) and admin is not None
+        valid = await _off_loop(hashing, _verify, admin.password_hash if admin else _dummy_hash(), password)
+        valid = valid and admin is not None
     except AuthError:  # busy: not a guess
         await throttle.pairs.forgive(pair)
         await throttle.ips.forgive(ip)
@@ -189,13 +191,15 @@ async def login(
         raise AuthError("invalid_credentials")  # the reserved places stay: a failure
     await throttle.pairs.forgive(pair)
     await throttle.ips.forgive(ip)
-    return await _logged_in(db, secret, ttl, admin, password, ip)
+    return await _logged_in(db, secret, ttl, admin, password, ip, hashing)
 
 
-async def _logged_in(db: Database, secret: str, ttl: timedelta, admin: Admin, password: str, ip: str) -> TokenResponse:
+async def _logged_in(
+    db: Database, secret: str, ttl: timedelta, admin: Admin, password: str, ip: str, hashing: WorkerPool
+) -> TokenResponse:
     """Record the login (and a stronger hash if due) and issue the token."""
     rehash = HASHER.check_needs_rehash(admin.password_hash)
-    new_hash = await _hash_off_loop(password) if rehash else None
+    new_hash = await _off_loop(hashing, HASHER.hash, password) if rehash else None
     async with db.transaction(write=True) as session:
         stored = await repository.get_admin(session, admin.username)
         if stored is None:  # deleted while its password was checked
@@ -207,24 +211,18 @@ async def _logged_in(db: Database, secret: str, ttl: timedelta, admin: Admin, pa
     return issue_token(secret, admin.username, ttl, stored.session_generation or 0)
 
 
-_POOL = WorkerPool("argon2", HASH_WORKERS, HASH_QUEUE)
+def hashing_pool() -> WorkerPool:
+    """The bounded pool argon2 runs in: :data:`HASH_WORKERS` threads, :data:`HASH_QUEUE` waiting
+    (one per app: its turns belong to the event loop that uses it)."""
+    return WorkerPool("argon2", HASH_WORKERS, HASH_QUEUE)
 
 
-async def _run_off_loop(fn, *args):
+async def _off_loop(pool: WorkerPool, fn, *args):
+    """``fn(*args)`` (argon2 hashing or verification) in ``pool``; AuthError ``busy`` when full."""
     try:
-        return await _POOL.run(fn, *args)
+        return await pool.run(fn, *args)
     except PoolBusy as busy:
         raise AuthError("busy", busy.retry_after) from None
-
-
-async def _verify_off_loop(password_hash: str, password: str) -> bool:
-    """argon2 verification in the bounded worker pool."""
-    return await _run_off_loop(_verify, password_hash, password)
-
-
-async def _hash_off_loop(password: str) -> str:
-    """argon2 hashing in the bounded worker pool."""
-    return await _run_off_loop(HASHER.hash, password)
 
 
 def _verify(password_hash: str, password: str) -> bool:
