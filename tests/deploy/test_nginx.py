@@ -186,7 +186,7 @@ async def test_a_replica_killed_mid_photo_frees_its_place_within_the_lease(behin
         with pytest.raises((OSError, http.client.HTTPException)):  # the connection dies with A
             doomed.result()
     answer = b.post("slot-005")
-    while answer.status != 200 and time.monotonic() - started < 30:
+    while answer.status != 200 and time.monotonic() - started < allowed(30):
         answer = b.post("slot-005")
     assert answer.status == 200, answer.body
-    assert time.monotonic() - started <= 10 + 10 + 5  # within the lease (deadline + margin), not never
+    assert time.monotonic() - started <= allowed(10 + 10 + 5)  # within the lease (deadline + margin), not never

@@ -254,6 +254,7 @@ def test_settings_and_statistics_pages(page, ui_server):
     ui_server.api.put(
         "/api/slots/slot-005", json={"is_active": True, "provider": "gemini", "prompt": "Make it a comic"}
     )
+    assert ui_server.post("slot-005").status == 200  # a photo this hour: the statistics have a row, whatever ran before
     login(page)
     page.goto("/ui/#/settings")
     page.wait_for_selector("#sync_response_seconds")
