@@ -223,13 +223,21 @@ class Service:
         ctype, body = booth_post.build(data, filename, mime, password or "", fields or {})
         if password is None:
             body = _drop_field(body, ctype, "password")
+        target = f"{path}{slot_id}" + (f"?{query}" if query else "")
+        headers = {"X-Forwarded-For": client_ip} if client_ip else {}  # trusted from loopback in tests
         start = time.monotonic()
-        url = f"{self.base_url}{path}{slot_id}" + (f"?{query}" if query else "")
-        headers = {"X-Forwarded-For": client_ip} if client_ip else None  # trusted from loopback in tests
-        response = booth_post.post(url, body, ctype, expect=expect, timeout=90, headers=headers)
+        status, answer_headers, content = self._send(target, ctype, body, headers, expect)
+        return BoothResponse(status, answer_headers, content, time.monotonic() - start)
+
+    def _send(
+        self, target: str, ctype: str, body: bytes, headers: dict[str, str], expect: bool
+    ) -> tuple[int, dict[str, str], bytes]:
+        """POST ``body`` to ``target`` (path and query) over a socket, as the booth does; the
+        answer's status, headers (lower-case names) and body."""
+        url = f"{self.base_url}{target}"
+        response = booth_post.post(url, body, ctype, expect=expect, timeout=90, headers=headers or None)
         content = response.read()
-        headers = {k.lower(): v for k, v in response.getheaders()}
-        return BoothResponse(response.status, headers, content, time.monotonic() - start)
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, content
 
     async def job(self, job_id: str) -> Job:
         async with self.db.transaction() as session:
@@ -310,10 +318,12 @@ class InProcessService(Service):
         migrations.upgrade(config.resolved_database_url)
 
         async def seed() -> None:
-            await settings_service.seed(self.db, config)
+            try:
+                await settings_service.seed(self.db, config)
+            finally:  # this loop ends here; the tests' loop opens its own connections
+                await self.db.dispose()
 
         asyncio.run(seed())
-        asyncio.run(self.db.dispose())  # that loop is gone; the tests' loop opens its own connections
         self.runner = AppThread(create_app(config), trusted_proxies=config.forwarded_allow_ips).start()
 
     def stop(self, kill: bool = False) -> None:
@@ -324,35 +334,13 @@ class InProcessService(Service):
         if self.runner is not None:
             self.runner.stop()
 
-    def post(
-        self,
-        slot_id: str,
-        photo: bytes | Path = PHOTOS / "astronaut.jpg",
-        *,
-        password: str | None = INGEST_PASSWORD,
-        mime: str = "image/jpeg",
-        filename: str = "IMG_0003.JPG",
-        fields: dict | None = None,
-        path: str = "/api/ingest/",
-        query: str = "",
-        expect: bool = True,
-        client_ip: str | None = None,
-    ) -> BoothResponse:
-        """The booth's request (the same multipart body) through the in-process transport."""
-        data = photo.read_bytes() if isinstance(photo, Path) else photo
-        ctype, body = booth_post.build(data, filename, mime, password or "", fields or {})
-        if password is None:
-            body = _drop_field(body, ctype, "password")
-        headers = {"Content-Type": ctype, **({"X-Forwarded-For": client_ip} if client_ip else {})}
-        start = time.monotonic()
-        url = f"{path}{slot_id}" + (f"?{query}" if query else "")
-        response = self.http.post(url, content=body, headers=headers)
-        return BoothResponse(
-            response.status_code,
-            {k.lower(): v for k, v in response.headers.items()},
-            response.content,
-            time.monotonic() - start,
-        )
+    def _send(
+        self, target: str, ctype: str, body: bytes, headers: dict[str, str], expect: bool
+    ) -> tuple[int, dict[str, str], bytes]:
+        """The booth's request (the same multipart body) through the in-process transport
+        (``Expect: 100-continue`` is a socket's matter: ignored here)."""
+        response = self.http.post(target, content=body, headers={"Content-Type": ctype, **headers})
+        return response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
 
 
 def overlapping(
