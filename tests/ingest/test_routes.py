@@ -225,7 +225,8 @@ async def test_in_flight_limit_gives_429_when_the_wait_cannot_fit(svc, fake_gemi
     fake_gemini.reset(default="hang")
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         first = pool.submit(svc.post, "slot-004")
-        time.sleep(0.7)
+        while not fake_gemini.requests:  # the first photo holds the slot's only place, at the provider
+            time.sleep(0.05)
         second = pool.submit(svc.post, "slot-004").result()
         first.result()
     assert second.status == 429 and second.json()["failure_reason"] == "rate_limited" and second.elapsed < allowed(3)
