@@ -344,13 +344,14 @@ class InProcessService(Service):
 
 
 def overlapping(
-    first: Callable[[], BoothResponse], second: Callable[[], BoothResponse], after: float = 0.7
+    first: Callable[[], BoothResponse], second: Callable[[], BoothResponse], started: Callable[[], object]
 ) -> tuple[BoothResponse, BoothResponse]:
-    """Start ``first`` (e.g. a booth post), then ``second`` ``after`` seconds later while the first
-    is still in flight; returns both responses."""
+    """Start ``first`` (e.g. a booth post), then ``second`` once ``started()`` is true (e.g. the
+    fake provider has the first's request) while the first is still in flight; returns both."""
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         earlier = pool.submit(first)
-        time.sleep(after)
+        while not started() and not earlier.done():
+            time.sleep(0.02)
         later = pool.submit(second)
         return earlier.result(), later.result()
 

@@ -118,7 +118,9 @@ async def test_a_slot_limit_of_one_holds_across_replicas(behind_nginx, fake_gemi
     a, b, _public = behind_nginx
     await a.slot("slot-004", "gemini", prompt="Make it a comic", max_in_flight=1)
     fake_gemini.reset(latency=2.0)
-    first, second = overlapping(lambda: a.post("slot-004"), lambda: b.post("slot-004"))
+    first, second = overlapping(
+        lambda: a.post("slot-004"), lambda: b.post("slot-004"), started=lambda: fake_gemini.requests
+    )
     assert first.status == second.status == 200
     assert (await b.job(second.headers["x-job-id"])).queue_ms >= 900  # B waited for A's place: never two at once
 

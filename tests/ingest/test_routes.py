@@ -207,7 +207,9 @@ async def test_exif_orientation_is_applied_before_the_provider(svc, fake_gemini)
 async def test_a_full_slot_queues_the_next_photo_instead_of_refusing_it(svc, fake_gemini):
     await svc.slot("slot-004", "gemini", prompt="Make it a comic", max_in_flight=1)
     fake_gemini.reset(latency=2.0)
-    first, second = overlapping(lambda: svc.post("slot-004"), lambda: svc.post("slot-004"))
+    first, second = overlapping(
+        lambda: svc.post("slot-004"), lambda: svc.post("slot-004"), started=lambda: fake_gemini.requests
+    )
     assert first.status == 200 and second.status == 200
     waited = (await svc.job(second.headers["x-job-id"])).queue_ms
     assert waited >= 900  # it waited for the first photo's place, then ran
