@@ -8,18 +8,22 @@ what the database does) runs on SQLite only.
 """
 
 import asyncio
+import atexit
 import concurrent.futures
+import functools
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 import pytest
@@ -32,6 +36,7 @@ from photochanger.config import Config
 from photochanger.db import Database
 from photochanger.jobs import repository as jobs_repository
 from photochanger.jobs.models import Job, JobAttempt
+from photochanger.logs import configure_logging
 from photochanger.routing.models import InFlightPermit, RouteStateRow
 from photochanger.settings import service as settings_service
 from photochanger.slots import service as slots_service
@@ -52,6 +57,9 @@ ADMIN_USER, ADMIN_PASSWORD = "studio", "studio-pass-123"
 GEMINI_KEY = "test-gemini-key"
 OPENAI_KEY = "test-openai-key"
 TURBOTEXT_KEY = "test-turbotext-key"
+MINIMAL_HASHER = auth_service.PASSWORD_HASHERS[
+    "minimal"
+]  # the servers run with PHOTOCHANGER_PASSWORD_HASH_COST=minimal
 
 
 def free_port() -> int:
@@ -111,6 +119,7 @@ class Service:
             "PHOTOCHANGER_MAX_UNAUTHENTICATED_UPLOADS": "24",
             "PHOTOCHANGER_LATE_LEASE_SECONDS": "3",  # a late job is taken over 3 s after its process died
             "PHOTOCHANGER_WEBHOOK_ALLOW_LOOPBACK": "true",  # the fake webhook receiver is on loopback
+            "PHOTOCHANGER_PASSWORD_HASH_COST": "minimal",  # argon2 at full cost only where a test says so
         }
         self.db = Database(database_url)
         self.proc: subprocess.Popen | None = None
@@ -224,6 +233,12 @@ class Service:
         if password is None:
             body = _drop_field(body, ctype, "password")
         target = f"{path}{slot_id}" + (f"?{query}" if query else "")
+        return self.post_body(target, ctype, body, expect=expect, client_ip=client_ip)
+
+    def post_body(
+        self, target: str, ctype: str, body: bytes, *, expect: bool = True, client_ip: str | None = None
+    ) -> BoothResponse:
+        """POST ``body`` of Content-Type ``ctype`` (any bytes: a hostile client's) to ``target``."""
         headers = {"X-Forwarded-For": client_ip} if client_ip else {}  # trusted from loopback in tests
         start = time.monotonic()
         status, answer_headers, content = self._send(target, ctype, body, headers, expect)
@@ -289,6 +304,17 @@ class Service:
         await settings_service.set_value(self.db, key, str(value))
 
 
+IN_PROCESS_LOG = Path(tempfile.gettempdir()) / f"photochanger-tests-{os.getpid()}.log"
+
+
+@functools.cache
+def _in_process_log() -> TextIO:
+    """The log of the in-process apps of this test process (one file: structlog's loggers keep the
+    stream they first wrote to), removed at exit."""
+    atexit.register(IN_PROCESS_LOG.unlink, missing_ok=True)
+    return IN_PROCESS_LOG.open("a", buffering=1, encoding="utf-8")
+
+
 class InProcessService(Service):
     """The same service in the test process: the app under ``httpx.ASGITransport`` on a thread of
     its own (:mod:`tests.tools.in_process`), configured from the same environment, migrated and
@@ -301,6 +327,7 @@ class InProcessService(Service):
         self.base_url = "http://photochanger.test"
         self.env["PHOTOCHANGER_PUBLIC_BASE_URL"] = self.base_url
         self.runner: AppThread | None = None
+        self.log_path = IN_PROCESS_LOG  # the apps in one test process share their logging
 
     def config(self) -> Config:
         """The server's configuration from ``self.env`` (what ``photochanger serve`` would read)."""
@@ -324,7 +351,9 @@ class InProcessService(Service):
                 await self.db.dispose()
 
         asyncio.run(seed())
-        self.runner = AppThread(create_app(config), trusted_proxies=config.forwarded_allow_ips).start()
+        app = create_app(config)
+        configure_logging(config.log_level, _in_process_log())  # where `serve` writes stdout: the log file
+        self.runner = AppThread(app, trusted_proxies=config.forwarded_allow_ips).start()
 
     def stop(self, kill: bool = False) -> None:
         assert not kill, "kill -9 needs the real server (pytest.mark.served)"
@@ -440,7 +469,7 @@ async def database_url(request, tmp_path_factory):
 async def _session_service(kind: type[Service], database_url, fake_gemini, fake_openai, fake_turbotext, data_dir):
     running = kind(database_url, data_dir, fake_gemini, openai_url=fake_openai.url, turbotext_url=fake_turbotext.url)
     await asyncio.to_thread(running.start)
-    await auth_service.create_admin(running.db, ADMIN_USER, ADMIN_PASSWORD)
+    await auth_service.create_admin(running.db, ADMIN_USER, ADMIN_PASSWORD, MINIMAL_HASHER)
     return running
 
 

@@ -15,10 +15,19 @@ from sqlalchemy import func, select
 
 from photochanger.auth import service as auth_service
 from photochanger.jobs.models import Job
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, PG_URL, PHOTOS, Service, free_port
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    MINIMAL_HASHER,
+    PG_URL,
+    PHOTOS,
+    InProcessService,
+    Service,
+    free_port,
+)
 from tests.tools.postgres import PrivateCluster
 
-pytestmark = pytest.mark.served  # the server process beside a database that stops, is locked or replaced
+served = pytest.mark.served  # the server process beside a PostgreSQL that stops or restarts
 
 PHOTO = PHOTOS / "astronaut.jpg"
 needs_postgres = pytest.mark.skipif(not PG_URL, reason="PHOTOCHANGER_TEST_POSTGRES_URL not set (needs PostgreSQL)")
@@ -61,7 +70,7 @@ async def on_own_postgres(cluster, tmp_path, fake_gemini):
     (tmp_path / "data").mkdir()
     service = Service(cluster.url, tmp_path / "data", fake_gemini)
     await asyncio.to_thread(service.start)
-    await auth_service.create_admin(service.db, ADMIN_USER, ADMIN_PASSWORD)
+    await auth_service.create_admin(service.db, ADMIN_USER, ADMIN_PASSWORD, MINIMAL_HASHER)
     await service.slot("slot-001", "local")
     yield service
     service.stop()
@@ -69,6 +78,7 @@ async def on_own_postgres(cluster, tmp_path, fake_gemini):
 
 
 @needs_postgres
+@served
 async def test_postgres_stopped_gives_503_on_every_route_and_recovers(cluster, on_own_postgres):
     svc = on_own_postgres
     token = svc.login(ADMIN_USER, ADMIN_PASSWORD).json()["access_token"]
@@ -77,16 +87,17 @@ async def test_postgres_stopped_gives_503_on_every_route_and_recovers(cluster, o
     assert booth.status == 503 and booth.json()["failure_reason"] == "storage_unavailable", booth.body[:300]
     assert booth.headers["retry-after"] == "30" and booth.json()["job_id"] is None  # no row could be written
     assert _storage_unavailable(svc.login(ADMIN_USER, ADMIN_PASSWORD))
-    assert _storage_unavailable(httpx.get(f"{svc.base_url}/api/public/gallery", timeout=30))
+    assert _storage_unavailable(svc.http.get("/api/public/gallery", timeout=30))
     jobs = httpx.get(f"{svc.base_url}/api/jobs", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert _storage_unavailable(jobs)
-    assert httpx.get(f"{svc.base_url}/readyz", timeout=30).status_code == 503
+    assert svc.http.get("/readyz", timeout=30).status_code == 503
     await asyncio.to_thread(cluster.start)
     assert svc.post("slot-001", PHOTO).status == 200
     assert svc.login(ADMIN_USER, ADMIN_PASSWORD).status_code == 200
 
 
 @needs_postgres
+@served
 async def test_postgres_restarted_under_four_booths_leaves_no_500_and_no_pending_row(cluster, on_own_postgres):
     svc = on_own_postgres
     stop_at = time.monotonic() + 8
@@ -120,11 +131,13 @@ async def test_a_provider_message_with_nul_finishes_the_job_without_it(svc, fake
 
 
 @pytest.fixture
-async def on_own_sqlite(tmp_path, fake_gemini):
+async def on_own_sqlite(request, tmp_path, fake_gemini):
+    """The service (in process; the real server where a test says ``served``) on an SQLite file of its own."""
+    kind = Service if request.node.get_closest_marker("served") else InProcessService
     (tmp_path / "data").mkdir()
-    service = Service(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'photochanger.db'}", tmp_path / "data", fake_gemini)
+    service = kind(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'photochanger.db'}", tmp_path / "data", fake_gemini)
     await asyncio.to_thread(service.start)
-    await auth_service.create_admin(service.db, ADMIN_USER, ADMIN_PASSWORD)
+    await auth_service.create_admin(service.db, ADMIN_USER, ADMIN_PASSWORD, MINIMAL_HASHER)
     await service.slot("slot-001", "local")
     await service.db.dispose()  # the test's own connections must not keep the old file open
     yield service
@@ -139,7 +152,7 @@ async def test_a_deleted_sqlite_file_stops_the_photos_and_readiness(on_own_sqlit
         (svc.data_dir / name).unlink(missing_ok=True)
     booth = svc.post("slot-001", PHOTO)
     assert booth.status == 503 and booth.json()["failure_reason"] == "storage_unavailable", booth.body[:300]
-    ready = httpx.get(f"{svc.base_url}/readyz", timeout=30)
+    ready = svc.http.get("/readyz", timeout=30)
     assert ready.status_code == 503 and ready.json()["checks"]["database"] != "ok"
     assert _storage_unavailable(svc.login(ADMIN_USER, ADMIN_PASSWORD))
     assert not database.exists() or database.stat().st_size == 0
@@ -155,8 +168,8 @@ async def test_a_replaced_sqlite_file_answers_503(on_own_sqlite, tmp_path):
     booth = svc.post("slot-001", PHOTO)
     assert booth.status == 503 and booth.json()["failure_reason"] == "storage_unavailable"
     assert _storage_unavailable(svc.login(ADMIN_USER, ADMIN_PASSWORD))
-    assert _storage_unavailable(httpx.get(f"{svc.base_url}/api/public/gallery", timeout=30))
-    assert httpx.get(f"{svc.base_url}/readyz", timeout=30).status_code == 503
+    assert _storage_unavailable(svc.http.get("/api/public/gallery", timeout=30))
+    assert svc.http.get("/readyz", timeout=30).status_code == 503
 
 
 async def test_an_overwritten_sqlite_file_answers_503(on_own_sqlite):
@@ -166,11 +179,12 @@ async def test_an_overwritten_sqlite_file_answers_503(on_own_sqlite):
         file.write(b"\x13" * database.stat().st_size)
     (svc.data_dir / "photochanger.db-wal").unlink(missing_ok=True)
     assert _storage_unavailable(svc.login(ADMIN_USER, ADMIN_PASSWORD))
-    assert _storage_unavailable(httpx.get(f"{svc.base_url}/api/public/gallery", timeout=30))
+    assert _storage_unavailable(svc.http.get("/api/public/gallery", timeout=30))
     booth = svc.post("slot-001", PHOTO)
     assert booth.status == 503 and booth.json()["failure_reason"] == "storage_unavailable", booth.body[:300]
 
 
+@served  # the lock taken by `photochanger serve`
 async def test_a_second_server_on_the_same_sqlite_file_is_refused(on_own_sqlite):
     second = on_own_sqlite.cli_process("serve", "--port", str(free_port()))
     assert second.returncode == 2 and "another photochanger server already serves" in second.stderr, second.stderr

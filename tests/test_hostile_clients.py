@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from photochanger.auth import service as auth_service
 from photochanger.jobs.models import Job
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, INGEST_PASSWORD, PHOTOS, Service
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, INGEST_PASSWORD, MINIMAL_HASHER, PHOTOS, Service
 
 SLOT = "slot-001"
 PHOTO = (PHOTOS / "astronaut.jpg").read_bytes()
@@ -32,7 +32,7 @@ async def edge(fake_gemini, tmp_path_factory):
         }
     )
     await asyncio.to_thread(server.start)
-    await auth_service.create_admin(server.db, ADMIN_USER, ADMIN_PASSWORD)
+    await auth_service.create_admin(server.db, ADMIN_USER, ADMIN_PASSWORD, MINIMAL_HASHER)
     await server.slot(SLOT, "local")
     yield server
     server.stop()

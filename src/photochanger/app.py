@@ -168,6 +168,8 @@ def create_app(config: Config | None = None) -> FastAPI:
             asyncio.create_task(send_webhooks(ctx)),
         ]
         log.info("app.started", database=ctx.db.engine.dialect.name, media=ctx.store.location)
+        if ctx.config.password_hash_cost != "standard":
+            log.warning("auth.weak_password_hashing", cost=ctx.config.password_hash_cost)  # a test suite's setting
         try:
             yield {"ctx": ctx}  # Starlette's lifespan state: each request's ``request.state.ctx``
         finally:

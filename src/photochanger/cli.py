@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # each command imports what it uses: `photochanger --help` lo
 
     from photochanger.config import Config
     from photochanger.context import AppContext
-    from photochanger.db import Database
 
 FIRST_START_FILE = "first-start-credentials.txt"  # in DATA_DIR, 0600
 
@@ -207,7 +206,9 @@ def serve(
     async def prepare() -> tuple[str | None, tuple[str, str] | None]:
         ctx = AppContext.create(config)
         try:
-            return await settings_service.seed(ctx.db, config), await auth.ensure_first_admin(ctx.db)
+            return await settings_service.seed(ctx.db, config), await auth.ensure_first_admin(
+                ctx.db, auth.PASSWORD_HASHERS[config.password_hash_cost]
+            )
         finally:
             await ctx.db.dispose()
 
@@ -742,9 +743,9 @@ PasswordOption = Annotated[str | None, typer.Option(help="Default: prompt, or ge
 
 
 def _set_account_password(
-    username: str, password: str | None, action: "Callable[[Database, str], Awaitable[object]]", done: str
+    username: str, password: str | None, action: "Callable[[AppContext, str], Awaitable[object]]", done: str
 ) -> None:
-    """Run ``action(db, secret)`` with the given, prompted or generated password; print a generated one."""
+    """Run ``action(ctx, secret)`` with the given, prompted or generated password; print a generated one."""
     from photochanger.auth import service as auth
 
     chosen = (
@@ -754,7 +755,7 @@ def _set_account_password(
     )
     secret = chosen or auth.generate_password()
     try:
-        _run(lambda ctx: action(ctx.db, secret))
+        _run(lambda ctx: action(ctx, secret))
     except auth.AccountError as exc:
         _fail(str(exc))
     typer.echo(done + ("" if chosen else f"; password: {secret}"))
@@ -766,7 +767,10 @@ def admin_create(username: str, password: PasswordOption = None) -> None:
     from photochanger.auth import service as auth
 
     _set_account_password(
-        username, password, lambda db, secret: auth.create_admin(db, username, secret), f"created {username}"
+        username,
+        password,
+        lambda ctx, secret: auth.create_admin(ctx.db, username, secret, ctx.password_hashing.hasher),
+        f"created {username}",
     )
 
 
@@ -778,7 +782,7 @@ def admin_passwd(username: str, password: PasswordOption = None) -> None:
     _set_account_password(
         username,
         password,
-        lambda db, secret: auth.set_password(db, username, secret),
+        lambda ctx, secret: auth.set_password(ctx.db, username, secret, ctx.password_hashing.hasher),
         f"password of {username} changed",
     )
 

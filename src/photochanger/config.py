@@ -7,6 +7,7 @@ database (see :mod:`photochanger.settings`); the environment only seeds them on 
 import ipaddress
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -132,6 +133,12 @@ class Config(BaseSettings):
         le=600,
         description="Lease of a late-delivery job on its server process (renewed every third of it); "
         "another process takes the job over this long after its process died.",
+    )
+    password_hash_cost: Literal["standard", "minimal"] = Field(
+        default="standard",
+        description="argon2id cost of admin passwords: standard (RFC 9106's second recommended option: 3 passes "
+        "over 64 MiB, ~0.2 s of CPU per login) or minimal (8 KiB, 1 pass: for test suites only; the service warns "
+        "at start, and a minimal hash is replaced by a standard one at the next login under standard).",
     )
     jwt_secret: str | None = Field(default=None, description="HS256 signing key; default generated into DATA_DIR.")
     secret_key: str | None = Field(default=None, description="Fernet key for stored provider keys; default generated.")

@@ -50,7 +50,7 @@ class AppContext:
     unauthenticated_uploads: UploadGate
     refusals: RefusalLog
     login_throttle: auth.LoginThrottle
-    password_hashing: WorkerPool  # argon2 for logins, never on the event loop
+    password_hashing: auth.PasswordHashing  # argon2 for logins, never on the event loop
     gallery_requests: Throttle
     pin_failures: Throttle
     gallery_listing: ListingCache
@@ -101,7 +101,7 @@ class AppContext:
                 pairs=window("login_pair", auth.MAX_FAILURES, auth.BLOCK.total_seconds()),
                 ips=window("login_ip", auth.MAX_IP_FAILURES, auth.BLOCK.total_seconds()),
             ),
-            password_hashing=auth.hashing_pool(),
+            password_hashing=auth.password_hashing(config.password_hash_cost),
             gallery_requests=window("gallery_ip", gallery.REQUESTS_PER_MINUTE, 60),
             pin_failures=window("gallery_pin", gallery.PIN_FAILURES_PER_HOUR, 3600),
             gallery_listing=ListingCache(clock),

@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from photochanger.auth import service as auth
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USER
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, MINIMAL_HASHER
 from tests.tools.processes import allowed
 
 
@@ -88,7 +88,6 @@ def test_disabled_account_and_password_change_end_sessions(service):
 
 
 @pytest.mark.database_independent
-@pytest.mark.served  # reads the server log
 async def test_login_logs_have_no_password(svc):
     svc.login(ADMIN_USER, "not-the-password-xyz")
     log = svc.log_path.read_text()
@@ -133,9 +132,9 @@ def test_a_login_flood_with_random_usernames_neither_blocks_booths_nor_checks_un
 
 async def test_a_token_issued_in_the_same_second_as_a_password_change_is_revoked(service):
     user = f"t{uuid.uuid4().hex[:8]}"
-    await auth.create_admin(service.db, user, "first-password")
+    await auth.create_admin(service.db, user, "first-password", MINIMAL_HASHER)
     token = service.login(user, "first-password").json()["access_token"]
-    await auth.set_password(service.db, user, "second-password")  # well within the same second
+    await auth.set_password(service.db, user, "second-password", MINIMAL_HASHER)  # well within the same second
     answer = service.http.get("/api/slots", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 401  # iat and the change compared at full precision, not whole seconds
 
@@ -147,8 +146,8 @@ async def test_revocation_and_lock_outs_do_not_depend_on_the_clock_running_forwa
     from photochanger.throttle.models import ThrottleEvent
 
     user = f"c{uuid.uuid4().hex[:8]}"
-    await auth.create_admin(service.db, user, "first-password")
-    await auth.set_password(service.db, user, "second-password")
+    await auth.create_admin(service.db, user, "first-password", MINIMAL_HASHER)
+    await auth.set_password(service.db, user, "second-password", MINIMAL_HASHER)
     ahead = datetime.now(UTC) + timedelta(hours=1)
     async with service.db.transaction() as session:  # the change was made while the clock ran an hour fast
         await session.execute(update(Admin).where(Admin.username == user).values(password_changed_at=ahead))
@@ -160,6 +159,6 @@ async def test_revocation_and_lock_outs_do_not_depend_on_the_clock_running_forwa
         async with service.db.transaction() as session:
             session.add_all(ThrottleEvent(scope="login_pair", key=f"{user}\0{ip}", at=ahead) for _ in range(20))
     assert service.login(user, "second-password", ip=ip).status_code == 200  # no lock-out past its Retry-After
-    await auth.set_password(service.db, user, "third-password")
+    await auth.set_password(service.db, user, "third-password", MINIMAL_HASHER)
     revoked = service.http.get("/api/slots", headers={"Authorization": f"Bearer {token}"})
     assert revoked.status_code == 401  # the next generation: every earlier token revoked

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from photochanger.auth import service as auth
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, INGEST_PASSWORD, PG_URL, Service
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, INGEST_PASSWORD, MINIMAL_HASHER, PG_URL, Service
 from tests.tools.postgres import fresh_database
 
 
@@ -33,7 +33,7 @@ async def test_a_backup_taken_while_booths_post_restores_every_result_and_login(
     studio = Service(old_url, tmp_path / "old", fake_gemini, name="studio")
     studio.start()
     try:
-        await auth.create_admin(studio.db, ADMIN_USER, ADMIN_PASSWORD)
+        await auth.create_admin(studio.db, ADMIN_USER, ADMIN_PASSWORD, MINIMAL_HASHER)
         before = [studio.post("slot-001") for _ in range(3)]
         assert [r.status for r in before] == [200] * 3
         stop = threading.Event()

@@ -7,17 +7,13 @@ import struct
 import time
 import zlib
 
-import httpx
 import pytest
 from PIL import Image
 
 from tests.conftest import INGEST_PASSWORD, PHOTOS
-from tests.tools import booth_post
 
-pytestmark = [
-    pytest.mark.database_independent,
-    pytest.mark.served,
-]  # served: hostile bytes on the wire (raw sockets, a cut body, the idle limit)
+pytestmark = pytest.mark.database_independent
+served = pytest.mark.served  # hostile bytes on the wire (raw sockets, a cut body, the idle limit)
 
 SLOT = "slot-014"
 JPEG = (PHOTOS / "astronaut.jpg").read_bytes()
@@ -143,7 +139,7 @@ def _leftovers(svc) -> list[str]:
 async def hostile(svc):
     await svc.slot(SLOT, "local", settings={"look": "bw"})
     yield svc
-    assert httpx.get(f"{svc.base_url}/readyz", timeout=10).status_code == 200  # still healthy
+    assert svc.http.get("/readyz", timeout=10).status_code == 200  # still healthy
 
 
 @pytest.mark.parametrize(
@@ -203,11 +199,10 @@ FORM_CASES = [
     ("ctype", "body", "status", "reason"), [c[1:] for c in FORM_CASES], ids=[c[0] for c in FORM_CASES]
 )
 async def test_form(hostile, ctype, body, status, reason):
-    response = booth_post.post(f"{hostile.base_url}/api/ingest/{SLOT}", body, ctype, expect=False, timeout=30)
-    content = response.read()
-    assert response.status == status, content[:300]
+    response = hostile.post_body(f"/api/ingest/{SLOT}", ctype, body, expect=False)
+    assert response.status == status, response.body[:300]
     if reason is not None:
-        assert httpx.Response(status, content=content).json()["failure_reason"] == reason
+        assert response.json()["failure_reason"] == reason
     assert not _leftovers(hostile)
 
 
@@ -223,6 +218,7 @@ def _read_answer(sock: socket.socket) -> bytes:
     return answer
 
 
+@served
 async def test_a_declared_body_over_the_limit_is_refused_before_it_is_sent(hostile):
     with socket.create_connection(("127.0.0.1", hostile.port)) as sock:
         sock.sendall(
@@ -233,6 +229,7 @@ async def test_a_declared_body_over_the_limit_is_refused_before_it_is_sent(hosti
     assert answer.startswith(b"HTTP/1.1 413") and b"payload_too_large" in answer
 
 
+@served
 async def test_a_client_that_stops_mid_upload_is_dropped_after_the_idle_limit(hostile):
     ctype, body = _form([PASSWORD, PHOTO])
     with socket.create_connection(("127.0.0.1", hostile.port)) as sock:
@@ -260,6 +257,7 @@ async def test_password_guessing_is_throttled_per_client_ip_without_job_rows(hos
     assert hostile.post(SLOT, client_ip=neighbour).status == 200  # other booths carry on
 
 
+@served
 async def test_clients_without_the_password_cannot_fill_the_uploads_a_booth_needs(hostile):
     ctype, body = _form([PHOTO, PASSWORD])  # the photo first: its bytes arrive before any password
     head = (

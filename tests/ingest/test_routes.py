@@ -247,7 +247,6 @@ async def test_health_and_metrics(svc):
     assert 'photochanger_ingest_requests_total{outcome="ok",slot="slot-001"}' in metrics
 
 
-@pytest.mark.served  # reads the server log
 async def test_logs_never_contain_the_password(svc):
     await svc.slot("slot-001", "local")
     svc.post("slot-001")

@@ -8,14 +8,11 @@ import subprocess
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 from sqlalchemy import make_url
 
-from tests.conftest import PHOTOS, Service
+from tests.conftest import PHOTOS, InProcessService
 from tests.tools.processes import allowed
-
-pytestmark = pytest.mark.served  # the server beside a disk, folder or database that fails
 
 PHOTO = PHOTOS / "astronaut.jpg"
 
@@ -46,7 +43,7 @@ async def test_a_locked_database_gives_a_clean_503_and_ingest_recovers(svc):
         assert locked.status == 503 and locked.json()["failure_reason"] == "storage_unavailable", locked.body[:300]
         assert locked.headers["retry-after"] == "30" and locked.elapsed < allowed(12.5)
     assert svc.post("slot-012", PHOTO).status == 200
-    assert httpx.get(f"{svc.base_url}/readyz").json()["checks"]["database"] == "ok"
+    assert svc.http.get("/readyz").json()["checks"]["database"] == "ok"
 
 
 async def test_deleted_media_folders_are_recreated(svc):
@@ -81,7 +78,7 @@ async def test_a_full_media_disk_answers_503_or_still_returns_the_edited_photo(
     small_disk, tmp_path, fake_gemini, fake_openai, fake_turbotext
 ):
     (tmp_path / "data").mkdir()
-    service = Service(
+    service = InProcessService(
         f"sqlite+aiosqlite:///{tmp_path / 'faults.db'}",
         tmp_path / "data",
         fake_gemini,
@@ -106,7 +103,7 @@ async def test_a_full_media_disk_answers_503_or_still_returns_the_edited_photo(
         job = await service.job(billed.headers["x-job-id"])
         assert job.status == "done" and job.input_path and job.result_path is None
         assert not list((small_disk / "tmp").glob("*.part"))
-        ready = httpx.get(f"{service.base_url}/readyz").json()
+        ready = service.http.get("/readyz").json()
         assert ready["checks"]["database"] == "ok"
     finally:
         service.stop()
@@ -119,9 +116,9 @@ async def test_readiness_fails_while_a_photo_folder_refuses_writes(svc):
     originals.rename(aside)
     originals.write_bytes(b"")  # a file where the folder was: every write into it fails (also for root)
     try:
-        ready = httpx.get(f"{svc.base_url}/readyz", timeout=30)
+        ready = svc.http.get("/readyz", timeout=30)
         assert ready.status_code == 503 and ready.json()["checks"]["media"] != "ok", ready.text
     finally:
         originals.unlink()
         aside.rename(originals)
-    assert httpx.get(f"{svc.base_url}/readyz", timeout=30).status_code == 200
+    assert svc.http.get("/readyz", timeout=30).status_code == 200

@@ -16,7 +16,7 @@ from photochanger.auth import service as auth_service
 from photochanger.db import utcnow
 from photochanger.jobs.models import Job
 from photochanger.storage import ObjectStore
-from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, PHOTOS, Service
+from tests.conftest import ADMIN_PASSWORD, ADMIN_USER, MINIMAL_HASHER, PHOTOS, Service
 from tests.fakes.s3_faults import S3Faults
 from tests.tools.processes import allowed
 
@@ -38,7 +38,7 @@ async def on_s3(seaweedfs, fake_gemini, fake_openai, fake_turbotext, tmp_path_fa
     url = seaweedfs.media_url()
     running.env.update(seaweedfs.env(url), PHOTOCHANGER_S3_PRESIGN_SECONDS=str(PRESIGN_SECONDS))
     await asyncio.to_thread(running.start)
-    await auth_service.create_admin(running.db, ADMIN_USER, ADMIN_PASSWORD)
+    await auth_service.create_admin(running.db, ADMIN_USER, ADMIN_PASSWORD, MINIMAL_HASHER)
     with pytest.MonkeyPatch.context() as patch:  # the test's own view of the bucket: credentials only
         for key, value in seaweedfs.env(url).items():
             if key.startswith("AWS_"):

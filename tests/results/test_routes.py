@@ -4,8 +4,6 @@ import os
 import time
 from datetime import timedelta
 
-import pytest
-
 from photochanger.db import utcnow
 from tests.conftest import PHOTOS
 
@@ -49,7 +47,6 @@ async def test_expired_result_is_410_even_while_the_file_exists(svc):
     assert (svc.media / (await svc.job(job_id)).result_path).exists()
 
 
-@pytest.mark.served  # reads the server log
 async def test_a_result_whose_file_is_missing_is_410_and_logged(svc):
     await svc.slot("slot-001", "local")
     r = svc.post("slot-001")

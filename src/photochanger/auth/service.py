@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import jwt
 import structlog
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
@@ -29,14 +29,20 @@ from photochanger.throttle.service import Throttle
 from photochanger.workers import PoolBusy, WorkerPool
 
 log = structlog.get_logger("photochanger.auth")
-HASHER = PasswordHasher()
+PASSWORD_HASHERS: dict[str, PasswordHasher] = {
+    # RFC 9106 section 4, the second recommended option (argon2-cffi's default): t=3, m=64 MiB, p=4
+    "standard": PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY),
+    # argon2-cffi's cheapest valid parameters (t=1, m=8 KiB, p=1): for test suites only (Config.password_hash_cost)
+    "minimal": PasswordHasher.from_parameters(profiles.CHEAPEST),
+}
+STANDARD = PASSWORD_HASHERS["standard"]
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    """A hash verified for unknown usernames, so the time taken does not tell whether one exists
-    (made on first use: an argon2 hash costs ~0.2 s of CPU, not paid by every CLI start)."""
-    return HASHER.hash("timing-equaliser")
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of ``hasher``'s cost verified for unknown usernames, so the time taken does not tell
+    whether one exists (made on first use: an argon2 hash costs ~0.2 s of CPU, not paid by every CLI start)."""
+    return hasher.hash("timing-equaliser")
 
 
 MAX_FAILURES = 10  # per (username, IP) within BLOCK
@@ -80,14 +86,15 @@ def _check_password_strength(password: str) -> None:
         raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
 
 
-async def create_admin(db: Database, username: str, password: str) -> AdminView:
-    """Add an account. Raises :class:`AccountError` for a bad or taken name or a short password."""
+async def create_admin(db: Database, username: str, password: str, hasher: PasswordHasher = STANDARD) -> AdminView:
+    """Add an account, its password hashed by ``hasher`` (one of :data:`PASSWORD_HASHERS`). Raises
+    :class:`AccountError` for a bad or taken name or a short password."""
     if not re.match(USERNAME_PATTERN, username):
         raise AccountError("username: 2–64 letters, digits or _.@-")
     _check_password_strength(password)
     now = utcnow()
     admin = Admin(
-        username=username, password_hash=HASHER.hash(password), is_active=True, created_at=now, password_changed_at=now
+        username=username, password_hash=hasher.hash(password), is_active=True, created_at=now, password_changed_at=now
     )
     try:
         async with db.transaction() as session:
@@ -97,27 +104,27 @@ async def create_admin(db: Database, username: str, password: str) -> AdminView:
     return AdminView.model_validate(admin)
 
 
-async def ensure_first_admin(db: Database) -> tuple[str, str] | None:
+async def ensure_first_admin(db: Database, hasher: PasswordHasher = STANDARD) -> tuple[str, str] | None:
     """On a fresh install create ``admin`` with a generated password; returns (name, password) then."""
     async with db.transaction() as session:
         if await repository.count_admins(session):
             return None
     password = generate_password()
     try:
-        await create_admin(db, "admin", password)
+        await create_admin(db, "admin", password, hasher)
     except AccountError:
         return None  # another process created it first
     return "admin", password
 
 
-async def set_password(db: Database, username: str, password: str) -> None:
-    """Change a password; tokens issued before the change stop working."""
+async def set_password(db: Database, username: str, password: str, hasher: PasswordHasher = STANDARD) -> None:
+    """Change a password (hashed by ``hasher``); tokens issued before the change stop working."""
     _check_password_strength(password)
     async with db.transaction() as session:
         admin = await repository.get_admin(session, username)
         if admin is None:
             raise AccountError(f"no admin {username!r}")
-        admin.password_hash = HASHER.hash(password)
+        admin.password_hash = hasher.hash(password)
         admin.password_changed_at = utcnow()
         admin.session_generation = (admin.session_generation or 0) + 1  # every earlier token is revoked
 
@@ -154,15 +161,15 @@ async def login(
     password: str,
     ip: str,
     throttle: LoginThrottle,
-    hashing: WorkerPool,
+    hashing: "PasswordHashing",
 ) -> TokenResponse:
     """Check credentials and issue a token.
 
     Throttling comes before any hashing and is exact under concurrency: each attempt takes its
     place in both windows of ``throttle`` *first* and a success gives both back, so 40 parallel
     guesses get at most ``MAX_FAILURES`` password checks per (username, IP) and ``MAX_IP_FAILURES``
-    per IP. argon2 runs in ``hashing``, a bounded pool of worker threads (:func:`hashing_pool`; the
-    app's context holds one), so a flood of logins never blocks the event loop that serves the booths.
+    per IP. argon2 runs in ``hashing.pool``, a bounded pool of worker threads (:func:`password_hashing`;
+    the app's context holds one), so a flood of logins never blocks the event loop that serves the booths.
 
     Raises :class:`AuthError` ``throttled`` or ``busy`` (with ``retry_after`` seconds) or
     ``invalid_credentials``.
@@ -179,7 +186,8 @@ async def login(
     async with db.transaction() as session:
         admin = await repository.get_admin(session, username)
     try:
-        valid = await _off_loop(hashing, _verify, admin.password_hash if admin else _dummy_hash(), password)
+        stored_hash = admin.password_hash if admin else _dummy_hash(hashing.hasher)
+        valid = await _off_loop(hashing.pool, _verify, hashing.hasher, stored_hash, password)
         valid = valid and admin is not None
     except AuthError:  # busy: not a guess
         await throttle.pairs.forgive(pair)
@@ -195,11 +203,11 @@ async def login(
 
 
 async def _logged_in(
-    db: Database, secret: str, ttl: timedelta, admin: Admin, password: str, ip: str, hashing: WorkerPool
+    db: Database, secret: str, ttl: timedelta, admin: Admin, password: str, ip: str, hashing: "PasswordHashing"
 ) -> TokenResponse:
-    """Record the login (and a stronger hash if due) and issue the token."""
-    rehash = HASHER.check_needs_rehash(admin.password_hash)
-    new_hash = await _off_loop(hashing, HASHER.hash, password) if rehash else None
+    """Record the login (and a hash of the configured cost if the stored one differs) and issue the token."""
+    rehash = hashing.hasher.check_needs_rehash(admin.password_hash)
+    new_hash = await _off_loop(hashing.pool, hashing.hasher.hash, password) if rehash else None
     async with db.transaction(write=True) as session:
         stored = await repository.get_admin(session, admin.username)
         if stored is None:  # deleted while its password was checked
@@ -211,10 +219,18 @@ async def _logged_in(
     return issue_token(secret, admin.username, ttl, stored.session_generation or 0)
 
 
-def hashing_pool() -> WorkerPool:
-    """The bounded pool argon2 runs in: :data:`HASH_WORKERS` threads, :data:`HASH_QUEUE` waiting
-    (one per app: its turns belong to the event loop that uses it)."""
-    return WorkerPool("argon2", HASH_WORKERS, HASH_QUEUE)
+@dataclass(frozen=True)
+class PasswordHashing:
+    """How logins check passwords: ``hasher`` (one of :data:`PASSWORD_HASHERS`) run in ``pool``."""
+
+    hasher: PasswordHasher
+    pool: WorkerPool
+
+
+def password_hashing(cost: str = "standard") -> PasswordHashing:
+    """argon2 of ``cost`` (a key of :data:`PASSWORD_HASHERS`) in a bounded pool of :data:`HASH_WORKERS`
+    threads with :data:`HASH_QUEUE` waiting (one per app: its turns belong to the event loop that uses it)."""
+    return PasswordHashing(PASSWORD_HASHERS[cost], WorkerPool("argon2", HASH_WORKERS, HASH_QUEUE))
 
 
 async def _off_loop(pool: WorkerPool, fn, *args):
@@ -225,9 +241,9 @@ async def _off_loop(pool: WorkerPool, fn, *args):
         raise AuthError("busy", busy.retry_after) from None
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
     try:
-        return HASHER.verify(password_hash, password)
+        return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
