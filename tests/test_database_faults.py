@@ -172,6 +172,7 @@ async def test_a_replaced_sqlite_file_answers_503(on_own_sqlite, tmp_path):
     assert svc.http.get("/readyz", timeout=30).status_code == 503
 
 
+@served  # pages the server already read stay in its connections' caches and WAL until it reads others
 async def test_an_overwritten_sqlite_file_answers_503(on_own_sqlite):
     svc = on_own_sqlite
     database = svc.data_dir / "photochanger.db"
