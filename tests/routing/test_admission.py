@@ -3,12 +3,17 @@
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from photochanger import migrations
 from photochanger.clock import Clock
+from photochanger.db import Database
 from photochanger.deadline import Deadline
 from photochanger.routing.admission import LATE, Admission, DatabasePermitStore, LimitReached, MemoryPermitStore
+from tests.conftest import PG_URL
+from tests.tools.postgres import fresh_database
 
 LIMITS = {"slot:slot-001": 1, "provider:gemini": 2}
 
@@ -150,3 +155,31 @@ async def test_a_burst_below_the_limits_is_never_refused_while_places_are_being_
 
     waits = await asyncio.gather(*(photo(f"p{n}") for n in range(25)))
     assert max(waits) == pytest.approx(0.25)  # 25 round trips of 10 ms, in arrival order
+
+
+@pytest.mark.skipif(not PG_URL, reason="PHOTOCHANGER_TEST_POSTGRES_URL not set (needs PostgreSQL)")
+async def test_places_given_back_while_the_database_refuses_connections_are_free_once_it_is_back():
+    """A database restart must not leave a slot's places taken until the permits expire (booths
+    behind them would wait out their deadline and get 429)."""
+    import asyncpg
+    from sqlalchemy import make_url
+
+    async with fresh_database(PG_URL) as url:
+        await migrations.upgrade_async(url)
+        db, name = Database(url), make_url(url).database
+        admin = await asyncpg.connect(make_url(PG_URL).set(drivername="postgresql").render_as_string(False))
+        try:
+            store, scope = DatabasePermitStore(db), f"slot:test-{uuid.uuid4().hex[:8]}"
+            now = datetime.now(UTC)
+            later = now + timedelta(minutes=5)
+            taken = await store.try_acquire({scope: 1}, "job-a", now, later)
+            assert isinstance(taken, list)
+            await admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+            await store.release(taken)  # the database refuses: kept, no error for the request that ends
+            await admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+            assert isinstance(await store.try_acquire({scope: 1}, "job-b", now, later), list)  # the place is free
+        finally:
+            await admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+            await admin.close()
+            await db.dispose()

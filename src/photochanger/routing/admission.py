@@ -20,12 +20,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
 from photochanger.clock import Clock
 from photochanger.db import Database
 from photochanger.deadline import Deadline
 from photochanger.metrics import INGEST_QUEUE_SECONDS
 from photochanger.routing import repository
 from photochanger.routing.models import InFlightPermit
+
+log = structlog.get_logger("photochanger.admission")
 
 POLL_SECONDS = 0.25  # how often a waiter at the head re-checks places freed by other processes
 LEASE_MARGIN_SECONDS = 10.0  # a permit outlives its request's deadline by this much at most
@@ -81,9 +86,18 @@ class DatabasePermitStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._local = asyncio.Lock()  # one acquisition at a time from this process
+        self._unreleased: set[str] = set()  # released while the database could not be written
 
     async def try_acquire(self, limits, job_id, now, expires_at):
+        leftover = list(self._unreleased)  # given back during an outage: deleted before anything is counted
+        taken = await self._try_acquire(limits, job_id, now, expires_at, leftover)
+        self._unreleased.difference_update(leftover)  # committed with the acquisition
+        return taken
+
+    async def _try_acquire(self, limits, job_id, now, expires_at, leftover: list[str]):
         async with self._local, self.db.transaction() as session:
+            if leftover:
+                await repository.remove_permits(session, leftover)
             await repository.lock_scopes(session, list(limits))
             counts = await repository.count_permits(session, list(limits), now)
             for scope, limit in limits.items():
@@ -97,8 +111,15 @@ class DatabasePermitStore:
             return [p.id for p in permits]
 
     async def release(self, permit_ids):
-        async with self.db.transaction() as session:
-            await repository.remove_permits(session, permit_ids)
+        """Delete the permits' rows; while the database cannot be written (stopped, restarting,
+        locked) they are kept in memory and deleted by this process's next acquisition, so a
+        database restart does not leave a slot's places taken until the permits expire."""
+        try:
+            async with self.db.transaction() as session:
+                await repository.remove_permits(session, permit_ids)
+        except SQLAlchemyError as exc:
+            self._unreleased.update(permit_ids)
+            log.warning("admission.release_deferred", permits=len(permit_ids), error=type(exc).__name__)
 
 
 @dataclass(eq=False)
